@@ -1,0 +1,8 @@
+/* The sub-commands, one function each. */
+#pragma once
+
+int oomctl_watch (int argc, char **argv);
+int oomctl_monitor (int argc, char **argv);
+int oomctl_unwatch (int argc, char **argv);
+int oomctl_list (int argc, char **argv);
+int oomctl_status (int argc, char **argv);

@@ -1,0 +1,28 @@
+/* What every oomctl sub-command shares: the proxy, error reporting, exit codes. */
+#pragma once
+
+#include "oomwatch-generated.h"
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+enum {
+  OOMCTL_EXIT_OK = 0,
+  OOMCTL_EXIT_FAILED = 1,  /* the daemon or the bus said no */
+  OOMCTL_EXIT_USAGE = 2,   /* bad command line */
+  OOMCTL_EXIT_TIMEOUT = 3, /* watch --timeout ran out before --count events */
+};
+
+typedef struct
+{
+  const char *name;
+  int (*run) (int argc, char **argv);
+  const char *summary;
+} OomctlCommand;
+
+OomwatchManager *oomctl_manager_new (GError **error);
+int oomctl_fail (const char *what, GError *error);
+int oomctl_parse_options (GOptionContext *context, int *argc, char ***argv);
+
+G_END_DECLS

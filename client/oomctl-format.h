@@ -1,0 +1,16 @@
+/* How oomctl prints signals and watches: one human line, or one JSON object per line. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+char *oomctl_format_time (gint64 usec);
+void oomctl_json_append_string (GString *out, const char *text);
+void oomctl_json_append_value (GString *out, GVariant *value);
+
+char *oomctl_format_oom_event (gboolean json, const char *cgroup, const char *kind, guint64 count,
+                               GVariant *details);
+char *oomctl_format_watch_removed (gboolean json, const char *cgroup, const char *reason);
+
+G_END_DECLS

@@ -1,0 +1,156 @@
+/* oomctl list / status / unwatch: one call each, then print. */
+#include "oomctl-commands.h"
+#include "oomctl-common.h"
+#include "oomctl-format.h"
+#include "oomwatch-names.h"
+
+static guint64
+lookup_u64 (GVariant *dict, const char *key)
+{
+  guint64 value = 0;
+
+  g_variant_lookup (dict, key, "t", &value);
+  return value;
+}
+
+static char *
+format_watch_human (const char *cgroup, GVariant *dict)
+{
+  guint32 hierarchy = 0, watchers = 0;
+  gboolean under_oom = FALSE;
+  g_autofree char *since = NULL;
+
+  g_variant_lookup (dict, OOMWATCH_KEY_HIERARCHY, "u", &hierarchy);
+  g_variant_lookup (dict, OOMWATCH_KEY_WATCHERS, "u", &watchers);
+  g_variant_lookup (dict, OOMWATCH_KEY_UNDER_OOM, "b", &under_oom);
+  since = oomctl_format_time ((gint64) lookup_u64 (dict, OOMWATCH_KEY_SINCE));
+  return g_strdup_printf ("%-40s v%-3u %8u %8" G_GUINT64_FORMAT " %8" G_GUINT64_FORMAT " %-9s %s",
+                          cgroup, hierarchy, watchers, lookup_u64 (dict, OOMWATCH_KIND_OOM),
+                          lookup_u64 (dict, OOMWATCH_KIND_OOM_KILL), under_oom ? "yes" : "no",
+                          since);
+}
+
+static char *
+format_watch_json (const char *cgroup, GVariant *dict)
+{
+  GString *out = g_string_new ("{\"cgroup\":");
+
+  oomctl_json_append_string (out, cgroup);
+  g_string_append (out, ",\"watch\":");
+  oomctl_json_append_value (out, dict);
+  g_string_append_c (out, '}');
+  return g_string_free (out, FALSE);
+}
+
+static int
+parse_no_arguments (int *argc, char ***argv, const GOptionEntry *entries, const char *summary)
+{
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  int status;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_summary (context, summary);
+  status = oomctl_parse_options (context, argc, argv);
+  if (status == OOMCTL_EXIT_OK && *argc > 1)
+    {
+      g_printerr ("oomctl: unexpected argument '%s'\n", (*argv)[1]);
+      return OOMCTL_EXIT_USAGE;
+    }
+  return status;
+}
+
+int
+oomctl_list (int argc, char **argv)
+{
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print JSON Lines", NULL },
+    { NULL }
+  };
+  g_autoptr (OomwatchManager) manager = NULL;
+  g_autoptr (GVariant) watches = NULL;
+  g_autoptr (GError) error = NULL;
+  GVariantIter iter;
+  const char *cgroup;
+  GVariant *dict;
+  int status;
+
+  status = parse_no_arguments (&argc, &argv, entries, "List the watched cgroups.");
+  if (status != OOMCTL_EXIT_OK)
+    return status;
+  manager = oomctl_manager_new (&error);
+  if (manager == NULL || !oomwatch_manager_call_list_watches_sync (manager, G_DBUS_CALL_FLAGS_NONE, -1,
+                                                                      &watches, NULL, &error))
+    return oomctl_fail ("cannot list watches", error);
+
+  if (!json)
+    g_print ("%-40s %-4s %8s %8s %8s %-9s %s\n", "CGROUP", "HIER", "WATCHERS", "OOM", "OOM-KILL",
+             "UNDER-OOM", "SINCE");
+  g_variant_iter_init (&iter, watches);
+  while (g_variant_iter_next (&iter, "(&s@a{sv})", &cgroup, &dict))
+    {
+      g_autofree char *line = json ? format_watch_json (cgroup, dict)
+                                   : format_watch_human (cgroup, dict);
+
+      g_print ("%s\n", line);
+      g_variant_unref (dict);
+    }
+  return OOMCTL_EXIT_OK;
+}
+
+int
+oomctl_status (int argc, char **argv)
+{
+  const GOptionEntry entries[] = { { NULL } };
+  g_autoptr (OomwatchManager) manager = NULL;
+  g_autoptr (GVariant) watches = NULL;
+  g_autoptr (GError) error = NULL;
+  guint hierarchy;
+  int status;
+
+  status = parse_no_arguments (&argc, &argv, entries, "Show the daemon's state.");
+  if (status != OOMCTL_EXIT_OK)
+    return status;
+  manager = oomctl_manager_new (&error);
+  /* ListWatches first: it starts the daemon if needed, and proves it answers. */
+  if (manager == NULL || !oomwatch_manager_call_list_watches_sync (manager, G_DBUS_CALL_FLAGS_NONE, -1,
+                                                                      &watches, NULL, &error))
+    return oomctl_fail ("cannot reach oomwatchd", error);
+
+  hierarchy = oomwatch_manager_get_hierarchy (manager);
+  g_print ("version:   %s\n", oomwatch_manager_get_version (manager) ?: "?");
+  if (hierarchy == 0)
+    g_print ("hierarchy: none (no memory cgroup controller mounted)\n");
+  else
+    g_print ("hierarchy: cgroup v%u\n", hierarchy);
+  g_print ("watches:   %zu\n", g_variant_n_children (watches));
+  return OOMCTL_EXIT_OK;
+}
+
+int
+oomctl_unwatch (int argc, char **argv)
+{
+  const GOptionEntry entries[] = { { NULL } };
+  g_autoptr (GOptionContext) context = g_option_context_new ("CGROUP");
+  g_autoptr (OomwatchManager) manager = NULL;
+  g_autoptr (GError) error = NULL;
+  int status;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_summary (context,
+                                "Drop this connection's watch of CGROUP (watches belong to the "
+                                "connection that made them).");
+  status = oomctl_parse_options (context, &argc, &argv);
+  if (status != OOMCTL_EXIT_OK)
+    return status;
+  if (argc != 2)
+    {
+      g_printerr ("oomctl: unwatch needs exactly one CGROUP\n");
+      return OOMCTL_EXIT_USAGE;
+    }
+  manager = oomctl_manager_new (&error);
+  if (manager == NULL || !oomwatch_manager_call_unwatch_sync (manager, argv[1], G_DBUS_CALL_FLAGS_NONE, -1,
+                                                                 NULL, &error))
+    return oomctl_fail (argv[1], error);
+  return OOMCTL_EXIT_OK;
+}

@@ -1,0 +1,179 @@
+/* oomwatchd: options, signals, the bus name; the manager does the work. */
+#include "ow-hierarchy.h"
+#include "ow-manager.h"
+#include "oomwatch-names.h"
+
+#include <glib-unix.h>
+#include <locale.h>
+#include <sys/resource.h>
+
+#define DEFAULT_CLIENT_WATCH_LIMIT 256
+/* fds kept for the bus, the hierarchy, logging and the transient opens of a watch */
+#define RESERVED_FDS 64
+
+typedef struct
+{
+  GMainLoop *loop;
+  OwManager *manager;
+  gboolean name_acquired;
+  int exit_status;
+} Daemon;
+
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  g_message ("Terminating on signal");
+  g_main_loop_quit (daemon->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_bus_acquired (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  g_autoptr (GError) error = NULL;
+
+  /* A lost bus must end in a non-zero exit through the loop, not in raise(SIGTERM). */
+  g_dbus_connection_set_exit_on_close (connection, FALSE);
+  if (!ow_manager_export (daemon->manager, connection, &error))
+    {
+      g_printerr ("oomwatchd: cannot export the manager: %s\n", error->message);
+      daemon->exit_status = 1;
+      g_main_loop_quit (daemon->loop);
+    }
+}
+
+static void
+on_name_acquired (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  daemon->name_acquired = TRUE;
+  g_message ("Serving %s", name);
+}
+
+static void
+on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  if (connection == NULL)
+    {
+      g_printerr ("oomwatchd: lost the connection to the system bus\n");
+      daemon->exit_status = 1;
+    }
+  else if (daemon->name_acquired)
+    g_message ("Replaced by another oomwatchd, exiting");
+  else
+    {
+      g_printerr ("oomwatchd: cannot own %s: another oomwatchd runs (use --replace), or this "
+                  "user may not own the name\n",
+                  name);
+      daemon->exit_status = 1;
+    }
+  g_main_loop_quit (daemon->loop);
+}
+
+/* A system service starts with a soft limit of 1024 fds; each watch needs one. */
+static guint
+raise_fd_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) < 0)
+    return 1024 - RESERVED_FDS;
+  if (limit.rlim_cur < limit.rlim_max)
+    {
+      limit.rlim_cur = limit.rlim_max;
+      if (setrlimit (RLIMIT_NOFILE, &limit) < 0)
+        getrlimit (RLIMIT_NOFILE, &limit);
+    }
+  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > G_MAXINT)
+    return G_MAXINT;
+  return limit.rlim_cur > RESERVED_FDS * 2 ? (guint) (limit.rlim_cur - RESERVED_FDS)
+                                           : (guint) limit.rlim_cur / 2;
+}
+
+int
+main (int argc, char **argv)
+{
+  gboolean replace = FALSE, verbose = FALSE, version = FALSE;
+  int client_watch_limit = DEFAULT_CLIENT_WATCH_LIMIT;
+  int total_watch_limit = 0;
+  const GOptionEntry entries[] = {
+    { "replace", 'r', 0, G_OPTION_ARG_NONE, &replace, "Replace a running oomwatchd", NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { "client-watch-limit", 0, 0, G_OPTION_ARG_INT, &client_watch_limit,
+      "Watches a caller that is not root may hold (default 256)", "N" },
+    { "total-watch-limit", 0, 0, G_OPTION_ARG_INT, &total_watch_limit,
+      "Cgroups the daemon watches at most (default: what the fd limit allows)", "N" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (OwHierarchy) hierarchy = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  g_autoptr (OwManager) manager = NULL;
+  Daemon daemon = { 0 };
+  OwLimits limits;
+  guint fd_watch_limit, owner_id;
+
+  setlocale (LC_ALL, "");
+  context = g_option_context_new ("— turn cgroup OOM notifications into D-Bus signals");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("oomwatchd: %s\n", error->message);
+      return 2;
+    }
+  if (version)
+    {
+      g_print ("oomwatchd %s\n", OOMWATCH_VERSION);
+      return 0;
+    }
+  if (client_watch_limit < 0 || total_watch_limit < 0)
+    {
+      g_printerr ("oomwatchd: watch limits must not be negative\n");
+      return 2;
+    }
+  if (verbose)
+    g_log_set_debug_enabled (TRUE);
+
+  hierarchy = ow_hierarchy_new_from_system (&error);
+  if (hierarchy == NULL)
+    {
+      g_printerr ("oomwatchd: %s\n", error->message);
+      return 1;
+    }
+  if (ow_hierarchy_get_version (hierarchy) == 0)
+    g_warning ("No memory cgroup controller is mounted: Watch() will answer NotSupported");
+  else
+    g_message ("Memory controller on cgroup v%u at %s", ow_hierarchy_get_version (hierarchy),
+               ow_hierarchy_get_mount_point (hierarchy));
+
+  fd_watch_limit = raise_fd_limit ();
+  limits.client_watch_limit = (guint) client_watch_limit;
+  limits.total_watch_limit = total_watch_limit > 0 ? MIN ((guint) total_watch_limit, fd_watch_limit)
+                                                   : fd_watch_limit;
+
+  loop = g_main_loop_new (NULL, FALSE);
+  manager = ow_manager_new (g_steal_pointer (&hierarchy), &limits);
+  daemon.loop = loop;
+  daemon.manager = manager;
+
+  g_unix_signal_add (SIGINT, on_quit_signal, &daemon);
+  g_unix_signal_add (SIGTERM, on_quit_signal, &daemon);
+
+  owner_id = g_bus_own_name (G_BUS_TYPE_SYSTEM, OOMWATCH_BUS_NAME,
+                             G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT
+                                 | (replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : 0),
+                             on_bus_acquired, on_name_acquired, on_name_lost, &daemon, NULL);
+  g_main_loop_run (loop);
+
+  g_bus_unown_name (owner_id);
+  ow_manager_unexport (manager);
+  return daemon.exit_status;
+}

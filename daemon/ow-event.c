@@ -1,0 +1,19 @@
+#include "ow-event.h"
+#include "oomwatch-names.h"
+
+const char *
+ow_event_kind_to_string (OwEventKind kind)
+{
+  switch (kind)
+    {
+    case OW_EVENT_OOM:
+      return OOMWATCH_KIND_OOM;
+    case OW_EVENT_OOM_KILL:
+      return OOMWATCH_KIND_OOM_KILL;
+    case OW_EVENT_OOM_RECOVERED:
+      return OOMWATCH_KIND_OOM_RECOVERED;
+    case OW_EVENT_OOM_GROUP_KILL:
+      return OOMWATCH_KIND_OOM_GROUP_KILL;
+    }
+  g_return_val_if_reached ("unknown");
+}

@@ -1,0 +1,27 @@
+/* What an event source reports to the manager. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  OW_EVENT_OOM,
+  OW_EVENT_OOM_KILL,
+  OW_EVENT_OOM_RECOVERED,
+  OW_EVENT_OOM_GROUP_KILL,
+} OwEventKind;
+
+typedef struct
+{
+  OwEventKind kind;
+  guint64 count;
+  gboolean has_total;
+  guint64 total;
+  gboolean has_under_oom;
+  gboolean under_oom;
+} OwEvent;
+
+const char *ow_event_kind_to_string (OwEventKind kind);
+
+G_END_DECLS

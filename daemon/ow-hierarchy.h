@@ -1,0 +1,39 @@
+/* The cgroup hierarchy that holds the memory controller: found once at start from
+ * /proc/self/mountinfo; resolves client paths inside it and makes event sources. */
+#pragma once
+
+#include "ow-source.h"
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  char *mount_point;
+  guint version;      /* 1 or 2 */
+  gboolean has_memory; /* v1: "memory" in the super options; v2: filled in by the caller */
+} OwCgroupMount;
+
+GPtrArray *ow_mountinfo_parse_cgroup_mounts (const char *mountinfo);
+
+typedef struct _OwHierarchy OwHierarchy;
+
+OwHierarchy *ow_hierarchy_new_from_system (GError **error);
+OwHierarchy *ow_hierarchy_new (guint version, const char *mount_point,
+                               const char *const *other_mounts, GError **error);
+void ow_hierarchy_free (OwHierarchy *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwHierarchy, ow_hierarchy_free)
+
+guint ow_hierarchy_get_version (OwHierarchy *self);
+const char *ow_hierarchy_get_mount_point (OwHierarchy *self);
+
+char *ow_hierarchy_canonicalize (OwHierarchy *self, const char *input, GError **error);
+int ow_hierarchy_open_cgroup (OwHierarchy *self, const char *canonical, GError **error);
+OwSource *ow_hierarchy_create_source (OwHierarchy *self,
+                                      const char *canonical,
+                                      const OwSourceCallbacks *callbacks,
+                                      gpointer user_data,
+                                      GError **error);
+
+G_END_DECLS

@@ -1,0 +1,50 @@
+#include "ow-watch.h"
+#include "oomwatch-names.h"
+
+OwWatch *
+ow_watch_new (const char *cgroup, gpointer owner)
+{
+  OwWatch *watch = g_new0 (OwWatch, 1);
+
+  watch->cgroup = g_strdup (cgroup);
+  watch->watchers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  watch->since = g_get_real_time ();
+  watch->owner = owner;
+  return watch;
+}
+
+void
+ow_watch_free (OwWatch *watch)
+{
+  if (watch == NULL)
+    return;
+  g_clear_pointer (&watch->source, ow_source_free);
+  g_hash_table_unref (watch->watchers);
+  g_free (watch->cgroup);
+  g_free (watch);
+}
+
+void
+ow_watch_count (OwWatch *watch, const OwEvent *event)
+{
+  if (event->kind == OW_EVENT_OOM)
+    watch->oom_count += event->count;
+  else if (event->kind == OW_EVENT_OOM_KILL)
+    watch->oom_kill_count += event->count;
+}
+
+/* One ListWatches entry: (sa{sv}) */
+GVariant *
+ow_watch_describe (OwWatch *watch, guint hierarchy)
+{
+  g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+
+  g_variant_dict_insert (&dict, OOMWATCH_KEY_HIERARCHY, "u", hierarchy);
+  g_variant_dict_insert (&dict, OOMWATCH_KEY_WATCHERS, "u", g_hash_table_size (watch->watchers));
+  g_variant_dict_insert (&dict, OOMWATCH_KIND_OOM, "t", watch->oom_count);
+  g_variant_dict_insert (&dict, OOMWATCH_KIND_OOM_KILL, "t", watch->oom_kill_count);
+  g_variant_dict_insert (&dict, OOMWATCH_KEY_SINCE, "t", (guint64) watch->since);
+  if (watch->source != NULL)
+    ow_source_describe (watch->source, &dict);
+  return g_variant_new ("(s@a{sv})", watch->cgroup, g_variant_dict_end (&dict));
+}

@@ -1,0 +1,29 @@
+/* One watched cgroup: its event source, the connections watching it, and its counts. */
+#pragma once
+
+#include "ow-event.h"
+#include "ow-source.h"
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  char *cgroup;
+  OwSource *source;
+  GHashTable *watchers; /* unique bus names */
+  guint64 oom_count;
+  guint64 oom_kill_count;
+  gint64 since;
+  gpointer owner; /* the manager, for the source's callbacks */
+} OwWatch;
+
+OwWatch *ow_watch_new (const char *cgroup, gpointer owner);
+void ow_watch_free (OwWatch *watch);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwWatch, ow_watch_free)
+
+void ow_watch_count (OwWatch *watch, const OwEvent *event);
+GVariant *ow_watch_describe (OwWatch *watch, guint hierarchy);
+
+G_END_DECLS

@@ -1,0 +1,23 @@
+#include "oomwatch-error.h"
+#include "oomwatch-names.h"
+
+#include <gio/gio.h>
+
+static const GDBusErrorEntry oomwatch_error_entries[] = {
+  { OOMWATCH_ERROR_FAILED, OOMWATCH_ERROR_PREFIX "Failed" },
+  { OOMWATCH_ERROR_INVALID_CGROUP, OOMWATCH_ERROR_PREFIX "InvalidCgroup" },
+  { OOMWATCH_ERROR_NO_SUCH_CGROUP, OOMWATCH_ERROR_PREFIX "NoSuchCgroup" },
+  { OOMWATCH_ERROR_NOT_WATCHED, OOMWATCH_ERROR_PREFIX "NotWatched" },
+  { OOMWATCH_ERROR_LIMIT_EXCEEDED, OOMWATCH_ERROR_PREFIX "LimitExceeded" },
+  { OOMWATCH_ERROR_NOT_SUPPORTED, OOMWATCH_ERROR_PREFIX "NotSupported" },
+};
+
+GQuark
+oomwatch_error_quark (void)
+{
+  static gsize quark = 0;
+
+  g_dbus_error_register_error_domain ("oomwatch-error-quark", &quark, oomwatch_error_entries,
+                                      G_N_ELEMENTS (oomwatch_error_entries));
+  return (GQuark) quark;
+}

@@ -1,0 +1,20 @@
+/* The oomwatch GError domain; each code maps to a D-Bus error name. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  OOMWATCH_ERROR_FAILED,         /* org.oomwatch.OomWatch1.Error.Failed */
+  OOMWATCH_ERROR_INVALID_CGROUP, /* ….InvalidCgroup */
+  OOMWATCH_ERROR_NO_SUCH_CGROUP, /* ….NoSuchCgroup */
+  OOMWATCH_ERROR_NOT_WATCHED,    /* ….NotWatched */
+  OOMWATCH_ERROR_LIMIT_EXCEEDED, /* ….LimitExceeded */
+  OOMWATCH_ERROR_NOT_SUPPORTED,  /* ….NotSupported */
+} OomwatchError;
+
+#define OOMWATCH_ERROR (oomwatch_error_quark ())
+GQuark oomwatch_error_quark (void);
+
+G_END_DECLS

@@ -1,0 +1,24 @@
+/* Every name that crosses a process boundary, defined once. */
+#pragma once
+
+#define OOMWATCH_BUS_NAME "org.oomwatch.OomWatch1"
+#define OOMWATCH_OBJECT_PATH "/org/oomwatch/OomWatch1"
+#define OOMWATCH_MANAGER_INTERFACE "org.oomwatch.OomWatch1.Manager"
+#define OOMWATCH_ERROR_PREFIX "org.oomwatch.OomWatch1.Error."
+
+/* OomEvent kinds */
+#define OOMWATCH_KIND_OOM "oom"
+#define OOMWATCH_KIND_OOM_KILL "oom-kill"
+#define OOMWATCH_KIND_OOM_RECOVERED "oom-recovered"
+#define OOMWATCH_KIND_OOM_GROUP_KILL "oom-group-kill"
+
+/* WatchRemoved reasons */
+#define OOMWATCH_REASON_CGROUP_REMOVED "cgroup-removed"
+
+/* Keys of OomEvent details and ListWatches entries */
+#define OOMWATCH_KEY_TIMESTAMP "timestamp"
+#define OOMWATCH_KEY_HIERARCHY "hierarchy"
+#define OOMWATCH_KEY_TOTAL "total"
+#define OOMWATCH_KEY_UNDER_OOM "under-oom"
+#define OOMWATCH_KEY_WATCHERS "watchers"
+#define OOMWATCH_KEY_SINCE "since"

@@ -1,0 +1,538 @@
+#include "ow-test-env.h"
+#include "ow-hierarchy.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+static void remove_stale_cgroups (const char *mount, const char *own);
+
+static char *
+find_memory_mount (void)
+{
+  g_autofree char *mountinfo = NULL;
+  g_autoptr (GPtrArray) mounts = NULL;
+
+  if (!g_file_get_contents ("/proc/self/mountinfo", &mountinfo, NULL, NULL))
+    return NULL;
+  mounts = ow_mountinfo_parse_cgroup_mounts (mountinfo);
+  for (guint i = 0; i < mounts->len; i++)
+    {
+      OwCgroupMount *mount = g_ptr_array_index (mounts, i);
+
+      if (mount->version == 1 && mount->has_memory)
+        return g_strdup (mount->mount_point);
+    }
+  return NULL;
+}
+
+/* Our own memory cgroup, from /proc/self/cgroup ("4:memory:/a/b"). */
+static char *
+find_own_cgroup (void)
+{
+  g_autofree char *contents = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  if (!g_file_get_contents ("/proc/self/cgroup", &contents, NULL, NULL))
+    return NULL;
+  lines = g_strsplit (contents, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    {
+      g_auto (GStrv) fields = g_strsplit (lines[i], ":", 3);
+      g_auto (GStrv) controllers = NULL;
+
+      if (g_strv_length (fields) != 3)
+        continue;
+      controllers = g_strsplit (fields[1], ",", -1);
+      if (g_strv_contains ((const char *const *) controllers, "memory"))
+        return g_strdup (fields[2]);
+    }
+  return NULL;
+}
+
+/* Returns 0 when the integration tests can run here, else prints why and returns 77. */
+int
+ow_test_env_check (void)
+{
+  g_autofree char *mount = NULL;
+  g_autofree char *dbus = g_find_program_in_path ("dbus-daemon");
+  const char *why = NULL;
+
+  if (geteuid () != 0)
+    why = "needs root to create cgroups and register for OOM events";
+  else if ((mount = find_memory_mount ()) == NULL)
+    why = "no cgroup v1 memory controller is mounted (the v2 tests run in a qemu guest)";
+  else if (dbus == NULL)
+    why = "dbus-daemon is not installed (apt-get install dbus-daemon)";
+  else if (g_getenv ("OOMWATCHD") == NULL || g_getenv ("OOM_HOG") == NULL)
+    why = "run through meson test: OOMWATCHD, OOMCTL, OOM_HOG, BUS_CONFIG are not set";
+  if (why == NULL)
+    return 0;
+  g_print ("SKIP: %s\n", why);
+  return OW_TEST_SKIP;
+}
+
+static void
+signal_free (gpointer data)
+{
+  OwTestSignal *signal = data;
+
+  g_free (signal->cgroup);
+  g_free (signal->kind);
+  g_clear_pointer (&signal->details, g_variant_unref);
+  g_free (signal);
+}
+
+static void
+on_oom_event (OomwatchManager *manager, const char *cgroup, const char *kind, guint64 count,
+              GVariant *details, gpointer user_data)
+{
+  OwTestEnv *env = user_data;
+  OwTestSignal *signal = g_new0 (OwTestSignal, 1);
+
+  signal->cgroup = g_strdup (cgroup);
+  signal->kind = g_strdup (kind);
+  signal->count = count;
+  signal->details = g_variant_ref (details);
+  g_ptr_array_add (env->signals, signal);
+}
+
+static void
+on_watch_removed (OomwatchManager *manager, const char *cgroup, const char *reason,
+                  gpointer user_data)
+{
+  OwTestEnv *env = user_data;
+  OwTestSignal *signal = g_new0 (OwTestSignal, 1);
+
+  g_assert_cmpstr (reason, ==, "cgroup-removed");
+  signal->cgroup = g_strdup (cgroup);
+  signal->kind = g_strdup ("removed");
+  signal->count = 1;
+  g_ptr_array_add (env->signals, signal);
+}
+
+void
+ow_test_env_iterate (guint msec)
+{
+  gint64 until = g_get_monotonic_time () + msec * G_TIME_SPAN_MILLISECOND;
+
+  while (g_get_monotonic_time () < until)
+    {
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (2000);
+    }
+}
+
+/* A test that fails an assertion aborts: its bus and daemon must not outlive it. */
+static void
+die_with_test (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static char *
+start_bus (OwTestEnv *env)
+{
+  g_autofree char *socket = g_build_filename (env->tmpdir, "system_bus_socket", NULL);
+  g_autofree char *address = g_strdup_printf ("unix:path=%s", socket);
+  g_autofree char *config = g_strdup_printf ("--config-file=%s", g_getenv ("BUS_CONFIG"));
+  g_autofree char *listen = g_strdup_printf ("--address=%s", address);
+  const char *argv[] = { "dbus-daemon", config, listen, "--nofork", "--print-address=1", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
+  char *line;
+
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
+  env->bus = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (env->bus));
+  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  return line;
+}
+
+static void
+start_daemon (OwTestEnv *env, const char *const *daemon_args)
+{
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+
+  env->daemon_log = g_build_filename (env->tmpdir, "oomwatchd.log", NULL);
+  g_subprocess_launcher_set_stdout_file_path (launcher, env->daemon_log);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
+  g_ptr_array_add (argv, (gpointer) g_getenv ("OOMWATCHD"));
+  g_ptr_array_add (argv, "--verbose");
+  for (gsize i = 0; daemon_args != NULL && daemon_args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) daemon_args[i]);
+  g_ptr_array_add (argv, NULL);
+  env->daemon = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+}
+
+static void
+wait_for_name (OwTestEnv *env)
+{
+  gint64 until = g_get_monotonic_time () + 15 * G_TIME_SPAN_SECOND;
+  g_autofree char *owner = NULL;
+
+  while (owner == NULL && g_get_monotonic_time () < until)
+    {
+      ow_test_env_iterate (20);
+      owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (env->manager));
+    }
+  g_assert_nonnull (owner);
+}
+
+GDBusConnection *
+ow_test_env_connect (OwTestEnv *env)
+{
+  g_autoptr (GError) error = NULL;
+  GDBusConnection *connection;
+
+  connection = g_dbus_connection_new_for_address_sync (
+      env->bus_address,
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      NULL, NULL, &error);
+  g_assert_no_error (error);
+  return connection;
+}
+
+OwTestEnv *
+ow_test_env_new (const char *const *daemon_args)
+{
+  OwTestEnv *env = g_new0 (OwTestEnv, 1);
+  g_autofree char *mount = find_memory_mount ();
+  g_autofree char *own = find_own_cgroup ();
+  g_autofree char *name = g_strdup_printf ("oomwatch-test-%d", (int) getpid ());
+  g_autoptr (GError) error = NULL;
+
+  env->signals = g_ptr_array_new_with_free_func (signal_free);
+  env->tmpdir = g_dir_make_tmp ("oomwatch-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  /* Tests run clients as nobody too: they must reach the bus socket. */
+  g_assert_cmpint (g_chmod (env->tmpdir, 0755), ==, 0);
+
+  remove_stale_cgroups (mount, own);
+  env->cgroup_base = g_build_path ("/", "/", own, name, NULL);
+  env->cgroup_dir = g_build_filename (mount, env->cgroup_base, NULL);
+  g_assert_cmpint (g_mkdir (env->cgroup_dir, 0755), ==, 0);
+
+  env->bus_address = start_bus (env);
+  g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", env->bus_address, TRUE);
+  start_daemon (env, daemon_args);
+
+  env->connection = ow_test_env_connect (env);
+  env->manager = oomwatch_manager_proxy_new_sync (env->connection, G_DBUS_PROXY_FLAGS_NONE,
+                                                  "org.oomwatch.OomWatch1",
+                                                  "/org/oomwatch/OomWatch1", NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (env->manager, "oom-event", G_CALLBACK (on_oom_event), env);
+  g_signal_connect (env->manager, "watch-removed", G_CALLBACK (on_watch_removed), env);
+  wait_for_name (env);
+  env->glib_eventfds = ow_test_env_count_eventfds (env);
+  return env;
+}
+
+static void
+empty_and_remove (const char *dir)
+{
+  g_autoptr (GDir) listing = g_dir_open (dir, 0, NULL);
+  g_autofree char *procs_path = g_build_filename (dir, "cgroup.procs", NULL);
+  const char *entry;
+
+  while (listing != NULL && (entry = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (dir, entry, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        empty_and_remove (child);
+    }
+
+  for (int attempt = 0; attempt < 500; attempt++)
+    {
+      g_autofree char *procs = NULL;
+      g_auto (GStrv) pids = NULL;
+
+      if (!g_file_get_contents (procs_path, &procs, NULL, NULL) || procs[0] == '\0')
+        break;
+      /* Paused tasks can only die once they may run. */
+      ow_test_env_write (dir, "memory.oom_control", "0");
+      pids = g_strsplit (g_strstrip (procs), "\n", -1);
+      for (gsize i = 0; pids[i] != NULL; i++)
+        kill ((pid_t) g_ascii_strtoll (pids[i], NULL, 10), SIGKILL);
+      g_usleep (10000);
+    }
+  if (g_rmdir (dir) < 0 && errno != ENOENT)
+    g_printerr ("cannot remove %s: %s\n", dir, g_strerror (errno));
+}
+
+/* Scratch cgroups of earlier test runs that died (their pid is gone). Only ours. */
+static void
+remove_stale_cgroups (const char *mount, const char *own)
+{
+  g_autofree char *parent = g_build_filename (mount, own, NULL);
+  g_autoptr (GDir) listing = g_dir_open (parent, 0, NULL);
+  const char *entry;
+
+  while (listing != NULL && (entry = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *proc = NULL;
+      g_autofree char *dir = NULL;
+
+      if (!g_str_has_prefix (entry, "oomwatch-test-"))
+        continue;
+      proc = g_strdup_printf ("/proc/%s", entry + strlen ("oomwatch-test-"));
+      if (g_file_test (proc, G_FILE_TEST_EXISTS))
+        continue;
+      dir = g_build_filename (parent, entry, NULL);
+      empty_and_remove (dir);
+    }
+}
+
+void
+ow_test_env_free (OwTestEnv *env)
+{
+  g_autofree char *log = NULL;
+
+  g_signal_handlers_disconnect_by_data (env->manager, env);
+  g_clear_object (&env->manager);
+  g_clear_object (&env->connection);
+
+  if (env->daemon != NULL)
+    {
+      g_subprocess_send_signal (env->daemon, SIGTERM);
+      ow_test_env_wait_process (env->daemon);
+      if (g_file_get_contents (env->daemon_log, &log, NULL, NULL))
+        g_test_message ("oomwatchd log:\n%s", log);
+      /* SIGTERM is a clean exit. */
+      g_assert_true (g_subprocess_get_if_exited (env->daemon));
+      g_assert_cmpint (g_subprocess_get_exit_status (env->daemon), ==, 0);
+      g_clear_object (&env->daemon);
+    }
+  if (env->bus != NULL)
+    {
+      g_subprocess_force_exit (env->bus);
+      ow_test_env_wait_process (env->bus);
+      g_clear_object (&env->bus);
+    }
+  empty_and_remove (env->cgroup_dir);
+  if (env->daemon_log != NULL)
+    g_unlink (env->daemon_log);
+  g_rmdir (env->tmpdir);
+  g_ptr_array_unref (env->signals);
+  g_free (env->daemon_log);
+  g_free (env->bus_address);
+  g_free (env->tmpdir);
+  g_free (env->cgroup_dir);
+  g_free (env->cgroup_base);
+  g_free (env);
+}
+
+char *
+ow_test_env_cgroup_path (OwTestEnv *env, const char *name)
+{
+  return g_build_filename (env->cgroup_dir, name, NULL);
+}
+
+char *
+ow_test_env_canonical (OwTestEnv *env, const char *name)
+{
+  return g_build_path ("/", env->cgroup_base, name, NULL);
+}
+
+void
+ow_test_env_write (const char *dir, const char *file, const char *value)
+{
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+  g_autoptr (GError) error = NULL;
+
+  /* g_file_set_contents() would write a temporary file: cgroupfs needs a plain write. */
+  FILE *stream = fopen (path, "we");
+
+  g_assert_nonnull (stream);
+  fputs (value, stream);
+  g_assert_cmpint (fclose (stream), ==, 0);
+}
+
+/* Makes a child cgroup with a memory limit (e.g. "32M"), optionally oom_kill_disable. */
+char *
+ow_test_env_make_cgroup (OwTestEnv *env, const char *name, const char *limit, gboolean kill_disable)
+{
+  g_autofree char *dir = ow_test_env_cgroup_path (env, name);
+
+  g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+  if (limit != NULL)
+    ow_test_env_write (dir, "memory.limit_in_bytes", limit);
+  if (kill_disable)
+    ow_test_env_write (dir, "memory.oom_control", "1");
+  return ow_test_env_canonical (env, name);
+}
+
+guint64
+ow_test_env_oom_control (OwTestEnv *env, const char *name, const char *key)
+{
+  g_autofree char *dir = ow_test_env_cgroup_path (env, name);
+  g_autofree char *path = g_build_filename (dir, "memory.oom_control", NULL);
+  g_autofree char *contents = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  lines = g_strsplit (contents, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], key) && lines[i][strlen (key)] == ' ')
+      return g_ascii_strtoull (lines[i] + strlen (key) + 1, NULL, 10);
+  g_assert_not_reached ();
+}
+
+char *
+ow_test_env_watch (OwTestEnv *env, OomwatchManager *manager, const char *cgroup)
+{
+  g_autoptr (GError) error = NULL;
+  char *canonical = NULL;
+
+  oomwatch_manager_call_watch_sync (manager ?: env->manager, cgroup,
+                                    g_variant_new ("a{sv}", NULL), G_DBUS_CALL_FLAGS_NONE, -1,
+                                    &canonical, NULL, &error);
+  g_assert_no_error (error);
+  return canonical;
+}
+
+/* The ListWatches entry of CANONICAL, or NULL. */
+GVariant *
+ow_test_env_find_watch (OwTestEnv *env, const char *canonical)
+{
+  g_autoptr (GVariant) watches = NULL;
+  g_autoptr (GError) error = NULL;
+  GVariantIter iter;
+  const char *cgroup;
+  GVariant *dict;
+
+  oomwatch_manager_call_list_watches_sync (env->manager, G_DBUS_CALL_FLAGS_NONE, -1, &watches,
+                                           NULL, &error);
+  g_assert_no_error (error);
+  g_variant_iter_init (&iter, watches);
+  while (g_variant_iter_next (&iter, "(&s@a{sv})", &cgroup, &dict))
+    {
+      if (g_strcmp0 (cgroup, canonical) == 0)
+        return dict;
+      g_variant_unref (dict);
+    }
+  return NULL;
+}
+
+/* How many kernel registrations the daemon holds: its eventfds. */
+guint
+ow_test_env_count_eventfds (OwTestEnv *env)
+{
+  g_autofree char *fd_dir = g_strdup_printf ("/proc/%s/fd", g_subprocess_get_identifier (env->daemon));
+  g_autoptr (GDir) dir = g_dir_open (fd_dir, 0, NULL);
+  const char *entry;
+  guint count = 0;
+
+  g_assert_nonnull (dir);
+  while ((entry = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (fd_dir, entry, NULL);
+      g_autofree char *target = g_file_read_link (path, NULL);
+
+      if (g_strcmp0 (target, "anon_inode:[eventfd]") == 0)
+        count++;
+    }
+  g_assert_cmpuint (count, >=, env->glib_eventfds);
+  return count - env->glib_eventfds;
+}
+
+GSubprocess *
+ow_test_env_spawn (OwTestEnv *env, GSubprocessFlags flags, const char *const *argv)
+{
+  g_autoptr (GError) error = NULL;
+  GSubprocess *process = g_subprocess_newv (argv, flags, &error);
+
+  g_assert_no_error (error);
+  return process;
+}
+
+/* Starts a hog in cgroup NAME that allocates MIB MiB. */
+GSubprocess *
+ow_test_env_hog (OwTestEnv *env, const char *name, guint mib)
+{
+  g_autofree char *dir = ow_test_env_cgroup_path (env, name);
+  g_autofree char *size = g_strdup_printf ("%u", mib);
+  const char *argv[] = { g_getenv ("OOM_HOG"), dir, size, NULL };
+
+  return ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, argv);
+}
+
+static void
+on_process_done (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  gboolean *done = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (object), result, NULL);
+  *done = TRUE;
+}
+
+void
+ow_test_env_wait_process (GSubprocess *process)
+{
+  gint64 until = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  gboolean done = FALSE;
+
+  g_subprocess_wait_async (process, NULL, on_process_done, &done);
+  while (!done && g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (done);
+}
+
+static gboolean
+has_signal (OwTestEnv *env, const char *cgroup, const char *kind)
+{
+  return ow_test_env_n_signals (env, cgroup, kind) > 0;
+}
+
+gboolean
+ow_test_env_wait_signal (OwTestEnv *env, const char *cgroup, const char *kind, guint timeout_msec)
+{
+  gint64 until = g_get_monotonic_time () + timeout_msec * G_TIME_SPAN_MILLISECOND;
+
+  while (!has_signal (env, cgroup, kind) && g_get_monotonic_time () < until)
+    ow_test_env_iterate (5);
+  return has_signal (env, cgroup, kind);
+}
+
+guint
+ow_test_env_n_signals (OwTestEnv *env, const char *cgroup, const char *kind)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < env->signals->len; i++)
+    {
+      OwTestSignal *signal = g_ptr_array_index (env->signals, i);
+
+      if (g_strcmp0 (signal->cgroup, cgroup) == 0 && g_strcmp0 (signal->kind, kind) == 0)
+        n++;
+    }
+  return n;
+}
+
+guint64
+ow_test_env_sum (OwTestEnv *env, const char *cgroup, const char *kind)
+{
+  guint64 sum = 0;
+
+  for (guint i = 0; i < env->signals->len; i++)
+    {
+      OwTestSignal *signal = g_ptr_array_index (env->signals, i);
+
+      if (g_strcmp0 (signal->cgroup, cgroup) == 0 && g_strcmp0 (signal->kind, kind) == 0)
+        sum += signal->count;
+    }
+  return sum;
+}

@@ -1,0 +1,62 @@
+/* Integration test harness: a private system-like dbus-daemon, the built oomwatchd on it,
+ * throw-away memory cgroups under the test's own cgroup, and real OOMs. */
+#pragma once
+
+#include "oomwatch-generated.h"
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define OW_TEST_SKIP 77
+
+typedef struct
+{
+  char *cgroup;
+  char *kind;
+  guint64 count;
+  GVariant *details; /* NULL for WatchRemoved; kind is then "removed" */
+} OwTestSignal;
+
+typedef struct
+{
+  char *tmpdir;
+  char *bus_address;
+  GSubprocess *bus;
+  GSubprocess *daemon;
+  char *daemon_log;
+  GDBusConnection *connection;
+  OomwatchManager *manager;
+  GPtrArray *signals; /* OwTestSignal, in arrival order */
+  char *cgroup_dir;   /* absolute: our scratch parent cgroup */
+  char *cgroup_base;  /* the same, canonical (relative to the hierarchy root) */
+  guint glib_eventfds; /* the daemon's own main-loop eventfds, not registrations */
+} OwTestEnv;
+
+int ow_test_env_check (void);
+OwTestEnv *ow_test_env_new (const char *const *daemon_args);
+void ow_test_env_free (OwTestEnv *env);
+
+char *ow_test_env_make_cgroup (OwTestEnv *env, const char *name, const char *limit,
+                               gboolean kill_disable);
+char *ow_test_env_canonical (OwTestEnv *env, const char *name);
+char *ow_test_env_cgroup_path (OwTestEnv *env, const char *name);
+void ow_test_env_write (const char *dir, const char *file, const char *value);
+guint64 ow_test_env_oom_control (OwTestEnv *env, const char *name, const char *key);
+
+GDBusConnection *ow_test_env_connect (OwTestEnv *env);
+char *ow_test_env_watch (OwTestEnv *env, OomwatchManager *manager, const char *cgroup);
+GVariant *ow_test_env_find_watch (OwTestEnv *env, const char *canonical);
+guint ow_test_env_count_eventfds (OwTestEnv *env);
+
+GSubprocess *ow_test_env_spawn (OwTestEnv *env, GSubprocessFlags flags, const char *const *argv);
+GSubprocess *ow_test_env_hog (OwTestEnv *env, const char *name, guint mib);
+void ow_test_env_wait_process (GSubprocess *process);
+
+void ow_test_env_iterate (guint msec);
+gboolean ow_test_env_wait_signal (OwTestEnv *env, const char *cgroup, const char *kind,
+                                  guint timeout_msec);
+guint64 ow_test_env_sum (OwTestEnv *env, const char *cgroup, const char *kind);
+guint ow_test_env_n_signals (OwTestEnv *env, const char *cgroup, const char *kind);
+
+G_END_DECLS

@@ -1,0 +1,255 @@
+/* Unit tests: path canonicalisation (including hostile input), mountinfo, the keyed-file
+ * parser behind memory.oom_control and memory.events, and D-Bus error mapping. */
+#include "ow-cgroup-path.h"
+#include "ow-hierarchy.h"
+#include "ow-keyed-file.h"
+#include "oomwatch-error.h"
+
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const other_mounts[] = { "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/unified", NULL };
+
+static char *
+canonicalize (const char *input, GError **error)
+{
+  return ow_cgroup_path_canonicalize (input, "/sys/fs/cgroup/memory", other_mounts, error);
+}
+
+static void
+test_canonical_forms (void)
+{
+  const struct
+  {
+    const char *input, *expected;
+  } cases[] = {
+    { "/", "/" },
+    { "a", "/a" },
+    { "/a/b", "/a/b" },
+    { "a/b/", "/a/b" },
+    { "//a///b//", "/a/b" },
+    { "./a/./b/.", "/a/b" },
+    { "/sys/fs/cgroup/memory", "/" },
+    { "/sys/fs/cgroup/memory/", "/" },
+    { "/sys/fs/cgroup/memory/a/b", "/a/b" },
+    { "/sys/fs/cgroup/memoryx/a", "/sys/fs/cgroup/memoryx/a" }, /* not the mount: relative */
+    { "/etc", "/etc" },                                         /* relative, and no such cgroup */
+    { "a b/c,d", "/a b/c,d" },
+    { "/ünïcode", "/ünïcode" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *canonical = canonicalize (cases[i].input, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (canonical, ==, cases[i].expected);
+    }
+}
+
+static void
+test_hostile_paths (void)
+{
+  g_autofree char *huge = g_strnfill (OW_CGROUP_PATH_MAX + 1, 'x');
+  g_autofree char *long_name = g_strnfill (256, 'y');
+  const char *cases[] = {
+    "",
+    "..",
+    "/..",
+    "a/../../etc",
+    "/sys/fs/cgroup/memory/../../../etc/passwd",
+    "/sys/fs/cgroup/cpu",
+    "/sys/fs/cgroup/cpu/a",
+    "/sys/fs/cgroup/unified/a",
+    "a/\n/b",
+    huge,
+    long_name,
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *canonical = canonicalize (cases[i], &error);
+
+      g_assert_null (canonical);
+      g_assert_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP);
+      /* Messages quote the value, but never kilobytes of it. */
+      g_assert_cmpuint (strlen (error->message), <, 400);
+    }
+}
+
+static void
+test_deep_path (void)
+{
+  g_autoptr (GString) deep = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *canonical = NULL;
+
+  for (int i = 0; i < 1000; i++)
+    g_string_append (deep, "/d");
+  canonical = canonicalize (deep->str, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (canonical, ==, deep->str);
+}
+
+static void
+test_open_refuses_symlinks_and_files (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("oomwatch-unit-XXXXXX", &error);
+  g_autofree char *link = g_build_filename (dir, "escape", NULL);
+  g_autofree char *file = g_build_filename (dir, "file", NULL);
+  int root, fd;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (symlink ("/etc", link), ==, 0);
+  g_assert_true (g_file_set_contents (file, "x", 1, NULL));
+  root = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  g_assert_cmpint (root, >=, 0);
+
+  fd = ow_cgroup_path_open_dir (root, "/escape", 0, &error);
+  g_assert_cmpint (fd, ==, -1);
+  g_assert_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP);
+  g_clear_error (&error);
+
+  fd = ow_cgroup_path_open_dir (root, "/file", 0, &error);
+  g_assert_cmpint (fd, ==, -1);
+  g_assert_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP);
+  g_clear_error (&error);
+
+  fd = ow_cgroup_path_open_dir (root, "/missing", 0, &error);
+  g_assert_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP);
+  g_clear_error (&error);
+
+  /* A real directory, but not on a cgroup filesystem (the magic is checked). */
+  fd = ow_cgroup_path_open_dir (root, "/", 0x27e0eb, &error);
+  g_assert_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP);
+  g_clear_error (&error);
+
+  close (root);
+  g_unlink (link);
+  g_unlink (file);
+  g_rmdir (dir);
+}
+
+static void
+test_mountinfo (void)
+{
+  const char *mountinfo =
+      "24 30 0:22 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n"
+      "33 24 0:29 / /sys/fs/cgroup ro shared:9 - tmpfs tmpfs ro,mode=755\n"
+      "35 33 0:31 / /sys/fs/cgroup/unified rw shared:10 - cgroup2 cgroup2 rw,nsdelegate\n"
+      "40 33 0:36 / /sys/fs/cgroup/cpu,cpuacct rw shared:15 - cgroup cgroup rw,cpu,cpuacct\n"
+      "41 33 0:37 / /sys/fs/cgroup/memory rw shared:16 - cgroup cgroup rw,memory\n"
+      "42 33 0:38 / /mnt/with\\040space rw - cgroup cgroup rw,name=systemd\n"
+      "garbage line\n"
+      "\n";
+  g_autoptr (GPtrArray) mounts = ow_mountinfo_parse_cgroup_mounts (mountinfo);
+  OwCgroupMount *m;
+
+  g_assert_cmpuint (mounts->len, ==, 4);
+  m = g_ptr_array_index (mounts, 0);
+  g_assert_cmpstr (m->mount_point, ==, "/sys/fs/cgroup/unified");
+  g_assert_cmpuint (m->version, ==, 2);
+  m = g_ptr_array_index (mounts, 1);
+  g_assert_false (m->has_memory);
+  m = g_ptr_array_index (mounts, 2);
+  g_assert_cmpstr (m->mount_point, ==, "/sys/fs/cgroup/memory");
+  g_assert_cmpuint (m->version, ==, 1);
+  g_assert_true (m->has_memory);
+  m = g_ptr_array_index (mounts, 3);
+  g_assert_cmpstr (m->mount_point, ==, "/mnt/with space");
+}
+
+static void
+test_no_memory_controller (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (OwHierarchy) hierarchy = ow_hierarchy_new (0, NULL, NULL, &error);
+  g_autofree char *canonical = NULL;
+
+  g_assert_no_error (error);
+  canonical = ow_hierarchy_canonicalize (hierarchy, "/a", &error);
+  g_assert_null (canonical);
+  g_assert_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NOT_SUPPORTED);
+}
+
+static void
+test_oom_control (void)
+{
+  const char *v1 = "oom_kill_disable 1\nunder_oom 0\noom_kill 42\n";
+  const char *old = "oom_kill_disable 0\nunder_oom 1\n";
+  const char *events = "low 0\nhigh 3\nmax 17\noom 5\noom_kill 4\noom_group_kill 1\nfuture_key 9\n";
+  guint64 value = 0;
+
+  g_assert_true (ow_keyed_file_lookup (v1, "oom_kill_disable", &value));
+  g_assert_cmpuint (value, ==, 1);
+  g_assert_true (ow_keyed_file_lookup (v1, "oom_kill", &value));
+  g_assert_cmpuint (value, ==, 42);
+  g_assert_true (ow_keyed_file_lookup (old, "under_oom", &value));
+  g_assert_cmpuint (value, ==, 1);
+  g_assert_false (ow_keyed_file_lookup (old, "oom_kill", &value));
+
+  g_assert_true (ow_keyed_file_lookup (events, "oom", &value));
+  g_assert_cmpuint (value, ==, 5);
+  g_assert_true (ow_keyed_file_lookup (events, "oom_kill", &value));
+  g_assert_cmpuint (value, ==, 4);
+  g_assert_true (ow_keyed_file_lookup (events, "oom_group_kill", &value));
+  g_assert_cmpuint (value, ==, 1);
+
+  /* Prefixes, junk values and overflow do not match. */
+  g_assert_false (ow_keyed_file_lookup ("oom_killer 3\n", "oom_kill", &value));
+  g_assert_false (ow_keyed_file_lookup ("oom_kill -1\n", "oom_kill", &value));
+  g_assert_false (ow_keyed_file_lookup ("oom_kill 12x\n", "oom_kill", &value));
+  g_assert_false (ow_keyed_file_lookup ("oom_kill 99999999999999999999999\n", "oom_kill", &value));
+  g_assert_false (ow_keyed_file_lookup ("oom_kill \n", "oom_kill", &value));
+  g_assert_false (ow_keyed_file_lookup ("", "oom_kill", &value));
+  g_assert_true (ow_keyed_file_lookup ("oom_kill 7", "oom_kill", &value)); /* no final newline */
+  g_assert_cmpuint (value, ==, 7);
+}
+
+static void
+test_error_names (void)
+{
+  const struct
+  {
+    int code;
+    const char *name;
+  } cases[] = {
+    { OOMWATCH_ERROR_FAILED, "org.oomwatch.OomWatch1.Error.Failed" },
+    { OOMWATCH_ERROR_INVALID_CGROUP, "org.oomwatch.OomWatch1.Error.InvalidCgroup" },
+    { OOMWATCH_ERROR_NO_SUCH_CGROUP, "org.oomwatch.OomWatch1.Error.NoSuchCgroup" },
+    { OOMWATCH_ERROR_NOT_WATCHED, "org.oomwatch.OomWatch1.Error.NotWatched" },
+    { OOMWATCH_ERROR_LIMIT_EXCEEDED, "org.oomwatch.OomWatch1.Error.LimitExceeded" },
+    { OOMWATCH_ERROR_NOT_SUPPORTED, "org.oomwatch.OomWatch1.Error.NotSupported" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = g_error_new_literal (OOMWATCH_ERROR, cases[i].code, "m");
+      g_autofree char *name = g_dbus_error_encode_gerror (error);
+      g_autoptr (GError) back = g_dbus_error_new_for_dbus_error (cases[i].name, "m");
+
+      g_assert_cmpstr (name, ==, cases[i].name);
+      g_assert_error (back, OOMWATCH_ERROR, cases[i].code);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/path/canonical-forms", test_canonical_forms);
+  g_test_add_func ("/path/hostile", test_hostile_paths);
+  g_test_add_func ("/path/deep", test_deep_path);
+  g_test_add_func ("/path/open-refuses-symlinks-and-files", test_open_refuses_symlinks_and_files);
+  g_test_add_func ("/hierarchy/mountinfo", test_mountinfo);
+  g_test_add_func ("/hierarchy/no-memory-controller", test_no_memory_controller);
+  g_test_add_func ("/parse/oom-control-and-events", test_oom_control);
+  g_test_add_func ("/error/names", test_error_names);
+  return g_test_run ();
+}
