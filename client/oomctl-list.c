@@ -122,7 +122,8 @@ oomctl_status (int argc, char **argv)
   if (hierarchy == 0)
     g_print ("hierarchy: none (no memory cgroup controller mounted)\n");
   else
-    g_print ("hierarchy: cgroup v%u\n", hierarchy);
+    g_print ("hierarchy: cgroup v%u\nmount:     %s\n", hierarchy,
+             oomwatch_manager_get_mount_point (manager) ?: "?");
   g_print ("watches:   %zu\n", g_variant_n_children (watches));
   return OOMCTL_EXIT_OK;
 }

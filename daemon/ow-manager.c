@@ -431,6 +431,8 @@ ow_manager_new (OwHierarchy *hierarchy, const OwLimits *limits)
   self->limits = *limits;
   oomwatch_manager_set_version (OOMWATCH_MANAGER (self), OOMWATCH_VERSION);
   oomwatch_manager_set_hierarchy (OOMWATCH_MANAGER (self), ow_hierarchy_get_version (hierarchy));
+  oomwatch_manager_set_mount_point (OOMWATCH_MANAGER (self),
+                                    ow_hierarchy_get_mount_point (hierarchy) ?: "");
   return self;
 }
 
