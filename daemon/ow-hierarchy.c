@@ -1,13 +1,16 @@
 #include "ow-hierarchy.h"
 #include "ow-cgroup-path.h"
 #include "ow-fd.h"
+#include "ow-dir-monitor.h"
 #include "ow-v1-source.h"
+#include "ow-v2-source.h"
 #include "oomwatch-error.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <string.h>
+#include <sys/inotify.h>
 
 struct _OwHierarchy
 {
@@ -15,6 +18,8 @@ struct _OwHierarchy
   char *mount_point;
   GStrv other_mounts;
   int root_fd;
+  OwDirMonitor *dir_monitor;    /* made when first needed */
+  GHashTable *removal_watchers; /* canonical → OwSource (borrowed) */
 };
 
 static void
@@ -119,6 +124,7 @@ ow_hierarchy_new (guint version, const char *mount_point, const char *const *oth
   self->mount_point = g_strdup (mount_point);
   self->other_mounts = g_strdupv ((GStrv) other_mounts);
   self->root_fd = -1;
+  self->removal_watchers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   if (version == 0)
     return g_steal_pointer (&self);
@@ -140,6 +146,8 @@ ow_hierarchy_free (OwHierarchy *self)
 {
   if (self == NULL)
     return;
+  g_clear_pointer (&self->dir_monitor, ow_dir_monitor_free);
+  g_clear_pointer (&self->removal_watchers, g_hash_table_unref);
   ow_fd_close (self->root_fd);
   g_free (self->mount_point);
   g_strfreev (self->other_mounts);
@@ -198,7 +206,86 @@ ow_hierarchy_create_source (OwHierarchy *self,
     return NULL;
   if (self->version == 1)
     return ow_v1_source_new (self, canonical, callbacks, user_data, error);
-  g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NOT_SUPPORTED,
-               "cgroup v2 is not supported yet (cgroup '%s')", canonical);
-  return NULL;
+  return ow_v2_source_new (self, canonical, callbacks, user_data, error);
+}
+
+/* Removal tracking: IN_DELETE on the parent directories, through one inotify fd. */
+
+static void
+tell_removed (OwHierarchy *self, const char *canonical)
+{
+  OwSource *source = g_hash_table_lookup (self->removal_watchers, canonical);
+
+  if (source != NULL)
+    ow_source_emit_removed (source); /* frees the source, which unwatches */
+}
+
+static void
+on_dir_event (const char *dir, const char *name, guint32 mask, gpointer user_data)
+{
+  OwHierarchy *self = user_data;
+
+  if (mask & IN_Q_OVERFLOW)
+    {
+      /* Events were lost: look for every watched cgroup again. */
+      g_autofree GStrv watched = (GStrv) g_hash_table_get_keys_as_array (self->removal_watchers,
+                                                                         NULL);
+
+      g_warning ("inotify queue overflow: re-checking %u cgroups", g_strv_length (watched));
+      for (gsize i = 0; watched[i] != NULL; i++)
+        {
+          g_autoptr (GError) error = NULL;
+          g_autofree char *canonical = g_strdup (watched[i]);
+          g_auto (OwFd) fd = ow_hierarchy_open_cgroup (self, canonical, &error);
+
+          if (fd < 0 && g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP))
+            tell_removed (self, canonical);
+        }
+    }
+  else if ((mask & IN_DELETE) && (mask & IN_ISDIR))
+    {
+      g_autofree char *canonical = g_build_path ("/", dir, name, NULL);
+
+      tell_removed (self, canonical);
+    }
+}
+
+static char *
+parent_of (const char *canonical)
+{
+  if (strcmp (canonical, "/") == 0)
+    return NULL;
+  return g_path_get_dirname (canonical);
+}
+
+gboolean
+ow_hierarchy_watch_removal (OwHierarchy *self, const char *canonical, OwSource *source,
+                            GError **error)
+{
+  g_autofree char *parent = parent_of (canonical);
+  g_auto (OwFd) parent_fd = -1;
+
+  if (parent == NULL)
+    return TRUE; /* the root cgroup is never removed */
+  if (self->dir_monitor == NULL)
+    {
+      self->dir_monitor = ow_dir_monitor_new (IN_DELETE, on_dir_event, self, error);
+      if (self->dir_monitor == NULL)
+        return FALSE;
+    }
+  parent_fd = ow_hierarchy_open_cgroup (self, parent, error);
+  if (parent_fd < 0 || !ow_dir_monitor_add (self->dir_monitor, parent_fd, parent, error))
+    return FALSE;
+  g_hash_table_insert (self->removal_watchers, g_strdup (canonical), source);
+  return TRUE;
+}
+
+void
+ow_hierarchy_unwatch_removal (OwHierarchy *self, const char *canonical)
+{
+  g_autofree char *parent = parent_of (canonical);
+
+  if (parent == NULL || !g_hash_table_remove (self->removal_watchers, canonical))
+    return;
+  ow_dir_monitor_remove (self->dir_monitor, parent);
 }

@@ -36,4 +36,10 @@ OwSource *ow_hierarchy_create_source (OwHierarchy *self,
                                       gpointer user_data,
                                       GError **error);
 
+/* For sources whose kernel side does not report removal (v2): SOURCE is told through
+ * ow_source_emit_removed() when CANONICAL is removed. */
+gboolean ow_hierarchy_watch_removal (OwHierarchy *self, const char *canonical, OwSource *source,
+                                     GError **error);
+void ow_hierarchy_unwatch_removal (OwHierarchy *self, const char *canonical);
+
 G_END_DECLS

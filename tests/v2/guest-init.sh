@@ -1,0 +1,141 @@
+#!/bin/busybox sh
+# /init of the cgroup v2 test guest: mounts, starts the bus and oomwatchd, runs each scenario
+# with `oomctl watch --json` as the client, and prints one OOMWATCH-CASE line per scenario and
+# OOMWATCH-DONE at the end for the host to check.
+/bin/busybox --install -s /bin
+export PATH=/bin:/usr/bin:/usr/sbin
+mkdir -p /proc /sys /dev /tmp /run/dbus
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+
+export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket
+dbus-daemon --config-file=/etc/oomwatch/system-bus.conf --address="$DBUS_SYSTEM_BUS_ADDRESS" --fork
+oomwatchd --verbose > /tmp/oomwatchd.log 2>&1 &
+for i in $(seq 200); do oomctl status > /dev/null 2>&1 && break; sleep 0.05; done
+oomctl status
+
+CG=/sys/fs/cgroup
+failures=0
+
+pass() { echo "OOMWATCH-CASE $1 PASS"; }
+fail() { echo "OOMWATCH-CASE $1 FAIL: $2"; failures=$((failures + 1)); }
+
+# make NAME LIMIT: a cgroup with a memory limit and no swap
+make() {
+  mkdir -p "$CG/$1"
+  echo "$2" > "$CG/$1/memory.max"
+  echo 0 > "$CG/$1/memory.swap.max" 2>/dev/null
+}
+
+# watch_start OUT CGROUP… : oomctl watch in the background, once the daemon holds the watch
+watch_start() {
+  out=$1; shift
+  oomctl watch --json --timeout 6 "$@" > "$out" 2>&1 &
+  watcher=$!
+  for i in $(seq 200); do
+    [ "$(oomctl list --json | grep -c "\"cgroup\":\"$1\"")" -ge 1 ] && break
+    sleep 0.05
+  done
+}
+
+# sum OUT CGROUP KIND: total of "count" over the matching OomEvent lines
+sum() {
+  grep "\"cgroup\":\"$2\",\"kind\":\"$3\"" "$1" | sed 's/.*"count":\([0-9]*\).*/\1/' |
+    awk '{ s += $1 } END { print s + 0 }'
+}
+
+# counter CGROUP KEY: the kernel's value in memory.events
+counter() { awk -v k="$2" '$1 == k { print $2 }' "$CG$1/memory.events"; }
+
+hog() { oom-hog "$CG$1" "$2" > /dev/null 2>&1; }
+
+# 1. kill: oom + oom-kill, exact counts
+make kill 32M
+watch_start /tmp/kill.out /kill
+hog /kill 256
+wait $watcher
+cat /tmp/kill.out
+oom=$(sum /tmp/kill.out /kill oom); kills=$(sum /tmp/kill.out /kill oom-kill)
+first=$(head -n 1 /tmp/kill.out | sed 's/.*"kind":"\([a-z-]*\)".*/\1/')
+if [ "$kills" = 1 ] && [ "$oom" -ge 1 ] && [ "$oom" = "$(counter /kill oom)" ] && [ "$first" = oom ] &&
+   grep -q '"kind":"oom-kill","count":1,"details":{.*"total":1' /tmp/kill.out; then
+  pass kill
+else
+  fail kill "oom=$oom (kernel $(counter /kill oom)) oom-kill=$kills first=$first"
+fi
+
+# 2. memory.oom.group=1: oom-group-kill
+make group 32M
+echo 1 > $CG/group/memory.oom.group
+watch_start /tmp/group.out /group
+hog /group 256
+wait $watcher
+cat /tmp/group.out
+groups=$(sum /tmp/group.out /group oom-group-kill)
+if [ "$groups" = 1 ] && [ "$groups" = "$(counter /group oom_group_kill)" ]; then
+  pass group-kill
+else
+  fail group-kill "oom-group-kill=$groups (kernel $(counter /group oom_group_kill))"
+fi
+
+# 3. a child's OOM is seen on the watched parent (memory.events is hierarchical)
+mkdir -p $CG/parent
+echo +memory > $CG/parent/cgroup.subtree_control
+make parent/child 32M
+watch_start /tmp/parent.out /parent
+hog /parent/child 256
+wait $watcher
+cat /tmp/parent.out
+oom=$(sum /tmp/parent.out /parent oom); kills=$(sum /tmp/parent.out /parent oom-kill)
+if [ "$kills" = 1 ] && [ "$oom" -ge 1 ] && [ "$oom" = "$(counter /parent oom)" ]; then
+  pass hierarchical
+else
+  fail hierarchical "parent oom=$oom oom-kill=$kills (kernel $(counter /parent oom)/$(counter /parent oom_kill))"
+fi
+
+# 4. rmdir while watched: WatchRemoved and nothing else; oomctl exits by itself
+make gone 32M
+watch_start /tmp/gone.out /gone
+rmdir $CG/gone
+wait $watcher
+status=$?
+cat /tmp/gone.out
+if [ "$status" = 0 ] && [ "$(wc -l < /tmp/gone.out)" = 1 ] &&
+   grep -q '"signal":"WatchRemoved","cgroup":"/gone","reason":"cgroup-removed"' /tmp/gone.out &&
+   [ -z "$(oomctl list --json)" ]; then
+  pass rmdir
+else
+  fail rmdir "exit $status, output above"
+fi
+
+# 5. two OOMs in a row: counts add up, nothing lost
+make twice 32M
+watch_start /tmp/twice.out /twice
+hog /twice 256
+hog /twice 256
+wait $watcher
+cat /tmp/twice.out
+kills=$(sum /tmp/twice.out /twice oom-kill); oom=$(sum /tmp/twice.out /twice oom)
+if [ "$kills" = 2 ] && [ "$oom" = "$(counter /twice oom)" ] && [ "$(counter /twice oom_kill)" = 2 ]; then
+  pass two-in-a-row
+else
+  fail two-in-a-row "oom=$oom (kernel $(counter /twice oom)) oom-kill=$kills"
+fi
+
+# 6. the root and a cgroup without the memory controller are refused with a named error
+mkdir -p $CG/parent/child/plain
+if oomctl watch / 2>&1 | grep -q "not a memory cgroup" &&
+   oomctl watch /parent/child/plain 2>&1 | grep -q "not a memory cgroup"; then
+  pass refused
+else
+  fail refused "$(oomctl watch / 2>&1)"
+fi
+
+echo "---- oomwatchd log"
+cat /tmp/oomwatchd.log
+echo "OOMWATCH-DONE failures=$failures"
+poweroff -f
