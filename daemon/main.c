@@ -99,7 +99,7 @@ raise_fd_limit (void)
 int
 main (int argc, char **argv)
 {
-  gboolean replace = FALSE, verbose = FALSE, version = FALSE;
+  gboolean replace = FALSE, verbose = FALSE, version = FALSE, no_kernel_log = FALSE;
   int client_watch_limit = DEFAULT_CLIENT_WATCH_LIMIT;
   int total_watch_limit = 0;
   const GOptionEntry entries[] = {
@@ -110,6 +110,8 @@ main (int argc, char **argv)
       "Watches a caller that is not root may hold (default 256)", "N" },
     { "total-watch-limit", 0, 0, G_OPTION_ARG_INT, &total_watch_limit,
       "Cgroups the daemon watches at most (default: what the fd limit allows)", "N" },
+    { "no-kernel-log", 0, 0, G_OPTION_ARG_NONE, &no_kernel_log,
+      "Do not read /dev/kmsg (oom-kill signals then do not name the victim)", NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -160,7 +162,8 @@ main (int argc, char **argv)
                                                    : fd_watch_limit;
 
   loop = g_main_loop_new (NULL, FALSE);
-  manager = ow_manager_new (g_steal_pointer (&hierarchy), &limits);
+  manager = ow_manager_new (g_steal_pointer (&hierarchy), &limits,
+                            no_kernel_log ? NULL : "/dev/kmsg");
   daemon.loop = loop;
   daemon.manager = manager;
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <dirent.h>
 #include <string.h>
 #include <sys/inotify.h>
 
@@ -20,6 +21,8 @@ struct _OwHierarchy
   int root_fd;
   OwDirMonitor *dir_monitor;    /* made when first needed */
   GHashTable *removal_watchers; /* canonical → OwSource (borrowed) */
+  OwCgroupCreatedFunc created_func;
+  gpointer created_data;
 };
 
 static void
@@ -248,6 +251,31 @@ on_dir_event (const char *dir, const char *name, guint32 mask, gpointer user_dat
 
       tell_removed (self, canonical);
     }
+  else if ((mask & IN_CREATE) && (mask & IN_ISDIR) && self->created_func != NULL)
+    {
+      g_autofree char *canonical = g_build_path ("/", dir, name, NULL);
+
+      self->created_func (canonical, self->created_data);
+    }
+}
+
+static gboolean
+ensure_dir_monitor (OwHierarchy *self, GError **error)
+{
+  if (self->dir_monitor == NULL)
+    self->dir_monitor = ow_dir_monitor_new (IN_DELETE | IN_CREATE, on_dir_event, self, error);
+  return self->dir_monitor != NULL;
+}
+
+static gboolean
+monitor_dir (OwHierarchy *self, const char *canonical, GError **error)
+{
+  g_auto (OwFd) fd = -1;
+
+  if (!ensure_dir_monitor (self, error))
+    return FALSE;
+  fd = ow_hierarchy_open_cgroup (self, canonical, error);
+  return fd >= 0 && ow_dir_monitor_add (self->dir_monitor, fd, canonical, error);
 }
 
 static char *
@@ -263,18 +291,10 @@ ow_hierarchy_watch_removal (OwHierarchy *self, const char *canonical, OwSource *
                             GError **error)
 {
   g_autofree char *parent = parent_of (canonical);
-  g_auto (OwFd) parent_fd = -1;
 
   if (parent == NULL)
     return TRUE; /* the root cgroup is never removed */
-  if (self->dir_monitor == NULL)
-    {
-      self->dir_monitor = ow_dir_monitor_new (IN_DELETE, on_dir_event, self, error);
-      if (self->dir_monitor == NULL)
-        return FALSE;
-    }
-  parent_fd = ow_hierarchy_open_cgroup (self, parent, error);
-  if (parent_fd < 0 || !ow_dir_monitor_add (self->dir_monitor, parent_fd, parent, error))
+  if (!monitor_dir (self, parent, error))
     return FALSE;
   g_hash_table_insert (self->removal_watchers, g_strdup (canonical), source);
   return TRUE;
@@ -288,4 +308,55 @@ ow_hierarchy_unwatch_removal (OwHierarchy *self, const char *canonical)
   if (parent == NULL || !g_hash_table_remove (self->removal_watchers, canonical))
     return;
   ow_dir_monitor_remove (self->dir_monitor, parent);
+}
+
+void
+ow_hierarchy_set_created_func (OwHierarchy *self, OwCgroupCreatedFunc func, gpointer user_data)
+{
+  self->created_func = func;
+  self->created_data = user_data;
+}
+
+gboolean
+ow_hierarchy_watch_children (OwHierarchy *self, const char *canonical, GError **error)
+{
+  return check_supported (self, error) && monitor_dir (self, canonical, error);
+}
+
+void
+ow_hierarchy_unwatch_children (OwHierarchy *self, const char *canonical)
+{
+  if (self->dir_monitor != NULL)
+    ow_dir_monitor_remove (self->dir_monitor, canonical);
+}
+
+/* The canonical paths of the child cgroups of CANONICAL. */
+GPtrArray *
+ow_hierarchy_list_children (OwHierarchy *self, const char *canonical, GError **error)
+{
+  g_autoptr (GPtrArray) children = g_ptr_array_new_with_free_func (g_free);
+  g_auto (OwFd) path_fd = ow_hierarchy_open_cgroup (self, canonical, error);
+  g_auto (OwFd) dir_fd = -1;
+  DIR *dir;
+  struct dirent *entry;
+
+  if (path_fd < 0)
+    return NULL;
+  dir_fd = openat (path_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  dir = dir_fd >= 0 ? fdopendir (dir_fd) : NULL;
+  if (dir == NULL)
+    {
+      int saved = errno;
+
+      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_FAILED, "Cannot list cgroup '%s': %s",
+                   canonical, g_strerror (saved));
+      return NULL;
+    }
+  ow_fd_steal (&dir_fd); /* the DIR owns it now */
+  while ((entry = readdir (dir)) != NULL)
+    if (entry->d_type == DT_DIR && strcmp (entry->d_name, ".") != 0
+        && strcmp (entry->d_name, "..") != 0)
+      g_ptr_array_add (children, g_build_path ("/", canonical, entry->d_name, NULL));
+  closedir (dir);
+  return g_steal_pointer (&children);
 }

@@ -42,4 +42,12 @@ gboolean ow_hierarchy_watch_removal (OwHierarchy *self, const char *canonical, O
                                      GError **error);
 void ow_hierarchy_unwatch_removal (OwHierarchy *self, const char *canonical);
 
+/* Following new cgroups (recursive watches): FUNC is told of each directory created in a
+ * directory watched with ow_hierarchy_watch_children(). */
+typedef void (*OwCgroupCreatedFunc) (const char *canonical, gpointer user_data);
+void ow_hierarchy_set_created_func (OwHierarchy *self, OwCgroupCreatedFunc func, gpointer user_data);
+gboolean ow_hierarchy_watch_children (OwHierarchy *self, const char *canonical, GError **error);
+void ow_hierarchy_unwatch_children (OwHierarchy *self, const char *canonical);
+GPtrArray *ow_hierarchy_list_children (OwHierarchy *self, const char *canonical, GError **error);
+
 G_END_DECLS

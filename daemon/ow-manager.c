@@ -1,133 +1,145 @@
 #include "ow-manager.h"
+#include "ow-kmsg.h"
 #include "ow-watch.h"
 #include "oomwatch-error.h"
 #include "oomwatch-names.h"
+
+#include <string.h>
 
 struct _OwManager
 {
   OomwatchManagerSkeleton parent;
 
   OwHierarchy *hierarchy;
-  OwLimits limits;
-  GHashTable *watches; /* canonical cgroup → OwWatch */
-  GHashTable *clients; /* unique bus name → OwClient */
+  OwRegistry *registry;
+  OwKmsg *kmsg; /* NULL: victims are not named */
   GDBusConnection *connection;
   guint name_owner_changed_id;
 };
-
-/* A connection that holds at least one watch (or is being given its first). */
-typedef struct
-{
-  gboolean uid_known;
-  guint32 uid;
-  GHashTable *cgroups; /* set of canonical paths */
-} OwClient;
 
 static void manager_iface_init (OomwatchManagerIface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (OwManager, ow_manager, OOMWATCH_TYPE_MANAGER_SKELETON,
                                G_IMPLEMENT_INTERFACE (OOMWATCH_TYPE_MANAGER, manager_iface_init))
 
+/* Signals */
+
 static void
-client_free (gpointer data)
+add_victim_details (GVariantDict *details, const OwVictim *victim)
 {
-  OwClient *client = data;
-
-  g_hash_table_unref (client->cgroups);
-  g_free (client);
-}
-
-static OwClient *
-ensure_client (OwManager *self, const char *name)
-{
-  OwClient *client = g_hash_table_lookup (self->clients, name);
-
-  if (client == NULL)
-    {
-      client = g_new0 (OwClient, 1);
-      client->cgroups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      g_hash_table_insert (self->clients, g_strdup (name), client);
-    }
-  return client;
+  g_variant_dict_insert (details, OOMWATCH_KEY_PID, "u", victim->pid);
+  if (victim->comm != NULL)
+    g_variant_dict_insert (details, OOMWATCH_KEY_COMM, "s", victim->comm);
+  if (victim->has_uid)
+    g_variant_dict_insert (details, OOMWATCH_KEY_UID, "u", victim->uid);
+  if (victim->task_cgroup != NULL)
+    g_variant_dict_insert (details, OOMWATCH_KEY_TASK_CGROUP, "s", victim->task_cgroup);
+  if (victim->oom_cgroup != NULL)
+    g_variant_dict_insert (details, OOMWATCH_KEY_OOM_CGROUP, "s", victim->oom_cgroup);
 }
 
 static void
-forget_client_if_idle (OwManager *self, const char *name)
+emit_event (OwManager *self, const char *cgroup, const OwEvent *event, const OwVictim *victim)
 {
-  OwClient *client = g_hash_table_lookup (self->clients, name);
-
-  if (client != NULL && g_hash_table_size (client->cgroups) == 0)
-    g_hash_table_remove (self->clients, name);
-}
-
-/* Event sources call back here. */
-
-static void
-on_source_event (const OwEvent *event, gpointer user_data)
-{
-  OwWatch *watch = user_data;
-  OwManager *self = watch->owner;
-  guint hierarchy = ow_hierarchy_get_version (self->hierarchy);
   g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
   const char *kind = ow_event_kind_to_string (event->kind);
 
-  ow_watch_count (watch, event);
   g_variant_dict_insert (&details, OOMWATCH_KEY_TIMESTAMP, "t", (guint64) g_get_real_time ());
-  g_variant_dict_insert (&details, OOMWATCH_KEY_HIERARCHY, "u", hierarchy);
+  g_variant_dict_insert (&details, OOMWATCH_KEY_HIERARCHY, "u",
+                         ow_hierarchy_get_version (self->hierarchy));
   if (event->has_total)
     g_variant_dict_insert (&details, OOMWATCH_KEY_TOTAL, "t", event->total);
   if (event->has_under_oom)
     g_variant_dict_insert (&details, OOMWATCH_KEY_UNDER_OOM, "b", event->under_oom);
+  if (victim != NULL)
+    add_victim_details (&details, victim);
 
-  g_message ("%s %s count=%" G_GUINT64_FORMAT, watch->cgroup, kind, event->count);
-  oomwatch_manager_emit_oom_event (OOMWATCH_MANAGER (self), watch->cgroup, kind, event->count,
+  if (victim != NULL)
+    g_message ("%s %s count=%" G_GUINT64_FORMAT " pid=%u comm=%s task-cgroup=%s", cgroup, kind,
+               event->count, victim->pid, victim->comm, victim->task_cgroup);
+  else
+    g_message ("%s %s count=%" G_GUINT64_FORMAT, cgroup, kind, event->count);
+  oomwatch_manager_emit_oom_event (OOMWATCH_MANAGER (self), cgroup, kind, event->count,
                                    g_variant_dict_end (&details));
 }
 
+/* A rise of a kill counter: one signal per victim the kernel log named (the log line comes
+ * before the counter rises, so it is read first), and one for the kills it did not name. */
 static void
-on_source_removed (gpointer user_data)
+emit_kills (OwManager *self, const char *cgroup, const OwEvent *event)
 {
-  OwWatch *watch = user_data;
-  OwManager *self = watch->owner;
-  g_autofree char *cgroup = g_strdup (watch->cgroup);
-  GHashTableIter iter;
-  const char *name;
+  g_autoptr (GPtrArray) victims = NULL;
+  OwEvent part = *event;
+  guint64 first_total = event->total - event->count;
+
+  if (self->kmsg == NULL)
+    {
+      emit_event (self, cgroup, event, NULL);
+      return;
+    }
+  ow_kmsg_drain (self->kmsg);
+  victims = ow_kmsg_claim (self->kmsg, cgroup, ow_hierarchy_get_version (self->hierarchy) == 2,
+                           event->count);
+  for (guint i = 0; i < victims->len; i++)
+    {
+      part.count = 1;
+      part.total = first_total + i + 1;
+      emit_event (self, cgroup, &part, g_ptr_array_index (victims, i));
+    }
+  if (event->count > victims->len)
+    {
+      part.count = event->count - victims->len;
+      part.total = event->total;
+      emit_event (self, cgroup, &part, NULL);
+    }
+}
+
+static void
+on_registry_event (OwWatch *watch, const OwEvent *event, gpointer user_data)
+{
+  OwManager *self = user_data;
+
+  if (event->kind == OW_EVENT_OOM_KILL)
+    emit_kills (self, watch->cgroup, event);
+  else
+    emit_event (self, watch->cgroup, event, NULL);
+}
+
+static void
+on_registry_removed (const char *cgroup, gpointer user_data)
+{
+  OwManager *self = user_data;
 
   g_message ("%s removed", cgroup);
-  g_hash_table_iter_init (&iter, watch->watchers);
-  while (g_hash_table_iter_next (&iter, (gpointer *) &name, NULL))
-    {
-      OwClient *client = g_hash_table_lookup (self->clients, name);
-
-      if (client != NULL)
-        g_hash_table_remove (client->cgroups, cgroup);
-      forget_client_if_idle (self, name);
-    }
-  g_hash_table_remove (self->watches, cgroup);
   oomwatch_manager_emit_watch_removed (OOMWATCH_MANAGER (self), cgroup,
                                        OOMWATCH_REASON_CGROUP_REMOVED);
 }
 
-static const OwSourceCallbacks source_callbacks = {
-  .event = on_source_event,
-  .removed = on_source_removed,
+static const OwRegistryCallbacks registry_callbacks = {
+  .event = on_registry_event,
+  .removed = on_registry_removed,
 };
 
+/* cgroup v1 counts a kill only in the victim's own cgroup; watched ancestors hear of it from
+ * the kernel log, so that oom-kill means "in this cgroup or below" on both hierarchies. */
 static void
-drop_watcher (OwManager *self, const char *cgroup, const char *name)
+on_victim (OwVictim *victim, gpointer user_data)
 {
-  OwWatch *watch = g_hash_table_lookup (self->watches, cgroup);
-  OwClient *client = g_hash_table_lookup (self->clients, name);
+  OwManager *self = user_data;
+  OwEvent event = { .kind = OW_EVENT_OOM_KILL, .count = 1 };
+  g_autofree char *ancestor = NULL;
 
-  if (client != NULL)
-    g_hash_table_remove (client->cgroups, cgroup);
-  if (watch == NULL)
+  if (ow_hierarchy_get_version (self->hierarchy) != 1 || victim->task_cgroup == NULL
+      || victim->task_cgroup[0] != '/')
     return;
-  g_hash_table_remove (watch->watchers, name);
-  if (g_hash_table_size (watch->watchers) == 0)
+  ancestor = g_strdup (victim->task_cgroup);
+  while (strcmp (ancestor, "/") != 0)
     {
-      g_debug ("%s: last watcher gone, closing the registration", cgroup);
-      g_hash_table_remove (self->watches, cgroup);
+      char *slash = strrchr (ancestor, '/');
+
+      slash[slash == ancestor ? 1 : 0] = '\0';
+      if (ow_registry_lookup (self->registry, ancestor) != NULL && ow_victim_claim (victim, ancestor))
+        emit_event (self, ancestor, &event, victim);
     }
 }
 
@@ -142,97 +154,48 @@ on_name_owner_changed (GDBusConnection *connection,
 {
   OwManager *self = user_data;
   const char *name, *old_owner, *new_owner;
-  OwClient *client;
-  g_autofree GStrv cgroups = NULL;
 
   g_variant_get (parameters, "(&s&s&s)", &name, &old_owner, &new_owner);
-  if (new_owner[0] != '\0')
-    return;
-  client = g_hash_table_lookup (self->clients, name);
-  if (client == NULL)
-    return;
-
-  g_debug ("client %s went away, dropping its %u watches", name,
-           g_hash_table_size (client->cgroups));
-  cgroups = (GStrv) g_hash_table_get_keys_as_array (client->cgroups, NULL);
-  for (gsize i = 0; cgroups[i] != NULL; i++)
-    {
-      g_autofree char *cgroup = g_strdup (cgroups[i]);
-
-      drop_watcher (self, cgroup, name);
-    }
-  g_hash_table_remove (self->clients, name);
+  if (new_owner[0] == '\0')
+    ow_registry_drop_client (self->registry, name);
 }
 
 /* Watch() */
 
+typedef struct
+{
+  gboolean recursive;
+} WatchOptions;
+
 static gboolean
-check_options (GVariant *options, GError **error)
+parse_options (GVariant *options, WatchOptions *parsed, GError **error)
 {
   GVariantIter iter;
   const char *key;
+  GVariant *value;
 
+  memset (parsed, 0, sizeof *parsed);
   g_variant_iter_init (&iter, options);
-  if (g_variant_iter_next (&iter, "{&sv}", &key, NULL))
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
     {
+      g_autoptr (GVariant) owned = value;
       g_autofree char *shown = g_strescape (key, NULL);
 
-      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS, "Unknown option '%.200s'",
-                   shown);
-      return FALSE;
+      if (strcmp (key, OOMWATCH_KEY_RECURSIVE) != 0)
+        {
+          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS, "Unknown option '%.200s'",
+                       shown);
+          return FALSE;
+        }
+      if (!g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
+        {
+          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                       "Option '%s' must be a boolean (b), not '%s'", shown,
+                       g_variant_get_type_string (value));
+          return FALSE;
+        }
+      parsed->recursive = g_variant_get_boolean (value);
     }
-  return TRUE;
-}
-
-static gboolean
-check_limits (OwManager *self, OwClient *client, const char *name, const char *cgroup,
-              GError **error)
-{
-  if (client->uid != 0 && g_hash_table_size (client->cgroups) >= self->limits.client_watch_limit)
-    {
-      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_LIMIT_EXCEEDED,
-                   "Cannot watch '%s': connection %s already holds %u watches, the limit for "
-                   "callers that are not root",
-                   cgroup, name, self->limits.client_watch_limit);
-      return FALSE;
-    }
-  if (!g_hash_table_contains (self->watches, cgroup)
-      && g_hash_table_size (self->watches) >= self->limits.total_watch_limit)
-    {
-      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_LIMIT_EXCEEDED,
-                   "Cannot watch '%s': the daemon already watches %u cgroups, its limit", cgroup,
-                   self->limits.total_watch_limit);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-add_watch (OwManager *self, const char *name, const char *cgroup, GError **error)
-{
-  OwClient *client = g_hash_table_lookup (self->clients, name);
-  OwWatch *watch;
-
-  if (g_hash_table_contains (client->cgroups, cgroup))
-    return TRUE;
-  if (!check_limits (self, client, name, cgroup, error))
-    return FALSE;
-
-  watch = g_hash_table_lookup (self->watches, cgroup);
-  if (watch == NULL)
-    {
-      g_autoptr (OwWatch) created = ow_watch_new (cgroup, self);
-
-      created->source = ow_hierarchy_create_source (self->hierarchy, cgroup, &source_callbacks,
-                                                    created, error);
-      if (created->source == NULL)
-        return FALSE;
-      g_debug ("%s: registered with the kernel", cgroup);
-      watch = g_steal_pointer (&created);
-      g_hash_table_insert (self->watches, watch->cgroup, watch);
-    }
-  g_hash_table_add (watch->watchers, g_strdup (name));
-  g_hash_table_add (client->cgroups, g_strdup (cgroup));
   return TRUE;
 }
 
@@ -241,6 +204,7 @@ typedef struct
   OwManager *manager;
   GDBusMethodInvocation *invocation;
   char *cgroup;
+  WatchOptions options;
 } PendingWatch;
 
 static void
@@ -255,18 +219,16 @@ pending_watch_free (PendingWatch *pending)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PendingWatch, pending_watch_free)
 
 static void
-complete_watch (OwManager *self, GDBusMethodInvocation *invocation, const char *cgroup)
+complete_watch (OwManager *self, GDBusMethodInvocation *invocation, const char *cgroup,
+                const WatchOptions *options)
 {
   const char *name = g_dbus_method_invocation_get_sender (invocation);
   g_autoptr (GError) error = NULL;
 
-  if (!add_watch (self, name, cgroup, &error))
-    {
-      forget_client_if_idle (self, name);
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return;
-    }
-  oomwatch_manager_complete_watch (OOMWATCH_MANAGER (self), invocation, cgroup);
+  if (!ow_registry_watch (self->registry, name, cgroup, options->recursive, &error))
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    oomwatch_manager_complete_watch (OOMWATCH_MANAGER (self), invocation, cgroup);
 }
 
 static void
@@ -276,7 +238,7 @@ on_caller_uid (GObject *object, GAsyncResult *result, gpointer user_data)
   const char *name = g_dbus_method_invocation_get_sender (pending->invocation);
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = NULL;
-  OwClient *client;
+  guint32 uid;
 
   reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (object), result, &error);
   if (reply == NULL)
@@ -287,10 +249,9 @@ on_caller_uid (GObject *object, GAsyncResult *result, gpointer user_data)
                                              error->message);
       return;
     }
-  client = ensure_client (pending->manager, name);
-  g_variant_get (reply, "(u)", &client->uid);
-  client->uid_known = TRUE;
-  complete_watch (pending->manager, pending->invocation, pending->cgroup);
+  g_variant_get (reply, "(u)", &uid);
+  ow_registry_set_client_uid (pending->manager->registry, name, uid);
+  complete_watch (pending->manager, pending->invocation, pending->cgroup, &pending->options);
 }
 
 static gboolean
@@ -303,20 +264,19 @@ handle_watch (OomwatchManager *object,
   const char *name = g_dbus_method_invocation_get_sender (invocation);
   g_autoptr (GError) error = NULL;
   g_autofree char *canonical = NULL;
-  OwClient *client;
   PendingWatch *pending;
+  WatchOptions parsed;
+  guint32 uid;
 
   canonical = ow_hierarchy_canonicalize (self->hierarchy, cgroup, &error);
-  if (canonical == NULL || !check_options (options, &error))
+  if (canonical == NULL || !parse_options (options, &parsed, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-
-  client = g_hash_table_lookup (self->clients, name);
-  if (client != NULL && client->uid_known)
+  if (ow_registry_get_client_uid (self->registry, name, &uid))
     {
-      complete_watch (self, invocation, canonical);
+      complete_watch (self, invocation, canonical, &parsed);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
@@ -325,6 +285,7 @@ handle_watch (OomwatchManager *object,
   pending->manager = g_object_ref (self);
   pending->invocation = g_object_ref (invocation);
   pending->cgroup = g_steal_pointer (&canonical);
+  pending->options = parsed;
   g_dbus_connection_call (g_dbus_method_invocation_get_connection (invocation),
                           "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
                           "GetConnectionUnixUser", g_variant_new ("(s)", name),
@@ -342,26 +303,12 @@ handle_unwatch (OomwatchManager *object, GDBusMethodInvocation *invocation, cons
   const char *name = g_dbus_method_invocation_get_sender (invocation);
   g_autoptr (GError) error = NULL;
   g_autofree char *canonical = NULL;
-  OwClient *client;
 
   canonical = ow_hierarchy_canonicalize (self->hierarchy, cgroup, &error);
-  if (canonical == NULL)
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  client = g_hash_table_lookup (self->clients, name);
-  if (client == NULL || !g_hash_table_contains (client->cgroups, canonical))
-    {
-      g_dbus_method_invocation_return_error (invocation, OOMWATCH_ERROR,
-                                             OOMWATCH_ERROR_NOT_WATCHED,
-                                             "Cgroup '%s' is not watched by this connection (%s)",
-                                             canonical, name);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  drop_watcher (self, canonical, name);
-  forget_client_if_idle (self, name);
-  oomwatch_manager_complete_unwatch (object, invocation);
+  if (canonical == NULL || !ow_registry_unwatch (self->registry, name, canonical, &error))
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    oomwatch_manager_complete_unwatch (object, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -371,17 +318,9 @@ static gboolean
 handle_list_watches (OomwatchManager *object, GDBusMethodInvocation *invocation)
 {
   OwManager *self = OW_MANAGER (object);
-  guint hierarchy = ow_hierarchy_get_version (self->hierarchy);
-  g_autoptr (GList) cgroups = g_hash_table_get_keys (self->watches);
-  GVariantBuilder builder;
 
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sa{sv})"));
-  cgroups = g_list_sort (cgroups, (GCompareFunc) g_strcmp0);
-  for (GList *l = cgroups; l != NULL; l = l->next)
-    g_variant_builder_add_value (&builder,
-                                 ow_watch_describe (g_hash_table_lookup (self->watches, l->data),
-                                                    hierarchy));
-  oomwatch_manager_complete_list_watches (object, invocation, g_variant_builder_end (&builder));
+  oomwatch_manager_complete_list_watches (object, invocation,
+                                          ow_registry_describe (self->registry));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -401,9 +340,8 @@ ow_manager_finalize (GObject *object)
   OwManager *self = OW_MANAGER (object);
 
   ow_manager_unexport (self);
-  /* Freeing the watches closes every kernel registration. */
-  g_clear_pointer (&self->watches, g_hash_table_unref);
-  g_clear_pointer (&self->clients, g_hash_table_unref);
+  g_clear_pointer (&self->registry, ow_registry_free);
+  g_clear_pointer (&self->kmsg, ow_kmsg_free);
   g_clear_pointer (&self->hierarchy, ow_hierarchy_free);
   G_OBJECT_CLASS (ow_manager_parent_class)->finalize (object);
 }
@@ -417,22 +355,27 @@ ow_manager_class_init (OwManagerClass *klass)
 static void
 ow_manager_init (OwManager *self)
 {
-  self->watches = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                         (GDestroyNotify) ow_watch_free);
-  self->clients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, client_free);
 }
 
 OwManager *
-ow_manager_new (OwHierarchy *hierarchy, const OwLimits *limits)
+ow_manager_new (OwHierarchy *hierarchy, const OwLimits *limits, const char *kernel_log)
 {
   OwManager *self = g_object_new (OW_TYPE_MANAGER, NULL);
+  g_autoptr (GError) error = NULL;
 
   self->hierarchy = hierarchy;
-  self->limits = *limits;
+  self->registry = ow_registry_new (hierarchy, limits, &registry_callbacks, self);
+  if (kernel_log != NULL)
+    {
+      self->kmsg = ow_kmsg_new (kernel_log, on_victim, self, &error);
+      if (self->kmsg == NULL)
+        g_warning ("Victims will not be named: %s", error->message);
+    }
   oomwatch_manager_set_version (OOMWATCH_MANAGER (self), OOMWATCH_VERSION);
   oomwatch_manager_set_hierarchy (OOMWATCH_MANAGER (self), ow_hierarchy_get_version (hierarchy));
   oomwatch_manager_set_mount_point (OOMWATCH_MANAGER (self),
                                     ow_hierarchy_get_mount_point (hierarchy) ?: "");
+  oomwatch_manager_set_kernel_log (OOMWATCH_MANAGER (self), self->kmsg != NULL);
   return self;
 }
 

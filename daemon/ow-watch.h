@@ -16,7 +16,8 @@ typedef struct
   guint64 oom_count;
   guint64 oom_kill_count;
   gint64 since;
-  gpointer owner; /* the manager, for the source's callbacks */
+  gboolean children_watched; /* new child cgroups are followed (recursive watches) */
+  gpointer owner;            /* the registry, for the source's callbacks */
 } OwWatch;
 
 OwWatch *ow_watch_new (const char *cgroup, gpointer owner);
@@ -24,6 +25,6 @@ void ow_watch_free (OwWatch *watch);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwWatch, ow_watch_free)
 
 void ow_watch_count (OwWatch *watch, const OwEvent *event);
-GVariant *ow_watch_describe (OwWatch *watch, guint hierarchy);
+GVariant *ow_watch_describe (OwWatch *watch, guint hierarchy, gboolean recursive_root);
 
 G_END_DECLS

@@ -105,7 +105,7 @@ watch_one_kill (gboolean json)
     {
       g_autofree char *p1 = g_strdup_printf ("^%s %s oom count=[1-9][0-9]* under-oom=no$", stamp,
                                              quoted);
-      g_autofree char *p2 = g_strdup_printf ("^%s %s oom-kill count=1 total=1$", stamp, quoted);
+      g_autofree char *p2 = g_strdup_printf ("^%s %s oom-kill count=1 total=1 pid=[0-9]+ comm=oom-hog uid=0 task-cgroup=.*$", stamp, quoted);
       oom = g_regex_new (p1, 0, 0, NULL);
       kill = g_regex_new (p2, 0, 0, NULL);
     }
