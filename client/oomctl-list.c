@@ -17,17 +17,19 @@ static char *
 format_watch_human (const char *cgroup, GVariant *dict)
 {
   guint32 hierarchy = 0, watchers = 0;
-  gboolean under_oom = FALSE;
+  gboolean under_oom = FALSE, recursive = FALSE;
   g_autofree char *since = NULL;
 
   g_variant_lookup (dict, OOMWATCH_KEY_HIERARCHY, "u", &hierarchy);
   g_variant_lookup (dict, OOMWATCH_KEY_WATCHERS, "u", &watchers);
   g_variant_lookup (dict, OOMWATCH_KEY_UNDER_OOM, "b", &under_oom);
   since = oomctl_format_time ((gint64) lookup_u64 (dict, OOMWATCH_KEY_SINCE));
-  return g_strdup_printf ("%-40s v%-3u %8u %8" G_GUINT64_FORMAT " %8" G_GUINT64_FORMAT " %-9s %s",
+  g_variant_lookup (dict, OOMWATCH_KEY_RECURSIVE, "b", &recursive);
+  return g_strdup_printf ("%-40s v%-3u %8u %8" G_GUINT64_FORMAT " %8" G_GUINT64_FORMAT
+                          " %-9s %-9s %s",
                           cgroup, hierarchy, watchers, lookup_u64 (dict, OOMWATCH_KIND_OOM),
                           lookup_u64 (dict, OOMWATCH_KIND_OOM_KILL), under_oom ? "yes" : "no",
-                          since);
+                          recursive ? "yes" : "no", since);
 }
 
 static char *
@@ -84,8 +86,8 @@ oomctl_list (int argc, char **argv)
     return oomctl_fail ("cannot list watches", error);
 
   if (!json)
-    g_print ("%-40s %-4s %8s %8s %8s %-9s %s\n", "CGROUP", "HIER", "WATCHERS", "OOM", "OOM-KILL",
-             "UNDER-OOM", "SINCE");
+    g_print ("%-40s %-4s %8s %8s %8s %-9s %-9s %s\n", "CGROUP", "HIER", "WATCHERS", "OOM",
+             "OOM-KILL", "UNDER-OOM", "RECURSIVE", "SINCE");
   g_variant_iter_init (&iter, watches);
   while (g_variant_iter_next (&iter, "(&s@a{sv})", &cgroup, &dict))
     {
@@ -124,6 +126,9 @@ oomctl_status (int argc, char **argv)
   else
     g_print ("hierarchy: cgroup v%u\nmount:     %s\n", hierarchy,
              oomwatch_manager_get_mount_point (manager) ?: "?");
+  g_print ("kernel log: %s\n", oomwatch_manager_get_kernel_log (manager)
+                                   ? "read (oom-kill signals name the victim)"
+                                   : "not read (oom-kill signals carry no victim names)");
   g_print ("watches:   %zu\n", g_variant_n_children (watches));
   return OOMCTL_EXIT_OK;
 }

@@ -5,12 +5,14 @@
 
 #include <glib-unix.h>
 #include <stdio.h>
+#include <string.h>
 
 typedef struct
 {
   GMainLoop *loop;
   gboolean json;
   GHashTable *cgroups; /* canonical paths printed; NULL: every cgroup (monitor) */
+  gboolean recursive;  /* and everything below them */
   int count;           /* events to print before exiting; 0: no limit */
   int seen;
   int status;
@@ -28,13 +30,30 @@ print_line (Listener *listener, char *line)
     g_main_loop_quit (listener->loop);
 }
 
+static gboolean
+wanted (Listener *listener, const char *cgroup)
+{
+  GHashTableIter iter;
+  const char *root;
+
+  if (listener->cgroups == NULL || g_hash_table_contains (listener->cgroups, cgroup))
+    return TRUE;
+  if (!listener->recursive)
+    return FALSE;
+  g_hash_table_iter_init (&iter, listener->cgroups);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &root, NULL))
+    if (strcmp (root, "/") == 0 || (g_str_has_prefix (cgroup, root) && cgroup[strlen (root)] == '/'))
+      return TRUE;
+  return FALSE;
+}
+
 static void
 on_oom_event (OomwatchManager *manager, const char *cgroup, const char *kind, guint64 count,
               GVariant *details, gpointer user_data)
 {
   Listener *listener = user_data;
 
-  if (listener->cgroups != NULL && !g_hash_table_contains (listener->cgroups, cgroup))
+  if (!wanted (listener, cgroup))
     return;
   print_line (listener, oomctl_format_oom_event (listener->json, cgroup, kind, count, details));
 }
@@ -45,9 +64,11 @@ on_watch_removed (OomwatchManager *manager, const char *cgroup, const char *reas
 {
   Listener *listener = user_data;
 
-  if (listener->cgroups != NULL && !g_hash_table_remove (listener->cgroups, cgroup))
+  if (!wanted (listener, cgroup))
     return;
   print_line (listener, oomctl_format_watch_removed (listener->json, cgroup, reason));
+  if (listener->cgroups != NULL)
+    g_hash_table_remove (listener->cgroups, cgroup);
   /* Nothing more can come for a watch whose cgroups are all gone. */
   if (listener->cgroups != NULL && g_hash_table_size (listener->cgroups) == 0)
     g_main_loop_quit (listener->loop);
@@ -116,8 +137,13 @@ listen (OomwatchManager *manager, Listener *listener, int timeout)
 static int
 run_listener (int argc, char **argv, gboolean watch)
 {
-  gboolean json = FALSE;
+  gboolean json = FALSE, recursive = FALSE;
   int count = 0, timeout = 0;
+  const GOptionEntry watch_entries[] = {
+    { "recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
+      "Also watch every cgroup below, now and later", NULL },
+    { NULL }
+  };
   const GOptionEntry entries[] = {
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print JSON Lines", NULL },
     { "count", 'n', 0, G_OPTION_ARG_INT, &count, "Exit after N events", "N" },
@@ -132,6 +158,8 @@ run_listener (int argc, char **argv, gboolean watch)
   int status;
 
   g_option_context_add_main_entries (context, entries, NULL);
+  if (watch)
+    g_option_context_add_main_entries (context, watch_entries, NULL);
   g_option_context_set_summary (context, watch ? "Watch cgroups and print their OOM events."
                                                : "Print every oomwatchd signal.");
   status = oomctl_parse_options (context, &argc, &argv);
@@ -158,10 +186,16 @@ run_listener (int argc, char **argv, gboolean watch)
     {
       cgroups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       listener.cgroups = cgroups;
+      listener.recursive = recursive;
       for (int i = 1; i < argc; i++)
         {
-          g_autoptr (GVariant) options = g_variant_ref_sink (g_variant_new ("a{sv}", NULL));
+          g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+          g_autoptr (GVariant) options = NULL;
           char *canonical = NULL;
+
+          if (recursive)
+            g_variant_dict_insert (&dict, "recursive", "b", TRUE);
+          options = g_variant_ref_sink (g_variant_dict_end (&dict));
 
           if (!oomwatch_manager_call_watch_sync (manager, argv[i], options, G_DBUS_CALL_FLAGS_NONE,
                                                  -1, &canonical, NULL,

@@ -13,6 +13,8 @@ struct _OwManager
   OwHierarchy *hierarchy;
   OwRegistry *registry;
   OwKmsg *kmsg; /* NULL: victims are not named */
+  GPtrArray *victims_for_ancestors; /* OwVictim (alive in kmsg ≥ 10 s) */
+  guint ancestors_idle_id;
   GDBusConnection *connection;
   guint name_owner_changed_id;
 };
@@ -120,19 +122,12 @@ static const OwRegistryCallbacks registry_callbacks = {
   .removed = on_registry_removed,
 };
 
-/* cgroup v1 counts a kill only in the victim's own cgroup; watched ancestors hear of it from
- * the kernel log, so that oom-kill means "in this cgroup or below" on both hierarchies. */
 static void
-on_victim (OwVictim *victim, gpointer user_data)
+report_to_ancestors (OwManager *self, OwVictim *victim)
 {
-  OwManager *self = user_data;
   OwEvent event = { .kind = OW_EVENT_OOM_KILL, .count = 1 };
-  g_autofree char *ancestor = NULL;
+  g_autofree char *ancestor = g_strdup (victim->task_cgroup);
 
-  if (ow_hierarchy_get_version (self->hierarchy) != 1 || victim->task_cgroup == NULL
-      || victim->task_cgroup[0] != '/')
-    return;
-  ancestor = g_strdup (victim->task_cgroup);
   while (strcmp (ancestor, "/") != 0)
     {
       char *slash = strrchr (ancestor, '/');
@@ -141,6 +136,35 @@ on_victim (OwVictim *victim, gpointer user_data)
       if (ow_registry_lookup (self->registry, ancestor) != NULL && ow_victim_claim (victim, ancestor))
         emit_event (self, ancestor, &event, victim);
     }
+}
+
+static gboolean
+on_ancestors_idle (gpointer user_data)
+{
+  OwManager *self = user_data;
+
+  self->ancestors_idle_id = 0;
+  for (guint i = 0; i < self->victims_for_ancestors->len; i++)
+    report_to_ancestors (self, g_ptr_array_index (self->victims_for_ancestors, i));
+  g_ptr_array_set_size (self->victims_for_ancestors, 0);
+  return G_SOURCE_REMOVE;
+}
+
+/* cgroup v1 counts a kill only in the victim's own cgroup; watched ancestors hear of it from
+ * the kernel log, so that oom-kill means "in this cgroup or below" on both hierarchies. The
+ * report waits for an idle moment at low priority: the eventfds of the incident were signalled
+ * before the kill was logged, so their "oom" goes out first. */
+static void
+on_victim (OwVictim *victim, gpointer user_data)
+{
+  OwManager *self = user_data;
+
+  if (ow_hierarchy_get_version (self->hierarchy) != 1 || victim->task_cgroup == NULL
+      || victim->task_cgroup[0] != '/')
+    return;
+  g_ptr_array_add (self->victims_for_ancestors, victim);
+  if (self->ancestors_idle_id == 0)
+    self->ancestors_idle_id = g_idle_add_full (G_PRIORITY_LOW, on_ancestors_idle, self, NULL);
 }
 
 static void
@@ -340,6 +364,8 @@ ow_manager_finalize (GObject *object)
   OwManager *self = OW_MANAGER (object);
 
   ow_manager_unexport (self);
+  g_clear_handle_id (&self->ancestors_idle_id, g_source_remove);
+  g_clear_pointer (&self->victims_for_ancestors, g_ptr_array_unref);
   g_clear_pointer (&self->registry, ow_registry_free);
   g_clear_pointer (&self->kmsg, ow_kmsg_free);
   g_clear_pointer (&self->hierarchy, ow_hierarchy_free);
@@ -355,6 +381,7 @@ ow_manager_class_init (OwManagerClass *klass)
 static void
 ow_manager_init (OwManager *self)
 {
+  self->victims_for_ancestors = g_ptr_array_new ();
 }
 
 OwManager *

@@ -1,5 +1,6 @@
 #include "ow-test-env.h"
 #include "ow-hierarchy.h"
+#include "oomwatch-error.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -213,6 +214,8 @@ ow_test_env_new (const char *const *daemon_args)
   g_autofree char *name = g_strdup_printf ("oomwatch-test-%d", (int) getpid ());
   g_autoptr (GError) error = NULL;
 
+  /* Registers the error domain, so remote errors come back as OOMWATCH_ERROR. */
+  (void) OOMWATCH_ERROR;
   env->signals = g_ptr_array_new_with_free_func (signal_free);
   env->tmpdir = g_dir_make_tmp ("oomwatch-test-XXXXXX", &error);
   g_assert_no_error (error);
@@ -535,4 +538,14 @@ ow_test_env_sum (OwTestEnv *env, const char *cgroup, const char *kind)
         sum += signal->count;
     }
   return sum;
+}
+
+/* The pid, while it still runs (GSubprocess forgets it once the process is reaped). */
+guint32
+ow_test_env_pid (GSubprocess *process)
+{
+  const char *identifier = g_subprocess_get_identifier (process);
+
+  g_assert_nonnull (identifier);
+  return (guint32) g_ascii_strtoull (identifier, NULL, 10);
 }

@@ -52,6 +52,7 @@ guint ow_test_env_count_eventfds (OwTestEnv *env);
 GSubprocess *ow_test_env_spawn (OwTestEnv *env, GSubprocessFlags flags, const char *const *argv);
 GSubprocess *ow_test_env_hog (OwTestEnv *env, const char *name, guint mib);
 void ow_test_env_wait_process (GSubprocess *process);
+guint32 ow_test_env_pid (GSubprocess *process);
 
 void ow_test_env_iterate (guint msec);
 gboolean ow_test_env_wait_signal (OwTestEnv *env, const char *cgroup, const char *kind,

@@ -378,6 +378,7 @@ test_replace (void)
   g_autoptr (GSubprocess) second = NULL;
   g_autoptr (GSubprocess) replacement = NULL;
   g_autofree char *err = NULL;
+  g_autofree char *old_owner = NULL;
   g_autoptr (GError) error = NULL;
 
   second = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDERR_PIPE, second_argv);
@@ -386,6 +387,7 @@ test_replace (void)
   g_assert_cmpint (g_subprocess_get_exit_status (second), ==, 1);
   g_assert_nonnull (strstr (err, "--replace"));
 
+  old_owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (env->manager));
   replacement = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDERR_SILENCE, replace_argv);
   ow_test_env_wait_process (env->daemon);
   g_assert_true (g_subprocess_get_if_exited (env->daemon));
@@ -393,10 +395,195 @@ test_replace (void)
   /* The replacement now serves, and is the one the harness stops. */
   g_object_unref (env->daemon);
   env->daemon = g_object_ref (replacement);
-  for (int i = 0; i < 500 && g_dbus_proxy_get_name_owner (G_DBUS_PROXY (env->manager)) == NULL;
-       i++)
-    ow_test_env_iterate (10);
+  for (int i = 0; i < 500; i++)
+    {
+      g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (env->manager));
+
+      if (owner != NULL && g_strcmp0 (owner, old_owner) != 0)
+        break;
+      ow_test_env_iterate (10);
+    }
   g_assert_null (ow_test_env_find_watch (env, "/"));
+  ow_test_env_free (env);
+}
+
+static OwTestSignal *
+find_signal (OwTestEnv *env, const char *cgroup, const char *kind)
+{
+  for (guint i = 0; i < env->signals->len; i++)
+    {
+      OwTestSignal *signal = signal_at (env, i);
+
+      if (g_strcmp0 (signal->cgroup, cgroup) == 0 && g_strcmp0 (signal->kind, kind) == 0)
+        return signal;
+    }
+  return NULL;
+}
+
+/* The oom-kill signal names the victim: the hog's pid, name and uid, and its cgroups. */
+static void
+assert_names_victim (OwTestSignal *kill, guint32 hog_pid, const char *task_cgroup,
+                     const char *oom_cgroup)
+{
+  guint32 pid = 0, uid = 1;
+  const char *comm = NULL, *task = NULL, *oom = NULL;
+
+  g_assert_nonnull (kill);
+  g_assert_cmpuint (kill->count, ==, 1);
+  g_assert_true (g_variant_lookup (kill->details, "pid", "u", &pid));
+  g_assert_cmpuint (pid, ==, hog_pid);
+  g_assert_true (g_variant_lookup (kill->details, "comm", "&s", &comm));
+  g_assert_cmpstr (comm, ==, "oom-hog");
+  g_assert_true (g_variant_lookup (kill->details, "uid", "u", &uid));
+  g_assert_cmpuint (uid, ==, 0);
+  g_assert_true (g_variant_lookup (kill->details, "task-cgroup", "&s", &task));
+  g_assert_cmpstr (task, ==, task_cgroup);
+  g_assert_true (g_variant_lookup (kill->details, "oom-cgroup", "&s", &oom));
+  g_assert_cmpstr (oom, ==, oom_cgroup);
+}
+
+static void
+test_victim (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *cgroup = ow_test_env_make_cgroup (env, "victim", "32M", FALSE);
+  g_autofree char *canonical = ow_test_env_watch (env, NULL, cgroup);
+  g_autoptr (GSubprocess) hog = ow_test_env_hog (env, "victim", 256);
+  guint32 hog_pid = ow_test_env_pid (hog);
+
+  assert_hog_killed (hog);
+  g_assert_true (ow_test_env_wait_signal (env, cgroup, "oom-kill", EVENT_TIMEOUT_MS));
+  ow_test_env_iterate (SETTLE_MS);
+  g_assert_cmpuint (ow_test_env_sum (env, cgroup, "oom-kill"), ==, 1);
+  assert_names_victim (find_signal (env, cgroup, "oom-kill"), hog_pid, cgroup, cgroup);
+  ow_test_env_free (env);
+}
+
+/* A recursive watch follows a child and a grandchild created after it began, reports the
+ * grandchild's OOM there with the victim's name, and the kill on every watched ancestor. */
+static void
+test_recursive (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *parent = ow_test_env_make_cgroup (env, "rec", NULL, FALSE);
+  g_autofree char *child = NULL, *grandchild = NULL;
+  g_autoptr (GVariantBuilder) options = g_variant_builder_new (G_VARIANT_TYPE ("a{sv}"));
+  g_autoptr (GSubprocess) hog = NULL;
+  g_autoptr (GVariant) watch = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *canonical = NULL;
+  gboolean recursive = FALSE;
+  guint32 hog_pid;
+
+  g_variant_builder_add (options, "{sv}", "recursive", g_variant_new_boolean (TRUE));
+  oomwatch_manager_call_watch_sync (env->manager, parent, g_variant_builder_end (options),
+                                    G_DBUS_CALL_FLAGS_NONE, -1, &canonical, NULL, &error);
+  g_assert_no_error (error);
+
+  child = ow_test_env_make_cgroup (env, "rec/child", NULL, FALSE);
+  for (int i = 0; i < 500 && ow_test_env_find_watch (env, child) == NULL; i++)
+    ow_test_env_iterate (10);
+  grandchild = ow_test_env_make_cgroup (env, "rec/child/grand", "32M", FALSE);
+  for (int i = 0; i < 500 && ow_test_env_find_watch (env, grandchild) == NULL; i++)
+    ow_test_env_iterate (10);
+  g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, 3);
+  watch = ow_test_env_find_watch (env, parent);
+  g_assert_true (g_variant_lookup (watch, "recursive", "b", &recursive));
+  g_assert_true (recursive);
+  g_clear_pointer (&watch, g_variant_unref);
+  watch = ow_test_env_find_watch (env, grandchild);
+  g_assert_true (g_variant_lookup (watch, "recursive", "b", &recursive));
+  g_assert_false (recursive);
+
+  hog = ow_test_env_hog (env, "rec/child/grand", 256);
+  hog_pid = ow_test_env_pid (hog);
+  assert_hog_killed (hog);
+  g_assert_true (ow_test_env_wait_signal (env, grandchild, "oom-kill", EVENT_TIMEOUT_MS));
+  ow_test_env_iterate (SETTLE_MS);
+  assert_names_victim (find_signal (env, grandchild, "oom-kill"), hog_pid, grandchild, grandchild);
+  assert_names_victim (find_signal (env, child, "oom-kill"), hog_pid, grandchild, grandchild);
+  assert_names_victim (find_signal (env, parent, "oom-kill"), hog_pid, grandchild, grandchild);
+  g_assert_cmpuint (ow_test_env_sum (env, grandchild, "oom-kill"), ==, 1);
+  g_assert_cmpuint (ow_test_env_sum (env, child, "oom-kill"), ==, 1);
+  g_assert_cmpuint (ow_test_env_sum (env, parent, "oom-kill"), ==, 1);
+  /* The limit was the grandchild's: its ancestors did not enter OOM. */
+  g_assert_cmpuint (ow_test_env_n_signals (env, parent, "oom"), ==, 0);
+
+  oomwatch_manager_call_unwatch_sync (env->manager, parent, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                      &error);
+  g_assert_no_error (error);
+  g_assert_null (ow_test_env_find_watch (env, child));
+  g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, 0);
+  ow_test_env_free (env);
+}
+
+/* The watched parent's limit is hit by a task in its child: "oom" on the parent, and an
+ * "oom-kill" there naming the victim in the child. */
+static void
+test_parent_limit (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *parent = ow_test_env_make_cgroup (env, "lim", "32M", FALSE);
+  g_autofree char *child = ow_test_env_make_cgroup (env, "lim/kid", NULL, FALSE);
+  g_autofree char *canonical = ow_test_env_watch (env, NULL, parent);
+  g_autoptr (GSubprocess) hog = ow_test_env_hog (env, "lim/kid", 256);
+  guint32 hog_pid = ow_test_env_pid (hog);
+
+  assert_hog_killed (hog);
+  g_assert_true (ow_test_env_wait_signal (env, parent, "oom-kill", EVENT_TIMEOUT_MS));
+  ow_test_env_iterate (SETTLE_MS);
+  g_assert_cmpstr (signal_at (env, 0)->kind, ==, "oom");
+  g_assert_cmpuint (ow_test_env_sum (env, parent, "oom-kill"), ==, 1);
+  assert_names_victim (find_signal (env, parent, "oom-kill"), hog_pid, child, parent);
+  ow_test_env_free (env);
+}
+
+/* Without the kernel log, kills are still counted, without names. */
+static void
+test_no_kernel_log (void)
+{
+  const char *const args[] = { "--no-kernel-log", NULL };
+  OwTestEnv *env = ow_test_env_new (args);
+  g_autofree char *cgroup = ow_test_env_make_cgroup (env, "nolog", "32M", FALSE);
+  g_autofree char *canonical = ow_test_env_watch (env, NULL, cgroup);
+  g_autoptr (GSubprocess) hog = ow_test_env_hog (env, "nolog", 256);
+  OwTestSignal *kill;
+  guint64 total = 0;
+
+  g_assert_false (oomwatch_manager_get_kernel_log (env->manager));
+  assert_hog_killed (hog);
+  g_assert_true (ow_test_env_wait_signal (env, cgroup, "oom-kill", EVENT_TIMEOUT_MS));
+  ow_test_env_iterate (SETTLE_MS);
+  kill = find_signal (env, cgroup, "oom-kill");
+  g_assert_cmpuint (kill->count, ==, 1);
+  g_assert_true (g_variant_lookup (kill->details, "total", "t", &total));
+  g_assert_cmpuint (total, ==, 1);
+  g_assert_false (g_variant_lookup (kill->details, "pid", "u", NULL));
+  ow_test_env_free (env);
+}
+
+/* A recursive watch over the caller's limit fails whole, leaving nothing behind. */
+static void
+test_recursive_limit (void)
+{
+  const char *const args[] = { "--total-watch-limit=2", NULL };
+  OwTestEnv *env = ow_test_env_new (args);
+  g_autofree char *top = ow_test_env_make_cgroup (env, "big", NULL, FALSE);
+  g_autofree char *a = ow_test_env_make_cgroup (env, "big/a", NULL, FALSE);
+  g_autofree char *b = ow_test_env_make_cgroup (env, "big/b", NULL, FALSE);
+  g_autoptr (GVariantBuilder) options = g_variant_builder_new (G_VARIANT_TYPE ("a{sv}"));
+  g_autoptr (GError) error = NULL;
+  g_autofree char *canonical = NULL;
+  g_autoptr (GVariant) watches = NULL;
+
+  g_variant_builder_add (options, "{sv}", "recursive", g_variant_new_boolean (TRUE));
+  oomwatch_manager_call_watch_sync (env->manager, top, g_variant_builder_end (options),
+                                    G_DBUS_CALL_FLAGS_NONE, -1, &canonical, NULL, &error);
+  g_assert_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_LIMIT_EXCEEDED);
+  oomwatch_manager_call_list_watches_sync (env->manager, G_DBUS_CALL_FLAGS_NONE, -1, &watches,
+                                           NULL, NULL);
+  g_assert_cmpuint (g_variant_n_children (watches), ==, 0);
+  g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, 0);
   ow_test_env_free (env);
 }
 
@@ -417,5 +604,10 @@ main (int argc, char **argv)
   g_test_add_func ("/v1/errors", test_errors);
   g_test_add_func ("/v1/limits", test_limits);
   g_test_add_func ("/v1/replace", test_replace);
+  g_test_add_func ("/v1/victim", test_victim);
+  g_test_add_func ("/v1/recursive", test_recursive);
+  g_test_add_func ("/v1/parent-limit", test_parent_limit);
+  g_test_add_func ("/v1/no-kernel-log", test_no_kernel_log);
+  g_test_add_func ("/v1/recursive-limit", test_recursive_limit);
   return g_test_run ();
 }

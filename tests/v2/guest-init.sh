@@ -135,6 +135,29 @@ else
   fail refused "$(oomctl watch / 2>&1)"
 fi
 
+# 7. a recursive watch names the process killed in a grandchild created after it began
+mkdir -p $CG/rec
+echo +memory > $CG/rec/cgroup.subtree_control
+oomctl watch --json --recursive --timeout 8 /rec > /tmp/rec.out 2>&1 &
+watcher=$!
+for i in $(seq 200); do oomctl list | grep -q "^/rec " && break; sleep 0.05; done
+mkdir $CG/rec/a
+echo +memory > $CG/rec/a/cgroup.subtree_control
+make rec/a/b 32M
+for i in $(seq 200); do oomctl list | grep -q "^/rec/a/b " && break; sleep 0.05; done
+oom-hog $CG/rec/a/b 256 > /tmp/hog.out 2>&1
+pid=$(awk '$1 == "ready" { print $2 }' /tmp/hog.out)
+wait $watcher
+cat /tmp/rec.out
+named=$(grep '"cgroup":"/rec/a/b","kind":"oom-kill","count":1' /tmp/rec.out |
+  grep "\"pid\":$pid," | grep '"comm":"oom-hog"' | grep -c '"task-cgroup":"/rec/a/b"')
+on_top=$(grep '"cgroup":"/rec","kind":"oom-kill","count":1' /tmp/rec.out | grep -c "\"pid\":$pid,")
+if [ "$named" = 1 ] && [ "$on_top" = 1 ]; then
+  pass recursive-named
+else
+  fail recursive-named "pid $pid: named on /rec/a/b $named times, on /rec $on_top times"
+fi
+
 echo "---- oomwatchd log"
 cat /tmp/oomwatchd.log
 echo "OOMWATCH-DONE failures=$failures"

@@ -1,0 +1,209 @@
+/* The /dev/kmsg parser over the record shapes kernels 4.19 to 6.18 print, and hostile ones. */
+#include "ow-kmsg-parser.h"
+
+#include <string.h>
+
+static void
+parse (const char *data, OwKmsgRecord *record)
+{
+  g_assert_true (ow_kmsg_parse (data, strlen (data), record));
+}
+
+static void
+test_memcg_oom_kill (void)
+{
+  OwKmsgRecord r;
+
+  parse ("6,490,455355892,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,"
+         "mems_allowed=0,oom_memcg=/a/b,task_memcg=/a/b/c,task=python3,pid=9665,uid=1000\n",
+         &r);
+  g_assert_cmpint (r.kind, ==, OW_KMSG_OOM_KILL);
+  g_assert_cmpuint (r.seq, ==, 490);
+  g_assert_cmpuint (r.pid, ==, 9665);
+  g_assert_true (r.has_uid);
+  g_assert_cmpuint (r.uid, ==, 1000);
+  g_assert_cmpstr (r.comm, ==, "python3");
+  g_assert_cmpstr (r.task_memcg, ==, "/a/b/c");
+  g_assert_cmpstr (r.oom_memcg, ==, "/a/b");
+  g_assert_false (r.global);
+  ow_kmsg_record_clear (&r);
+}
+
+static void
+test_global_oom_kill (void)
+{
+  OwKmsgRecord r;
+
+  /* 5.x/6.x global OOM; with a caller id field in the header (CONFIG_PRINTK_CALLER) */
+  parse ("6,1201,98765,-,caller=T123;oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),"
+         "cpuset=/,mems_allowed=0,global_oom,task_memcg=/user.slice/user-1000.slice,"
+         "task=stress-ng,pid=4242,uid=1000\n",
+         &r);
+  g_assert_cmpint (r.kind, ==, OW_KMSG_OOM_KILL);
+  g_assert_true (r.global);
+  g_assert_null (r.oom_memcg);
+  g_assert_cmpstr (r.task_memcg, ==, "/user.slice/user-1000.slice");
+  g_assert_cmpstr (r.comm, ==, "stress-ng");
+  g_assert_cmpuint (r.pid, ==, 4242);
+  ow_kmsg_record_clear (&r);
+}
+
+static void
+test_killed_process (void)
+{
+  const char *shapes[] = {
+    /* 5.3+ */
+    "3,491,455355912,-;Memory cgroup out of memory: Killed process 9665 (python3) "
+    "total-vm:118968kB, anon-rss:32512kB, file-rss:6632kB, shmem-rss:0kB, UID:1000 "
+    "pgtables:120kB oom_score_adj:0\n",
+    /* 4.19: no UID */
+    "3,77,1234,-;Killed process 9665 (python3) total-vm:118968kB, anon-rss:32512kB, "
+    "file-rss:6632kB, shmem-rss:0kB\n",
+    /* global */
+    "3,12,1234,-;Out of memory: Killed process 9665 (python3) total-vm:1kB, anon-rss:1kB, "
+    "file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:1kB oom_score_adj:0\n",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (shapes); i++)
+    {
+      OwKmsgRecord r;
+
+      parse (shapes[i], &r);
+      g_assert_cmpint (r.kind, ==, OW_KMSG_KILLED_PROCESS);
+      g_assert_cmpuint (r.pid, ==, 9665);
+      g_assert_cmpstr (r.comm, ==, "python3");
+      g_assert_true (r.has_uid == (i != 1));
+      if (r.has_uid)
+        g_assert_cmpuint (r.uid, ==, 1000);
+      g_assert_true (r.global == (i == 2));
+      ow_kmsg_record_clear (&r);
+    }
+}
+
+static void
+test_hostile_names (void)
+{
+  const struct
+  {
+    const char *record, *comm, *task_memcg;
+    guint32 pid;
+  } cases[] = {
+    /* a name with commas, "pid=" and "uid=" in it */
+    { "6,1,1,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+      "oom_memcg=/x,task_memcg=/x,task=a,pid=1,uid=2,pid=77,uid=0\n",
+      "a,pid=1,uid=2", "/x", 77 },
+    /* a name with ",task=" in it */
+    { "6,1,1,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+      "oom_memcg=/x,task_memcg=/x,task=a,task=b,pid=78,uid=0\n",
+      "a,task=b", "/x", 78 },
+    /* escaped bytes: a space, a tab (kept escaped: not clean), UTF-8 */
+    { "6,1,1,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+      "oom_memcg=/x,task_memcg=/x,task=h\\xc3\\xa9 llo,pid=79,uid=0\n",
+      "hé llo", "/x", 79 },
+    { "6,1,1,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+      "oom_memcg=/x,task_memcg=/x,task=tab\\x09me,pid=80,uid=0\n",
+      "tab\\x09me", "/x", 80 },
+    /* invalid UTF-8 stays in the kernel's escaped form */
+    { "6,1,1,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+      "oom_memcg=/x,task_memcg=/x,task=\\xff\\xfe,pid=81,uid=0\n",
+      "\\xff\\xfe", "/x", 81 },
+    /* a cgroup with commas */
+    { "6,1,1,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+      "oom_memcg=/a,b,task_memcg=/a,b/c,d,task=x,pid=82,uid=0\n",
+      "x", "/a,b/c,d", 82 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      OwKmsgRecord r;
+
+      parse (cases[i].record, &r);
+      g_assert_cmpint (r.kind, ==, OW_KMSG_OOM_KILL);
+      g_assert_cmpstr (r.comm, ==, cases[i].comm);
+      g_assert_cmpstr (r.task_memcg, ==, cases[i].task_memcg);
+      g_assert_cmpuint (r.pid, ==, cases[i].pid);
+      g_assert_true (g_utf8_validate (r.comm, -1, NULL));
+      ow_kmsg_record_clear (&r);
+    }
+}
+
+static void
+test_killed_process_hostile (void)
+{
+  OwKmsgRecord r;
+
+  parse ("3,1,1,-;Memory cgroup out of memory: Killed process 5 (a) total-vm:1kB ) b) "
+         "total-vm:118968kB, anon-rss:1kB, file-rss:1kB, shmem-rss:0kB, UID:3 pgtables:1kB "
+         "oom_score_adj:0\n",
+         &r);
+  g_assert_cmpint (r.kind, ==, OW_KMSG_KILLED_PROCESS);
+  g_assert_cmpstr (r.comm, ==, "a) total-vm:1kB ) b");
+  g_assert_cmpuint (r.uid, ==, 3);
+  ow_kmsg_record_clear (&r);
+}
+
+static void
+test_continuation_and_others (void)
+{
+  OwKmsgRecord r;
+
+  /* continuation lines (" KEY=value") are not part of the text */
+  parse ("6,9,1,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,"
+         "mems_allowed=0,oom_memcg=/q,task_memcg=/q,task=w,pid=3,uid=0\n SUBSYSTEM=memory\n"
+         " DEVICE=+x:y\n",
+         &r);
+  g_assert_cmpint (r.kind, ==, OW_KMSG_OOM_KILL);
+  g_assert_cmpuint (r.uid, ==, 0);
+  ow_kmsg_record_clear (&r);
+
+  parse ("4,414,455355584,-;python3 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, "
+         "oom_score_adj=0\n",
+         &r);
+  g_assert_cmpint (r.kind, ==, OW_KMSG_OTHER);
+  ow_kmsg_record_clear (&r);
+
+  parse ("6,415,1,-;oom_reaper: reaped process 9665 (python3), now anon-rss:0kB\n", &r);
+  g_assert_cmpint (r.kind, ==, OW_KMSG_OTHER);
+  ow_kmsg_record_clear (&r);
+}
+
+static void
+test_truncated (void)
+{
+  const char *bad[] = {
+    "",
+    "6,1,1",
+    "no header;text",
+    "6,x,1,-;oom-kill:x",
+    "6,1,1,-;oom-kill:constraint=CONSTRAINT_MEMCG,oom_memcg=/a,task_memcg=/a,task=x,pid=",
+    "6,1,1,-;oom-kill:constraint=CONSTRAINT_MEMCG,oom_memcg=/a,task_memcg=/a,task=x,pid=1,uid=",
+    "6,1,1,-;oom-kill:constraint=CONSTRAINT_MEMCG,oom_memcg=/a,task_memcg=/a,task=a-name-that-is-far-too-long-to-be-one,pid=1,uid=0",
+    "6,1,1,-;oom-kill:constraint=CONSTRAINT_MEMCG,oom_memcg=/a,task=x,pid=1,uid=0",
+    "6,1,1,-;Memory cgroup out of memory: Killed process 12 (unterminated",
+    "6,1,1,-;Memory cgroup out of memory: Killed process abc (x) total-vm:1kB",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      OwKmsgRecord r;
+
+      /* Malformed: either refused, or not taken for an OOM record. */
+      if (ow_kmsg_parse (bad[i], strlen (bad[i]), &r))
+        g_assert_cmpint (r.kind, ==, OW_KMSG_OTHER);
+      ow_kmsg_record_clear (&r);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/kmsg/memcg-oom-kill", test_memcg_oom_kill);
+  g_test_add_func ("/kmsg/global-oom-kill", test_global_oom_kill);
+  g_test_add_func ("/kmsg/killed-process", test_killed_process);
+  g_test_add_func ("/kmsg/hostile-names", test_hostile_names);
+  g_test_add_func ("/kmsg/killed-process-hostile", test_killed_process_hostile);
+  g_test_add_func ("/kmsg/continuation-and-others", test_continuation_and_others);
+  g_test_add_func ("/kmsg/truncated", test_truncated);
+  return g_test_run ();
+}
