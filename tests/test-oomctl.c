@@ -153,6 +153,47 @@ test_watch_removed (void)
   ow_test_env_free (env);
 }
 
+/* The done-when of recursive watches: `oomctl watch --recursive PARENT` names the process
+ * killed in a grandchild created after the watch started. */
+static void
+test_watch_recursive (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *parent = ow_test_env_make_cgroup (env, "top", NULL, FALSE);
+  const char *args[] = { "watch", "--recursive", "--json", "--timeout=5", parent, NULL };
+  g_autoptr (GSubprocess) watcher = oomctl_start (env, args);
+  g_autoptr (GSubprocess) hog = NULL;
+  g_autofree char *child = NULL, *grandchild = NULL, *expected = NULL;
+  g_auto (Run) run = { 0 };
+  GVariant *watch = NULL;
+
+  wait_watched (env, parent);
+  child = ow_test_env_make_cgroup (env, "top/mid", NULL, FALSE);
+  grandchild = ow_test_env_make_cgroup (env, "top/mid/leaf", "32M", FALSE);
+  for (int i = 0; i < 1000 && (watch = ow_test_env_find_watch (env, grandchild)) == NULL; i++)
+    ow_test_env_iterate (10);
+  g_assert_nonnull (watch);
+  g_variant_unref (watch);
+
+  hog = ow_test_env_hog (env, "top/mid/leaf", 256);
+  expected = g_strdup_printf ("\"cgroup\":\"%s\",\"kind\":\"oom-kill\",\"count\":1,", grandchild);
+  {
+    guint32 pid = ow_test_env_pid (hog);
+    g_autofree char *pid_field = g_strdup_printf ("\"pid\":%u,", pid);
+    g_auto (GStrv) lines = NULL;
+    gboolean named = FALSE;
+
+    oomctl_finish (watcher, &run);
+    lines = g_strsplit (run.out, "\n", -1);
+    for (gsize i = 0; lines[i] != NULL; i++)
+      named |= strstr (lines[i], expected) != NULL && strstr (lines[i], pid_field) != NULL
+               && strstr (lines[i], "\"comm\":\"oom-hog\"") != NULL;
+    g_assert_true (named);
+  }
+  ow_test_env_wait_process (hog);
+  ow_test_env_free (env);
+}
+
 /* list, status, monitor and the error paths. */
 static void
 test_list_status_errors (void)
@@ -247,6 +288,7 @@ main (int argc, char **argv)
   g_test_add_func ("/oomctl/watch-human", test_watch_human);
   g_test_add_func ("/oomctl/watch-json", test_watch_json);
   g_test_add_func ("/oomctl/watch-removed", test_watch_removed);
+  g_test_add_func ("/oomctl/watch-recursive", test_watch_recursive);
   g_test_add_func ("/oomctl/list-status-errors", test_list_status_errors);
   return g_test_run ();
 }
