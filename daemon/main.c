@@ -102,6 +102,7 @@ main (int argc, char **argv)
   gboolean replace = FALSE, verbose = FALSE, version = FALSE, no_kernel_log = FALSE;
   int client_watch_limit = DEFAULT_CLIENT_WATCH_LIMIT;
   int total_watch_limit = 0;
+  g_autofree char *kernel_log = NULL;
   const GOptionEntry entries[] = {
     { "replace", 'r', 0, G_OPTION_ARG_NONE, &replace, "Replace a running oomwatchd", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
@@ -111,7 +112,9 @@ main (int argc, char **argv)
     { "total-watch-limit", 0, 0, G_OPTION_ARG_INT, &total_watch_limit,
       "Cgroups the daemon watches at most (default: what the fd limit allows)", "N" },
     { "no-kernel-log", 0, 0, G_OPTION_ARG_NONE, &no_kernel_log,
-      "Do not read /dev/kmsg (oom-kill signals then do not name the victim)", NULL },
+      "Do not read the kernel log (oom-kill signals then do not name the victim)", NULL },
+    { "kernel-log", 0, 0, G_OPTION_ARG_FILENAME, &kernel_log,
+      "Where to read the kernel log (default /dev/kmsg)", "PATH" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -163,7 +166,7 @@ main (int argc, char **argv)
 
   loop = g_main_loop_new (NULL, FALSE);
   manager = ow_manager_new (g_steal_pointer (&hierarchy), &limits,
-                            no_kernel_log ? NULL : "/dev/kmsg");
+                            no_kernel_log ? NULL : kernel_log ?: "/dev/kmsg");
   daemon.loop = loop;
   daemon.manager = manager;
 

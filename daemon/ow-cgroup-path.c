@@ -143,19 +143,20 @@ ow_cgroup_path_open_dir (int root_fd, const char *canonical, unsigned long fs_ma
   if (dir < 0)
     {
       int saved = errno;
+      g_autofree char *shown = ow_cgroup_path_for_message (canonical);
 
       if (saved == ENOENT)
         g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP, "No such cgroup '%s'",
-                     canonical);
+                     shown);
       else if (saved == ENOTDIR || saved == ELOOP || saved == EXDEV || saved == ENAMETOOLONG)
         g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP,
-                     "Invalid cgroup path '%s': %s", canonical,
+                     "Invalid cgroup path '%s': %s", shown,
                      saved == ENOTDIR ? "not a directory"
                      : saved == ENAMETOOLONG ? "name too long"
                                              : "crosses a symbolic link or a mount");
       else
         g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_FAILED, "Cannot open cgroup '%s': %s",
-                     canonical, g_strerror (saved));
+                     shown, g_strerror (saved));
       return -1;
     }
 

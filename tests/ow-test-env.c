@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static void remove_stale_cgroups (const char *mount, const char *own);
@@ -159,7 +160,21 @@ start_bus (OwTestEnv *env)
 }
 
 static void
-start_daemon (OwTestEnv *env, const char *const *daemon_args)
+daemon_setup (gpointer user_data)
+{
+  guint nofile = GPOINTER_TO_UINT (user_data);
+
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (nofile > 0)
+    {
+      struct rlimit limit = { nofile, nofile };
+
+      setrlimit (RLIMIT_NOFILE, &limit);
+    }
+}
+
+static void
+start_daemon (OwTestEnv *env, const OwTestDaemonOptions *options)
 {
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
@@ -167,14 +182,32 @@ start_daemon (OwTestEnv *env, const char *const *daemon_args)
 
   env->daemon_log = g_build_filename (env->tmpdir, "oomwatchd.log", NULL);
   g_subprocess_launcher_set_stdout_file_path (launcher, env->daemon_log);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, daemon_setup, GUINT_TO_POINTER (options->nofile),
+                                         NULL);
+  for (gsize i = 0; options->wrapper != NULL && options->wrapper[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) options->wrapper[i]);
   g_ptr_array_add (argv, (gpointer) g_getenv ("OOMWATCHD"));
   g_ptr_array_add (argv, "--verbose");
-  for (gsize i = 0; daemon_args != NULL && daemon_args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) daemon_args[i]);
+  for (gsize i = 0; options->args != NULL && options->args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) options->args[i]);
   g_ptr_array_add (argv, NULL);
   env->daemon = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
+}
+
+/* Under a wrapper (strace) the daemon is the wrapper's child. */
+static char *
+find_daemon_pid (OwTestEnv *env, gboolean wrapped)
+{
+  const char *pid = g_subprocess_get_identifier (env->daemon);
+  g_autofree char *path = g_strdup_printf ("/proc/%s/task/%s/children", pid, pid);
+  g_autofree char *children = NULL;
+
+  if (!wrapped)
+    return g_strdup (pid);
+  g_assert_true (g_file_get_contents (path, &children, NULL, NULL));
+  g_assert_cmpstr (g_strstrip (children), !=, "");
+  return g_strdup (children);
 }
 
 static void
@@ -208,6 +241,14 @@ ow_test_env_connect (OwTestEnv *env)
 OwTestEnv *
 ow_test_env_new (const char *const *daemon_args)
 {
+  OwTestDaemonOptions options = { .args = daemon_args };
+
+  return ow_test_env_new_full (&options);
+}
+
+OwTestEnv *
+ow_test_env_new_full (const OwTestDaemonOptions *options)
+{
   OwTestEnv *env = g_new0 (OwTestEnv, 1);
   g_autofree char *mount = find_memory_mount ();
   g_autofree char *own = find_own_cgroup ();
@@ -229,7 +270,7 @@ ow_test_env_new (const char *const *daemon_args)
 
   env->bus_address = start_bus (env);
   g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", env->bus_address, TRUE);
-  start_daemon (env, daemon_args);
+  start_daemon (env, options);
 
   env->connection = ow_test_env_connect (env);
   env->manager = oomwatch_manager_proxy_new_sync (env->connection, G_DBUS_PROXY_FLAGS_NONE,
@@ -239,6 +280,7 @@ ow_test_env_new (const char *const *daemon_args)
   g_signal_connect (env->manager, "oom-event", G_CALLBACK (on_oom_event), env);
   g_signal_connect (env->manager, "watch-removed", G_CALLBACK (on_watch_removed), env);
   wait_for_name (env);
+  env->daemon_pid = find_daemon_pid (env, options->wrapper != NULL);
   env->glib_eventfds = ow_test_env_count_eventfds (env);
   return env;
 }
@@ -310,7 +352,7 @@ ow_test_env_free (OwTestEnv *env)
 
   if (env->daemon != NULL)
     {
-      g_subprocess_send_signal (env->daemon, SIGTERM);
+      kill ((pid_t) g_ascii_strtoll (env->daemon_pid, NULL, 10), SIGTERM);
       ow_test_env_wait_process (env->daemon);
       if (g_file_get_contents (env->daemon_log, &log, NULL, NULL))
         g_test_message ("oomwatchd log:\n%s", log);
@@ -331,6 +373,7 @@ ow_test_env_free (OwTestEnv *env)
   g_rmdir (env->tmpdir);
   g_ptr_array_unref (env->signals);
   g_free (env->daemon_log);
+  g_free (env->daemon_pid);
   g_free (env->bus_address);
   g_free (env->tmpdir);
   g_free (env->cgroup_dir);
@@ -430,11 +473,11 @@ ow_test_env_find_watch (OwTestEnv *env, const char *canonical)
   return NULL;
 }
 
-/* How many kernel registrations the daemon holds: its eventfds. */
-guint
-ow_test_env_count_eventfds (OwTestEnv *env)
+/* The daemon's open fds whose target matches ONLY (all of them with NULL). */
+static guint
+count_fds (OwTestEnv *env, const char *only)
 {
-  g_autofree char *fd_dir = g_strdup_printf ("/proc/%s/fd", g_subprocess_get_identifier (env->daemon));
+  g_autofree char *fd_dir = g_strdup_printf ("/proc/%s/fd", env->daemon_pid);
   g_autoptr (GDir) dir = g_dir_open (fd_dir, 0, NULL);
   const char *entry;
   guint count = 0;
@@ -445,11 +488,39 @@ ow_test_env_count_eventfds (OwTestEnv *env)
       g_autofree char *path = g_build_filename (fd_dir, entry, NULL);
       g_autofree char *target = g_file_read_link (path, NULL);
 
-      if (g_strcmp0 (target, "anon_inode:[eventfd]") == 0)
+      if (only == NULL || g_strcmp0 (target, only) == 0)
         count++;
     }
+  return count;
+}
+
+/* How many kernel registrations the daemon holds: its eventfds, less GLib's own. */
+guint
+ow_test_env_count_eventfds (OwTestEnv *env)
+{
+  guint count = count_fds (env, "anon_inode:[eventfd]");
+
   g_assert_cmpuint (count, >=, env->glib_eventfds);
   return count - env->glib_eventfds;
+}
+
+guint
+ow_test_env_count_fds (OwTestEnv *env)
+{
+  return count_fds (env, NULL);
+}
+
+guint64
+ow_test_env_rss_kib (OwTestEnv *env)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/status", env->daemon_pid);
+  g_autofree char *status = NULL;
+  const char *rss;
+
+  g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
+  rss = strstr (status, "VmRSS:");
+  g_assert_nonnull (rss);
+  return g_ascii_strtoull (rss + strlen ("VmRSS:"), NULL, 10);
 }
 
 GSubprocess *

@@ -23,7 +23,8 @@ typedef struct
   char *tmpdir;
   char *bus_address;
   GSubprocess *bus;
-  GSubprocess *daemon;
+  GSubprocess *daemon;  /* the daemon, or its wrapper */
+  char *daemon_pid;     /* the daemon itself */
   char *daemon_log;
   GDBusConnection *connection;
   OomwatchManager *manager;
@@ -33,8 +34,18 @@ typedef struct
   guint glib_eventfds; /* the daemon's own main-loop eventfds, not registrations */
 } OwTestEnv;
 
+typedef struct
+{
+  const char *const *args;    /* extra daemon options */
+  const char *const *wrapper; /* run the daemon under this (e.g. strace …) */
+  guint nofile;               /* RLIMIT_NOFILE (soft and hard) for the daemon; 0: inherited */
+} OwTestDaemonOptions;
+
 int ow_test_env_check (void);
 OwTestEnv *ow_test_env_new (const char *const *daemon_args);
+OwTestEnv *ow_test_env_new_full (const OwTestDaemonOptions *options);
+guint ow_test_env_count_fds (OwTestEnv *env);
+guint64 ow_test_env_rss_kib (OwTestEnv *env);
 void ow_test_env_free (OwTestEnv *env);
 
 char *ow_test_env_make_cgroup (OwTestEnv *env, const char *name, const char *limit,
