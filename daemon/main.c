@@ -9,7 +9,7 @@
 
 #define DEFAULT_CLIENT_WATCH_LIMIT 256
 /* fds kept for the bus, the hierarchy, logging and the transient opens of a watch */
-#define RESERVED_FDS 64
+#define RESERVED_FDS ((rlim_t) 64)
 
 typedef struct
 {

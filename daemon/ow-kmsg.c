@@ -12,7 +12,7 @@
 /* A record can be up to about 8 KiB; a smaller buffer loses it (EINVAL). */
 #define RECORD_MAX 16384
 /* The counter rise and the log record of one kill are milliseconds apart. */
-#define VICTIM_MEMORY_USEC (10 * G_USEC_PER_SEC)
+#define VICTIM_MEMORY_USEC ((gint64) 10 * G_USEC_PER_SEC)
 
 struct _OwKmsg
 {

@@ -196,13 +196,13 @@ parse_options (GVariant *options, WatchOptions *parsed, GError **error)
 {
   GVariantIter iter;
   const char *key;
-  GVariant *value;
+  GVariant *boxed;
 
   memset (parsed, 0, sizeof *parsed);
   g_variant_iter_init (&iter, options);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &boxed))
     {
-      g_autoptr (GVariant) owned = value;
+      g_autoptr (GVariant) value = boxed;
       g_autofree char *shown = g_strescape (key, NULL);
 
       if (strcmp (key, OOMWATCH_KEY_RECURSIVE) != 0)

@@ -184,8 +184,17 @@ start_daemon (OwTestEnv *env, const OwTestDaemonOptions *options)
   g_subprocess_launcher_set_stdout_file_path (launcher, env->daemon_log);
   g_subprocess_launcher_set_child_setup (launcher, daemon_setup, GUINT_TO_POINTER (options->nofile),
                                          NULL);
-  for (gsize i = 0; options->wrapper != NULL && options->wrapper[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) options->wrapper[i]);
+  g_auto (GStrv) env_wrapper = NULL;
+  const char *const *wrapper = options->wrapper;
+
+  /* `meson test --setup=valgrind` runs the daemon under valgrind too. */
+  if (wrapper == NULL && g_getenv ("OOMWATCH_TEST_WRAPPER") != NULL)
+    {
+      env_wrapper = g_strsplit (g_getenv ("OOMWATCH_TEST_WRAPPER"), " ", -1);
+      wrapper = (const char *const *) env_wrapper;
+    }
+  for (gsize i = 0; wrapper != NULL && wrapper[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) wrapper[i]);
   g_ptr_array_add (argv, (gpointer) g_getenv ("OOMWATCHD"));
   g_ptr_array_add (argv, "--verbose");
   for (gsize i = 0; options->args != NULL && options->args[i] != NULL; i++)
@@ -280,7 +289,8 @@ ow_test_env_new_full (const OwTestDaemonOptions *options)
   g_signal_connect (env->manager, "oom-event", G_CALLBACK (on_oom_event), env);
   g_signal_connect (env->manager, "watch-removed", G_CALLBACK (on_watch_removed), env);
   wait_for_name (env);
-  env->daemon_pid = find_daemon_pid (env, options->wrapper != NULL);
+  env->daemon_pid = find_daemon_pid (env, options->wrapper != NULL
+                                               || g_getenv ("OOMWATCH_TEST_WRAPPER") != NULL);
   env->glib_eventfds = ow_test_env_count_eventfds (env);
   return env;
 }
@@ -397,7 +407,6 @@ void
 ow_test_env_write (const char *dir, const char *file, const char *value)
 {
   g_autofree char *path = g_build_filename (dir, file, NULL);
-  g_autoptr (GError) error = NULL;
 
   /* g_file_set_contents() would write a temporary file: cgroupfs needs a plain write. */
   FILE *stream = fopen (path, "we");
@@ -492,6 +501,14 @@ count_fds (OwTestEnv *env, const char *only)
         count++;
     }
   return count;
+}
+
+gboolean
+ow_test_env_watched (OwTestEnv *env, const char *canonical)
+{
+  g_autoptr (GVariant) watch = ow_test_env_find_watch (env, canonical);
+
+  return watch != NULL;
 }
 
 /* How many kernel registrations the daemon holds: its eventfds, less GLib's own. */

@@ -105,7 +105,7 @@ test_corpus (void)
   g_autofree char *strace = g_find_program_in_path ("strace");
   OwTestEnv *env;
   g_autofree char *cgroup = NULL, *dir = NULL, *link = NULL, *file = NULL, *control = NULL;
-  g_autofree char *dotdot = NULL, *dots = NULL, *huge = NULL, *deep = NULL, *long_name = NULL;
+  g_autofree char *dotdot = NULL, *dots = NULL, *huge = NULL, *long_name = NULL;
   g_autofree char *through_proc = NULL, *root_escape = NULL, *audit_dir = NULL;
   g_autoptr (GString) nest = g_string_new (NULL);
   g_autoptr (GError) error = NULL;
@@ -117,6 +117,9 @@ test_corpus (void)
       g_test_skip ("strace is not installed (apt-get install strace)");
       return;
     }
+  /* LeakSanitizer stops the world with ptrace at exit, which strace already holds. */
+  if (g_getenv ("ASAN_OPTIONS") != NULL)
+    g_setenv ("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=1", TRUE);
   env = ow_test_env_new_full (&daemon);
   cgroup = ow_test_env_make_cgroup (env, "corpus", NULL, FALSE);
   dir = ow_test_env_cgroup_path (env, "corpus");
@@ -319,7 +322,9 @@ test_client_storm (void)
   g_test_message ("RSS after round 1: %" G_GUINT64_FORMAT " KiB, after round 2: %" G_GUINT64_FORMAT
                   " KiB",
                   rss_first, rss_second);
-  g_assert_cmpuint (rss_second, <=, rss_first + 1024);
+  /* Under a sanitizer or valgrind, RSS measures the tool's quarantine, not the daemon. */
+  if (g_getenv ("ASAN_OPTIONS") == NULL && g_getenv ("OOMWATCH_TEST_WRAPPER") == NULL)
+    g_assert_cmpuint (rss_second, <=, rss_first + 1024);
 
   oomwatch_manager_call_list_watches_sync (env->manager, G_DBUS_CALL_FLAGS_NONE, -1, &watches,
                                            NULL, NULL);
@@ -419,7 +424,7 @@ test_rmdir_during_oom (void)
   OwTestEnv *env = ow_test_env_new (NULL);
   g_autofree char *cgroup = ow_test_env_make_cgroup (env, "race", "32M", TRUE);
   g_autofree char *dir = ow_test_env_cgroup_path (env, "race");
-  g_autofree char *canonical = ow_test_env_watch (env, NULL, cgroup);
+  g_free (ow_test_env_watch (env, NULL, cgroup));
   g_autoptr (GSubprocess) paused = ow_test_env_hog (env, "race", 64);
   g_autoptr (GSubprocess) second = NULL;
   guint removed_at;
@@ -452,7 +457,7 @@ test_sigint (void)
 {
   OwTestEnv *env = ow_test_env_new (NULL);
   g_autofree char *cgroup = ow_test_env_make_cgroup (env, "int", NULL, FALSE);
-  g_autofree char *canonical = ow_test_env_watch (env, NULL, cgroup);
+  g_free (ow_test_env_watch (env, NULL, cgroup));
 
   g_subprocess_send_signal (env->daemon, SIGINT);
   ow_test_env_wait_process (env->daemon);
@@ -507,7 +512,7 @@ test_kmsg_overrun (void)
 {
   OwTestEnv *env = ow_test_env_new (NULL);
   g_autofree char *cgroup = ow_test_env_make_cgroup (env, "overrun", "32M", FALSE);
-  g_autofree char *canonical = ow_test_env_watch (env, NULL, cgroup);
+  g_free (ow_test_env_watch (env, NULL, cgroup));
   g_autoptr (GSubprocess) hog = NULL;
   g_autofree char *log = NULL;
   guint32 pid = 0;
@@ -541,7 +546,7 @@ test_kmsg_unreadable (void)
   const char *const args[] = { "--kernel-log=/nonexistent/kmsg", NULL };
   OwTestEnv *env = ow_test_env_new (args);
   g_autofree char *cgroup = ow_test_env_make_cgroup (env, "blind", "32M", FALSE);
-  g_autofree char *canonical = ow_test_env_watch (env, NULL, cgroup);
+  g_free (ow_test_env_watch (env, NULL, cgroup));
   g_autoptr (GSubprocess) hog = ow_test_env_hog (env, "blind", 256);
 
   g_assert_false (oomwatch_manager_get_kernel_log (env->manager));

@@ -200,7 +200,7 @@ test_list_status_errors (void)
 {
   OwTestEnv *env = ow_test_env_new (NULL);
   g_autofree char *cgroup = ow_test_env_make_cgroup (env, "listed", NULL, FALSE);
-  g_autofree char *canonical = ow_test_env_watch (env, NULL, cgroup);
+  g_free (ow_test_env_watch (env, NULL, cgroup));
   g_autofree char *json_line = g_strdup_printf ("{\"cgroup\":\"%s\",\"watch\":{", cgroup);
   g_autofree char *dotdot = g_strdup_printf ("%s/..", cgroup);
   const char *list[] = { "list", NULL };

@@ -94,7 +94,7 @@ test_two_kills (void)
 {
   OwTestEnv *env = ow_test_env_new (NULL);
   g_autofree char *cgroup = ow_test_env_make_cgroup (env, "twice", "32M", FALSE);
-  g_autofree char *canonical = ow_test_env_watch (env, NULL, cgroup);
+  g_free (ow_test_env_watch (env, NULL, cgroup));
 
   for (int i = 0; i < 2; i++)
     {
@@ -117,7 +117,7 @@ test_paused (void)
   g_autoptr (GSubprocess) hog = NULL;
   OwTestEnv *env = ow_test_env_new (NULL);
   g_autofree char *cgroup = ow_test_env_make_cgroup (env, "paused", "32M", TRUE);
-  g_autofree char *canonical = ow_test_env_watch (env, NULL, cgroup);
+  g_free (ow_test_env_watch (env, NULL, cgroup));
   g_autofree char *dir = ow_test_env_cgroup_path (env, "paused");
   g_autoptr (GVariant) watch = NULL;
   gboolean under_oom = FALSE;
@@ -152,7 +152,7 @@ test_rmdir (void)
 {
   OwTestEnv *env = ow_test_env_new (NULL);
   g_autofree char *cgroup = ow_test_env_make_cgroup (env, "gone", "32M", FALSE);
-  g_autofree char *canonical = ow_test_env_watch (env, NULL, cgroup);
+  g_free (ow_test_env_watch (env, NULL, cgroup));
   g_autofree char *dir = ow_test_env_cgroup_path (env, "gone");
 
   g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, 1);
@@ -248,7 +248,7 @@ test_client_killed (void)
 
   g_subprocess_force_exit (client);
   ow_test_env_wait_process (client);
-  for (int i = 0; i < 500 && ow_test_env_find_watch (env, cgroup) != NULL; i++)
+  for (int i = 0; i < 500 && ow_test_env_watched (env, cgroup); i++)
     ow_test_env_iterate (10);
   g_assert_null (ow_test_env_find_watch (env, cgroup));
   g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, 0);
@@ -354,7 +354,7 @@ test_limits (void)
   g_assert_cmpint (g_subprocess_get_exit_status (client), ==, 1);
   g_assert_nonnull (strstr (err, "already holds 2 watches"));
   g_assert_nonnull (strstr (err, c));
-  for (int i = 0; i < 500 && ow_test_env_find_watch (env, a) != NULL; i++)
+  for (int i = 0; i < 500 && ow_test_env_watched (env, a); i++)
     ow_test_env_iterate (10);
   g_assert_null (ow_test_env_find_watch (env, a));
 
@@ -395,6 +395,8 @@ test_replace (void)
   /* The replacement now serves, and is the one the harness stops. */
   g_object_unref (env->daemon);
   env->daemon = g_object_ref (replacement);
+  g_free (env->daemon_pid);
+  env->daemon_pid = g_strdup (g_subprocess_get_identifier (replacement));
   for (int i = 0; i < 500; i++)
     {
       g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (env->manager));
@@ -447,7 +449,7 @@ test_victim (void)
 {
   OwTestEnv *env = ow_test_env_new (NULL);
   g_autofree char *cgroup = ow_test_env_make_cgroup (env, "victim", "32M", FALSE);
-  g_autofree char *canonical = ow_test_env_watch (env, NULL, cgroup);
+  g_free (ow_test_env_watch (env, NULL, cgroup));
   g_autoptr (GSubprocess) hog = ow_test_env_hog (env, "victim", 256);
   guint32 hog_pid = ow_test_env_pid (hog);
 
@@ -481,10 +483,10 @@ test_recursive (void)
   g_assert_no_error (error);
 
   child = ow_test_env_make_cgroup (env, "rec/child", NULL, FALSE);
-  for (int i = 0; i < 500 && ow_test_env_find_watch (env, child) == NULL; i++)
+  for (int i = 0; i < 500 && !ow_test_env_watched (env, child); i++)
     ow_test_env_iterate (10);
   grandchild = ow_test_env_make_cgroup (env, "rec/child/grand", "32M", FALSE);
-  for (int i = 0; i < 500 && ow_test_env_find_watch (env, grandchild) == NULL; i++)
+  for (int i = 0; i < 500 && !ow_test_env_watched (env, grandchild); i++)
     ow_test_env_iterate (10);
   g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, 3);
   watch = ow_test_env_find_watch (env, parent);
@@ -525,7 +527,7 @@ test_parent_limit (void)
   OwTestEnv *env = ow_test_env_new (NULL);
   g_autofree char *parent = ow_test_env_make_cgroup (env, "lim", "32M", FALSE);
   g_autofree char *child = ow_test_env_make_cgroup (env, "lim/kid", NULL, FALSE);
-  g_autofree char *canonical = ow_test_env_watch (env, NULL, parent);
+  g_free (ow_test_env_watch (env, NULL, parent));
   g_autoptr (GSubprocess) hog = ow_test_env_hog (env, "lim/kid", 256);
   guint32 hog_pid = ow_test_env_pid (hog);
 
@@ -545,7 +547,7 @@ test_no_kernel_log (void)
   const char *const args[] = { "--no-kernel-log", NULL };
   OwTestEnv *env = ow_test_env_new (args);
   g_autofree char *cgroup = ow_test_env_make_cgroup (env, "nolog", "32M", FALSE);
-  g_autofree char *canonical = ow_test_env_watch (env, NULL, cgroup);
+  g_free (ow_test_env_watch (env, NULL, cgroup));
   g_autoptr (GSubprocess) hog = ow_test_env_hog (env, "nolog", 256);
   OwTestSignal *kill;
   guint64 total = 0;
@@ -569,13 +571,13 @@ test_recursive_limit (void)
   const char *const args[] = { "--total-watch-limit=2", NULL };
   OwTestEnv *env = ow_test_env_new (args);
   g_autofree char *top = ow_test_env_make_cgroup (env, "big", NULL, FALSE);
-  g_autofree char *a = ow_test_env_make_cgroup (env, "big/a", NULL, FALSE);
-  g_autofree char *b = ow_test_env_make_cgroup (env, "big/b", NULL, FALSE);
   g_autoptr (GVariantBuilder) options = g_variant_builder_new (G_VARIANT_TYPE ("a{sv}"));
   g_autoptr (GError) error = NULL;
   g_autofree char *canonical = NULL;
   g_autoptr (GVariant) watches = NULL;
 
+  g_free (ow_test_env_make_cgroup (env, "big/a", NULL, FALSE));
+  g_free (ow_test_env_make_cgroup (env, "big/b", NULL, FALSE));
   g_variant_builder_add (options, "{sv}", "recursive", g_variant_new_boolean (TRUE));
   oomwatch_manager_call_watch_sync (env->manager, top, g_variant_builder_end (options),
                                     G_DBUS_CALL_FLAGS_NONE, -1, &canonical, NULL, &error);
