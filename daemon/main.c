@@ -7,7 +7,9 @@
 #include <locale.h>
 #include <sys/resource.h>
 
-#define DEFAULT_CLIENT_WATCH_LIMIT 256
+#ifndef DEFAULT_CONFIG
+#define DEFAULT_CONFIG "/etc/oomwatch/oomwatch.conf"
+#endif
 /* fds kept for the bus, the hierarchy, logging and the transient opens of a watch */
 #define RESERVED_FDS ((rlim_t) 64)
 
@@ -26,6 +28,17 @@ on_quit_signal (gpointer user_data)
 
   g_message ("Terminating on signal");
   g_main_loop_quit (daemon->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_reload_signal (gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  g_autoptr (GError) error = NULL;
+
+  g_message ("Reloading the configuration on SIGHUP");
+  ow_manager_reload (daemon->manager, &error); /* a bad file is logged and changes nothing */
   return G_SOURCE_CONTINUE;
 }
 
@@ -100,15 +113,17 @@ int
 main (int argc, char **argv)
 {
   gboolean replace = FALSE, verbose = FALSE, version = FALSE, no_kernel_log = FALSE;
-  int client_watch_limit = DEFAULT_CLIENT_WATCH_LIMIT;
-  int total_watch_limit = 0;
+  int client_watch_limit = -1, total_watch_limit = -1;
   g_autofree char *kernel_log = NULL;
+  g_autofree char *config_path = NULL;
   const GOptionEntry entries[] = {
     { "replace", 'r', 0, G_OPTION_ARG_NONE, &replace, "Replace a running oomwatchd", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+      "Configuration file (default " DEFAULT_CONFIG ")", "PATH" },
     { "client-watch-limit", 0, 0, G_OPTION_ARG_INT, &client_watch_limit,
-      "Watches a caller that is not root may hold (default 256)", "N" },
+      "Watches a caller that is not root may hold (default 256; overrides the file)", "N" },
     { "total-watch-limit", 0, 0, G_OPTION_ARG_INT, &total_watch_limit,
       "Cgroups the daemon watches at most (default: what the fd limit allows)", "N" },
     { "no-kernel-log", 0, 0, G_OPTION_ARG_NONE, &no_kernel_log,
@@ -123,8 +138,9 @@ main (int argc, char **argv)
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (OwManager) manager = NULL;
   Daemon daemon = { 0 };
-  OwLimits limits;
-  guint fd_watch_limit, owner_id;
+  g_autoptr (OwConfig) overrides = ow_config_new ();
+  OwManagerSettings settings = { 0 };
+  guint owner_id;
 
   setlocale (LC_ALL, "");
   context = g_option_context_new ("— turn cgroup OOM notifications into D-Bus signals");
@@ -139,7 +155,7 @@ main (int argc, char **argv)
       g_print ("oomwatchd %s\n", OOMWATCH_VERSION);
       return 0;
     }
-  if (client_watch_limit < 0 || total_watch_limit < 0)
+  if (client_watch_limit < -1 || total_watch_limit < -1)
     {
       g_printerr ("oomwatchd: watch limits must not be negative\n");
       return 2;
@@ -159,17 +175,25 @@ main (int argc, char **argv)
     g_message ("Memory controller on cgroup v%u at %s", ow_hierarchy_get_version (hierarchy),
                ow_hierarchy_get_mount_point (hierarchy));
 
-  fd_watch_limit = raise_fd_limit ();
-  limits.client_watch_limit = (guint) client_watch_limit;
-  limits.total_watch_limit = total_watch_limit > 0 ? MIN ((guint) total_watch_limit, fd_watch_limit)
-                                                   : fd_watch_limit;
+  overrides->client_watch_limit = client_watch_limit;
+  overrides->total_watch_limit = total_watch_limit;
+  overrides->kernel_log = no_kernel_log ? 0 : -1;
+  settings.config_path = config_path ?: DEFAULT_CONFIG;
+  settings.kernel_log_path = kernel_log ?: "/dev/kmsg";
+  settings.overrides = overrides;
+  settings.fd_watch_limit = raise_fd_limit ();
 
   loop = g_main_loop_new (NULL, FALSE);
-  manager = ow_manager_new (g_steal_pointer (&hierarchy), &limits,
-                            no_kernel_log ? NULL : kernel_log ?: "/dev/kmsg");
+  manager = ow_manager_new (g_steal_pointer (&hierarchy), &settings, &error);
+  if (manager == NULL)
+    {
+      g_printerr ("oomwatchd: %s\n", error->message);
+      return 1;
+    }
   daemon.loop = loop;
   daemon.manager = manager;
 
+  g_unix_signal_add (SIGHUP, on_reload_signal, &daemon);
   g_unix_signal_add (SIGINT, on_quit_signal, &daemon);
   g_unix_signal_add (SIGTERM, on_quit_signal, &daemon);
 

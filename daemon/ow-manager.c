@@ -1,4 +1,5 @@
 #include "ow-manager.h"
+#include "ow-event-log.h"
 #include "ow-kmsg.h"
 #include "ow-watch.h"
 #include "oomwatch-error.h"
@@ -15,6 +16,10 @@ struct _OwManager
   OwKmsg *kmsg; /* NULL: victims are not named */
   GPtrArray *victims_for_ancestors; /* OwVictim (alive in kmsg ≥ 10 s) */
   guint ancestors_idle_id;
+  char *config_path;
+  char *kernel_log_path;
+  OwConfig *overrides;
+  guint fd_watch_limit;
   GDBusConnection *connection;
   guint name_owner_changed_id;
 };
@@ -56,11 +61,7 @@ emit_event (OwManager *self, const char *cgroup, const OwEvent *event, const OwV
   if (victim != NULL)
     add_victim_details (&details, victim);
 
-  if (victim != NULL)
-    g_message ("%s %s count=%" G_GUINT64_FORMAT " pid=%u comm=%s task-cgroup=%s", cgroup, kind,
-               event->count, victim->pid, victim->comm, victim->task_cgroup);
-  else
-    g_message ("%s %s count=%" G_GUINT64_FORMAT, cgroup, kind, event->count);
+  ow_event_log (cgroup, kind, event->count, victim);
   oomwatch_manager_emit_oom_event (OOMWATCH_MANAGER (self), cgroup, kind, event->count,
                                    g_variant_dict_end (&details));
 }
@@ -112,7 +113,7 @@ on_registry_removed (const char *cgroup, gpointer user_data)
 {
   OwManager *self = user_data;
 
-  g_message ("%s removed", cgroup);
+  ow_event_log_removed (cgroup);
   oomwatch_manager_emit_watch_removed (OOMWATCH_MANAGER (self), cgroup,
                                        OOMWATCH_REASON_CGROUP_REMOVED);
 }
@@ -223,42 +224,36 @@ parse_options (GVariant *options, WatchOptions *parsed, GError **error)
   return TRUE;
 }
 
+/* The caller's uid decides its limit and whether it may Reload(): ask the bus once per
+ * client, without blocking the loop, then carry on in THEN. */
+typedef void (*CallerThen) (OwManager *self, GDBusMethodInvocation *invocation, guint32 uid,
+                            gpointer data);
+
 typedef struct
 {
   OwManager *manager;
   GDBusMethodInvocation *invocation;
-  char *cgroup;
-  WatchOptions options;
-} PendingWatch;
+  CallerThen then;
+  gpointer data;
+  GDestroyNotify data_free;
+} PendingCall;
 
 static void
-pending_watch_free (PendingWatch *pending)
+pending_call_free (PendingCall *pending)
 {
   g_object_unref (pending->manager);
   g_object_unref (pending->invocation);
-  g_free (pending->cgroup);
+  if (pending->data_free != NULL)
+    pending->data_free (pending->data);
   g_free (pending);
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (PendingWatch, pending_watch_free)
-
-static void
-complete_watch (OwManager *self, GDBusMethodInvocation *invocation, const char *cgroup,
-                const WatchOptions *options)
-{
-  const char *name = g_dbus_method_invocation_get_sender (invocation);
-  g_autoptr (GError) error = NULL;
-
-  if (!ow_registry_watch (self->registry, name, cgroup, options->recursive, &error))
-    g_dbus_method_invocation_return_gerror (invocation, error);
-  else
-    oomwatch_manager_complete_watch (OOMWATCH_MANAGER (self), invocation, cgroup);
-}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PendingCall, pending_call_free)
 
 static void
 on_caller_uid (GObject *object, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (PendingWatch) pending = user_data;
+  g_autoptr (PendingCall) pending = user_data;
   const char *name = g_dbus_method_invocation_get_sender (pending->invocation);
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = NULL;
@@ -275,7 +270,64 @@ on_caller_uid (GObject *object, GAsyncResult *result, gpointer user_data)
     }
   g_variant_get (reply, "(u)", &uid);
   ow_registry_set_client_uid (pending->manager->registry, name, uid);
-  complete_watch (pending->manager, pending->invocation, pending->cgroup, &pending->options);
+  pending->then (pending->manager, pending->invocation, uid, pending->data);
+}
+
+static void
+with_caller_uid (OwManager *self, GDBusMethodInvocation *invocation, CallerThen then,
+                 gpointer data, GDestroyNotify data_free)
+{
+  const char *name = g_dbus_method_invocation_get_sender (invocation);
+  PendingCall *pending;
+  guint32 uid;
+
+  if (ow_registry_get_client_uid (self->registry, name, &uid))
+    {
+      then (self, invocation, uid, data);
+      if (data_free != NULL)
+        data_free (data);
+      return;
+    }
+  pending = g_new0 (PendingCall, 1);
+  pending->manager = g_object_ref (self);
+  pending->invocation = g_object_ref (invocation);
+  pending->then = then;
+  pending->data = data;
+  pending->data_free = data_free;
+  g_dbus_connection_call (g_dbus_method_invocation_get_connection (invocation),
+                          "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                          "GetConnectionUnixUser", g_variant_new ("(s)", name),
+                          G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_caller_uid,
+                          pending);
+}
+
+typedef struct
+{
+  char *cgroup;
+  WatchOptions options;
+} WatchRequest;
+
+static void
+watch_request_free (gpointer data)
+{
+  WatchRequest *request = data;
+
+  g_free (request->cgroup);
+  g_free (request);
+}
+
+static void
+complete_watch (OwManager *self, GDBusMethodInvocation *invocation, guint32 uid, gpointer data)
+{
+  WatchRequest *request = data;
+  const char *name = g_dbus_method_invocation_get_sender (invocation);
+  g_autoptr (GError) error = NULL;
+
+  if (!ow_registry_watch (self->registry, name, request->cgroup, request->options.recursive,
+                          &error))
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    oomwatch_manager_complete_watch (OOMWATCH_MANAGER (self), invocation, request->cgroup);
 }
 
 static gboolean
@@ -285,36 +337,42 @@ handle_watch (OomwatchManager *object,
               GVariant *options)
 {
   OwManager *self = OW_MANAGER (object);
-  const char *name = g_dbus_method_invocation_get_sender (invocation);
   g_autoptr (GError) error = NULL;
-  g_autofree char *canonical = NULL;
-  PendingWatch *pending;
-  WatchOptions parsed;
-  guint32 uid;
+  WatchRequest *request = g_new0 (WatchRequest, 1);
 
-  canonical = ow_hierarchy_canonicalize (self->hierarchy, cgroup, &error);
-  if (canonical == NULL || !parse_options (options, &parsed, &error))
+  request->cgroup = ow_hierarchy_canonicalize (self->hierarchy, cgroup, &error);
+  if (request->cgroup == NULL || !parse_options (options, &request->options, &error))
     {
+      watch_request_free (request);
       g_dbus_method_invocation_return_gerror (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  if (ow_registry_get_client_uid (self->registry, name, &uid))
-    {
-      complete_watch (self, invocation, canonical, &parsed);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+  with_caller_uid (self, invocation, complete_watch, request, watch_request_free);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
 
-  /* The limit depends on who calls: ask the bus, without blocking the loop. */
-  pending = g_new0 (PendingWatch, 1);
-  pending->manager = g_object_ref (self);
-  pending->invocation = g_object_ref (invocation);
-  pending->cgroup = g_steal_pointer (&canonical);
-  pending->options = parsed;
-  g_dbus_connection_call (g_dbus_method_invocation_get_connection (invocation),
-                          "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                          "GetConnectionUnixUser", g_variant_new ("(s)", name),
-                          G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_caller_uid,
-                          pending);
+/* Reload() */
+
+static void
+complete_reload (OwManager *self, GDBusMethodInvocation *invocation, guint32 uid, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (uid != 0)
+    g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
+                                           "Only root may reload the configuration (caller uid "
+                                           "%u)",
+                                           uid);
+  else if (!ow_manager_reload (self, &error))
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    oomwatch_manager_complete_reload (OOMWATCH_MANAGER (self), invocation);
+}
+
+static gboolean
+handle_reload (OomwatchManager *object, GDBusMethodInvocation *invocation)
+{
+  with_caller_uid (OW_MANAGER (object), invocation, complete_reload, NULL, NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -354,6 +412,7 @@ manager_iface_init (OomwatchManagerIface *iface)
   iface->handle_watch = handle_watch;
   iface->handle_unwatch = handle_unwatch;
   iface->handle_list_watches = handle_list_watches;
+  iface->handle_reload = handle_reload;
 }
 
 /* Object life */
@@ -369,6 +428,9 @@ ow_manager_finalize (GObject *object)
   g_clear_pointer (&self->registry, ow_registry_free);
   g_clear_pointer (&self->kmsg, ow_kmsg_free);
   g_clear_pointer (&self->hierarchy, ow_hierarchy_free);
+  g_clear_pointer (&self->overrides, ow_config_free);
+  g_free (self->config_path);
+  g_free (self->kernel_log_path);
   G_OBJECT_CLASS (ow_manager_parent_class)->finalize (object);
 }
 
@@ -384,26 +446,110 @@ ow_manager_init (OwManager *self)
   self->victims_for_ancestors = g_ptr_array_new ();
 }
 
-OwManager *
-ow_manager_new (OwHierarchy *hierarchy, const OwLimits *limits, const char *kernel_log)
+/* Configuration */
+
+static int
+pick (int override, int from_file, int fallback)
 {
-  OwManager *self = g_object_new (OW_TYPE_MANAGER, NULL);
+  return override >= 0 ? override : from_file >= 0 ? from_file : fallback;
+}
+
+static void
+apply_kernel_log (OwManager *self, gboolean wanted)
+{
   g_autoptr (GError) error = NULL;
 
-  self->hierarchy = hierarchy;
-  self->registry = ow_registry_new (hierarchy, limits, &registry_callbacks, self);
-  if (kernel_log != NULL)
+  if (!wanted)
+    g_clear_pointer (&self->kmsg, ow_kmsg_free);
+  else if (self->kmsg == NULL)
     {
-      self->kmsg = ow_kmsg_new (kernel_log, on_victim, self, &error);
+      self->kmsg = ow_kmsg_new (self->kernel_log_path, on_victim, self, &error);
       if (self->kmsg == NULL)
         g_warning ("Victims will not be named: %s", error->message);
     }
+  oomwatch_manager_set_kernel_log (OOMWATCH_MANAGER (self), self->kmsg != NULL);
+}
+
+static GStrv
+canonicalize_all (OwManager *self, GStrv paths)
+{
+  g_autoptr (GPtrArray) canonical = g_ptr_array_new_with_free_func (g_free);
+
+  for (gsize i = 0; paths[i] != NULL; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      char *path = ow_hierarchy_canonicalize (self->hierarchy, paths[i], &error);
+
+      if (path == NULL)
+        g_warning ("Persistent watch of %s: %s", paths[i], error->message);
+      else
+        g_ptr_array_add (canonical, path);
+    }
+  g_ptr_array_add (canonical, NULL);
+  return (GStrv) g_ptr_array_steal (canonical, NULL);
+}
+
+/* Reads the configuration again and applies it; on any error nothing changes. */
+gboolean
+ow_manager_reload (OwManager *self, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (OwConfig) config = ow_config_load (self->config_path, &local);
+  g_auto (GStrv) plain = NULL;
+  g_auto (GStrv) recursive = NULL;
+  OwLimits limits;
+  int total;
+
+  if (config == NULL)
+    {
+      g_warning ("Keeping the previous configuration: %s", local->message);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  limits.client_watch_limit = (guint) pick (self->overrides->client_watch_limit,
+                                            config->client_watch_limit, 256);
+  total = pick (self->overrides->total_watch_limit, config->total_watch_limit, 0);
+  limits.total_watch_limit = total > 0 ? MIN ((guint) total, self->fd_watch_limit)
+                                       : self->fd_watch_limit;
+  ow_registry_set_limits (self->registry, &limits);
+  apply_kernel_log (self, pick (self->overrides->kernel_log, config->kernel_log, TRUE));
+  if (ow_hierarchy_get_version (self->hierarchy) != 0)
+    {
+      plain = canonicalize_all (self, config->watches);
+      recursive = canonicalize_all (self, config->recursive_watches);
+      ow_registry_set_persistent (self->registry, (const char *const *) plain,
+                                  (const char *const *) recursive);
+    }
+  g_message ("Configuration from %s: %u watches per client, %u in all, kernel log %s, %u "
+             "persistent watches",
+             self->config_path, limits.client_watch_limit, limits.total_watch_limit,
+             self->kmsg != NULL ? "read" : "not read",
+             plain != NULL ? g_strv_length (plain) + g_strv_length (recursive) : 0);
+  return TRUE;
+}
+
+OwManager *
+ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings, GError **error)
+{
+  g_autoptr (OwManager) self = g_object_new (OW_TYPE_MANAGER, NULL);
+  const OwLimits no_limits = { 0, 0 };
+
+  self->hierarchy = hierarchy;
+  self->config_path = g_strdup (settings->config_path);
+  self->kernel_log_path = g_strdup (settings->kernel_log_path);
+  self->overrides = ow_config_new ();
+  *self->overrides = *settings->overrides;
+  self->overrides->watches = NULL;
+  self->overrides->recursive_watches = NULL;
+  self->fd_watch_limit = settings->fd_watch_limit;
+  self->registry = ow_registry_new (hierarchy, &no_limits, &registry_callbacks, self);
   oomwatch_manager_set_version (OOMWATCH_MANAGER (self), OOMWATCH_VERSION);
   oomwatch_manager_set_hierarchy (OOMWATCH_MANAGER (self), ow_hierarchy_get_version (hierarchy));
   oomwatch_manager_set_mount_point (OOMWATCH_MANAGER (self),
                                     ow_hierarchy_get_mount_point (hierarchy) ?: "");
-  oomwatch_manager_set_kernel_log (OOMWATCH_MANAGER (self), self->kmsg != NULL);
-  return self;
+  if (!ow_manager_reload (self, error))
+    return NULL;
+  return g_steal_pointer (&self);
 }
 
 gboolean

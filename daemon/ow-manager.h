@@ -2,6 +2,7 @@
  * registry of watches and the kernel-log reader, and turns their events into signals. */
 #pragma once
 
+#include "ow-config.h"
 #include "ow-hierarchy.h"
 #include "ow-registry.h"
 #include "oomwatch-generated.h"
@@ -11,8 +12,17 @@ G_BEGIN_DECLS
 #define OW_TYPE_MANAGER (ow_manager_get_type ())
 G_DECLARE_FINAL_TYPE (OwManager, ow_manager, OW, MANAGER, OomwatchManagerSkeleton)
 
-/* KERNEL_LOG: the path of /dev/kmsg, or NULL not to name victims. */
-OwManager *ow_manager_new (OwHierarchy *hierarchy, const OwLimits *limits, const char *kernel_log);
+typedef struct
+{
+  const char *config_path;     /* oomwatch.conf; a missing file means the defaults */
+  const char *kernel_log_path; /* /dev/kmsg */
+  const OwConfig *overrides;   /* from the command line: win over the file */
+  guint fd_watch_limit;        /* what RLIMIT_NOFILE allows */
+} OwManagerSettings;
+
+OwManager *ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings,
+                           GError **error);
+gboolean ow_manager_reload (OwManager *self, GError **error);
 gboolean ow_manager_export (OwManager *self, GDBusConnection *connection, GError **error);
 void ow_manager_unexport (OwManager *self);
 

@@ -412,6 +412,51 @@ ow_registry_set_client_uid (OwRegistry *self, const char *name, guint32 uid)
   client->uid_known = TRUE;
 }
 
+void
+ow_registry_set_limits (OwRegistry *self, const OwLimits *limits)
+{
+  self->limits = *limits;
+}
+
+/* Makes the configuration's watches exactly PLAIN and RECURSIVE (canonical paths). One that
+ * cannot be set up (no such cgroup yet) is logged and left out. */
+static void
+reconcile (OwRegistry *self, gboolean recursive, const char *const *wanted)
+{
+  OwClient *client = g_hash_table_lookup (self->clients, OW_PERSISTENT_CLIENT);
+  g_autofree GStrv held = NULL;
+
+  if (client != NULL)
+    {
+      held = (GStrv) g_hash_table_get_keys_as_array (recursive ? client->recursive : client->plain,
+                                                      NULL);
+      for (gsize i = 0; held[i] != NULL; i++)
+        if (!g_strv_contains (wanted, held[i]))
+          {
+            g_autofree char *cgroup = g_strdup (held[i]);
+
+            ow_registry_unwatch (self, OW_PERSISTENT_CLIENT, cgroup, NULL);
+          }
+    }
+  for (gsize i = 0; wanted[i] != NULL; i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      ow_registry_set_client_uid (self, OW_PERSISTENT_CLIENT, 0);
+      if (!ow_registry_watch (self, OW_PERSISTENT_CLIENT, wanted[i], recursive, &error))
+        g_warning ("Persistent watch of %s: %s", wanted[i], error->message);
+    }
+}
+
+void
+ow_registry_set_persistent (OwRegistry *self, const char *const *plain,
+                            const char *const *recursive)
+{
+  reconcile (self, FALSE, plain);
+  reconcile (self, TRUE, recursive);
+  forget_client_if_idle (self, OW_PERSISTENT_CLIENT);
+}
+
 OwWatch *
 ow_registry_lookup (OwRegistry *self, const char *cgroup)
 {
@@ -449,10 +494,14 @@ ow_registry_describe (OwRegistry *self)
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sa{sv})"));
   for (GList *l = cgroups; l != NULL; l = l->next)
-    g_variant_builder_add_value (&builder,
-                                 ow_watch_describe (g_hash_table_lookup (self->watches, l->data),
-                                                    hierarchy,
-                                                    g_hash_table_contains (roots, l->data)));
+    {
+      OwWatch *watch = g_hash_table_lookup (self->watches, l->data);
+
+      g_variant_builder_add_value (
+          &builder, ow_watch_describe (watch, hierarchy, g_hash_table_contains (roots, l->data),
+                                       g_hash_table_contains (watch->watchers,
+                                                              OW_PERSISTENT_CLIENT)));
+    }
   return g_variant_builder_end (&builder);
 }
 

@@ -23,6 +23,9 @@ typedef struct
 
 typedef struct _OwRegistry OwRegistry;
 
+/* The client that holds the watches of the configuration file. */
+#define OW_PERSISTENT_CLIENT "(config)"
+
 OwRegistry *ow_registry_new (OwHierarchy *hierarchy,
                              const OwLimits *limits,
                              const OwRegistryCallbacks *callbacks,
@@ -38,6 +41,9 @@ gboolean ow_registry_watch (OwRegistry *self, const char *client, const char *cg
 gboolean ow_registry_unwatch (OwRegistry *self, const char *client, const char *cgroup,
                               GError **error);
 void ow_registry_drop_client (OwRegistry *self, const char *client);
+void ow_registry_set_limits (OwRegistry *self, const OwLimits *limits);
+void ow_registry_set_persistent (OwRegistry *self, const char *const *plain,
+                                 const char *const *recursive);
 
 OwWatch *ow_registry_lookup (OwRegistry *self, const char *cgroup);
 guint ow_registry_count (OwRegistry *self);

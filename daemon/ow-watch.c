@@ -35,7 +35,8 @@ ow_watch_count (OwWatch *watch, const OwEvent *event)
 
 /* One ListWatches entry: (sa{sv}) */
 GVariant *
-ow_watch_describe (OwWatch *watch, guint hierarchy, gboolean recursive_root)
+ow_watch_describe (OwWatch *watch, guint hierarchy, gboolean recursive_root,
+                   gboolean persistent)
 {
   g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
 
@@ -45,6 +46,7 @@ ow_watch_describe (OwWatch *watch, guint hierarchy, gboolean recursive_root)
   g_variant_dict_insert (&dict, OOMWATCH_KIND_OOM_KILL, "t", watch->oom_kill_count);
   g_variant_dict_insert (&dict, OOMWATCH_KEY_SINCE, "t", (guint64) watch->since);
   g_variant_dict_insert (&dict, OOMWATCH_KEY_RECURSIVE, "b", recursive_root);
+  g_variant_dict_insert (&dict, OOMWATCH_KEY_PERSISTENT, "b", persistent);
   if (watch->source != NULL)
     ow_source_describe (watch->source, &dict);
   return g_variant_new ("(s@a{sv})", watch->cgroup, g_variant_dict_end (&dict));

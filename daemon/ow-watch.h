@@ -25,6 +25,7 @@ void ow_watch_free (OwWatch *watch);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwWatch, ow_watch_free)
 
 void ow_watch_count (OwWatch *watch, const OwEvent *event);
-GVariant *ow_watch_describe (OwWatch *watch, guint hierarchy, gboolean recursive_root);
+GVariant *ow_watch_describe (OwWatch *watch, guint hierarchy, gboolean recursive_root,
+                            gboolean persistent);
 
 G_END_DECLS

@@ -185,6 +185,7 @@ start_daemon (OwTestEnv *env, const OwTestDaemonOptions *options)
   g_subprocess_launcher_set_child_setup (launcher, daemon_setup, GUINT_TO_POINTER (options->nofile),
                                          NULL);
   g_auto (GStrv) env_wrapper = NULL;
+  g_autofree char *config_arg = NULL;
   const char *const *wrapper = options->wrapper;
 
   /* `meson test --setup=valgrind` runs the daemon under valgrind too. */
@@ -195,8 +196,13 @@ start_daemon (OwTestEnv *env, const OwTestDaemonOptions *options)
     }
   for (gsize i = 0; wrapper != NULL && wrapper[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) wrapper[i]);
+  env->config_path = g_build_filename (env->tmpdir, "oomwatch.conf", NULL);
+  if (options->config != NULL)
+    g_assert_true (g_file_set_contents (env->config_path, options->config, -1, NULL));
+  config_arg = g_strdup_printf ("--config=%s", env->config_path);
   g_ptr_array_add (argv, (gpointer) g_getenv ("OOMWATCHD"));
   g_ptr_array_add (argv, "--verbose");
+  g_ptr_array_add (argv, config_arg);
   for (gsize i = 0; options->args != NULL && options->args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) options->args[i]);
   g_ptr_array_add (argv, NULL);
@@ -380,6 +386,9 @@ ow_test_env_free (OwTestEnv *env)
   empty_and_remove (env->cgroup_dir);
   if (env->daemon_log != NULL)
     g_unlink (env->daemon_log);
+  if (env->config_path != NULL)
+    g_unlink (env->config_path);
+  g_free (env->config_path);
   g_rmdir (env->tmpdir);
   g_ptr_array_unref (env->signals);
   g_free (env->daemon_log);

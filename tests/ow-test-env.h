@@ -26,6 +26,7 @@ typedef struct
   GSubprocess *daemon;  /* the daemon, or its wrapper */
   char *daemon_pid;     /* the daemon itself */
   char *daemon_log;
+  char *config_path; /* the daemon's oomwatch.conf (may not exist) */
   GDBusConnection *connection;
   OomwatchManager *manager;
   GPtrArray *signals; /* OwTestSignal, in arrival order */
@@ -39,6 +40,7 @@ typedef struct
   const char *const *args;    /* extra daemon options */
   const char *const *wrapper; /* run the daemon under this (e.g. strace …) */
   guint nofile;               /* RLIMIT_NOFILE (soft and hard) for the daemon; 0: inherited */
+  const char *config;         /* contents of its oomwatch.conf; NULL: none */
 } OwTestDaemonOptions;
 
 int ow_test_env_check (void);

@@ -1,0 +1,22 @@
+/* /etc/oomwatch/oomwatch.conf: limits, the kernel log, and persistent watches. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  int client_watch_limit; /* -1: not set */
+  int total_watch_limit;  /* -1: not set; 0: what the fd limit allows */
+  int kernel_log;         /* -1: not set; 0/1 */
+  GStrv watches;          /* persistent, canonical order as written */
+  GStrv recursive_watches;
+} OwConfig;
+
+OwConfig *ow_config_new (void);
+OwConfig *ow_config_load (const char *path, GError **error);
+void ow_config_free (OwConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwConfig, ow_config_free)
+
+G_END_DECLS
