@@ -94,7 +94,9 @@ read_list (GKeyFile *file, const char *key)
 {
   GStrv list = g_key_file_get_string_list (file, "Watches", key, NULL, NULL);
 
-  return list != NULL ? list : g_new0 (char *, 1);
+  if (list == NULL)
+    list = g_new0 (char *, 1);
+  return list;
 }
 
 OwConfig *

@@ -444,7 +444,7 @@ reconcile (OwRegistry *self, gboolean recursive, const char *const *wanted)
 
       ow_registry_set_client_uid (self, OW_PERSISTENT_CLIENT, 0);
       if (!ow_registry_watch (self, OW_PERSISTENT_CLIENT, wanted[i], recursive, &error))
-        g_warning ("Persistent watch of %s: %s", wanted[i], error->message);
+        g_warning ("Persistent watch of %s: %s", wanted[i], error != NULL ? error->message : "failed");
     }
 }
 

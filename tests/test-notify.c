@@ -1,0 +1,240 @@
+/* oomwatch-notify against a real notification server implementation (python-dbusmock's
+ * notification_daemon template) on a private session bus, with real OOMs. */
+#include "ow-test-env.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#define EVENT_TIMEOUT_MS 15000
+
+typedef struct
+{
+  GSubprocess *bus;
+  GSubprocess *mock;
+  GDBusConnection *connection;
+  char *address;
+} Session;
+
+static void
+die_with_test (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static GSubprocess *
+spawn (const char *const *argv, GSubprocessFlags flags)
+{
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
+  g_autoptr (GError) error = NULL;
+  GSubprocess *process;
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  return process;
+}
+
+static void
+session_start (Session *session)
+{
+  const char *bus_argv[] = { "dbus-daemon", "--session", "--nofork", "--print-address=1", NULL };
+  const char *mock_argv[] = { "/usr/bin/python3", "-m", "dbusmock", "--template",
+                              "notification_daemon", NULL };
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autoptr (GError) error = NULL;
+
+  session->bus = spawn (bus_argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (session->bus));
+  session->address = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_setenv ("DBUS_SESSION_BUS_ADDRESS", session->address, TRUE);
+  session->mock = spawn (mock_argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  session->connection = g_dbus_connection_new_for_address_sync (
+      session->address,
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      NULL, NULL, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < 1000; i++)
+    {
+      g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+          session->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+          "org.freedesktop.DBus", "NameHasOwner",
+          g_variant_new ("(s)", "org.freedesktop.Notifications"), G_VARIANT_TYPE ("(b)"),
+          G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+      gboolean has = FALSE;
+
+      if (reply != NULL)
+        g_variant_get (reply, "(b)", &has);
+      if (has)
+        return;
+      g_usleep (20000);
+    }
+  g_error ("the mock notification server did not start");
+}
+
+static void
+session_stop (Session *session)
+{
+  g_clear_object (&session->connection);
+  g_subprocess_force_exit (session->mock);
+  ow_test_env_wait_process (session->mock);
+  g_subprocess_force_exit (session->bus);
+  ow_test_env_wait_process (session->bus);
+  g_clear_object (&session->mock);
+  g_clear_object (&session->bus);
+  g_free (session->address);
+}
+
+/* The Notify calls the mock server received: (replaces_id, summary, body, urgency). */
+typedef struct
+{
+  guint32 replaces_id;
+  char *summary;
+  char *body;
+  guint8 urgency;
+} Notification;
+
+static void
+notification_clear (gpointer data)
+{
+  Notification *n = data;
+
+  g_free (n->summary);
+  g_free (n->body);
+}
+
+static GArray *
+received_notifications (Session *session)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      session->connection, "org.freedesktop.Notifications", "/org/freedesktop/Notifications",
+      "org.freedesktop.DBus.Mock", "GetMethodCalls", g_variant_new ("(s)", "Notify"), NULL,
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_autoptr (GVariant) calls = NULL;
+  GArray *notifications = g_array_new (FALSE, TRUE, sizeof (Notification));
+  GVariantIter iter;
+  GVariant *args;
+  guint64 timestamp;
+
+  g_array_set_clear_func (notifications, notification_clear);
+  g_assert_no_error (error);
+  calls = g_variant_get_child_value (reply, 0);
+  g_variant_iter_init (&iter, calls);
+  while (g_variant_iter_next (&iter, "(t@av)", &timestamp, &args))
+    {
+      Notification n = { 0 };
+      g_autoptr (GVariant) replaces = g_variant_get_variant (g_variant_get_child_value (args, 1));
+      g_autoptr (GVariant) summary = g_variant_get_variant (g_variant_get_child_value (args, 3));
+      g_autoptr (GVariant) body = g_variant_get_variant (g_variant_get_child_value (args, 4));
+      g_autoptr (GVariant) hints = g_variant_get_variant (g_variant_get_child_value (args, 6));
+
+      n.replaces_id = g_variant_get_uint32 (replaces);
+      n.summary = g_variant_dup_string (summary, NULL);
+      n.body = g_variant_dup_string (body, NULL);
+      g_variant_lookup (hints, "urgency", "y", &n.urgency);
+      g_array_append_val (notifications, n);
+      g_variant_unref (args);
+    }
+  return notifications;
+}
+
+static GArray *
+wait_notifications (Session *session, guint at_least)
+{
+  for (int i = 0; i < EVENT_TIMEOUT_MS / 20; i++)
+    {
+      GArray *got = received_notifications (session);
+
+      if (got->len >= at_least)
+        return got;
+      g_array_unref (got);
+      ow_test_env_iterate (20);
+    }
+  return received_notifications (session);
+}
+
+static void
+test_notify (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *top = ow_test_env_make_cgroup (env, "desk", NULL, FALSE);
+  g_autofree char *app = ow_test_env_make_cgroup (env, "desk/app", "32M", FALSE);
+  Session session = { 0 };
+  g_autoptr (GSubprocess) notifier = NULL;
+  g_autoptr (GArray) first = NULL;
+  g_autoptr (GArray) all = NULL;
+  Notification *n;
+
+  session_start (&session);
+  {
+    const char *argv[] = { g_getenv ("OOMWATCH_NOTIFY"), "--cgroup", top, "--coalesce=30", NULL };
+
+    notifier = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_NONE, argv);
+  }
+  for (int i = 0; i < 1000 && !ow_test_env_watched (env, app); i++)
+    ow_test_env_iterate (10);
+  g_assert_true (ow_test_env_watched (env, app));
+
+  /* One kill: one critical notification naming the process and its cgroup. */
+  {
+    g_autoptr (GSubprocess) hog = ow_test_env_hog (env, "desk/app", 256);
+
+    ow_test_env_wait_process (hog);
+  }
+  first = wait_notifications (&session, 1);
+  g_assert_cmpuint (first->len, ==, 1);
+  n = &g_array_index (first, Notification, 0);
+  g_test_message ("notification: %s / %s", n->summary, n->body);
+  g_assert_cmpuint (n->replaces_id, ==, 0);
+  g_assert_cmpuint (n->urgency, ==, 2);
+  g_assert_nonnull (strstr (n->body, "oom-hog"));
+  g_assert_nonnull (strstr (n->body, app));
+  /* The kill was signalled on /desk and on /desk/app: still one notification. */
+  ow_test_env_iterate (1500);
+  g_array_unref (g_steal_pointer (&first));
+  first = received_notifications (&session);
+  g_assert_cmpuint (first->len, ==, 1);
+
+  /* A burst of three more: the same notification, updated in place. */
+  for (int i = 0; i < 3; i++)
+    {
+      g_autoptr (GSubprocess) hog = ow_test_env_hog (env, "desk/app", 256);
+
+      ow_test_env_wait_process (hog);
+    }
+  all = wait_notifications (&session, 4);
+  ow_test_env_iterate (1500);
+  g_array_unref (g_steal_pointer (&all));
+  all = received_notifications (&session);
+  g_assert_cmpuint (all->len, ==, 4);
+  for (guint i = 1; i < all->len; i++)
+    g_assert_cmpuint (g_array_index (all, Notification, i).replaces_id, !=, 0);
+  n = &g_array_index (all, Notification, all->len - 1);
+  g_test_message ("last update: %s / %s", n->summary, n->body);
+  g_assert_nonnull (strstr (n->summary, "4 processes"));
+
+  g_subprocess_send_signal (notifier, SIGTERM);
+  ow_test_env_wait_process (notifier);
+  g_assert_cmpint (g_subprocess_get_exit_status (notifier), ==, 0);
+  session_stop (&session);
+  ow_test_env_free (env);
+}
+
+int
+main (int argc, char **argv)
+{
+  int skip = ow_test_env_check ();
+
+  if (skip != 0)
+    return skip;
+  if (!g_file_test ("/usr/lib/python3/dist-packages/dbusmock", G_FILE_TEST_IS_DIR))
+    {
+      g_print ("SKIP: python3-dbusmock is not installed (apt-get install python3-dbusmock)\n");
+      return OW_TEST_SKIP;
+    }
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/notify/burst", test_notify);
+  return g_test_run ();
+}
