@@ -4,6 +4,8 @@
 #include "oomctl-format.h"
 #include "oomwatch-names.h"
 
+#include <string.h>
+
 static guint64
 lookup_u64 (GVariant *dict, const char *key)
 {
@@ -14,7 +16,7 @@ lookup_u64 (GVariant *dict, const char *key)
 }
 
 static char *
-format_watch_human (const char *cgroup, GVariant *dict)
+format_watch_human (const char *cgroup, GVariant *dict, int width)
 {
   guint32 hierarchy = 0, watchers = 0;
   gboolean under_oom = FALSE, recursive = FALSE;
@@ -25,9 +27,9 @@ format_watch_human (const char *cgroup, GVariant *dict)
   g_variant_lookup (dict, OOMWATCH_KEY_UNDER_OOM, "b", &under_oom);
   since = oomctl_format_time ((gint64) lookup_u64 (dict, OOMWATCH_KEY_SINCE));
   g_variant_lookup (dict, OOMWATCH_KEY_RECURSIVE, "b", &recursive);
-  return g_strdup_printf ("%-40s v%-3u %8u %8" G_GUINT64_FORMAT " %8" G_GUINT64_FORMAT
+  return g_strdup_printf ("%-*s v%-3u %8u %8" G_GUINT64_FORMAT " %8" G_GUINT64_FORMAT
                           " %-9s %-9s %s",
-                          cgroup, hierarchy, watchers, lookup_u64 (dict, OOMWATCH_KIND_OOM),
+                          width, cgroup, hierarchy, watchers, lookup_u64 (dict, OOMWATCH_KIND_OOM),
                           lookup_u64 (dict, OOMWATCH_KIND_OOM_KILL), under_oom ? "yes" : "no",
                           recursive ? "yes" : "no", since);
 }
@@ -75,7 +77,7 @@ oomctl_list (int argc, char **argv)
   GVariantIter iter;
   const char *cgroup;
   GVariant *dict;
-  int status;
+  int status, width = (int) strlen ("CGROUP");
 
   status = parse_no_arguments (&argc, &argv, entries, "List the watched cgroups.");
   if (status != OOMCTL_EXIT_OK)
@@ -85,14 +87,21 @@ oomctl_list (int argc, char **argv)
                                                                       &watches, NULL, &error))
     return oomctl_fail ("cannot list watches", error);
 
+  /* The first column is as wide as the longest cgroup, so the table stays aligned. */
+  g_variant_iter_init (&iter, watches);
+  while (g_variant_iter_next (&iter, "(&s@a{sv})", &cgroup, &dict))
+    {
+      width = MAX (width, (int) g_utf8_strlen (cgroup, -1));
+      g_variant_unref (dict);
+    }
   if (!json)
-    g_print ("%-40s %-4s %8s %8s %8s %-9s %-9s %s\n", "CGROUP", "HIER", "WATCHERS", "OOM",
+    g_print ("%-*s %-4s %8s %8s %8s %-9s %-9s %s\n", width, "CGROUP", "HIER", "WATCHERS", "OOM",
              "OOM-KILL", "UNDER-OOM", "RECURSIVE", "SINCE");
   g_variant_iter_init (&iter, watches);
   while (g_variant_iter_next (&iter, "(&s@a{sv})", &cgroup, &dict))
     {
       g_autofree char *line = json ? format_watch_json (cgroup, dict)
-                                   : format_watch_human (cgroup, dict);
+                                   : format_watch_human (cgroup, dict, width);
 
       g_print ("%s\n", line);
       g_variant_unref (dict);

@@ -133,7 +133,8 @@ on_oom_event (OomwatchManager *manager, const char *cgroup, const char *kind, gu
   if (!in_prefixes (self, cgroup) && !(strcmp (kind, OOMWATCH_KIND_OOM_KILL) == 0 && uid == self->uid))
     return;
 
-  if (self->shown_id == 0 || now - self->shown_at > self->coalesce_usec)
+  /* Not shown_id == 0: the id of the burst's first notification may still be on its way. */
+  if (self->burst == 0 || now - self->shown_at > self->coalesce_usec)
     {
       /* A new burst: a new notification. */
       self->shown_id = 0;

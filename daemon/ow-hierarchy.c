@@ -20,6 +20,7 @@ struct _OwHierarchy
   GStrv other_mounts;
   int root_fd;
   OwDirMonitor *dir_monitor;    /* made when first needed */
+  OwFdMux *fd_mux;              /* the sources' fds; made when first needed */
   GHashTable *removal_watchers; /* canonical → OwSource (borrowed) */
   OwCgroupCreatedFunc created_func;
   gpointer created_data;
@@ -132,6 +133,10 @@ ow_hierarchy_new (guint version, const char *mount_point, const char *const *oth
   if (version == 0)
     return g_steal_pointer (&self);
 
+  /* Made now, not at the first watch: a fixed cost, so fd counts stay flat per watch. */
+  self->fd_mux = ow_fd_mux_new (error);
+  if (self->fd_mux == NULL)
+    return NULL;
   self->root_fd = open (mount_point, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (self->root_fd < 0)
     {
@@ -150,6 +155,7 @@ ow_hierarchy_free (OwHierarchy *self)
   if (self == NULL)
     return;
   g_clear_pointer (&self->dir_monitor, ow_dir_monitor_free);
+  g_clear_pointer (&self->fd_mux, ow_fd_mux_free);
   g_clear_pointer (&self->removal_watchers, g_hash_table_unref);
   ow_fd_close (self->root_fd);
   g_free (self->mount_point);
@@ -177,6 +183,14 @@ check_supported (OwHierarchy *self, GError **error)
   g_set_error_literal (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NOT_SUPPORTED,
                        "No memory cgroup controller is mounted on this system");
   return FALSE;
+}
+
+OwFdMux *
+ow_hierarchy_get_fd_mux (OwHierarchy *self, GError **error)
+{
+  if (self->fd_mux == NULL)
+    self->fd_mux = ow_fd_mux_new (error);
+  return self->fd_mux;
 }
 
 char *

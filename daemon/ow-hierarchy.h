@@ -2,6 +2,7 @@
  * /proc/self/mountinfo; resolves client paths inside it and makes event sources. */
 #pragma once
 
+#include "ow-fd-mux.h"
 #include "ow-source.h"
 
 #include <glib.h>
@@ -30,6 +31,7 @@ const char *ow_hierarchy_get_mount_point (OwHierarchy *self);
 
 char *ow_hierarchy_canonicalize (OwHierarchy *self, const char *input, GError **error);
 int ow_hierarchy_open_cgroup (OwHierarchy *self, const char *canonical, GError **error);
+OwFdMux *ow_hierarchy_get_fd_mux (OwHierarchy *self, GError **error);
 OwSource *ow_hierarchy_create_source (OwHierarchy *self,
                                       const char *canonical,
                                       const OwSourceCallbacks *callbacks,

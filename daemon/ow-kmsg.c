@@ -155,7 +155,10 @@ ow_kmsg_new (const char *path, OwKmsgVictimFunc func, gpointer user_data, GError
     }
   /* Only kills from now on: the history is not ours to report. */
   lseek (self->fd, 0, SEEK_END);
-  self->fd_id = g_unix_fd_add (self->fd, G_IO_IN, on_kmsg, self);
+  /* Low priority: an OOM report is dozens of records, and the cgroups' own wake-ups of the
+   * same moment must not wait behind them. A kill counted before its record was read drains
+   * the log itself (ow_kmsg_drain), so no name is lost. */
+  self->fd_id = g_unix_fd_add_full (G_PRIORITY_LOW, self->fd, G_IO_IN, on_kmsg, self, NULL);
   return g_steal_pointer (&self);
 }
 

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -187,7 +188,7 @@ schedule_recheck (OwV1Source *self, guint interval_ms)
 }
 
 static gboolean
-on_event_fd (int fd, GIOCondition condition, gpointer user_data)
+on_event_fd (int fd, guint32 events, gpointer user_data)
 {
   OwV1Source *self = user_data;
   OwEvent oom = { .kind = OW_EVENT_OOM, .has_under_oom = TRUE };
@@ -236,7 +237,9 @@ v1_source_free (OwSource *source)
   OwV1Source *self = (OwV1Source *) source;
 
   g_clear_handle_id (&self->recheck_id, g_source_remove);
-  g_clear_handle_id (&self->event_fd_id, g_source_remove);
+  if (self->event_fd_id != 0)
+    ow_fd_mux_remove (ow_hierarchy_get_fd_mux (self->hierarchy, NULL), self->event_fd_id);
+  self->event_fd_id = 0;
   /* Closing the eventfd makes the kernel drop the registration. */
   ow_fd_close (self->event_fd);
   g_free (self->cgroup);
@@ -283,6 +286,7 @@ ow_v1_source_new (OwHierarchy *hierarchy,
   g_autoptr (OwSource) source = NULL;
   g_auto (OwFd) dir = -1;
   OwV1Source *self;
+  OwFdMux *mux;
   OomControl state;
   struct stat st;
 
@@ -322,8 +326,11 @@ ow_v1_source_new (OwHierarchy *hierarchy,
                    "Cannot create an eventfd for '%s': %s", canonical, g_strerror (saved));
       return NULL;
     }
-  if (!register_event_fd (dir, self->event_fd, canonical, error))
+  mux = ow_hierarchy_get_fd_mux (hierarchy, error);
+  if (mux == NULL)
     return NULL;
-  self->event_fd_id = g_unix_fd_add (self->event_fd, G_IO_IN, on_event_fd, self);
+  self->event_fd_id = ow_fd_mux_add (mux, self->event_fd, EPOLLIN, on_event_fd, self, error);
+  if (self->event_fd_id == 0 || !register_event_fd (dir, self->event_fd, canonical, error))
+    return NULL;
   return g_steal_pointer (&source);
 }

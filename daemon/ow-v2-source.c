@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 static const struct
@@ -63,7 +64,7 @@ report_changes (OwV2Source *self, const char *text)
 }
 
 static gboolean
-on_events (int fd, GIOCondition condition, gpointer user_data)
+on_events (int fd, guint32 events, gpointer user_data)
 {
   OwV2Source *self = user_data;
   char buf[1024];
@@ -90,7 +91,9 @@ v2_source_free (OwSource *source)
 
   if (self->removal_watched)
     ow_hierarchy_unwatch_removal (self->hierarchy, self->cgroup);
-  g_clear_handle_id (&self->events_fd_id, g_source_remove);
+  if (self->events_fd_id != 0)
+    ow_fd_mux_remove (ow_hierarchy_get_fd_mux (self->hierarchy, NULL), self->events_fd_id);
+  self->events_fd_id = 0;
   ow_fd_close (self->events_fd);
   g_free (self->cgroup);
   g_free (self);
@@ -110,6 +113,7 @@ ow_v2_source_new (OwHierarchy *hierarchy,
   g_autoptr (OwSource) source = NULL;
   g_auto (OwFd) dir = -1;
   OwV2Source *self;
+  OwFdMux *mux;
   char buf[1024];
 
   dir = ow_hierarchy_open_cgroup (hierarchy, canonical, error);
@@ -162,6 +166,11 @@ ow_v2_source_new (OwHierarchy *hierarchy,
       return NULL;
     }
   report_changes (self, buf);
-  self->events_fd_id = g_unix_fd_add (self->events_fd, G_IO_PRI | G_IO_ERR, on_events, self);
+  mux = ow_hierarchy_get_fd_mux (hierarchy, error);
+  if (mux == NULL)
+    return NULL;
+  self->events_fd_id = ow_fd_mux_add (mux, self->events_fd, EPOLLPRI, on_events, self, error);
+  if (self->events_fd_id == 0)
+    return NULL;
   return g_steal_pointer (&source);
 }
