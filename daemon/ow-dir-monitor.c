@@ -127,7 +127,7 @@ ow_dir_monitor_add (OwDirMonitor *self, int dir_fd, const char *dir, GError **er
       int saved = errno;
 
       g_set_error (error, OOMWATCH_ERROR,
-                   saved == ENOSPC ? OOMWATCH_ERROR_LIMIT_EXCEEDED : OOMWATCH_ERROR_FAILED,
+                   oomwatch_error_from_errno (saved),
                    "Cannot watch directory '%s' for removals: %s", dir, g_strerror (saved));
       return FALSE;
     }

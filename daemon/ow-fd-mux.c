@@ -89,8 +89,7 @@ ow_fd_mux_add (OwFdMux *self, int fd, guint32 events, OwFdMuxFunc func, gpointer
       int saved = errno;
 
       g_set_error (error, OOMWATCH_ERROR,
-                   saved == ENOSPC || saved == ENOMEM ? OOMWATCH_ERROR_LIMIT_EXCEEDED
-                                                      : OOMWATCH_ERROR_FAILED,
+                   oomwatch_error_from_errno (saved),
                    "Cannot poll fd %d: %s", fd, g_strerror (saved));
       return 0;
     }

@@ -270,8 +270,7 @@ register_event_fd (int dir, int event_fd, const char *cgroup, GError **error)
     }
   saved = errno;
   g_set_error (error, OOMWATCH_ERROR,
-               saved == EMFILE || saved == ENFILE ? OOMWATCH_ERROR_LIMIT_EXCEEDED
-                                                  : OOMWATCH_ERROR_FAILED,
+               oomwatch_error_from_errno (saved),
                "Cannot register for OOM notifications of '%s': %s", cgroup, g_strerror (saved));
   return FALSE;
 }
@@ -321,8 +320,7 @@ ow_v1_source_new (OwHierarchy *hierarchy,
       int saved = errno;
 
       g_set_error (error, OOMWATCH_ERROR,
-                   saved == EMFILE || saved == ENFILE ? OOMWATCH_ERROR_LIMIT_EXCEEDED
-                                                      : OOMWATCH_ERROR_FAILED,
+                   oomwatch_error_from_errno (saved),
                    "Cannot create an eventfd for '%s': %s", canonical, g_strerror (saved));
       return NULL;
     }

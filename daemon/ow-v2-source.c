@@ -137,8 +137,7 @@ ow_v2_source_new (OwHierarchy *hierarchy,
                      canonical);
       else
         g_set_error (error, OOMWATCH_ERROR,
-                     saved == EMFILE || saved == ENFILE ? OOMWATCH_ERROR_LIMIT_EXCEEDED
-                                                        : OOMWATCH_ERROR_FAILED,
+                     oomwatch_error_from_errno (saved),
                      "Cannot open memory.events of '%s': %s", canonical, g_strerror (saved));
       return NULL;
     }

@@ -1,6 +1,7 @@
 #include "oomwatch-error.h"
 #include "oomwatch-names.h"
 
+#include <errno.h>
 #include <gio/gio.h>
 
 static const GDBusErrorEntry oomwatch_error_entries[] = {
@@ -20,4 +21,19 @@ oomwatch_error_quark (void)
   g_dbus_error_register_error_domain ("oomwatch-error-quark", &quark, oomwatch_error_entries,
                                       G_N_ELEMENTS (oomwatch_error_entries));
   return (GQuark) quark;
+}
+
+OomwatchError
+oomwatch_error_from_errno (int saved_errno)
+{
+  switch (saved_errno)
+    {
+    case EMFILE:
+    case ENFILE:
+    case ENOSPC:
+    case ENOMEM:
+      return OOMWATCH_ERROR_LIMIT_EXCEEDED;
+    default:
+      return OOMWATCH_ERROR_FAILED;
+    }
 }

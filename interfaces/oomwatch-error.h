@@ -17,4 +17,7 @@ typedef enum {
 #define OOMWATCH_ERROR (oomwatch_error_quark ())
 GQuark oomwatch_error_quark (void);
 
+/* Running out of fds or kernel resources is a limit the caller hit, not a failure. */
+OomwatchError oomwatch_error_from_errno (int saved_errno);
+
 G_END_DECLS

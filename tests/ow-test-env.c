@@ -77,6 +77,25 @@ ow_test_env_check (void)
   return OW_TEST_SKIP;
 }
 
+/* The start of every integration test's main(): 0, or 77 with the reason printed. */
+int
+ow_test_env_init (int *argc, char ***argv)
+{
+  int skip = ow_test_env_check ();
+
+  if (skip == 0)
+    g_test_init (argc, argv, NULL);
+  return skip;
+}
+
+/* A GSubprocessLauncher child setup: run the child as nobody. */
+void
+ow_test_env_drop_to_nobody (gpointer user_data)
+{
+  if (setgid (65534) < 0 || setuid (65534) < 0)
+    _exit (99);
+}
+
 static void
 signal_free (gpointer data)
 {

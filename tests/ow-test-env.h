@@ -44,6 +44,8 @@ typedef struct
 } OwTestDaemonOptions;
 
 int ow_test_env_check (void);
+int ow_test_env_init (int *argc, char ***argv);
+void ow_test_env_drop_to_nobody (gpointer user_data);
 OwTestEnv *ow_test_env_new (const char *const *daemon_args);
 OwTestEnv *ow_test_env_new_full (const OwTestDaemonOptions *options);
 guint ow_test_env_count_fds (OwTestEnv *env);

@@ -125,13 +125,6 @@ test_bad_config (void)
   ow_test_env_free (env);
 }
 
-static void
-drop_to_nobody (gpointer user_data)
-{
-  if (setgid (65534) < 0 || setuid (65534) < 0)
-    _exit (99);
-}
-
 /* Limits and the kernel log come from the file too. */
 static void
 test_limits_from_file (void)
@@ -148,7 +141,7 @@ test_limits_from_file (void)
   g_autoptr (GError) error = NULL;
 
   g_assert_false (oomwatch_manager_get_kernel_log (env->manager));
-  g_subprocess_launcher_set_child_setup (launcher, drop_to_nobody, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, ow_test_env_drop_to_nobody, NULL, NULL);
   client = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (client, NULL, NULL, NULL, &err, &error);
@@ -161,11 +154,10 @@ test_limits_from_file (void)
 int
 main (int argc, char **argv)
 {
-  int skip = ow_test_env_check ();
+  int skip = ow_test_env_init (&argc, &argv);
 
   if (skip != 0)
     return skip;
-  g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/config/persistent", test_persistent);
   g_test_add_func ("/config/bad", test_bad_config);
   g_test_add_func ("/config/limits-from-file", test_limits_from_file);

@@ -560,11 +560,10 @@ test_kmsg_unreadable (void)
 int
 main (int argc, char **argv)
 {
-  int skip = ow_test_env_check ();
+  int skip = ow_test_env_init (&argc, &argv);
 
   if (skip != 0)
     return skip;
-  g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/hardening/corpus", test_corpus);
   g_test_add_func ("/hardening/client-storm", test_client_storm);
   g_test_add_func ("/hardening/watch-storm", test_watch_storm);

@@ -280,11 +280,10 @@ test_list_status_errors (void)
 int
 main (int argc, char **argv)
 {
-  int skip = ow_test_env_check ();
+  int skip = ow_test_env_init (&argc, &argv);
 
   if (skip != 0)
     return skip;
-  g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/oomctl/watch-human", test_watch_human);
   g_test_add_func ("/oomctl/watch-json", test_watch_json);
   g_test_add_func ("/oomctl/watch-removed", test_watch_removed);

@@ -319,13 +319,6 @@ test_errors (void)
   ow_test_env_free (env);
 }
 
-static void
-drop_to_nobody (gpointer user_data)
-{
-  if (setgid (65534) < 0 || setuid (65534) < 0)
-    _exit (99);
-}
-
 /* A caller that is not root is capped; so is the daemon as a whole. Neither leaves a
  * half-made watch behind. */
 static void
@@ -345,7 +338,7 @@ test_limits (void)
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                         | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, drop_to_nobody, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, ow_test_env_drop_to_nobody, NULL, NULL);
   client = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (client, NULL, NULL, &out, &err, &error);
@@ -592,11 +585,10 @@ test_recursive_limit (void)
 int
 main (int argc, char **argv)
 {
-  int skip = ow_test_env_check ();
+  int skip = ow_test_env_init (&argc, &argv);
 
   if (skip != 0)
     return skip;
-  g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/v1/kill", test_kill);
   g_test_add_func ("/v1/two-kills", test_two_kills);
   g_test_add_func ("/v1/paused", test_paused);
