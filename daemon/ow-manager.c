@@ -537,10 +537,10 @@ ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings, GErro
   self->hierarchy = hierarchy;
   self->config_path = g_strdup (settings->config_path);
   self->kernel_log_path = g_strdup (settings->kernel_log_path);
-  self->overrides = ow_config_new ();
-  *self->overrides = *settings->overrides;
-  self->overrides->watches = NULL;
-  self->overrides->recursive_watches = NULL;
+  self->overrides = ow_config_new (); /* only the scalar settings can be overridden */
+  self->overrides->client_watch_limit = settings->overrides->client_watch_limit;
+  self->overrides->total_watch_limit = settings->overrides->total_watch_limit;
+  self->overrides->kernel_log = settings->overrides->kernel_log;
   self->fd_watch_limit = settings->fd_watch_limit;
   self->registry = ow_registry_new (hierarchy, &no_limits, &registry_callbacks, self);
   oomwatch_manager_set_version (OOMWATCH_MANAGER (self), OOMWATCH_VERSION);

@@ -229,7 +229,7 @@ start_daemon (OwTestEnv *env, const OwTestDaemonOptions *options)
   g_assert_no_error (error);
 }
 
-/* Under a wrapper (strace) the daemon is the wrapper's child. */
+/* Under a wrapper the daemon may be the wrapper's child. */
 static char *
 find_daemon_pid (OwTestEnv *env, gboolean wrapped)
 {
@@ -239,8 +239,10 @@ find_daemon_pid (OwTestEnv *env, gboolean wrapped)
 
   if (!wrapped)
     return g_strdup (pid);
+  /* strace runs it as a child; valgrind runs it in its own process. */
   g_assert_true (g_file_get_contents (path, &children, NULL, NULL));
-  g_assert_cmpstr (g_strstrip (children), !=, "");
+  if (g_strstrip (children)[0] == '\0')
+    return g_strdup (pid);
   return g_strdup (children);
 }
 
