@@ -36,10 +36,13 @@ write_config (OwTestEnv *env, const char *contents)
 static void
 reload (OwTestEnv *env, GError **error)
 {
-  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+  GVariant *reply = g_dbus_connection_call_sync (
       env->connection, "org.oomwatch.OomWatch1", "/org/oomwatch/OomWatch1",
       "org.oomwatch.OomWatch1.Manager", "Reload", NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
       error);
+
+  if (reply != NULL)
+    g_variant_unref (reply);
 }
 
 /* Persistent watches hold without any client, show as persistent, and report OOMs. */

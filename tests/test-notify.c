@@ -104,6 +104,15 @@ notification_clear (gpointer data)
   g_free (n->body);
 }
 
+/* Argument I of a call the mock recorded (an av) */
+static GVariant *
+unboxed_arg (GVariant *args, gsize i)
+{
+  g_autoptr (GVariant) boxed = g_variant_get_child_value (args, i);
+
+  return g_variant_get_variant (boxed);
+}
+
 static GArray *
 received_notifications (Session *session)
 {
@@ -125,10 +134,10 @@ received_notifications (Session *session)
   while (g_variant_iter_next (&iter, "(t@av)", &timestamp, &args))
     {
       Notification n = { 0 };
-      g_autoptr (GVariant) replaces = g_variant_get_variant (g_variant_get_child_value (args, 1));
-      g_autoptr (GVariant) summary = g_variant_get_variant (g_variant_get_child_value (args, 3));
-      g_autoptr (GVariant) body = g_variant_get_variant (g_variant_get_child_value (args, 4));
-      g_autoptr (GVariant) hints = g_variant_get_variant (g_variant_get_child_value (args, 6));
+      g_autoptr (GVariant) replaces = unboxed_arg (args, 1);
+      g_autoptr (GVariant) summary = unboxed_arg (args, 3);
+      g_autoptr (GVariant) body = unboxed_arg (args, 4);
+      g_autoptr (GVariant) hints = unboxed_arg (args, 6);
 
       n.replaces_id = g_variant_get_uint32 (replaces);
       n.summary = g_variant_dup_string (summary, NULL);
