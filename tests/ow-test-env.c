@@ -1,59 +1,13 @@
 #include "ow-test-env.h"
-#include "ow-hierarchy.h"
+#include "ow-test-cgroups.h"
 #include "oomwatch-error.h"
 
-#include <errno.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-static void remove_stale_cgroups (const char *mount, const char *own);
-
-static char *
-find_memory_mount (void)
-{
-  g_autofree char *mountinfo = NULL;
-  g_autoptr (GPtrArray) mounts = NULL;
-
-  if (!g_file_get_contents ("/proc/self/mountinfo", &mountinfo, NULL, NULL))
-    return NULL;
-  mounts = ow_mountinfo_parse_cgroup_mounts (mountinfo);
-  for (guint i = 0; i < mounts->len; i++)
-    {
-      OwCgroupMount *mount = g_ptr_array_index (mounts, i);
-
-      if (mount->version == 1 && mount->has_memory)
-        return g_strdup (mount->mount_point);
-    }
-  return NULL;
-}
-
-/* Our own memory cgroup, from /proc/self/cgroup ("4:memory:/a/b"). */
-static char *
-find_own_cgroup (void)
-{
-  g_autofree char *contents = NULL;
-  g_auto (GStrv) lines = NULL;
-
-  if (!g_file_get_contents ("/proc/self/cgroup", &contents, NULL, NULL))
-    return NULL;
-  lines = g_strsplit (contents, "\n", -1);
-  for (gsize i = 0; lines[i] != NULL; i++)
-    {
-      g_auto (GStrv) fields = g_strsplit (lines[i], ":", 3);
-      g_auto (GStrv) controllers = NULL;
-
-      if (g_strv_length (fields) != 3)
-        continue;
-      controllers = g_strsplit (fields[1], ",", -1);
-      if (g_strv_contains ((const char *const *) controllers, "memory"))
-        return g_strdup (fields[2]);
-    }
-  return NULL;
-}
 
 /* Returns 0 when the integration tests can run here, else prints why and returns 77. */
 int
@@ -65,7 +19,7 @@ ow_test_env_check (void)
 
   if (geteuid () != 0)
     why = "needs root to create cgroups and register for OOM events";
-  else if ((mount = find_memory_mount ()) == NULL)
+  else if ((mount = ow_test_cgroups_memory_mount ()) == NULL)
     why = "no cgroup v1 memory controller is mounted (the v2 tests run in a qemu guest)";
   else if (dbus == NULL)
     why = "dbus-daemon is not installed (apt-get install dbus-daemon)";
@@ -286,8 +240,8 @@ OwTestEnv *
 ow_test_env_new_full (const OwTestDaemonOptions *options)
 {
   OwTestEnv *env = g_new0 (OwTestEnv, 1);
-  g_autofree char *mount = find_memory_mount ();
-  g_autofree char *own = find_own_cgroup ();
+  g_autofree char *mount = ow_test_cgroups_memory_mount ();
+  g_autofree char *own = ow_test_cgroups_own ();
   g_autofree char *name = g_strdup_printf ("oomwatch-test-%d", (int) getpid ());
   g_autoptr (GError) error = NULL;
 
@@ -299,7 +253,7 @@ ow_test_env_new_full (const OwTestDaemonOptions *options)
   /* Tests run clients as nobody too: they must reach the bus socket. */
   g_assert_cmpint (g_chmod (env->tmpdir, 0755), ==, 0);
 
-  remove_stale_cgroups (mount, own);
+  ow_test_cgroups_remove_stale (mount, own);
   env->cgroup_base = g_build_path ("/", "/", own, name, NULL);
   env->cgroup_dir = g_build_filename (mount, env->cgroup_base, NULL);
   g_assert_cmpint (g_mkdir (env->cgroup_dir, 0755), ==, 0);
@@ -320,62 +274,6 @@ ow_test_env_new_full (const OwTestDaemonOptions *options)
                                                || g_getenv ("OOMWATCH_TEST_WRAPPER") != NULL);
   env->glib_eventfds = ow_test_env_count_eventfds (env);
   return env;
-}
-
-static void
-empty_and_remove (const char *dir)
-{
-  g_autoptr (GDir) listing = g_dir_open (dir, 0, NULL);
-  g_autofree char *procs_path = g_build_filename (dir, "cgroup.procs", NULL);
-  const char *entry;
-
-  while (listing != NULL && (entry = g_dir_read_name (listing)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (dir, entry, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        empty_and_remove (child);
-    }
-
-  for (int attempt = 0; attempt < 500; attempt++)
-    {
-      g_autofree char *procs = NULL;
-      g_auto (GStrv) pids = NULL;
-
-      if (!g_file_get_contents (procs_path, &procs, NULL, NULL) || procs[0] == '\0')
-        break;
-      /* Paused tasks can only die once they may run. */
-      ow_test_env_write (dir, "memory.oom_control", "0");
-      pids = g_strsplit (g_strstrip (procs), "\n", -1);
-      for (gsize i = 0; pids[i] != NULL; i++)
-        kill ((pid_t) g_ascii_strtoll (pids[i], NULL, 10), SIGKILL);
-      g_usleep (10000);
-    }
-  if (g_rmdir (dir) < 0 && errno != ENOENT)
-    g_printerr ("cannot remove %s: %s\n", dir, g_strerror (errno));
-}
-
-/* Scratch cgroups of earlier test runs that died (their pid is gone). Only ours. */
-static void
-remove_stale_cgroups (const char *mount, const char *own)
-{
-  g_autofree char *parent = g_build_filename (mount, own, NULL);
-  g_autoptr (GDir) listing = g_dir_open (parent, 0, NULL);
-  const char *entry;
-
-  while (listing != NULL && (entry = g_dir_read_name (listing)) != NULL)
-    {
-      g_autofree char *proc = NULL;
-      g_autofree char *dir = NULL;
-
-      if (!g_str_has_prefix (entry, "oomwatch-test-"))
-        continue;
-      proc = g_strdup_printf ("/proc/%s", entry + strlen ("oomwatch-test-"));
-      if (g_file_test (proc, G_FILE_TEST_EXISTS))
-        continue;
-      dir = g_build_filename (parent, entry, NULL);
-      empty_and_remove (dir);
-    }
 }
 
 void
@@ -404,7 +302,7 @@ ow_test_env_free (OwTestEnv *env)
       ow_test_env_wait_process (env->bus);
       g_clear_object (&env->bus);
     }
-  empty_and_remove (env->cgroup_dir);
+  ow_test_cgroups_remove_tree (env->cgroup_dir);
   if (env->daemon_log != NULL)
     g_unlink (env->daemon_log);
   if (env->config_path != NULL)
@@ -419,61 +317,6 @@ ow_test_env_free (OwTestEnv *env)
   g_free (env->cgroup_dir);
   g_free (env->cgroup_base);
   g_free (env);
-}
-
-char *
-ow_test_env_cgroup_path (OwTestEnv *env, const char *name)
-{
-  return g_build_filename (env->cgroup_dir, name, NULL);
-}
-
-char *
-ow_test_env_canonical (OwTestEnv *env, const char *name)
-{
-  return g_build_path ("/", env->cgroup_base, name, NULL);
-}
-
-void
-ow_test_env_write (const char *dir, const char *file, const char *value)
-{
-  g_autofree char *path = g_build_filename (dir, file, NULL);
-
-  /* g_file_set_contents() would write a temporary file: cgroupfs needs a plain write. */
-  FILE *stream = fopen (path, "we");
-
-  g_assert_nonnull (stream);
-  fputs (value, stream);
-  g_assert_cmpint (fclose (stream), ==, 0);
-}
-
-/* Makes a child cgroup with a memory limit (e.g. "32M"), optionally oom_kill_disable. */
-char *
-ow_test_env_make_cgroup (OwTestEnv *env, const char *name, const char *limit, gboolean kill_disable)
-{
-  g_autofree char *dir = ow_test_env_cgroup_path (env, name);
-
-  g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
-  if (limit != NULL)
-    ow_test_env_write (dir, "memory.limit_in_bytes", limit);
-  if (kill_disable)
-    ow_test_env_write (dir, "memory.oom_control", "1");
-  return ow_test_env_canonical (env, name);
-}
-
-guint64
-ow_test_env_oom_control (OwTestEnv *env, const char *name, const char *key)
-{
-  g_autofree char *dir = ow_test_env_cgroup_path (env, name);
-  g_autofree char *path = g_build_filename (dir, "memory.oom_control", NULL);
-  g_autofree char *contents = NULL;
-  g_auto (GStrv) lines = NULL;
-
-  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
-  lines = g_strsplit (contents, "\n", -1);
-  for (gsize i = 0; lines[i] != NULL; i++)
-    if (g_str_has_prefix (lines[i], key) && lines[i][strlen (key)] == ' ')
-      return g_ascii_strtoull (lines[i] + strlen (key) + 1, NULL, 10);
-  g_assert_not_reached ();
 }
 
 char *
@@ -578,17 +421,6 @@ ow_test_env_spawn (OwTestEnv *env, GSubprocessFlags flags, const char *const *ar
 
   g_assert_no_error (error);
   return process;
-}
-
-/* Starts a hog in cgroup NAME that allocates MIB MiB. */
-GSubprocess *
-ow_test_env_hog (OwTestEnv *env, const char *name, guint mib)
-{
-  g_autofree char *dir = ow_test_env_cgroup_path (env, name);
-  g_autofree char *size = g_strdup_printf ("%u", mib);
-  const char *argv[] = { g_getenv ("OOM_HOG"), dir, size, NULL };
-
-  return ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, argv);
 }
 
 static void
