@@ -183,24 +183,22 @@ ow_victim_claim (OwVictim *victim, const char *cgroup)
 }
 
 /* Up to MAX recent victims in CGROUP (or below it, with BELOW_TOO) not yet reported on
- * CGROUP, oldest first; they are marked reported. */
+ * CGROUP, oldest first. Reporting one is marking it with ow_victim_claim(). */
 GPtrArray *
-ow_kmsg_claim (OwKmsg *self, const char *cgroup, gboolean below_too, guint64 max)
+ow_kmsg_unreported (OwKmsg *self, const char *cgroup, gboolean below_too, guint64 max)
 {
-  GPtrArray *claimed = g_ptr_array_new ();
+  GPtrArray *found = g_ptr_array_new ();
 
   forget_old_victims (self);
-  for (GList *l = self->victims.head; l != NULL && claimed->len < max; l = l->next)
+  for (GList *l = self->victims.head; l != NULL && found->len < max; l = l->next)
     {
       OwVictim *victim = l->data;
 
-      if (victim->task_cgroup == NULL)
+      if (victim->task_cgroup == NULL || g_hash_table_contains (victim->claimed, cgroup))
         continue;
-      if (strcmp (victim->task_cgroup, cgroup) != 0
-          && !(below_too && ow_cgroup_is_below (victim->task_cgroup, cgroup)))
-        continue;
-      if (ow_victim_claim (victim, cgroup))
-        g_ptr_array_add (claimed, victim);
+      if (strcmp (victim->task_cgroup, cgroup) == 0
+          || (below_too && ow_cgroup_is_below (victim->task_cgroup, cgroup)))
+        g_ptr_array_add (found, victim);
     }
-  return claimed;
+  return found;
 }

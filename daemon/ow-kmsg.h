@@ -26,7 +26,7 @@ void ow_kmsg_free (OwKmsg *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwKmsg, ow_kmsg_free)
 
 void ow_kmsg_drain (OwKmsg *self);
-GPtrArray *ow_kmsg_claim (OwKmsg *self, const char *cgroup, gboolean below_too, guint64 max);
+GPtrArray *ow_kmsg_unreported (OwKmsg *self, const char *cgroup, gboolean below_too, guint64 max);
 gboolean ow_victim_claim (OwVictim *victim, const char *cgroup);
 
 gboolean ow_cgroup_is_below (const char *cgroup, const char *ancestor);

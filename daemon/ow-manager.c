@@ -66,34 +66,72 @@ emit_event (OwManager *self, const char *cgroup, const OwEvent *event, const OwV
                                    g_variant_dict_end (&details));
 }
 
-/* A rise of a kill counter: one signal per victim the kernel log named (the log line comes
- * before the counter rises, so it is read first), and one for the kills it did not name. */
+/* COUNT kills on CGROUP: one signal per victim the kernel log named, one for the rest.
+ * TOTAL: the counter after the rise, or 0 without one (ancestors on v1). A victim already
+ * reported on CGROUP (by the kernel-log path) still accounts for its kill, but is not repeated. */
+static void
+emit_split (OwManager *self, const char *cgroup, guint64 count, guint64 total, GPtrArray *victims)
+{
+  OwEvent part = { .kind = OW_EVENT_OOM_KILL, .count = 1, .has_total = total > 0 };
+  guint64 accounted = 0;
+
+  for (guint i = 0; i < victims->len && accounted < count; i++, accounted++)
+    {
+      OwVictim *victim = g_ptr_array_index (victims, i);
+
+      part.total = total - count + accounted + 1;
+      if (ow_victim_claim (victim, cgroup))
+        emit_event (self, cgroup, &part, victim);
+    }
+  if (count > accounted)
+    {
+      part.count = count - accounted;
+      part.total = total;
+      emit_event (self, cgroup, &part, NULL);
+    }
+}
+
+/* The watched strict ancestors of CGROUP, nearest first. */
+static GPtrArray *
+watched_ancestors (OwManager *self, const char *cgroup)
+{
+  GPtrArray *ancestors = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *ancestor = g_strdup (cgroup);
+
+  while (ancestor[0] == '/' && strcmp (ancestor, "/") != 0)
+    {
+      char *slash = strrchr (ancestor, '/');
+
+      slash[slash == ancestor ? 1 : 0] = '\0';
+      if (ow_registry_lookup (self->registry, ancestor) != NULL)
+        g_ptr_array_add (ancestors, g_strdup (ancestor));
+    }
+  return ancestors;
+}
+
+/* A rise of a kill counter. The log line of a kill comes before the counter rises, so the log
+ * is read first. On cgroup v1 the counter is the victim's own cgroup's only: the watched
+ * ancestors get the same kills from it here (exact, even when the log is rate-limited). */
 static void
 emit_kills (OwManager *self, const char *cgroup, const OwEvent *event)
 {
+  gboolean v1 = ow_hierarchy_get_version (self->hierarchy) == 1;
   g_autoptr (GPtrArray) victims = NULL;
-  OwEvent part = *event;
-  guint64 first_total = event->total - event->count;
 
-  if (self->kmsg == NULL)
+  if (self->kmsg != NULL)
     {
-      emit_event (self, cgroup, event, NULL);
-      return;
+      ow_kmsg_drain (self->kmsg);
+      victims = ow_kmsg_unreported (self->kmsg, cgroup, !v1, event->count);
     }
-  ow_kmsg_drain (self->kmsg);
-  victims = ow_kmsg_claim (self->kmsg, cgroup, ow_hierarchy_get_version (self->hierarchy) == 2,
-                           event->count);
-  for (guint i = 0; i < victims->len; i++)
+  else
+    victims = g_ptr_array_new ();
+  emit_split (self, cgroup, event->count, event->total, victims);
+  if (v1)
     {
-      part.count = 1;
-      part.total = first_total + i + 1;
-      emit_event (self, cgroup, &part, g_ptr_array_index (victims, i));
-    }
-  if (event->count > victims->len)
-    {
-      part.count = event->count - victims->len;
-      part.total = event->total;
-      emit_event (self, cgroup, &part, NULL);
+      g_autoptr (GPtrArray) ancestors = watched_ancestors (self, cgroup);
+
+      for (guint i = 0; i < ancestors->len; i++)
+        emit_split (self, g_ptr_array_index (ancestors, i), event->count, 0, victims);
     }
 }
 
@@ -127,16 +165,11 @@ static void
 report_to_ancestors (OwManager *self, OwVictim *victim)
 {
   OwEvent event = { .kind = OW_EVENT_OOM_KILL, .count = 1 };
-  g_autofree char *ancestor = g_strdup (victim->task_cgroup);
+  g_autoptr (GPtrArray) ancestors = watched_ancestors (self, victim->task_cgroup);
 
-  while (strcmp (ancestor, "/") != 0)
-    {
-      char *slash = strrchr (ancestor, '/');
-
-      slash[slash == ancestor ? 1 : 0] = '\0';
-      if (ow_registry_lookup (self->registry, ancestor) != NULL && ow_victim_claim (victim, ancestor))
-        emit_event (self, ancestor, &event, victim);
-    }
+  for (guint i = 0; i < ancestors->len; i++)
+    if (ow_victim_claim (victim, g_ptr_array_index (ancestors, i)))
+      emit_event (self, g_ptr_array_index (ancestors, i), &event, victim);
 }
 
 static gboolean

@@ -557,6 +557,42 @@ test_no_kernel_log (void)
   ow_test_env_free (env);
 }
 
+/* On v1 a watched ancestor gets a watched descendant's kills from its exact counter, kernel log
+ * or not: exactly one oom-kill on every level, without names. */
+static void
+test_recursive_no_kernel_log (void)
+{
+  const char *const args[] = { "--no-kernel-log", NULL };
+  OwTestEnv *env = ow_test_env_new (args);
+  g_autofree char *top = ow_test_env_make_cgroup (env, "quiet", NULL, FALSE);
+  g_autofree char *mid = ow_test_env_make_cgroup (env, "quiet/mid", NULL, FALSE);
+  g_autofree char *leaf = ow_test_env_make_cgroup (env, "quiet/mid/leaf", "32M", FALSE);
+  g_autoptr (GVariantBuilder) options = g_variant_builder_new (G_VARIANT_TYPE ("a{sv}"));
+  g_autoptr (GSubprocess) hog = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *canonical = NULL;
+  const char *levels[] = { leaf, mid, top };
+
+  g_variant_builder_add (options, "{sv}", "recursive", g_variant_new_boolean (TRUE));
+  oomwatch_manager_call_watch_sync (env->manager, top, g_variant_builder_end (options),
+                                    G_DBUS_CALL_FLAGS_NONE, -1, &canonical, NULL, &error);
+  g_assert_no_error (error);
+  hog = ow_test_env_hog (env, "quiet/mid/leaf", 256);
+  assert_hog_killed (hog);
+  g_assert_true (ow_test_env_wait_signal (env, top, "oom-kill", EVENT_TIMEOUT_MS));
+  ow_test_env_iterate (SETTLE_MS);
+  for (gsize i = 0; i < G_N_ELEMENTS (levels); i++)
+    {
+      OwTestSignal *kill = find_signal (env, levels[i], "oom-kill");
+
+      g_assert_cmpuint (ow_test_env_sum (env, levels[i], "oom-kill"), ==, 1);
+      g_assert_false (g_variant_lookup (kill->details, "pid", "u", NULL));
+      /* A total only where the kernel keeps that counter: the victim's own cgroup. */
+      g_assert_true (g_variant_lookup (kill->details, "total", "t", NULL) == (i == 0));
+    }
+  ow_test_env_free (env);
+}
+
 /* A recursive watch over the caller's limit fails whole, leaving nothing behind. */
 static void
 test_recursive_limit (void)
@@ -603,5 +639,6 @@ main (int argc, char **argv)
   g_test_add_func ("/v1/parent-limit", test_parent_limit);
   g_test_add_func ("/v1/no-kernel-log", test_no_kernel_log);
   g_test_add_func ("/v1/recursive-limit", test_recursive_limit);
+  g_test_add_func ("/v1/recursive-no-kernel-log", test_recursive_no_kernel_log);
   return g_test_run ();
 }
