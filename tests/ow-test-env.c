@@ -332,6 +332,18 @@ ow_test_env_watch (OwTestEnv *env, OomwatchManager *manager, const char *cgroup)
   return canonical;
 }
 
+char *
+ow_test_env_watch_recursive (OwTestEnv *env, const char *cgroup, GError **error)
+{
+  g_auto (GVariantDict) options = G_VARIANT_DICT_INIT (NULL);
+  char *canonical = NULL;
+
+  g_variant_dict_insert (&options, "recursive", "b", TRUE);
+  oomwatch_manager_call_watch_sync (env->manager, cgroup, g_variant_dict_end (&options),
+                                    G_DBUS_CALL_FLAGS_NONE, -1, &canonical, NULL, error);
+  return canonical;
+}
+
 /* The ListWatches entry of CANONICAL, or NULL. */
 GVariant *
 ow_test_env_find_watch (OwTestEnv *env, const char *canonical)

@@ -61,6 +61,7 @@ guint64 ow_test_env_oom_control (OwTestEnv *env, const char *name, const char *k
 
 GDBusConnection *ow_test_env_connect (OwTestEnv *env);
 char *ow_test_env_watch (OwTestEnv *env, OomwatchManager *manager, const char *cgroup);
+char *ow_test_env_watch_recursive (OwTestEnv *env, const char *cgroup, GError **error);
 GVariant *ow_test_env_find_watch (OwTestEnv *env, const char *canonical);
 gboolean ow_test_env_watched (OwTestEnv *env, const char *canonical);
 guint ow_test_env_count_eventfds (OwTestEnv *env);

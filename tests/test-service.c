@@ -462,7 +462,6 @@ test_recursive (void)
   OwTestEnv *env = ow_test_env_new (NULL);
   g_autofree char *parent = ow_test_env_make_cgroup (env, "rec", NULL, FALSE);
   g_autofree char *child = NULL, *grandchild = NULL;
-  g_autoptr (GVariantBuilder) options = g_variant_builder_new (G_VARIANT_TYPE ("a{sv}"));
   g_autoptr (GSubprocess) hog = NULL;
   g_autoptr (GVariant) watch = NULL;
   g_autoptr (GError) error = NULL;
@@ -470,9 +469,7 @@ test_recursive (void)
   gboolean recursive = FALSE;
   guint32 hog_pid;
 
-  g_variant_builder_add (options, "{sv}", "recursive", g_variant_new_boolean (TRUE));
-  oomwatch_manager_call_watch_sync (env->manager, parent, g_variant_builder_end (options),
-                                    G_DBUS_CALL_FLAGS_NONE, -1, &canonical, NULL, &error);
+  canonical = ow_test_env_watch_recursive (env, parent, &error);
   g_assert_no_error (error);
 
   child = ow_test_env_make_cgroup (env, "rec/child", NULL, FALSE);
@@ -567,15 +564,12 @@ test_recursive_no_kernel_log (void)
   g_autofree char *top = ow_test_env_make_cgroup (env, "quiet", NULL, FALSE);
   g_autofree char *mid = ow_test_env_make_cgroup (env, "quiet/mid", NULL, FALSE);
   g_autofree char *leaf = ow_test_env_make_cgroup (env, "quiet/mid/leaf", "32M", FALSE);
-  g_autoptr (GVariantBuilder) options = g_variant_builder_new (G_VARIANT_TYPE ("a{sv}"));
   g_autoptr (GSubprocess) hog = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *canonical = NULL;
   const char *levels[] = { leaf, mid, top };
 
-  g_variant_builder_add (options, "{sv}", "recursive", g_variant_new_boolean (TRUE));
-  oomwatch_manager_call_watch_sync (env->manager, top, g_variant_builder_end (options),
-                                    G_DBUS_CALL_FLAGS_NONE, -1, &canonical, NULL, &error);
+  canonical = ow_test_env_watch_recursive (env, top, &error);
   g_assert_no_error (error);
   hog = ow_test_env_hog (env, "quiet/mid/leaf", 256);
   assert_hog_killed (hog);
@@ -600,16 +594,13 @@ test_recursive_limit (void)
   const char *const args[] = { "--total-watch-limit=2", NULL };
   OwTestEnv *env = ow_test_env_new (args);
   g_autofree char *top = ow_test_env_make_cgroup (env, "big", NULL, FALSE);
-  g_autoptr (GVariantBuilder) options = g_variant_builder_new (G_VARIANT_TYPE ("a{sv}"));
   g_autoptr (GError) error = NULL;
   g_autofree char *canonical = NULL;
   g_autoptr (GVariant) watches = NULL;
 
   g_free (ow_test_env_make_cgroup (env, "big/a", NULL, FALSE));
   g_free (ow_test_env_make_cgroup (env, "big/b", NULL, FALSE));
-  g_variant_builder_add (options, "{sv}", "recursive", g_variant_new_boolean (TRUE));
-  oomwatch_manager_call_watch_sync (env->manager, top, g_variant_builder_end (options),
-                                    G_DBUS_CALL_FLAGS_NONE, -1, &canonical, NULL, &error);
+  canonical = ow_test_env_watch_recursive (env, top, &error);
   g_assert_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_LIMIT_EXCEEDED);
   oomwatch_manager_call_list_watches_sync (env->manager, G_DBUS_CALL_FLAGS_NONE, -1, &watches,
                                            NULL, NULL);
