@@ -20,7 +20,7 @@ struct _OwHierarchy
   GStrv other_mounts;
   int root_fd;
   OwDirMonitor *dir_monitor;    /* made when first needed */
-  OwFdMux *fd_mux;              /* the sources' fds; made when first needed */
+  OwFdMux *fd_mux;              /* the sources' fds */
   GHashTable *removal_watchers; /* canonical → OwSource (borrowed) */
   OwCgroupCreatedFunc created_func;
   gpointer created_data;
@@ -185,12 +185,22 @@ check_supported (OwHierarchy *self, GError **error)
   return FALSE;
 }
 
-OwFdMux *
-ow_hierarchy_get_fd_mux (OwHierarchy *self, GError **error)
+guint
+ow_hierarchy_poll_fd (OwHierarchy *self, int fd, guint32 events, OwFdMuxFunc func,
+                      gpointer user_data, GError **error)
 {
-  if (self->fd_mux == NULL)
-    self->fd_mux = ow_fd_mux_new (error);
-  return self->fd_mux;
+  if (!check_supported (self, error))
+    return 0;
+  return ow_fd_mux_add (self->fd_mux, fd, events, func, user_data, error);
+}
+
+/* Stops polling *ID (0: nothing to do) and clears it. */
+void
+ow_hierarchy_unpoll_fd (OwHierarchy *self, guint *id)
+{
+  if (*id != 0 && self->fd_mux != NULL)
+    ow_fd_mux_remove (self->fd_mux, *id);
+  *id = 0;
 }
 
 char *

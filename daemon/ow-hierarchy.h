@@ -31,7 +31,10 @@ const char *ow_hierarchy_get_mount_point (OwHierarchy *self);
 
 char *ow_hierarchy_canonicalize (OwHierarchy *self, const char *input, GError **error);
 int ow_hierarchy_open_cgroup (OwHierarchy *self, const char *canonical, GError **error);
-OwFdMux *ow_hierarchy_get_fd_mux (OwHierarchy *self, GError **error);
+/* The sources' fds all go through one epoll fd (see ow-fd-mux.h). */
+guint ow_hierarchy_poll_fd (OwHierarchy *self, int fd, guint32 events, OwFdMuxFunc func,
+                            gpointer user_data, GError **error);
+void ow_hierarchy_unpoll_fd (OwHierarchy *self, guint *id);
 OwSource *ow_hierarchy_create_source (OwHierarchy *self,
                                       const char *canonical,
                                       const OwSourceCallbacks *callbacks,

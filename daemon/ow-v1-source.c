@@ -237,9 +237,7 @@ v1_source_free (OwSource *source)
   OwV1Source *self = (OwV1Source *) source;
 
   g_clear_handle_id (&self->recheck_id, g_source_remove);
-  if (self->event_fd_id != 0)
-    ow_fd_mux_remove (ow_hierarchy_get_fd_mux (self->hierarchy, NULL), self->event_fd_id);
-  self->event_fd_id = 0;
+  ow_hierarchy_unpoll_fd (self->hierarchy, &self->event_fd_id);
   /* Closing the eventfd makes the kernel drop the registration. */
   ow_fd_close (self->event_fd);
   g_free (self->cgroup);
@@ -285,7 +283,6 @@ ow_v1_source_new (OwHierarchy *hierarchy,
   g_autoptr (OwSource) source = NULL;
   g_auto (OwFd) dir = -1;
   OwV1Source *self;
-  OwFdMux *mux;
   OomControl state;
   struct stat st;
 
@@ -324,10 +321,8 @@ ow_v1_source_new (OwHierarchy *hierarchy,
                    "Cannot create an eventfd for '%s': %s", canonical, g_strerror (saved));
       return NULL;
     }
-  mux = ow_hierarchy_get_fd_mux (hierarchy, error);
-  if (mux == NULL)
-    return NULL;
-  self->event_fd_id = ow_fd_mux_add (mux, self->event_fd, EPOLLIN, on_event_fd, self, error);
+  self->event_fd_id = ow_hierarchy_poll_fd (hierarchy, self->event_fd, EPOLLIN, on_event_fd, self,
+                                            error);
   if (self->event_fd_id == 0 || !register_event_fd (dir, self->event_fd, canonical, error))
     return NULL;
   return g_steal_pointer (&source);

@@ -91,9 +91,7 @@ v2_source_free (OwSource *source)
 
   if (self->removal_watched)
     ow_hierarchy_unwatch_removal (self->hierarchy, self->cgroup);
-  if (self->events_fd_id != 0)
-    ow_fd_mux_remove (ow_hierarchy_get_fd_mux (self->hierarchy, NULL), self->events_fd_id);
-  self->events_fd_id = 0;
+  ow_hierarchy_unpoll_fd (self->hierarchy, &self->events_fd_id);
   ow_fd_close (self->events_fd);
   g_free (self->cgroup);
   g_free (self);
@@ -113,7 +111,6 @@ ow_v2_source_new (OwHierarchy *hierarchy,
   g_autoptr (OwSource) source = NULL;
   g_auto (OwFd) dir = -1;
   OwV2Source *self;
-  OwFdMux *mux;
   char buf[1024];
 
   dir = ow_hierarchy_open_cgroup (hierarchy, canonical, error);
@@ -165,10 +162,8 @@ ow_v2_source_new (OwHierarchy *hierarchy,
       return NULL;
     }
   report_changes (self, buf);
-  mux = ow_hierarchy_get_fd_mux (hierarchy, error);
-  if (mux == NULL)
-    return NULL;
-  self->events_fd_id = ow_fd_mux_add (mux, self->events_fd, EPOLLPRI, on_events, self, error);
+  self->events_fd_id = ow_hierarchy_poll_fd (hierarchy, self->events_fd, EPOLLPRI, on_events,
+                                             self, error);
   if (self->events_fd_id == 0)
     return NULL;
   return g_steal_pointer (&source);
