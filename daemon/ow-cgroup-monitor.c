@@ -86,7 +86,14 @@ on_dir_event (const char *dir, const char *name, guint32 mask, gpointer user_dat
     return;
   cgroup = g_build_path ("/", dir, name, NULL);
   if (mask & IN_DELETE)
-    tell_removed (self, cgroup);
+    {
+      /* A child of a followed directory that was not watched (skipped) is told too, so the
+       * registry stops listing it. */
+      if (g_hash_table_contains (self->followed, dir))
+        self->listener->removed (cgroup, self->user_data);
+      else
+        tell_removed (self, cgroup);
+    }
   else if ((mask & IN_CREATE) && g_hash_table_contains (self->followed, dir))
     self->listener->created (cgroup, self->user_data);
 }
