@@ -6,7 +6,9 @@
 #include "ow-test-wait.h"
 #include "ow-registry-private.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #define WATCH_OK ow_test_registry_watch_ok
@@ -155,6 +157,20 @@ test_overflow_rescan (OwTestRegistry *f, gconstpointer data)
 
 #define QUEUED_EVENTS_PATH "/proc/sys/fs/inotify/max_queued_events"
 
+/* g_file_set_contents writes a new file and renames it: not for /proc. */
+static gboolean
+write_sysctl (const char *path, const char *value)
+{
+  int fd = open (path, O_WRONLY | O_CLOEXEC);
+  gboolean ok;
+
+  if (fd < 0)
+    return FALSE;
+  ok = write (fd, value, strlen (value)) == (ssize_t)strlen (value);
+  close (fd);
+  return ok;
+}
+
 /* A registry whose inotify fd (made with the registry) queues at most MAX events. */
 static gboolean
 remake_with_small_queue (OwTestRegistry *f, guint max)
@@ -167,11 +183,11 @@ remake_with_small_queue (OwTestRegistry *f, guint max)
     return FALSE;
   /* The kernel copies the limit into each inotify instance when it is made: the lowered value
    * is in force only for the moment it takes to make the registry, then restored. */
-  lowered = g_file_set_contents (QUEUED_EVENTS_PATH, small, -1, NULL);
+  lowered = write_sysctl (QUEUED_EVENTS_PATH, small);
   if (lowered)
     ow_test_registry_remake (f);
   if (lowered)
-    g_assert_true (g_file_set_contents (QUEUED_EVENTS_PATH, saved, -1, NULL));
+    g_assert_true (write_sysctl (QUEUED_EVENTS_PATH, saved));
   return lowered;
 }
 
