@@ -1,5 +1,5 @@
 /* The configuration file: persistent watches, limits, Reload() and SIGHUP. */
-#include "ow-test-env.h"
+#include "ow-test-conditions.h"
 #include "oomwatch-error.h"
 
 #include <signal.h>
@@ -22,9 +22,7 @@ watch_flag (OwTestEnv *env, const char *cgroup, const char *key)
 static void
 wait_until_watched (OwTestEnv *env, const char *cgroup, gboolean watched)
 {
-  for (int i = 0; i < 1000 && ow_test_env_watched (env, cgroup) != watched; i++)
-    ow_test_env_iterate (10);
-  g_assert_true (ow_test_env_watched (env, cgroup) == watched);
+  g_assert_true (ow_test_env_wait_watched (env, cgroup, watched));
 }
 
 static void

@@ -1,13 +1,11 @@
 /* Integration tests on cgroup v1: the built oomwatchd on a private bus, real OOMs. */
-#include "ow-test-env.h"
+#include "ow-test-conditions.h"
 #include "oomwatch-error.h"
 
 #include <string.h>
 #include <unistd.h>
 
 #define EVENT_TIMEOUT_MS 10000
-/* The daemon re-checks for kills for about a second after each OOM. */
-#define SETTLE_MS 1500
 
 static OwTestSignal *
 signal_at (OwTestEnv *env, guint i)
@@ -63,7 +61,7 @@ test_kill (void)
   hog = ow_test_env_hog (env, "kill", 256);
   assert_hog_killed (hog);
   g_assert_true (ow_test_env_wait_signal (env, cgroup, "oom-kill", EVENT_TIMEOUT_MS));
-  ow_test_env_iterate (SETTLE_MS);
+  ow_test_env_settle (env, cgroup);
 
   first = signal_at (env, 0);
   g_assert_cmpstr (first->kind, ==, "oom");
@@ -101,7 +99,8 @@ test_two_kills (void)
       g_autoptr (GSubprocess) hog = ow_test_env_hog (env, "twice", 256);
 
       assert_hog_killed (hog);
-      ow_test_env_iterate (SETTLE_MS);
+      g_assert_true (ow_test_env_wait_sum (env, cgroup, "oom-kill", i + 1));
+      ow_test_env_settle (env, cgroup);
     }
   g_assert_cmpuint (ow_test_env_sum (env, cgroup, "oom-kill"), ==, 2);
   g_assert_cmpuint (ow_test_env_oom_control (env, "twice", "oom_kill"), ==, 2);
@@ -135,7 +134,7 @@ test_paused (void)
   ow_test_env_wait_process (hog);
   g_assert_true (g_subprocess_get_if_exited (hog));
   g_assert_cmpint (g_subprocess_get_exit_status (hog), ==, 0);
-  ow_test_env_iterate (SETTLE_MS);
+  ow_test_env_settle (env, cgroup);
 
   g_assert_cmpuint (ow_test_env_n_signals (env, cgroup, "oom-kill"), ==, 0);
   g_assert_cmpuint (ow_test_env_n_signals (env, cgroup, "oom-recovered"), ==, 1);
@@ -158,7 +157,9 @@ test_rmdir (void)
   g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, 1);
   g_assert_cmpint (rmdir (dir), ==, 0);
   g_assert_true (ow_test_env_wait_signal (env, cgroup, "removed", EVENT_TIMEOUT_MS));
-  ow_test_env_iterate (500);
+  /* The registration is closed: nothing more can come of it, and all sent has arrived. */
+  g_assert_true (ow_test_env_wait_eventfds (env, 0));
+  ow_test_env_sync (env);
   g_assert_cmpuint (env->signals->len, ==, 1);
   g_assert_null (ow_test_env_find_watch (env, cgroup));
   g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, 0);
@@ -169,6 +170,28 @@ static void
 count_signal (guint *counter)
 {
   (*counter)++;
+}
+
+typedef struct
+{
+  guint *counter;
+  guint at_least;
+} Heard;
+
+static gboolean
+heard_enough (gpointer user_data)
+{
+  Heard *heard = user_data;
+
+  return *heard->counter >= heard->at_least;
+}
+
+static gboolean
+wait_heard (guint *counter, guint at_least)
+{
+  Heard heard = { counter, at_least };
+
+  return ow_test_wait_until (heard_enough, &heard, EVENT_TIMEOUT_MS);
 }
 
 /* Two clients on one cgroup: one registration, both hear; after one unwatches the other
@@ -206,8 +229,9 @@ test_two_clients (void)
 
     assert_hog_killed (hog);
     g_assert_true (ow_test_env_wait_signal (env, cgroup, "oom-kill", EVENT_TIMEOUT_MS));
-    ow_test_env_iterate (SETTLE_MS);
+    ow_test_env_settle (env, cgroup);
   }
+  g_assert_true (wait_heard (&other_heard, env->signals->len));
   g_assert_cmpuint (other_heard, ==, env->signals->len);
 
   oomwatch_manager_call_unwatch_sync (env->manager, cgroup, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
@@ -221,8 +245,8 @@ test_two_clients (void)
     g_autoptr (GSubprocess) hog = ow_test_env_hog (env, "shared", 256);
 
     assert_hog_killed (hog);
-    while (other_heard < 2)
-      ow_test_env_iterate (10);
+    /* An "oom" and the "oom-kill" at least; only the other connection watches now. */
+    g_assert_true (wait_heard (&other_heard, 2));
   }
   oomwatch_manager_call_unwatch_sync (other, cgroup, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
   g_assert_no_error (error);
@@ -241,16 +265,13 @@ test_client_killed (void)
   const char *argv[] = { g_getenv ("OOMCTL"), "watch", cgroup, NULL };
   g_autoptr (GSubprocess) client = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, argv);
 
-  for (int i = 0; i < 500 && watch_watchers (env, cgroup) == 0; i++)
-    ow_test_env_iterate (10);
+  g_assert_true (ow_test_env_wait_watched (env, cgroup, TRUE));
   g_assert_cmpuint (watch_watchers (env, cgroup), ==, 1);
   g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, 1);
 
   g_subprocess_force_exit (client);
   ow_test_env_wait_process (client);
-  for (int i = 0; i < 500 && ow_test_env_watched (env, cgroup); i++)
-    ow_test_env_iterate (10);
-  g_assert_null (ow_test_env_find_watch (env, cgroup));
+  g_assert_true (ow_test_env_wait_watched (env, cgroup, FALSE));
   g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, 0);
   ow_test_env_free (env);
 }
@@ -347,9 +368,9 @@ test_limits (void)
   g_assert_cmpint (g_subprocess_get_exit_status (client), ==, 1);
   g_assert_nonnull (strstr (err, "already holds 2 watches"));
   g_assert_nonnull (strstr (err, c));
-  for (int i = 0; i < 500 && ow_test_env_watched (env, a); i++)
-    ow_test_env_iterate (10);
-  g_assert_null (ow_test_env_find_watch (env, a));
+  /* oomctl got its error at the third watch: the two it had are dropped with its connection. */
+  g_assert_true (ow_test_env_wait_watched (env, a, FALSE));
+  g_assert_true (ow_test_env_wait_watched (env, b, FALSE));
 
   /* Root has no per-client cap, but the daemon's total holds. */
   g_free (ow_test_env_watch (env, NULL, a));
@@ -361,11 +382,47 @@ test_limits (void)
   ow_test_env_free (env);
 }
 
-/* Only one daemon owns the name: a second one exits non-zero; --replace takes over. */
+typedef struct
+{
+  OwTestEnv *env;
+  const char *old_owner;
+} OwnerWait;
+
+static gboolean
+owner_changed (gpointer user_data)
+{
+  OwnerWait *wait = user_data;
+  g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (wait->env->manager));
+
+  return owner != NULL && g_strcmp0 (owner, wait->old_owner) != 0;
+}
+
+static guint32
+name_owner_pid (OwTestEnv *env)
+{
+  g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (env->manager));
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  guint32 pid = 0;
+
+  reply = g_dbus_connection_call_sync (env->connection, "org.freedesktop.DBus",
+                                       "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                       "GetConnectionUnixProcessID", g_variant_new ("(s)", owner),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                       &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(u)", &pid);
+  return pid;
+}
+
+/* Only one daemon owns the name: a second one exits non-zero; --replace takes over. The
+ * replacement is the new owner, starts without the old one's watches, and serves. */
 static void
 test_replace (void)
 {
   OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *cgroup = ow_test_env_make_cgroup (env, "handover", NULL, FALSE);
+  g_autofree char *dir = ow_test_env_cgroup_path (env, "handover");
   const char *second_argv[] = { g_getenv ("OOMWATCHD"), NULL };
   const char *replace_argv[] = { g_getenv ("OOMWATCHD"), "--replace", NULL };
   g_autoptr (GSubprocess) second = NULL;
@@ -373,14 +430,20 @@ test_replace (void)
   g_autofree char *err = NULL;
   g_autofree char *old_owner = NULL;
   g_autoptr (GError) error = NULL;
+  OwnerWait wait = { env, NULL };
 
+  g_free (ow_test_env_watch (env, NULL, cgroup));
   second = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDERR_PIPE, second_argv);
   g_subprocess_communicate_utf8 (second, NULL, NULL, NULL, &err, &error);
   g_assert_no_error (error);
   g_assert_cmpint (g_subprocess_get_exit_status (second), ==, 1);
   g_assert_nonnull (strstr (err, "--replace"));
+  /* The first one still serves, with its watch. */
+  g_assert_true (ow_test_env_watched (env, cgroup));
+  g_assert_cmpuint (name_owner_pid (env), ==, g_ascii_strtoull (env->daemon_pid, NULL, 10));
 
   old_owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (env->manager));
+  wait.old_owner = old_owner;
   replacement = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDERR_SILENCE, replace_argv);
   ow_test_env_wait_process (env->daemon);
   g_assert_true (g_subprocess_get_if_exited (env->daemon));
@@ -390,15 +453,14 @@ test_replace (void)
   env->daemon = g_object_ref (replacement);
   g_free (env->daemon_pid);
   env->daemon_pid = g_strdup (g_subprocess_get_identifier (replacement));
-  for (int i = 0; i < 500; i++)
-    {
-      g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (env->manager));
-
-      if (owner != NULL && g_strcmp0 (owner, old_owner) != 0)
-        break;
-      ow_test_env_iterate (10);
-    }
-  g_assert_null (ow_test_env_find_watch (env, "/"));
+  g_assert_true (ow_test_wait_until (owner_changed, &wait, OW_TEST_WAIT_MS));
+  g_assert_cmpuint (name_owner_pid (env), ==, ow_test_env_pid (replacement));
+  g_assert_false (ow_test_env_watched (env, cgroup));
+  /* It takes a watch and reports on it. */
+  g_free (ow_test_env_watch (env, NULL, cgroup));
+  g_assert_true (ow_test_env_watched (env, cgroup));
+  g_assert_cmpint (rmdir (dir), ==, 0);
+  g_assert_true (ow_test_env_wait_signal (env, cgroup, "removed", EVENT_TIMEOUT_MS));
   ow_test_env_free (env);
 }
 
@@ -448,7 +510,7 @@ test_victim (void)
 
   assert_hog_killed (hog);
   g_assert_true (ow_test_env_wait_signal (env, cgroup, "oom-kill", EVENT_TIMEOUT_MS));
-  ow_test_env_iterate (SETTLE_MS);
+  ow_test_env_settle (env, cgroup);
   g_assert_cmpuint (ow_test_env_sum (env, cgroup, "oom-kill"), ==, 1);
   assert_names_victim (find_signal (env, cgroup, "oom-kill"), hog_pid, cgroup, cgroup);
   ow_test_env_free (env);
@@ -473,11 +535,9 @@ test_recursive (void)
   g_assert_no_error (error);
 
   child = ow_test_env_make_cgroup (env, "rec/child", NULL, FALSE);
-  for (int i = 0; i < 500 && !ow_test_env_watched (env, child); i++)
-    ow_test_env_iterate (10);
+  g_assert_true (ow_test_env_wait_watched (env, child, TRUE));
   grandchild = ow_test_env_make_cgroup (env, "rec/child/grand", "32M", FALSE);
-  for (int i = 0; i < 500 && !ow_test_env_watched (env, grandchild); i++)
-    ow_test_env_iterate (10);
+  g_assert_true (ow_test_env_wait_watched (env, grandchild, TRUE));
   g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, 3);
   watch = ow_test_env_find_watch (env, parent);
   g_assert_true (g_variant_lookup (watch, "recursive", "b", &recursive));
@@ -491,7 +551,9 @@ test_recursive (void)
   hog_pid = ow_test_env_pid (hog);
   assert_hog_killed (hog);
   g_assert_true (ow_test_env_wait_signal (env, grandchild, "oom-kill", EVENT_TIMEOUT_MS));
-  ow_test_env_iterate (SETTLE_MS);
+  ow_test_env_settle (env, grandchild);
+  ow_test_env_settle (env, child);
+  ow_test_env_settle (env, parent);
   assert_names_victim (find_signal (env, grandchild, "oom-kill"), hog_pid, grandchild, grandchild);
   assert_names_victim (find_signal (env, child, "oom-kill"), hog_pid, grandchild, grandchild);
   assert_names_victim (find_signal (env, parent, "oom-kill"), hog_pid, grandchild, grandchild);
@@ -523,7 +585,7 @@ test_parent_limit (void)
 
   assert_hog_killed (hog);
   g_assert_true (ow_test_env_wait_signal (env, parent, "oom-kill", EVENT_TIMEOUT_MS));
-  ow_test_env_iterate (SETTLE_MS);
+  ow_test_env_settle (env, parent);
   g_assert_cmpstr (signal_at (env, 0)->kind, ==, "oom");
   g_assert_cmpuint (ow_test_env_sum (env, parent, "oom-kill"), ==, 1);
   assert_names_victim (find_signal (env, parent, "oom-kill"), hog_pid, child, parent);
@@ -545,7 +607,8 @@ test_no_kernel_log (void)
   g_assert_false (oomwatch_manager_get_kernel_log (env->manager));
   assert_hog_killed (hog);
   g_assert_true (ow_test_env_wait_signal (env, cgroup, "oom-kill", EVENT_TIMEOUT_MS));
-  ow_test_env_iterate (SETTLE_MS);
+  ow_test_env_settle (env, cgroup);
+  g_assert_cmpuint (ow_test_env_n_signals (env, cgroup, "oom-kill"), ==, 1);
   kill = find_signal (env, cgroup, "oom-kill");
   g_assert_cmpuint (kill->count, ==, 1);
   g_assert_true (g_variant_lookup (kill->details, "total", "t", &total));
@@ -574,7 +637,8 @@ test_recursive_no_kernel_log (void)
   hog = ow_test_env_hog (env, "quiet/mid/leaf", 256);
   assert_hog_killed (hog);
   g_assert_true (ow_test_env_wait_signal (env, top, "oom-kill", EVENT_TIMEOUT_MS));
-  ow_test_env_iterate (SETTLE_MS);
+  for (gsize i = 0; i < G_N_ELEMENTS (levels); i++)
+    ow_test_env_settle (env, levels[i]);
   for (gsize i = 0; i < G_N_ELEMENTS (levels); i++)
     {
       OwTestSignal *kill = find_signal (env, levels[i], "oom-kill");

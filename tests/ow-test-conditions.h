@@ -1,0 +1,27 @@
+/* Waits on conditions for the integration tests, in place of fixed sleeps: a watch listed, a
+ * count reached, the daemon quiet. Every wait is bounded, and its bound scales with
+ * OOMWATCH_TEST_TIMEOUT_MULTIPLIER (ow-test-wait.h) under ASan and valgrind. */
+#pragma once
+
+#include "ow-test-env.h"
+#include "ow-test-wait.h"
+
+G_BEGIN_DECLS
+
+/* Default bound (before scaling) of a wait for something the daemon does at once. */
+#define OW_TEST_WAIT_MS 10000
+
+/* Every signal the daemon sent us before now has been dispatched: one method call round
+ * trip (the bus keeps the order of one sender's messages), then the pending main-loop work. */
+void ow_test_env_sync (OwTestEnv *env);
+gboolean ow_test_env_wait_watched (OwTestEnv *env, const char *canonical, gboolean watched);
+gboolean ow_test_env_wait_sum (OwTestEnv *env, const char *cgroup, const char *kind,
+                               guint64 sum);
+gboolean ow_test_env_wait_eventfds (OwTestEnv *env, guint count);
+/* Waits (bounded, asserted) until the daemon has nothing left to tell about CANONICAL: not
+ * re-reading its counters after an OOM (ListWatches "rechecking"), not paused, and every
+ * "oom" and own-counter "oom-kill" it counted was received. Then an absence (no second kill,
+ * no "oom" after a removal) is a real check: nothing more can come without a new OOM. */
+void ow_test_env_settle (OwTestEnv *env, const char *canonical);
+
+G_END_DECLS
