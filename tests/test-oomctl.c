@@ -360,7 +360,7 @@ test_list_status_errors (void)
 
     oomctl_run (env, not_watched, &run);
     g_assert_cmpint (run.status, ==, 1);
-    g_assert_nonnull (strstr (run.err, "not watched by this connection"));
+    g_assert_nonnull (strstr (run.err, "not a persistent watch"));
   }
   for (gsize i = 0; usage[i][0] != NULL; i++)
     {
