@@ -20,12 +20,12 @@ struct _OomctlListener
 void
 oomctl_listen_options_add (GOptionContext *context, OomctlListenOptions *options)
 {
-  const GOptionEntry entries[] = {
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &options->json, "Print JSON Lines", NULL },
-    { "count", 'n', 0, G_OPTION_ARG_INT, &options->count, "Exit after N events", "N" },
-    { "timeout", 't', 0, G_OPTION_ARG_INT, &options->timeout, "Exit after SEC seconds", "SEC" },
-    { NULL }
-  };
+  const GOptionEntry entries[]
+      = { { "json", 'j', 0, G_OPTION_ARG_NONE, &options->json, "Print JSON Lines", NULL },
+          { "count", 'n', 0, G_OPTION_ARG_INT, &options->count, "Exit after N events", "N" },
+          { "timeout", 't', 0, G_OPTION_ARG_INT, &options->timeout, "Exit after SEC seconds",
+            "SEC" },
+          { NULL } };
 
   g_option_context_add_main_entries (context, entries, NULL);
 }
@@ -52,7 +52,7 @@ wanted (OomctlListener *self, const char *cgroup)
   if (!self->recursive)
     return FALSE;
   g_hash_table_iter_init (&iter, self->cgroups);
-  while (g_hash_table_iter_next (&iter, (gpointer *) &root, NULL))
+  while (g_hash_table_iter_next (&iter, (gpointer *)&root, NULL))
     if (oomwatch_cgroup_is_below (cgroup, root))
       return TRUE;
   return FALSE;
@@ -153,7 +153,7 @@ oomctl_listener_run (OomctlListener *self)
   sigint = g_unix_signal_add (SIGINT, on_interrupt, self);
   sigterm = g_unix_signal_add (SIGTERM, on_interrupt, self);
   if (self->options.timeout > 0)
-    self->timer_id = g_timeout_add_seconds ((guint) self->options.timeout, on_timeout, self);
+    self->timer_id = g_timeout_add_seconds ((guint)self->options.timeout, on_timeout, self);
 
   if (self->cgroups == NULL || g_hash_table_size (self->cgroups) > 0)
     g_main_loop_run (self->loop);

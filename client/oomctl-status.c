@@ -17,8 +17,9 @@ oomctl_status (int argc, char **argv)
     return status;
   manager = oomctl_manager_new (&error);
   /* ListWatches first: it starts the daemon if needed, and proves it answers. */
-  if (manager == NULL || !oomwatch_manager_call_list_watches_sync (manager, G_DBUS_CALL_FLAGS_NONE, -1,
-                                                                      &watches, NULL, &error))
+  if (manager == NULL
+      || !oomwatch_manager_call_list_watches_sync (manager, G_DBUS_CALL_FLAGS_NONE, -1, &watches,
+                                                   NULL, &error))
     return oomctl_fail ("cannot reach oomwatchd", error);
 
   hierarchy = oomwatch_manager_get_hierarchy (manager);

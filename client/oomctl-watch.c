@@ -7,11 +7,9 @@ oomctl_watch (int argc, char **argv)
 {
   OomctlListenOptions options = { 0 };
   gboolean recursive = FALSE;
-  const GOptionEntry entries[] = {
-    { "recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
-      "Also watch every cgroup below, now and later", NULL },
-    { NULL }
-  };
+  const GOptionEntry entries[] = { { "recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
+                                     "Also watch every cgroup below, now and later", NULL },
+                                   { NULL } };
   g_autoptr (GOptionContext) context = g_option_context_new ("CGROUP…");
   g_autoptr (OomwatchManager) manager = NULL;
   g_autoptr (OomctlListener) listener = NULL;

@@ -1,14 +1,16 @@
 #include "ow-test-conditions.h"
 #include "oomwatch-names.h"
 
+#include <signal.h>
+
 void
 ow_test_env_sync (OwTestEnv *env)
 {
   g_autoptr (GVariant) watches = NULL;
   g_autoptr (GError) error = NULL;
 
-  oomwatch_manager_call_list_watches_sync (env->manager, G_DBUS_CALL_FLAGS_NONE, -1, &watches,
-                                           NULL, &error);
+  oomwatch_manager_call_list_watches_sync (env->manager, G_DBUS_CALL_FLAGS_NONE, -1, &watches, NULL,
+                                           &error);
   g_assert_no_error (error);
   ow_test_iterate_pending ();
 }
@@ -101,8 +103,8 @@ quiet_now (OwTestEnv *env, const char *cgroup)
 void
 ow_test_env_settle (OwTestEnv *env, const char *canonical)
 {
-  gint64 until = g_get_monotonic_time ()
-                 + ow_test_timeout_ms (OW_TEST_WAIT_MS) * G_TIME_SPAN_MILLISECOND;
+  gint64 until
+      = g_get_monotonic_time () + ow_test_timeout_ms (OW_TEST_WAIT_MS) * G_TIME_SPAN_MILLISECOND;
   guint quiet = 0;
 
   /* Twice in a row, a poll apart: work the daemon deferred to an idle moment (victims for v1
@@ -116,4 +118,25 @@ ow_test_env_settle (OwTestEnv *env, const char *canonical)
   if (quiet < 2)
     g_error ("the daemon did not settle on %s within %u ms", canonical,
              ow_test_timeout_ms (OW_TEST_WAIT_MS));
+}
+
+OwTestSignal *
+ow_test_env_find_signal (OwTestEnv *env, const char *cgroup, const char *kind)
+{
+  for (guint i = 0; i < env->signals->len; i++)
+    {
+      OwTestSignal *signal = g_ptr_array_index (env->signals, i);
+
+      if (g_strcmp0 (signal->cgroup, cgroup) == 0 && g_strcmp0 (signal->kind, kind) == 0)
+        return signal;
+    }
+  return NULL;
+}
+
+void
+ow_test_assert_hog_killed (GSubprocess *hog)
+{
+  ow_test_env_wait_process (hog);
+  g_assert_true (g_subprocess_get_if_signaled (hog));
+  g_assert_cmpint (g_subprocess_get_term_sig (hog), ==, SIGKILL);
 }

@@ -15,13 +15,17 @@ G_BEGIN_DECLS
  * trip (the bus keeps the order of one sender's messages), then the pending main-loop work. */
 void ow_test_env_sync (OwTestEnv *env);
 gboolean ow_test_env_wait_watched (OwTestEnv *env, const char *canonical, gboolean watched);
-gboolean ow_test_env_wait_sum (OwTestEnv *env, const char *cgroup, const char *kind,
-                               guint64 sum);
+gboolean ow_test_env_wait_sum (OwTestEnv *env, const char *cgroup, const char *kind, guint64 sum);
 gboolean ow_test_env_wait_eventfds (OwTestEnv *env, guint count);
 /* Waits (bounded, asserted) until the daemon has nothing left to tell about CANONICAL: not
  * re-reading its counters after an OOM (ListWatches "rechecking"), not paused, and every
  * "oom" and own-counter "oom-kill" it counted was received. Then an absence (no second kill,
  * no "oom" after a removal) is a real check: nothing more can come without a new OOM. */
 void ow_test_env_settle (OwTestEnv *env, const char *canonical);
+
+/* The first signal of KIND about CGROUP received, or NULL. */
+OwTestSignal *ow_test_env_find_signal (OwTestEnv *env, const char *cgroup, const char *kind);
+/* Waits for HOG to end, and checks the OOM killer killed it. */
+void ow_test_assert_hog_killed (GSubprocess *hog);
 
 G_END_DECLS

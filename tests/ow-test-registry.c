@@ -36,9 +36,8 @@ ow_test_registry_setup (OwTestRegistry *fixture, gconstpointer version)
 
   fixture->dir = g_dir_make_tmp ("oomwatch-unit-XXXXXX", &error);
   g_assert_no_error (error);
-  fixture->hierarchy
-      = ow_hierarchy_new_for_tests (version != NULL ? GPOINTER_TO_UINT (version) : 1, fixture->dir,
-                                    &error);
+  fixture->hierarchy = ow_hierarchy_new_for_tests (version != NULL ? GPOINTER_TO_UINT (version) : 1,
+                                                   fixture->dir, &error);
   g_assert_no_error (error);
   fixture->factory = ow_fake_factory_new ();
   fixture->context.hierarchy = fixture->hierarchy;

@@ -63,8 +63,8 @@ test_follow_created (OwTestRegistry *f, gconstpointer data)
   g_assert_true (ow_test_registry_wait_watched (f, "/r/over", TRUE));
   g_test_assert_expected_messages ();
   g_assert_cmpuint (ow_registry_count_for_uid (f->registry, 1000), ==, 4);
-  g_assert_cmpuint (
-      g_hash_table_size (ow_registry_lookup (f->registry, "/r/over")->watchers), ==, 1);
+  g_assert_cmpuint (g_hash_table_size (ow_registry_lookup (f->registry, "/r/over")->watchers), ==,
+                    1);
 }
 
 typedef struct

@@ -43,8 +43,7 @@ test_uid_limit (OwTestRegistry *f, gconstpointer data)
   WATCH_OK (f, ":1.1", 1000, "/a", FALSE);
   /* Another uid, and root, count on their own. */
   WATCH_OK (f, ":1.4", 1001, "/d", FALSE);
-  for (const char *const *c = (const char *const[]){ "/a", "/b", "/c", "/d", "/e", NULL }; *c;
-       c++)
+  for (const char *const *c = (const char *const[]){ "/a", "/b", "/c", "/d", "/e", NULL }; *c; c++)
     WATCH_OK (f, ":1.5", 0, *c, FALSE);
   g_assert_cmpuint (ow_registry_count_for_uid (f->registry, 0), ==, 5);
   /* A connection that goes frees its share for the uid's others. */
