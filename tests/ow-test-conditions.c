@@ -140,3 +140,15 @@ ow_test_assert_hog_killed (GSubprocess *hog)
   g_assert_true (g_subprocess_get_if_signaled (hog));
   g_assert_cmpint (g_subprocess_get_term_sig (hog), ==, SIGKILL);
 }
+
+int
+ow_test_env_main (int argc, char **argv, const OwTestCase *cases)
+{
+  int skip = ow_test_env_init (&argc, &argv);
+
+  if (skip != 0)
+    return skip;
+  for (const OwTestCase *c = cases; c->path != NULL; c++)
+    g_test_add_func (c->path, c->func);
+  return g_test_run ();
+}

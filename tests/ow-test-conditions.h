@@ -28,4 +28,14 @@ OwTestSignal *ow_test_env_find_signal (OwTestEnv *env, const char *cgroup, const
 /* Waits for HOG to end, and checks the OOM killer killed it. */
 void ow_test_assert_hog_killed (GSubprocess *hog);
 
+typedef struct
+{
+  const char *path;
+  GTestFunc func;
+} OwTestCase;
+
+/* The main() of an integration test program: skips (77, with the reason) where the tests
+ * cannot run, else runs CASES (ending with a NULL path). */
+int ow_test_env_main (int argc, char **argv, const OwTestCase *cases);
+
 G_END_DECLS

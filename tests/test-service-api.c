@@ -196,12 +196,12 @@ test_replace (void)
 int
 main (int argc, char **argv)
 {
-  int skip = ow_test_env_init (&argc, &argv);
+  const OwTestCase cases[] = {
+    { "/v1/errors", test_errors },
+    { "/v1/limits", test_limits },
+    { "/v1/replace", test_replace },
+    { NULL },
+  };
 
-  if (skip != 0)
-    return skip;
-  g_test_add_func ("/v1/errors", test_errors);
-  g_test_add_func ("/v1/limits", test_limits);
-  g_test_add_func ("/v1/replace", test_replace);
-  return g_test_run ();
+  return ow_test_env_main (argc, argv, cases);
 }

@@ -216,15 +216,15 @@ test_recursive_limit (void)
 int
 main (int argc, char **argv)
 {
-  int skip = ow_test_env_init (&argc, &argv);
+  const OwTestCase cases[] = {
+    { "/v1/victim", test_victim },
+    { "/v1/recursive", test_recursive },
+    { "/v1/parent-limit", test_parent_limit },
+    { "/v1/no-kernel-log", test_no_kernel_log },
+    { "/v1/recursive-limit", test_recursive_limit },
+    { "/v1/recursive-no-kernel-log", test_recursive_no_kernel_log },
+    { NULL },
+  };
 
-  if (skip != 0)
-    return skip;
-  g_test_add_func ("/v1/victim", test_victim);
-  g_test_add_func ("/v1/recursive", test_recursive);
-  g_test_add_func ("/v1/parent-limit", test_parent_limit);
-  g_test_add_func ("/v1/no-kernel-log", test_no_kernel_log);
-  g_test_add_func ("/v1/recursive-limit", test_recursive_limit);
-  g_test_add_func ("/v1/recursive-no-kernel-log", test_recursive_no_kernel_log);
-  return g_test_run ();
+  return ow_test_env_main (argc, argv, cases);
 }

@@ -272,15 +272,15 @@ test_client_killed (void)
 int
 main (int argc, char **argv)
 {
-  int skip = ow_test_env_init (&argc, &argv);
+  const OwTestCase cases[] = {
+    { "/v1/kill", test_kill },
+    { "/v1/two-kills", test_two_kills },
+    { "/v1/paused", test_paused },
+    { "/v1/rmdir", test_rmdir },
+    { "/v1/two-clients", test_two_clients },
+    { "/v1/client-killed", test_client_killed },
+    { NULL },
+  };
 
-  if (skip != 0)
-    return skip;
-  g_test_add_func ("/v1/kill", test_kill);
-  g_test_add_func ("/v1/two-kills", test_two_kills);
-  g_test_add_func ("/v1/paused", test_paused);
-  g_test_add_func ("/v1/rmdir", test_rmdir);
-  g_test_add_func ("/v1/two-clients", test_two_clients);
-  g_test_add_func ("/v1/client-killed", test_client_killed);
-  return g_test_run ();
+  return ow_test_env_main (argc, argv, cases);
 }

@@ -191,6 +191,27 @@ remake_with_small_queue (OwTestRegistry *f, guint max)
   return lowered;
 }
 
+/* Makes (or removes) N children of /r at once, more than the inotify queue holds, and waits
+ * until the registry has caught up through the overflow's rescan. */
+static void
+overflow_with_children (OwTestRegistry *f, guint n, gboolean make)
+{
+  g_autofree char *last = g_strdup_printf ("/r/n%u", n - 1);
+
+  g_test_expect_message ("oomwatchd", G_LOG_LEVEL_WARNING, "inotify queue overflow*");
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *child = g_strdup_printf ("/r/n%u", i);
+
+      if (make)
+        ow_test_registry_mkdir (f, child);
+      else
+        ow_test_registry_rmdir (f, child);
+    }
+  g_assert_true (ow_test_registry_wait_watched (f, last, make));
+  g_test_assert_expected_messages ();
+}
+
 /* A real IN_Q_OVERFLOW: more directories made at once than the queue holds. */
 static void
 test_overflow_real (OwTestRegistry *f, gconstpointer data)
@@ -209,26 +230,9 @@ test_overflow_real (OwTestRegistry *f, gconstpointer data)
       return;
     }
   WATCH_OK (f, ":1.1", 1000, "/r", TRUE);
-  g_test_expect_message ("oomwatchd", G_LOG_LEVEL_WARNING, "inotify queue overflow*");
-  for (guint i = 0; i < n; i++)
-    {
-      g_autofree char *child = g_strdup_printf ("/r/n%u", i);
-
-      ow_test_registry_mkdir (f, child);
-    }
-  g_assert_true (ow_test_registry_wait_watched (f, "/r/n39", TRUE));
-  g_test_assert_expected_messages ();
+  overflow_with_children (f, n, TRUE);
   g_assert_cmpuint (ow_registry_count (f->registry), ==, n + 1);
-
-  g_test_expect_message ("oomwatchd", G_LOG_LEVEL_WARNING, "inotify queue overflow*");
-  for (guint i = 0; i < n; i++)
-    {
-      g_autofree char *child = g_strdup_printf ("/r/n%u", i);
-
-      ow_test_registry_rmdir (f, child);
-    }
-  g_assert_true (ow_test_registry_wait_watched (f, "/r/n39", FALSE));
-  g_test_assert_expected_messages ();
+  overflow_with_children (f, n, FALSE);
   g_assert_cmpuint (ow_registry_count (f->registry), ==, 1);
   g_assert_cmpuint (f->removed->len, ==, n);
 }
