@@ -1,7 +1,11 @@
 #include "ow-test-conditions.h"
 #include "oomwatch-names.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <string.h>
+#include <unistd.h>
 
 void
 ow_test_env_sync (OwTestEnv *env)
@@ -151,4 +155,32 @@ ow_test_env_main (int argc, char **argv, const OwTestCase *cases)
   for (const OwTestCase *c = cases; c->path != NULL; c++)
     g_test_add_func (c->path, c->func);
   return g_test_run ();
+}
+
+gboolean
+ow_test_kernel_logged_victim (guint32 pid)
+{
+  g_autofree char *needle = g_strdup_printf (",pid=%u,uid=", pid);
+  int fd = open ("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  gboolean found = FALSE;
+  char record[8192];
+
+  g_assert_cmpint (fd, >=, 0);
+  /* A new reader starts at the oldest record kept; one read, one record. */
+  for (;;)
+    {
+      ssize_t len = read (fd, record, sizeof record - 1);
+      const char *text;
+
+      if (len < 0 && errno == EPIPE)
+        continue; /* overwritten while we read: go on from the oldest kept */
+      if (len <= 0)
+        break;
+      record[len] = '\0';
+      text = strchr (record, ';');
+      if (text != NULL && g_str_has_prefix (text + 1, "oom-kill:") && strstr (text, needle) != NULL)
+        found = TRUE;
+    }
+  close (fd);
+  return found;
 }

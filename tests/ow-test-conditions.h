@@ -23,6 +23,11 @@ gboolean ow_test_env_wait_eventfds (OwTestEnv *env, guint count);
  * no "oom" after a removal) is a real check: nothing more can come without a new OOM. */
 void ow_test_env_settle (OwTestEnv *env, const char *canonical);
 
+/* Whether the kernel log names PID as an OOM victim with its cgroups (an "oom-kill:" record).
+ * The kernel rate-limits that record machine-wide (10 per 5 s): without it the daemon cannot
+ * name the victim, so tests of names check this first. */
+gboolean ow_test_kernel_logged_victim (guint32 pid);
+
 /* The first signal of KIND about CGROUP received, or NULL. */
 OwTestSignal *ow_test_env_find_signal (OwTestEnv *env, const char *cgroup, const char *kind);
 /* Waits for HOG to end, and checks the OOM killer killed it. */
