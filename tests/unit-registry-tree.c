@@ -165,6 +165,8 @@ test_overflow_rescan (OwTestRegistry *f, gconstpointer data)
   g_assert_null (ow_registry_lookup (f->registry, "/r/a"));
   g_assert_nonnull (ow_registry_lookup (f->registry, "/r/b"));
   g_assert_nonnull (ow_registry_lookup (f->registry, "/r/c/d"));
+  /* The old /r/b's IN_DELETE, read after the rescan watched the new one, removes nothing. */
+  g_assert_cmpuint (ow_test_registry_n_removed (f, "/r/b"), ==, 1);
   g_assert_cmpuint (ow_registry_count_for_uid (f->registry, 1000), ==, 5);
 }
 
