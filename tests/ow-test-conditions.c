@@ -117,7 +117,7 @@ ow_test_env_settle (OwTestEnv *env, const char *canonical)
     {
       quiet = quiet_now (env, canonical) ? quiet + 1 : 0;
       if (quiet < 2)
-        ow_test_env_iterate (20);
+        ow_test_env_iterate (OW_TEST_POLL_MS);
     }
   if (quiet < 2)
     g_error ("the daemon did not settle on %s within %u ms", canonical,

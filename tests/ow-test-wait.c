@@ -28,23 +28,30 @@ on_timeout (gpointer user_data)
 static gboolean
 on_tick (gpointer user_data)
 {
+  *(gboolean *)user_data = TRUE;
   return G_SOURCE_CONTINUE;
 }
 
 gboolean
 ow_test_wait_until (OwTestCondition condition, gpointer user_data, guint base_ms)
 {
-  gboolean timed_out = FALSE;
+  gboolean timed_out = FALSE, ticked = FALSE;
   guint id, tick;
 
   if (condition (user_data))
     return TRUE;
   id = g_timeout_add (ow_test_timeout_ms (base_ms), on_timeout, &timed_out);
-  /* Wakes at least every 10 ms: some conditions (a child's exit, /proc) are not main-loop
-   * events. */
-  tick = g_timeout_add (10, on_tick, NULL);
-  while (!condition (user_data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
+  /* The condition is looked at on a tick, not on every main-loop wake-up: many ask the
+   * daemon (ListWatches), and it rate-limits a caller whose uid it has not learned yet as it
+   * does users (50 calls a second). Some are no main-loop event at all (a child's exit). */
+  tick = g_timeout_add (OW_TEST_POLL_MS, on_tick, &ticked);
+  for (gboolean holds = FALSE; !holds && !timed_out;)
+    {
+      g_main_context_iteration (NULL, TRUE);
+      if (ticked)
+        holds = condition (user_data);
+      ticked = FALSE;
+    }
   g_source_remove (tick);
   if (!timed_out)
     g_source_remove (id);

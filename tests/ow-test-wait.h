@@ -9,6 +9,9 @@ G_BEGIN_DECLS
 
 typedef gboolean (*OwTestCondition) (gpointer user_data);
 
+/* How often a wait looks at its condition: 25 times a second. */
+#define OW_TEST_POLL_MS 40
+
 guint ow_test_timeout_ms (guint base_ms);
 /* Iterates the default main context until CONDITION holds or the scaled BASE_MS ran out;
  * returns whether it holds. */
