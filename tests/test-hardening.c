@@ -395,17 +395,25 @@ test_not_root (void)
   OwTestEnv *env = ow_test_env_new (NULL);
   const char *argv[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                          g_getenv ("OOMWATCHD"), "--replace", NULL };
-  g_autoptr (GSubprocess) intruder = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDERR_PIPE, argv);
+  g_autoptr (GSubprocess) intruder = NULL;
   g_autofree char *err = NULL;
+  g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (env->manager));
+  g_autofree char *owner_after = NULL;
+  g_autofree char *cgroup = ow_test_env_make_cgroup (env, "still", NULL, FALSE);
   g_autoptr (GError) error = NULL;
 
+  intruder = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDERR_PIPE, argv);
   g_subprocess_communicate_utf8 (intruder, NULL, NULL, NULL, &err, &error);
   g_assert_no_error (error);
   g_test_message ("as nobody: %s", err);
   g_assert_cmpint (g_subprocess_get_exit_status (intruder), ==, 1);
   g_assert_nonnull (strstr (err, "cannot own org.oomwatch.OomWatch1"));
-  /* The real one still serves. */
-  g_assert_null (ow_test_env_find_watch (env, "/"));
+  /* The real one still owns the name, and serves. */
+  ow_test_env_sync (env);
+  owner_after = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (env->manager));
+  g_assert_cmpstr (owner_after, ==, owner);
+  g_free (ow_test_env_watch (env, NULL, cgroup));
+  g_assert_true (ow_test_env_watched (env, cgroup));
   ow_test_env_free (env);
 }
 
