@@ -57,7 +57,7 @@ on_message (GDBusConnection *connection, GDBusMessage *message, gboolean incomin
       || g_strcmp0 (g_dbus_message_get_interface (message), OOMWATCH_MANAGER_INTERFACE) != 0
       || body == NULL)
     return message;
-  if (g_strcmp0 (member, "OomEvent") == 0 && g_variant_is_of_type (body, G_VARIANT_TYPE ("(sst@a{sv})")))
+  if (g_strcmp0 (member, "OomEvent") == 0 && g_variant_is_of_type (body, G_VARIANT_TYPE ("(ssta{sv})")))
     {
       const char *cgroup, *kind;
       guint64 count;
@@ -76,6 +76,13 @@ on_message (GDBusConnection *connection, GDBusMessage *message, gboolean incomin
       say ("event\tWatchRemoved\t%s\t%s", cgroup, reason);
     }
   return message;
+}
+
+/* The filter prints signals; a subscription only makes the bus send them. */
+static void
+on_signal (GDBusConnection *connection, const char *sender, const char *path,
+           const char *interface, const char *member, GVariant *parameters, gpointer user_data)
+{
 }
 
 static GVariant *
@@ -169,7 +176,7 @@ serve (gboolean eavesdrop)
 
   /* The match rule an ordinary client adds; and one asking for everyone's signals. */
   g_dbus_connection_signal_subscribe (bus, OOMWATCH_BUS_NAME, OOMWATCH_MANAGER_INTERFACE, NULL,
-                                      NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, NULL, NULL, NULL);
+                                      NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_signal, NULL, NULL);
   if (eavesdrop)
     g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                  "org.freedesktop.DBus", "AddMatch",

@@ -6,10 +6,25 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Fails the test and goes on: the log lists every open finding, not only the last. */
+void
+adv_fail (const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_test_message ("FAILED: %s", message);
+  g_test_fail_printf ("%s", message);
+}
 
 /* Every timeout scales: the suite also runs under AddressSanitizer and valgrind. */
 guint
@@ -18,6 +33,13 @@ adv_ms (guint ms)
   const char *factor = g_getenv ("OOMWATCH_TEST_TIME_FACTOR");
 
   return ms * (factor != NULL ? MAX (1, atoi (factor)) : 1);
+}
+
+/* uid 1000, the first user of a Debian install, where there is one; else mail (8). */
+guint
+adv_uid_user (void)
+{
+  return getpwuid (1000) != NULL ? 1000 : 8;
 }
 
 gboolean
@@ -99,7 +121,8 @@ adv_client (guint uid, const char *label, const char *mode)
   AdvProc *proc = adv_spawn (uid, label, argv);
 
   if (adv_wait_line (proc, "ready", adv_ms (10000)) == NULL)
-    g_error ("%s did not connect", label);
+    g_error ("%s (uid %u) did not connect: %s", label, uid,
+             proc->lines->len > 0 ? (char *) g_ptr_array_index (proc->lines, 0) : "");
   return proc;
 }
 
@@ -172,7 +195,7 @@ adv_call (AdvProc *proc, const char *command, double *ms)
 
       *ms = g_strv_length (words) > 2 ? g_ascii_strtod (words[2], NULL) : 0;
     }
-  g_test_message ("%s: %s → %s", proc->label, command, answer);
+  g_test_message ("%s: %s -> %s", proc->label, command, answer);
   return answer;
 }
 
@@ -184,9 +207,9 @@ adv_call_ok (AdvProc *proc, const char *command, guint max_ms)
   const char *answer = adv_call (proc, command, &ms);
 
   if (!g_str_has_prefix (answer, "ok "))
-    g_test_fail_printf ("%s: '%s' failed: %s", proc->label, command, answer);
+    adv_fail ("%s: '%s' failed: %s", proc->label, command, answer);
   else if (ms > adv_ms (max_ms))
-    g_test_fail_printf ("%s: '%s' took %.1f ms (limit %u ms)", proc->label, command, ms,
+    adv_fail ("%s: '%s' took %.1f ms (limit %u ms)", proc->label, command, ms,
                         adv_ms (max_ms));
 }
 
@@ -199,7 +222,7 @@ adv_sync (AdvProc *proc)
   g_output_stream_write_all (proc->in, "sync\n", 5, NULL, NULL, &error);
   g_assert_no_error (error);
   if (adv_wait_line (proc, "synced|error sync", adv_ms (30000)) == NULL)
-    g_test_fail_printf ("%s: no answer to sync", proc->label);
+    adv_fail ("%s: no answer to sync", proc->label);
 }
 
 /* Ends PROC (stdin closed, SIGTERM) and returns its last "done" line, if any. */
@@ -282,7 +305,7 @@ adv_daemon_answers (OwTestEnv *env)
   oomwatch_manager_call_list_watches_sync (env->manager, G_DBUS_CALL_FLAGS_NONE, adv_ms (20000),
                                            &watches, NULL, &error);
   if (error != NULL)
-    g_test_fail_printf ("the daemon no longer answers: %s", error->message);
+    adv_fail ("the daemon no longer answers: %s", error->message);
   return error == NULL;
 }
 
@@ -300,7 +323,7 @@ adv_watch_both (OwTestEnv *env, AdvProc *user, const char *cgroup, gboolean recu
     oomwatch_manager_call_watch_sync (env->manager, cgroup, g_variant_new ("a{sv}", NULL),
                                       G_DBUS_CALL_FLAGS_NONE, -1, &canonical, NULL, &error);
   if (error != NULL)
-    g_test_fail_printf ("root cannot watch %s: %s", cgroup, error->message);
+    adv_fail ("root cannot watch %s: %s", cgroup, error->message);
   if (user != NULL)
     adv_call_ok (user, command, ADV_CALL_MS);
 }

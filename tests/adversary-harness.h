@@ -7,10 +7,11 @@
 
 G_BEGIN_DECLS
 
+/* dbus-daemon refuses a uid without a passwd entry: these are in Debian's base-passwd. */
 #define ADV_UID_NOBODY 65534
-#define ADV_UID_ATTACKER2 2 /* a second attacking uid */
-#define ADV_UID_USER 1000   /* the legitimate second user */
-#define ADV_UID_VICTIM 1234 /* owner of a killed process */
+#define ADV_UID_ATTACKER2 2 /* bin: a second attacking uid */
+#define ADV_UID_VICTIM 3    /* sys: owner of a killed process */
+#define ADV_UID_USER (adv_uid_user ()) /* the legitimate second user */
 #define ADV_HOG_MIB 256     /* a hog this big OOMs a cgroup limited to ADV_LIMIT */
 #define ADV_LIMIT "32M"
 #define ADV_CALL_MS 250 /* a legitimate call under attack, at most */
@@ -28,7 +29,9 @@ typedef struct
   gboolean eof;
 } AdvProc;
 
+void adv_fail (const char *format, ...) G_GNUC_PRINTF (1, 2);
 guint adv_ms (guint ms);
+guint adv_uid_user (void);
 void adv_wait_until (gboolean (*done) (gpointer), gpointer data, guint timeout_ms);
 
 AdvProc *adv_spawn (guint uid, const char *label, const char *const *argv);

@@ -26,19 +26,17 @@ test_uaf (void)
 {
   const char *flood_args[] = { "--connections=4", "--window=64", "--seconds=120",
                                "--kinds=list,introspect,getall,ping", NULL };
-  OwTestEnv *env;
+  /* Without a sanitizer a read of freed memory may go unnoticed: make freed memory garbage. */
+  const char *const perturb[] = { "env", "MALLOC_PERTURB_=165",
+                                  "GLIBC_TUNABLES=glibc.malloc.tcache_count=0", NULL };
+  OwTestDaemonOptions options = { .wrapper = g_getenv ("OOMWATCH_TEST_WRAPPER") == NULL ? perturb : NULL };
+  OwTestEnv *env = ow_test_env_new_full (&options);
   g_autofree char *anc = NULL, *leaf = NULL;
   g_autoptr (AdvProc) flood = NULL;
   g_autoptr (AdvProc) user = NULL;
   g_autoptr (GPtrArray) seen = NULL;
   gint64 first;
 
-  /* Without a sanitizer a read of freed memory may go unnoticed: make freed memory garbage. */
-  g_setenv ("MALLOC_PERTURB_", "165", TRUE);
-  g_setenv ("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0", TRUE);
-  env = ow_test_env_new (NULL);
-  g_unsetenv ("MALLOC_PERTURB_");
-  g_unsetenv ("GLIBC_TUNABLES");
   anc = ow_test_env_make_cgroup (env, "anc", NULL, FALSE);
   leaf = ow_test_env_make_cgroup (env, "anc/leaf", ADV_LIMIT, FALSE);
   flood = adv_flood (ADV_UID_NOBODY, "attacker", flood_args);
@@ -113,7 +111,7 @@ test_fd_flood (void)
   adv_call_ok (user, "watch other", ADV_CALL_MS);
   g_assert_cmpint (g_rmdir (gone_dir), ==, 0);
   if (!ow_test_env_wait_signal (env, gone, "removed", adv_ms (15000)))
-    g_test_fail_printf ("no WatchRemoved for %s under the fd flood", gone);
+    adv_fail ("no WatchRemoved for %s under the fd flood", gone);
   false_before_recreate = adv_sum (env->signals, gone, "oom") + adv_sum (env->signals, gone,
                                                                          "oom-kill");
   g_free (ow_test_env_make_cgroup (env, "gone", ADV_LIMIT, FALSE));
@@ -129,9 +127,9 @@ test_fd_flood (void)
   g_test_message ("daemon fds: idle %u, at most %u under the flood (bound %u), %u after", idle_fds,
                   max_fds, bound, adv_daemon_fds (env));
   if (max_fds > bound)
-    g_test_fail_printf ("the daemon held %u fds under the flood, bound %u", max_fds, bound);
+    adv_fail ("the daemon held %u fds under the flood, bound %u", max_fds, bound);
   if (false_before_recreate > 0)
-    g_test_fail_printf ("%" G_GUINT64_FORMAT " false oom events on the removed %s",
+    adv_fail ("%" G_GUINT64_FORMAT " false oom events on the removed %s",
                         false_before_recreate, gone);
   if (adv_daemon_answers (env))
     {
@@ -184,16 +182,16 @@ test_starvation (void)
   if (result == NULL
       || sscanf (result, "latency n=%u p50=%lf p90=%lf max=%lf errors=%u", &n, &p50, &p90, &max,
                  &errors) != 5)
-    g_test_fail_printf ("the latency client did not finish: %s", result);
+    adv_fail ("the latency client did not finish: %s", result);
   g_test_message ("second user's Watch+Unwatch under the flood, ms: p50 %.2f p90 %.2f max %.2f "
                   "(%u pairs, %u errors)",
                   p50, p90, max, n, errors);
   printf ("# starvation: Watch+Unwatch p50 %.2f ms, p90 %.2f ms, max %.2f ms (%u pairs)\n", p50,
           p90, max, n);
   if (n != 100 || errors != 0)
-    g_test_fail_printf ("%u of 100 Watch+Unwatch pairs done, %u failed", n, errors);
+    adv_fail ("%u of 100 Watch+Unwatch pairs done, %u failed", n, errors);
   if (p50 >= adv_ms (20))
-    g_test_fail_printf ("Watch+Unwatch p50 %.2f ms under the flood, goal < %u ms", p50,
+    adv_fail ("Watch+Unwatch p50 %.2f ms under the flood, goal < %u ms", p50,
                         adv_ms (20));
 
   ow_test_env_iterate (ADV_SETTLE_MS);
@@ -250,7 +248,7 @@ test_memory (void)
       g_test_message ("%s: %s", attacker->label, done);
       if (done == NULL || strstr (done, " replies=3") == NULL
           || strstr (done, " org.freedesktop.DBus.Error.InvalidArgs=3") == NULL)
-        g_test_fail_printf ("%s: expected 3 InvalidArgs, got %s", attacker->label, done);
+        adv_fail ("%s: expected 3 InvalidArgs, got %s", attacker->label, done);
     }
   adv_sampler_stop (sampler, NULL, &max_rss);
   settled_limit = idle_rss + 32 * 1024;
@@ -262,10 +260,10 @@ test_memory (void)
                   idle_rss, max_rss, adv_daemon_rss_kib (env));
   /* Under a sanitizer or valgrind RSS measures the tool's own bookkeeping. */
   if (!adv_under_tool () && max_rss > idle_rss + 100 * 1024)
-    g_test_fail_printf ("RSS rose by %" G_GUINT64_FORMAT " KiB, limit 100 MiB",
+    adv_fail ("RSS rose by %" G_GUINT64_FORMAT " KiB, limit 100 MiB",
                         max_rss - idle_rss);
   if (!adv_under_tool () && !rss_settled (args))
-    g_test_fail_printf ("RSS stayed at %" G_GUINT64_FORMAT " KiB (idle %" G_GUINT64_FORMAT ")",
+    adv_fail ("RSS stayed at %" G_GUINT64_FORMAT " KiB (idle %" G_GUINT64_FORMAT ")",
                         adv_daemon_rss_kib (env), idle_rss);
 
   ow_test_env_iterate (ADV_SETTLE_MS);
@@ -319,15 +317,15 @@ test_uid_limit (void)
   g_test_message ("nobody, 8 connections, 80 Watch calls: %u held, %u refused (per-uid limit 32)",
                   ok, refused);
   if (ok > 32)
-    g_test_fail_printf ("one uid holds %u watches, its limit is 32", ok);
+    adv_fail ("one uid holds %u watches, its limit is 32", ok);
 
   eventfds = ow_test_env_count_eventfds (env);
   late = adv_client (ADV_UID_NOBODY, "nobody again", "watch");
   answer = adv_call (late, rwatch, NULL);
   if (strstr (answer, "org.oomwatch.OomWatch1.Error.LimitExceeded") == NULL)
-    g_test_fail_printf ("a recursive watch of 101 cgroups over nobody's limit: %s", answer);
+    adv_fail ("a recursive watch of 101 cgroups over nobody's limit: %s", answer);
   if (ow_test_env_count_eventfds (env) != eventfds)
-    g_test_fail_printf ("a refused recursive watch left %d registrations",
+    adv_fail ("a refused recursive watch left %d registrations",
                         (int) ow_test_env_count_eventfds (env) - (int) eventfds);
 
   for (guint i = 90; i < 95; i++)
