@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@
 #define FDS_PER_MESSAGE 16
 #define BIG_PATH_BYTES (1024 * 1024)
 /* After the last call, how long replies are awaited. */
-#define GRACE_USEC (60 * G_USEC_PER_SEC)
+#define GRACE_USEC (10 * G_USEC_PER_SEC)
 
 static int connections = 4;
 static int window = 64;
@@ -35,6 +36,14 @@ static char *kinds = NULL;
 static int huge_keys = 1300000;
 static gboolean once = FALSE;
 static gboolean no_reply = FALSE;
+static volatile sig_atomic_t stopping = 0;
+
+/* SIGTERM: stop sending, collect the replies still due, print the summary. */
+static void
+on_term (int signo)
+{
+  stopping = 1;
+}
 
 static GByteArray *
 manager_call (const char *member, const char *signature, AdvBody *body, guint32 n_fds)
@@ -147,6 +156,7 @@ main (int argc, char **argv)
   guint64 sent = 0, replies = 0, next = 0;
   gint64 until;
 
+  signal (SIGTERM, on_term);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) || address == NULL
       || kinds == NULL)
@@ -178,16 +188,19 @@ main (int argc, char **argv)
   printf ("ready connections=%u\n", wires->len);
   fflush (stdout);
 
-  until = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
   if (once)
     for (guint i = 0; i < wires->len; i++)
       for (guint k = 0; k < messages->len; k++)
         sent += send_kind (wires, &i, g_ptr_array_index (messages, k), kind_names[k], fds);
+  until = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
   while (wires->len > 0)
     {
-      gboolean sending = !once && g_get_monotonic_time () < until;
-      gboolean can_send = FALSE, waiting = FALSE;
+      gboolean sending, can_send = FALSE, waiting = FALSE;
       g_autofree struct pollfd *polls = NULL;
+
+      if (stopping && until > g_get_monotonic_time ())
+        until = g_get_monotonic_time ();
+      sending = !once && g_get_monotonic_time () < until;
 
       for (guint i = 0; sending && i < wires->len; i++)
         if ((int) ((AdvWire *) g_ptr_array_index (wires, i))->outstanding < window)
