@@ -80,7 +80,9 @@ test_uaf (void)
 static void
 test_fd_flood (void)
 {
-  OwTestEnv *env = ow_test_env_new (NULL);
+  /* A service's fd limit, low enough for the flood to reach it within seconds. */
+  OwTestDaemonOptions options = { .nofile = 4096 };
+  OwTestEnv *env = ow_test_env_new_full (&options);
   g_autofree char *gone = ow_test_env_make_cgroup (env, "gone", NULL, FALSE);
   g_autofree char *legit = ow_test_env_make_cgroup (env, "legit", ADV_LIMIT, FALSE);
   g_autofree char *other = ow_test_env_make_cgroup (env, "other", NULL, FALSE);
