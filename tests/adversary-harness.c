@@ -26,6 +26,25 @@ adv_fail (const char *format, ...)
   g_test_fail_printf ("%s", message);
 }
 
+/* The bus logs every message its policy rejects to stderr, tens of thousands under a flood
+ * the policy refuses: that bus writes to /dev/null instead (the daemon logs to its own file). */
+OwTestEnv *
+adv_env_new_quiet_bus (const OwTestDaemonOptions *options)
+{
+  int saved = dup (STDERR_FILENO);
+  int null = open ("/dev/null", O_WRONLY | O_CLOEXEC);
+  OwTestEnv *env;
+
+  g_assert_cmpint (saved, >=, 0);
+  g_assert_cmpint (null, >=, 0);
+  dup2 (null, STDERR_FILENO);
+  env = ow_test_env_new_full (options);
+  dup2 (saved, STDERR_FILENO);
+  close (saved);
+  close (null);
+  return env;
+}
+
 /* Every timeout scales: the suite also runs under AddressSanitizer and valgrind. */
 guint
 adv_ms (guint ms)

@@ -31,6 +31,7 @@ typedef struct
 
 void adv_fail (const char *format, ...) G_GNUC_PRINTF (1, 2);
 guint adv_ms (guint ms);
+OwTestEnv *adv_env_new_quiet_bus (const OwTestDaemonOptions *options);
 guint adv_uid_user (void);
 void adv_wait_until (gboolean (*done) (gpointer), gpointer data, guint timeout_ms);
 

@@ -82,7 +82,7 @@ test_fd_flood (void)
 {
   /* A service's fd limit, low enough for the flood to reach it within seconds. */
   OwTestDaemonOptions options = { .nofile = 4096 };
-  OwTestEnv *env = ow_test_env_new_full (&options);
+  OwTestEnv *env = adv_env_new_quiet_bus (&options);
   g_autofree char *gone = ow_test_env_make_cgroup (env, "gone", NULL, FALSE);
   g_autofree char *legit = ow_test_env_make_cgroup (env, "legit", ADV_LIMIT, FALSE);
   g_autofree char *other = ow_test_env_make_cgroup (env, "other", NULL, FALSE);
@@ -110,7 +110,9 @@ test_fd_flood (void)
     ow_test_env_iterate (10);
   g_test_message ("daemon fds: %u idle, %u now", idle_fds, adv_daemon_fds (env));
 
-  adv_call_ok (user, "watch other", ADV_CALL_MS);
+  g_autofree char *watch_other = g_strdup_printf ("watch %s", other);
+
+  adv_call_ok (user, watch_other, ADV_CALL_MS);
   g_assert_cmpint (g_rmdir (gone_dir), ==, 0);
   if (!ow_test_env_wait_signal (env, gone, "removed", adv_ms (15000)))
     adv_fail ("no WatchRemoved for %s under the fd flood", gone);
