@@ -1,6 +1,8 @@
 #include "ow-manager.h"
 #include "ow-event-log.h"
+#include "ow-event-units.h"
 #include "ow-kmsg.h"
+#include "ow-oomd.h"
 #include "ow-watch.h"
 #include "oomwatch-error.h"
 #include "oomwatch-names.h"
@@ -22,6 +24,7 @@ struct _OwManager
   guint fd_watch_limit;
   GDBusConnection *connection;
   guint name_owner_changed_id;
+  OwOomd *oomd; /* systemd-oomd's kills (issue 14) */
 };
 
 static void manager_iface_init (OomwatchManagerIface *iface);
@@ -50,6 +53,8 @@ emit_event (OwManager *self, const char *cgroup, const OwEvent *event, const OwV
 {
   g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
   const char *kind = ow_event_kind_to_string (event->kind);
+  g_autoptr (OomwatchUnitInfo) scratch = NULL;
+  const OomwatchUnitInfo *units;
 
   g_variant_dict_insert (&details, OOMWATCH_KEY_TIMESTAMP, "t", (guint64) g_get_real_time ());
   g_variant_dict_insert (&details, OOMWATCH_KEY_HIERARCHY, "u",
@@ -60,8 +65,11 @@ emit_event (OwManager *self, const char *cgroup, const OwEvent *event, const OwV
     g_variant_dict_insert (&details, OOMWATCH_KEY_UNDER_OOM, "b", event->under_oom);
   if (victim != NULL)
     add_victim_details (&details, victim);
+  units = ow_event_units_add_details (&details, cgroup, ow_registry_lookup (self->registry, cgroup),
+                                      event, victim, &scratch);
 
-  ow_event_log (cgroup, kind, event->count, victim);
+  if (!event->logged)
+    ow_event_log (cgroup, event, victim, units);
   oomwatch_manager_emit_oom_event (OOMWATCH_MANAGER (self), cgroup, kind, event->count,
                                    g_variant_dict_end (&details));
 }
@@ -154,6 +162,12 @@ on_registry_removed (const char *cgroup, gpointer user_data)
   ow_event_log_removed (cgroup);
   oomwatch_manager_emit_watch_removed (OOMWATCH_MANAGER (self), cgroup,
                                        OOMWATCH_REASON_CGROUP_REMOVED);
+}
+
+static void
+on_oomd_kill (const char *cgroup, const OwEvent *event, gpointer user_data)
+{
+  emit_event (user_data, cgroup, event, NULL);
 }
 
 static const OwRegistryCallbacks registry_callbacks = {
@@ -592,6 +606,7 @@ ow_manager_export (OwManager *self, GDBusConnection *connection, GError **error)
                                          OOMWATCH_OBJECT_PATH, error))
     return FALSE;
   self->connection = g_object_ref (connection);
+  self->oomd = ow_oomd_new (connection, self->registry, on_oomd_kill, self);
   /* One subscription for every client: per-name watches would each cost a match rule, and
    * the bus caps those per connection. */
   self->name_owner_changed_id = g_dbus_connection_signal_subscribe (
@@ -607,6 +622,7 @@ ow_manager_unexport (OwManager *self)
     return;
   g_dbus_connection_signal_unsubscribe (self->connection, self->name_owner_changed_id);
   self->name_owner_changed_id = 0;
+  g_clear_pointer (&self->oomd, ow_oomd_free);
   if (g_dbus_interface_skeleton_has_connection (G_DBUS_INTERFACE_SKELETON (self),
                                                 self->connection))
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self));
