@@ -1,0 +1,217 @@
+/* Issue 14 against the real daemon: unit and app keys in OomEvent for a real OOM in an
+ * app-named cgroup, and systemd-oomd's Killed signal (from a stand-in that owns
+ * org.freedesktop.oom1 on the private bus) arriving as oomd-kill. */
+#include "ow-test-env.h"
+#include "oomwatch-names.h"
+
+#include <string.h>
+
+#define EVENT_TIMEOUT_MS 15000
+#define SCOPE "app-gnome-org.gnome.TextEditor-123.scope"
+#define FLATPAK_SCOPE "app-flatpak-org.example.Hog-77.scope"
+
+static const char *
+lookup_string (GVariant *details, const char *key)
+{
+  const char *value = NULL;
+
+  g_variant_lookup (details, key, "&s", &value);
+  return value;
+}
+
+static OwTestSignal *
+first_signal (OwTestEnv *env, const char *cgroup, const char *kind)
+{
+  for (guint i = 0; i < env->signals->len; i++)
+    {
+      OwTestSignal *signal = g_ptr_array_index (env->signals, i);
+
+      if (g_strcmp0 (signal->cgroup, cgroup) == 0 && g_strcmp0 (signal->kind, kind) == 0)
+        return signal;
+    }
+  return NULL;
+}
+
+/* A real OOM in an app scope: the scope's own oom-kill and its watched parent's carry the
+ * scope's unit and app-id (the parent's from the victim's task-cgroup). */
+static void
+test_kill_keys (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *desk = ow_test_env_make_cgroup (env, "desk", NULL, FALSE);
+  g_autofree char *scope = ow_test_env_make_cgroup (env, "desk/" SCOPE, "32M", FALSE);
+  g_autofree char *watched = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *cgroups[] = { scope, desk };
+
+  watched = ow_test_env_watch_recursive (env, desk, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr (GSubprocess) hog = ow_test_env_hog (env, "desk/" SCOPE, 256);
+
+    ow_test_env_wait_process (hog);
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS (cgroups); i++)
+    {
+      OwTestSignal *signal;
+      g_autofree char *shown = NULL;
+
+      g_assert_true (ow_test_env_wait_signal (env, cgroups[i], OOMWATCH_KIND_OOM_KILL,
+                                              EVENT_TIMEOUT_MS));
+      signal = first_signal (env, cgroups[i], OOMWATCH_KIND_OOM_KILL);
+      shown = g_variant_print (signal->details, FALSE);
+      g_test_message ("%s: %s", cgroups[i], shown);
+      g_assert_cmpstr (lookup_string (signal->details, OOMWATCH_KEY_UNIT), ==, SCOPE);
+      g_assert_cmpstr (lookup_string (signal->details, OOMWATCH_KEY_APP_ID), ==,
+                       "org.gnome.TextEditor");
+    }
+  /* The oom of the scope itself has them from the watch. */
+  g_assert_true (ow_test_env_wait_signal (env, scope, OOMWATCH_KIND_OOM, EVENT_TIMEOUT_MS));
+  g_assert_cmpstr (
+      lookup_string (first_signal (env, scope, OOMWATCH_KIND_OOM)->details, OOMWATCH_KEY_APP_ID),
+      ==, "org.gnome.TextEditor");
+  ow_test_env_free (env);
+}
+
+/* A connection on the test's bus that owns org.freedesktop.oom1 (or only pretends to). */
+static GDBusConnection *
+oomd_stand_in (OwTestEnv *env, gboolean own)
+{
+  GDBusConnection *connection = ow_test_env_connect (env);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  guint32 result = 0;
+
+  if (!own)
+    return connection;
+  reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "RequestName",
+                                       g_variant_new ("(su)", OOMWATCH_OOMD_BUS_NAME, 0),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                       &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(u)", &result);
+  g_assert_cmpuint (result, ==, 1); /* DBUS_REQUEST_NAME_REPLY_PRIMARY_OWNER */
+  return connection;
+}
+
+static void
+emit_killed (GDBusConnection *connection, const char *cgroup, const char *reason)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_dbus_connection_emit_signal (connection, NULL, OOMWATCH_OOMD_OBJECT_PATH,
+                                 OOMWATCH_OOMD_INTERFACE, OOMWATCH_OOMD_KILLED_SIGNAL,
+                                 g_variant_new ("(ss)", cgroup, reason), &error);
+  g_assert_no_error (error);
+  g_dbus_connection_flush_sync (connection, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static guint
+count_in_log (OwTestEnv *env, const char *needle)
+{
+  g_autofree char *log = NULL;
+  guint n = 0;
+
+  if (!g_file_get_contents (env->daemon_log, &log, NULL, NULL))
+    return 0;
+  for (const char *p = strstr (log, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+static void
+wait_log (OwTestEnv *env, const char *needle, guint at_least)
+{
+  for (int i = 0; i < EVENT_TIMEOUT_MS / 10 && count_in_log (env, needle) < at_least; i++)
+    ow_test_env_iterate (10);
+  g_assert_cmpuint (count_in_log (env, needle), >=, at_least);
+}
+
+static void
+test_oomd (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *user = ow_test_env_make_cgroup (env, "user", NULL, FALSE);
+  g_autofree char *scope = ow_test_env_make_cgroup (env, "user/" FLATPAK_SCOPE, NULL, FALSE);
+  g_autofree char *sub = g_strdup_printf ("%s/%s", scope, "tab-3"); /* need not exist */
+  g_autofree char *w1 = ow_test_env_watch (env, NULL, user);
+  g_autofree char *w2 = ow_test_env_watch (env, NULL, scope);
+  const char *args[] = { g_getenv ("OOMCTL"), "watch", "--json", "--count=1", "--timeout=30",
+                         user, NULL };
+  g_autoptr (GSubprocess) oomctl = NULL;
+  g_autoptr (GDBusConnection) spoofer = NULL;
+  g_autoptr (GDBusConnection) oomd = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *shown = NULL;
+  g_autoptr (GError) error = NULL;
+  OwTestSignal *signal;
+
+  /* oomd absent at the start is normal; it appears later. */
+  g_assert_cmpuint (count_in_log (env, "Following systemd-oomd"), ==, 0);
+  oomctl = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDOUT_PIPE, args);
+  oomd = oomd_stand_in (env, TRUE);
+  spoofer = oomd_stand_in (env, FALSE);
+  wait_log (env, "Following systemd-oomd", 1);
+
+  /* Not heard: a look-alike from another connection, an unwatched cgroup, a bad path. */
+  emit_killed (spoofer, scope, "memory-pressure");
+  emit_killed (oomd, "/elsewhere/app-gnome-x-1.scope", "memory-used");
+  emit_killed (oomd, "../../etc", "memory-used");
+  emit_killed (oomd, scope, "memory-pressure");
+  g_assert_true (ow_test_env_wait_signal (env, user, OOMWATCH_KIND_OOMD_KILL, EVENT_TIMEOUT_MS));
+  g_assert_true (ow_test_env_wait_signal (env, scope, OOMWATCH_KIND_OOMD_KILL, EVENT_TIMEOUT_MS));
+  ow_test_env_iterate (500);
+  g_assert_cmpuint (ow_test_env_n_signals (env, user, OOMWATCH_KIND_OOMD_KILL), ==, 1);
+  g_assert_cmpuint (ow_test_env_n_signals (env, scope, OOMWATCH_KIND_OOMD_KILL), ==, 1);
+  signal = first_signal (env, user, OOMWATCH_KIND_OOMD_KILL);
+  shown = g_variant_print (signal->details, FALSE);
+  g_test_message ("%s", shown);
+  g_assert_cmpuint (signal->count, ==, 1);
+  g_assert_cmpstr (lookup_string (signal->details, OOMWATCH_KEY_REASON), ==, "memory-pressure");
+  g_assert_cmpstr (lookup_string (signal->details, OOMWATCH_KEY_TASK_CGROUP), ==, scope);
+  g_assert_cmpstr (lookup_string (signal->details, OOMWATCH_KEY_UNIT), ==, FLATPAK_SCOPE);
+  g_assert_cmpstr (lookup_string (signal->details, OOMWATCH_KEY_APP_ID), ==, "org.example.Hog");
+  /* Two signals (user and the scope are both watched), one journal record. */
+  g_assert_cmpuint (count_in_log (env, "oomd-kill reason=memory-pressure"), ==, 1);
+
+  /* oomctl watch --json shows it. */
+  g_subprocess_communicate_utf8 (oomctl, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("oomctl: %s", out);
+  g_assert_cmpint (g_subprocess_get_exit_status (oomctl), ==, 0);
+  g_assert_nonnull (strstr (out, "\"kind\":\"oomd-kill\""));
+  g_assert_nonnull (strstr (out, "\"reason\":\"memory-pressure\""));
+  g_assert_nonnull (strstr (out, "\"app-id\":\"org.example.Hog\""));
+
+  /* oomd restarts (a new unique name): still followed, below a watched cgroup too. */
+  g_clear_object (&oomd);
+  wait_log (env, "systemd-oomd left the bus", 1);
+  oomd = oomd_stand_in (env, TRUE);
+  wait_log (env, "Following systemd-oomd", 2);
+  emit_killed (oomd, sub, "memory-used");
+  for (int i = 0; i < EVENT_TIMEOUT_MS / 10
+                  && ow_test_env_n_signals (env, scope, OOMWATCH_KIND_OOMD_KILL) < 2;
+       i++)
+    ow_test_env_iterate (10);
+  g_assert_cmpuint (ow_test_env_n_signals (env, scope, OOMWATCH_KIND_OOMD_KILL), ==, 2);
+  g_assert_cmpuint (ow_test_env_n_signals (env, user, OOMWATCH_KIND_OOMD_KILL), ==, 2);
+  g_assert_cmpuint (count_in_log (env, "oomd-kill reason=memory-used"), ==, 1);
+
+  g_clear_object (&oomd);
+  g_clear_object (&spoofer);
+  ow_test_env_free (env);
+}
+
+int
+main (int argc, char **argv)
+{
+  int skip = ow_test_env_init (&argc, &argv);
+
+  if (skip != 0)
+    return skip;
+  g_test_add_func ("/apps/kill-keys", test_kill_keys);
+  g_test_add_func ("/apps/oomd", test_oomd);
+  return g_test_run ();
+}
