@@ -78,12 +78,9 @@ ow_event_log_removed (const char *cgroup)
 {
   g_autofree char *message = g_strdup_printf ("%s removed", cgroup);
   const GLogField fields[] = {
-    { "MESSAGE", message, -1 },
-    { "PRIORITY", "6", -1 },
-    { "GLIB_DOMAIN", G_LOG_DOMAIN, -1 },
-    { "MESSAGE_ID", OW_REMOVED_MESSAGE_ID, -1 },
-    { "OOMWATCH_CGROUP", cgroup, -1 },
-    { "OOMWATCH_KIND", "removed", -1 },
+    { "MESSAGE", message, -1 },          { "PRIORITY", "6", -1 },
+    { "GLIB_DOMAIN", G_LOG_DOMAIN, -1 }, { "MESSAGE_ID", OW_REMOVED_MESSAGE_ID, -1 },
+    { "OOMWATCH_CGROUP", cgroup, -1 },   { "OOMWATCH_KIND", "removed", -1 },
   };
 
   g_log_structured_array (G_LOG_LEVEL_MESSAGE, fields, G_N_ELEMENTS (fields));

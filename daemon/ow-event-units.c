@@ -5,11 +5,8 @@
  * WATCH's (parsed when the watch began) or one parsed now into *SCRATCH (the caller frees it)
  * for a victim's cgroup, which can be any descendant. WATCH may be NULL. */
 const OomwatchUnitInfo *
-ow_event_units_add_details (GVariantDict *details,
-                            const char *cgroup,
-                            OwWatch *watch,
-                            const OwEvent *event,
-                            const OwVictim *victim,
+ow_event_units_add_details (GVariantDict *details, const char *cgroup, OwWatch *watch,
+                            const OwEvent *event, const OwVictim *victim,
                             OomwatchUnitInfo **scratch)
 {
   const char *task_cgroup = victim != NULL ? victim->task_cgroup : event->task_cgroup;

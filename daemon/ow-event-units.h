@@ -9,10 +9,8 @@
 
 G_BEGIN_DECLS
 
-const OomwatchUnitInfo *ow_event_units_add_details (GVariantDict *details,
-                                                    const char *cgroup,
-                                                    OwWatch *watch,
-                                                    const OwEvent *event,
+const OomwatchUnitInfo *ow_event_units_add_details (GVariantDict *details, const char *cgroup,
+                                                    OwWatch *watch, const OwEvent *event,
                                                     const OwVictim *victim,
                                                     OomwatchUnitInfo **scratch);
 

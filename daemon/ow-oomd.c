@@ -69,13 +69,8 @@ ow_oomd_dispatch (OwOomd *self, const char *cgroup, const char *reason)
 }
 
 static void
-on_killed (GDBusConnection *connection,
-           const char *sender,
-           const char *path,
-           const char *interface,
-           const char *signal,
-           GVariant *parameters,
-           gpointer user_data)
+on_killed (GDBusConnection *connection, const char *sender, const char *path, const char *interface,
+           const char *signal, GVariant *parameters, gpointer user_data)
 {
   OwOomd *self = user_data;
   const char *cgroup, *reason;
@@ -133,9 +128,9 @@ ow_oomd_new (GDBusConnection *connection, OwRegistry *registry, OwOomdEmitFunc e
   self->registry = registry;
   self->emit = emit;
   self->user_data = user_data;
-  self->name_watch_id = g_bus_watch_name_on_connection (
-      connection, OOMWATCH_OOMD_BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE, on_appeared, on_vanished,
-      self, NULL);
+  self->name_watch_id = g_bus_watch_name_on_connection (connection, OOMWATCH_OOMD_BUS_NAME,
+                                                        G_BUS_NAME_WATCHER_FLAGS_NONE, on_appeared,
+                                                        on_vanished, self, NULL);
   return self;
 }
 

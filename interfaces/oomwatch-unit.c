@@ -6,7 +6,8 @@
 /* Longer cgroup paths are not ours to parse (the daemon refuses them anyway). */
 #define CGROUP_PATH_MAX 4096
 
-typedef enum {
+typedef enum
+{
   KIND_NONE,
   KIND_SERVICE,
   KIND_SCOPE,
@@ -27,7 +28,7 @@ has_suffix (const char *name, gsize length, const char *suffix)
 gboolean
 oomwatch_unit_name_is_valid (const char *name, gssize length)
 {
-  gsize len = length < 0 ? strlen (name) : (gsize) length;
+  gsize len = length < 0 ? strlen (name) : (gsize)length;
   const char *dot;
   gboolean seen_at = FALSE;
 
@@ -47,13 +48,13 @@ oomwatch_unit_name_is_valid (const char *name, gssize length)
         return FALSE;
     }
   dot = memrchr (name, '.', len);
-  return dot != NULL && dot != name && (gsize) (dot - name) < len - 1;
+  return dot != NULL && dot != name && (gsize)(dot - name) < len - 1;
 }
 
 static UnitKind
 unit_kind (const char *name, gsize length)
 {
-  if (!oomwatch_unit_name_is_valid (name, (gssize) length))
+  if (!oomwatch_unit_name_is_valid (name, (gssize)length))
     return KIND_NONE;
   if (has_suffix (name, length, ".service"))
     return KIND_SERVICE;
@@ -85,7 +86,7 @@ is_user_manager (const char *name, gsize length)
 char *
 oomwatch_unit_unescape (const char *escaped, gssize length)
 {
-  gsize len = length < 0 ? strlen (escaped) : (gsize) length;
+  gsize len = length < 0 ? strlen (escaped) : (gsize)length;
   g_autoptr (GString) out = g_string_sized_new (len);
 
   for (gsize i = 0; i < len; i++)
@@ -103,10 +104,10 @@ oomwatch_unit_unescape (const char *escaped, gssize length)
       low = g_ascii_xdigit_value (escaped[i + 3]);
       if (high < 0 || low < 0 || (high == 0 && low == 0))
         return NULL;
-      g_string_append_c (out, (char) (high << 4 | low));
+      g_string_append_c (out, (char)(high << 4 | low));
       i += 3;
     }
-  if (out->len == 0 || !g_utf8_validate (out->str, (gssize) out->len, NULL))
+  if (out->len == 0 || !g_utf8_validate (out->str, (gssize)out->len, NULL))
     return NULL;
   for (const char *p = out->str; *p != '\0'; p = g_utf8_next_char (p))
     {
@@ -156,7 +157,7 @@ oomwatch_unit_app_id (const char *unit)
   length -= strlen ("app-") + strlen (kind == KIND_SCOPE ? ".scope" : ".service");
   at = kind == KIND_SERVICE ? memchr (stem, '@', length) : NULL;
   if (at != NULL)
-    length = (gsize) (at - stem);
+    length = (gsize)(at - stem);
   if (length == 0 || (fields = split_fields (stem, length)) == NULL)
     return NULL;
   n = g_strv_length (fields);
@@ -200,7 +201,7 @@ oomwatch_unit_info_new (const char *cgroup)
       name = p;
       while (*p != '\0' && *p != '/')
         p++;
-      len = (gsize) (p - name);
+      len = (gsize)(p - name);
       kind = len > 0 ? unit_kind (name, len) : KIND_NONE;
       if (kind == KIND_SLICE)
         slice = name, slice_len = len;

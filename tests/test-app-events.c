@@ -56,8 +56,8 @@ test_kill_keys (void)
       OwTestSignal *signal;
       g_autofree char *shown = NULL;
 
-      g_assert_true (ow_test_env_wait_signal (env, cgroups[i], OOMWATCH_KIND_OOM_KILL,
-                                              EVENT_TIMEOUT_MS));
+      g_assert_true (
+          ow_test_env_wait_signal (env, cgroups[i], OOMWATCH_KIND_OOM_KILL, EVENT_TIMEOUT_MS));
       signal = first_signal (env, cgroups[i], OOMWATCH_KIND_OOM_KILL);
       shown = g_variant_print (signal->details, FALSE);
       g_test_message ("%s: %s", cgroups[i], shown);
@@ -84,11 +84,10 @@ oomd_stand_in (OwTestEnv *env, gboolean own)
 
   if (!own)
     return connection;
-  reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "RequestName",
-                                       g_variant_new ("(su)", OOMWATCH_OOMD_BUS_NAME, 0),
-                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                       &error);
+  reply = g_dbus_connection_call_sync (
+      connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "RequestName", g_variant_new ("(su)", OOMWATCH_OOMD_BUS_NAME, 0), G_VARIANT_TYPE ("(u)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
   g_assert_no_error (error);
   g_variant_get (reply, "(u)", &result);
   g_assert_cmpuint (result, ==, 1); /* DBUS_REQUEST_NAME_REPLY_PRIMARY_OWNER */
@@ -138,8 +137,8 @@ test_oomd (void)
   g_autofree char *sub = g_strdup_printf ("%s/%s", scope, "tab-3"); /* need not exist */
   g_autofree char *w1 = ow_test_env_watch (env, NULL, user);
   g_autofree char *w2 = ow_test_env_watch (env, NULL, scope);
-  const char *args[] = { g_getenv ("OOMCTL"), "watch", "--json", "--count=1", "--timeout=30",
-                         user, NULL };
+  const char *args[]
+      = { g_getenv ("OOMCTL"), "watch", "--json", "--count=1", "--timeout=30", user, NULL };
   g_autoptr (GSubprocess) oomctl = NULL;
   g_autoptr (GDBusConnection) spoofer = NULL;
   g_autoptr (GDBusConnection) oomd = NULL;
@@ -191,8 +190,8 @@ test_oomd (void)
   oomd = oomd_stand_in (env, TRUE);
   wait_log (env, "Following systemd-oomd", 2);
   emit_killed (oomd, sub, "memory-used");
-  for (int i = 0; i < EVENT_TIMEOUT_MS / 10
-                  && ow_test_env_n_signals (env, scope, OOMWATCH_KIND_OOMD_KILL) < 2;
+  for (int i = 0;
+       i < EVENT_TIMEOUT_MS / 10 && ow_test_env_n_signals (env, scope, OOMWATCH_KIND_OOMD_KILL) < 2;
        i++)
     ow_test_env_iterate (10);
   g_assert_cmpuint (ow_test_env_n_signals (env, scope, OOMWATCH_KIND_OOMD_KILL), ==, 2);

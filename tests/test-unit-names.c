@@ -30,8 +30,8 @@ test_real_names (void)
 {
   const Case cases[] = {
     /* GNOME Shell launches */
-    { USER "/app.slice/app-gnome-firefox-4182.scope", "app-gnome-firefox-4182.scope",
-      "app.slice", "app-gnome-firefox-4182.scope", "firefox" },
+    { USER "/app.slice/app-gnome-firefox-4182.scope", "app-gnome-firefox-4182.scope", "app.slice",
+      "app-gnome-firefox-4182.scope", "firefox" },
     { USER "/app.slice/app-gnome-google\\x2dchrome-11396.scope",
       "app-gnome-google\\x2dchrome-11396.scope", "app.slice",
       "app-gnome-google\\x2dchrome-11396.scope", "google-chrome" },
@@ -54,8 +54,8 @@ test_real_names (void)
       "app-org.kde.konsole@0b21d1ac1ea4460d8c1d1a3c1b2e2f4a.service", "app.slice",
       "app-org.kde.konsole@0b21d1ac1ea4460d8c1d1a3c1b2e2f4a.service", "org.kde.konsole" },
     { USER "/app.slice/app-KDE-org.kde.okular@12345.service",
-      "app-KDE-org.kde.okular@12345.service", "app.slice",
-      "app-KDE-org.kde.okular@12345.service", "org.kde.okular" },
+      "app-KDE-org.kde.okular@12345.service", "app.slice", "app-KDE-org.kde.okular@12345.service",
+      "org.kde.okular" },
     { USER "/app.slice/app-org.kde.dolphin-3c7f0bb1e8aa4d9a.scope",
       "app-org.kde.dolphin-3c7f0bb1e8aa4d9a.scope", "app.slice",
       "app-org.kde.dolphin-3c7f0bb1e8aa4d9a.scope", "org.kde.dolphin" },
@@ -75,14 +75,15 @@ test_real_names (void)
       "dbus-:1.2-org.gnome.Nautilus@0.service", "app.slice",
       "dbus-:1.2-org.gnome.Nautilus@0.service", NULL },
     /* terminals: the tab's scope is no application */
-    { USER "/app.slice/app-org.gnome.Terminal.slice/vte-spawn-8c1e2a4b-5d6f-4a1b-9c3d-2e4f6a8b0c1d.scope",
+    { USER "/app.slice/app-org.gnome.Terminal.slice/"
+           "vte-spawn-8c1e2a4b-5d6f-4a1b-9c3d-2e4f6a8b0c1d.scope",
       "vte-spawn-8c1e2a4b-5d6f-4a1b-9c3d-2e4f6a8b0c1d.scope", "app-org.gnome.Terminal.slice",
       "vte-spawn-8c1e2a4b-5d6f-4a1b-9c3d-2e4f6a8b0c1d.scope", NULL },
     { USER "/app.slice/app-org.gnome.Terminal.slice/gnome-terminal-server.service",
       "gnome-terminal-server.service", "app-org.gnome.Terminal.slice",
       "gnome-terminal-server.service", NULL },
-    { USER "/app.slice/kitty-5596-0.scope", "kitty-5596-0.scope", "app.slice",
-      "kitty-5596-0.scope", NULL },
+    { USER "/app.slice/kitty-5596-0.scope", "kitty-5596-0.scope", "app.slice", "kitty-5596-0.scope",
+      NULL },
     { USER "/app.slice/snap.firefox.firefox-2b3c1f8e-0d8c-4a7b-8a52-3c7c9d1f2e4a.scope",
       "snap.firefox.firefox-2b3c1f8e-0d8c-4a7b-8a52-3c7c9d1f2e4a.scope", "app.slice",
       "snap.firefox.firefox-2b3c1f8e-0d8c-4a7b-8a52-3c7c9d1f2e4a.scope", NULL },
@@ -93,8 +94,7 @@ test_real_names (void)
       "session.slice", "org.gnome.Shell@wayland.service", NULL },
     { "/user.slice/user-1000.slice/session-2.scope", "session-2.scope", "user-1000.slice", NULL,
       NULL },
-    { "/system.slice/docker-0123abcd.scope/init.scope", "init.scope", "system.slice", NULL,
-      NULL },
+    { "/system.slice/docker-0123abcd.scope/init.scope", "init.scope", "system.slice", NULL, NULL },
     { "/system.slice/nginx.service", "nginx.service", "system.slice", NULL, NULL },
     { "/system.slice/app-foo-1.scope", "app-foo-1.scope", "system.slice", NULL, "foo" },
     { USER "/app.slice/app-gnome-firefox-4182.scope/tab-3", "app-gnome-firefox-4182.scope",
@@ -202,8 +202,8 @@ test_hostile (void)
 static void
 test_details (void)
 {
-  g_autoptr (OomwatchUnitInfo) info = oomwatch_unit_info_new (
-      USER "/app.slice/app-flatpak-org.mozilla.firefox-77.scope");
+  g_autoptr (OomwatchUnitInfo) info
+      = oomwatch_unit_info_new (USER "/app.slice/app-flatpak-org.mozilla.firefox-77.scope");
   g_autoptr (OomwatchUnitInfo) none = oomwatch_unit_info_new ("/a/b");
   g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
   g_autoptr (GVariant) details = NULL;

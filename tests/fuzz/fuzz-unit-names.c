@@ -18,7 +18,7 @@ check_unit (const char *unit, const char *path)
 int
 LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
 {
-  g_autofree char *input = g_strndup ((const char *) data, size);
+  g_autofree char *input = g_strndup ((const char *)data, size);
   g_autoptr (OomwatchUnitInfo) info = oomwatch_unit_info_new (input);
   g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
   g_autoptr (GVariant) built = NULL;
