@@ -1,7 +1,7 @@
 /* Issue 14 against the real daemon: unit and app keys in OomEvent for a real OOM in an
  * app-named cgroup, and systemd-oomd's Killed signal (from a stand-in that owns
  * org.freedesktop.oom1 on the private bus) arriving as oomd-kill. */
-#include "ow-test-env.h"
+#include "ow-test-oomd.h"
 #include "oomwatch-names.h"
 
 #include <string.h>
@@ -73,61 +73,6 @@ test_kill_keys (void)
   ow_test_env_free (env);
 }
 
-/* A connection on the test's bus that owns org.freedesktop.oom1 (or only pretends to). */
-static GDBusConnection *
-oomd_stand_in (OwTestEnv *env, gboolean own)
-{
-  GDBusConnection *connection = ow_test_env_connect (env);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = NULL;
-  guint32 result = 0;
-
-  if (!own)
-    return connection;
-  reply = g_dbus_connection_call_sync (
-      connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-      "RequestName", g_variant_new ("(su)", OOMWATCH_OOMD_BUS_NAME, 0), G_VARIANT_TYPE ("(u)"),
-      G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(u)", &result);
-  g_assert_cmpuint (result, ==, 1); /* DBUS_REQUEST_NAME_REPLY_PRIMARY_OWNER */
-  return connection;
-}
-
-static void
-emit_killed (GDBusConnection *connection, const char *cgroup, const char *reason)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_dbus_connection_emit_signal (connection, NULL, OOMWATCH_OOMD_OBJECT_PATH,
-                                 OOMWATCH_OOMD_INTERFACE, OOMWATCH_OOMD_KILLED_SIGNAL,
-                                 g_variant_new ("(ss)", cgroup, reason), &error);
-  g_assert_no_error (error);
-  g_dbus_connection_flush_sync (connection, NULL, &error);
-  g_assert_no_error (error);
-}
-
-static guint
-count_in_log (OwTestEnv *env, const char *needle)
-{
-  g_autofree char *log = NULL;
-  guint n = 0;
-
-  if (!g_file_get_contents (env->daemon_log, &log, NULL, NULL))
-    return 0;
-  for (const char *p = strstr (log, needle); p != NULL; p = strstr (p + 1, needle))
-    n++;
-  return n;
-}
-
-static void
-wait_log (OwTestEnv *env, const char *needle, guint at_least)
-{
-  for (int i = 0; i < EVENT_TIMEOUT_MS / 10 && count_in_log (env, needle) < at_least; i++)
-    ow_test_env_iterate (10);
-  g_assert_cmpuint (count_in_log (env, needle), >=, at_least);
-}
-
 static void
 test_oomd (void)
 {
@@ -148,17 +93,17 @@ test_oomd (void)
   OwTestSignal *signal;
 
   /* oomd absent at the start is normal; it appears later. */
-  g_assert_cmpuint (count_in_log (env, "Following systemd-oomd"), ==, 0);
+  g_assert_cmpuint (ow_test_oomd_log_count (env, "Following systemd-oomd"), ==, 0);
   oomctl = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDOUT_PIPE, args);
-  oomd = oomd_stand_in (env, TRUE);
-  spoofer = oomd_stand_in (env, FALSE);
-  wait_log (env, "Following systemd-oomd", 1);
+  oomd = ow_test_oomd_connect (env, TRUE);
+  spoofer = ow_test_oomd_connect (env, FALSE);
+  ow_test_oomd_log_wait (env, "Following systemd-oomd", 1);
 
   /* Not heard: a look-alike from another connection, an unwatched cgroup, a bad path. */
-  emit_killed (spoofer, scope, "memory-pressure");
-  emit_killed (oomd, "/elsewhere/app-gnome-x-1.scope", "memory-used");
-  emit_killed (oomd, "../../etc", "memory-used");
-  emit_killed (oomd, scope, "memory-pressure");
+  ow_test_oomd_emit_killed (spoofer, scope, "memory-pressure");
+  ow_test_oomd_emit_killed (oomd, "/elsewhere/app-gnome-x-1.scope", "memory-used");
+  ow_test_oomd_emit_killed (oomd, "../../etc", "memory-used");
+  ow_test_oomd_emit_killed (oomd, scope, "memory-pressure");
   g_assert_true (ow_test_env_wait_signal (env, user, OOMWATCH_KIND_OOMD_KILL, EVENT_TIMEOUT_MS));
   g_assert_true (ow_test_env_wait_signal (env, scope, OOMWATCH_KIND_OOMD_KILL, EVENT_TIMEOUT_MS));
   ow_test_env_iterate (500);
@@ -173,7 +118,7 @@ test_oomd (void)
   g_assert_cmpstr (lookup_string (signal->details, OOMWATCH_KEY_UNIT), ==, FLATPAK_SCOPE);
   g_assert_cmpstr (lookup_string (signal->details, OOMWATCH_KEY_APP_ID), ==, "org.example.Hog");
   /* Two signals (user and the scope are both watched), one journal record. */
-  g_assert_cmpuint (count_in_log (env, "oomd-kill reason=memory-pressure"), ==, 1);
+  g_assert_cmpuint (ow_test_oomd_log_count (env, "oomd-kill reason=memory-pressure"), ==, 1);
 
   /* oomctl watch --json shows it. */
   g_subprocess_communicate_utf8 (oomctl, NULL, NULL, &out, NULL, &error);
@@ -186,17 +131,17 @@ test_oomd (void)
 
   /* oomd restarts (a new unique name): still followed, below a watched cgroup too. */
   g_clear_object (&oomd);
-  wait_log (env, "systemd-oomd left the bus", 1);
-  oomd = oomd_stand_in (env, TRUE);
-  wait_log (env, "Following systemd-oomd", 2);
-  emit_killed (oomd, sub, "memory-used");
+  ow_test_oomd_log_wait (env, "systemd-oomd left the bus", 1);
+  oomd = ow_test_oomd_connect (env, TRUE);
+  ow_test_oomd_log_wait (env, "Following systemd-oomd", 2);
+  ow_test_oomd_emit_killed (oomd, sub, "memory-used");
   for (int i = 0;
        i < EVENT_TIMEOUT_MS / 10 && ow_test_env_n_signals (env, scope, OOMWATCH_KIND_OOMD_KILL) < 2;
        i++)
     ow_test_env_iterate (10);
   g_assert_cmpuint (ow_test_env_n_signals (env, scope, OOMWATCH_KIND_OOMD_KILL), ==, 2);
   g_assert_cmpuint (ow_test_env_n_signals (env, user, OOMWATCH_KIND_OOMD_KILL), ==, 2);
-  g_assert_cmpuint (count_in_log (env, "oomd-kill reason=memory-used"), ==, 1);
+  g_assert_cmpuint (ow_test_oomd_log_count (env, "oomd-kill reason=memory-used"), ==, 1);
 
   g_clear_object (&oomd);
   g_clear_object (&spoofer);
