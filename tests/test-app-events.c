@@ -84,7 +84,12 @@ test_oomd (void)
   g_autofree char *w2 = ow_test_env_watch (env, NULL, scope);
   const char *args[]
       = { g_getenv ("OOMCTL"), "watch", "--json", "--count=1", "--timeout=30", user, NULL };
+  const char *human_args[] = { g_getenv ("OOMCTL"), "watch", "--count=1", "--timeout=30", user,
+                               NULL };
   g_autoptr (GSubprocess) oomctl = NULL;
+  g_autoptr (GSubprocess) human = NULL;
+  g_autofree char *human_out = NULL;
+  g_autofree char *expected = NULL;
   g_autoptr (GDBusConnection) spoofer = NULL;
   g_autoptr (GDBusConnection) oomd = NULL;
   g_autofree char *out = NULL;
@@ -95,6 +100,7 @@ test_oomd (void)
   /* oomd absent at the start is normal; it appears later. */
   g_assert_cmpuint (ow_test_oomd_log_count (env, "Following systemd-oomd"), ==, 0);
   oomctl = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDOUT_PIPE, args);
+  human = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDOUT_PIPE, human_args);
   oomd = ow_test_oomd_connect (env, TRUE);
   spoofer = ow_test_oomd_connect (env, FALSE);
   ow_test_oomd_log_wait (env, "Following systemd-oomd", 1);
@@ -128,6 +134,13 @@ test_oomd (void)
   g_assert_nonnull (strstr (out, "\"kind\":\"oomd-kill\""));
   g_assert_nonnull (strstr (out, "\"reason\":\"memory-pressure\""));
   g_assert_nonnull (strstr (out, "\"app-id\":\"org.example.Hog\""));
+  g_subprocess_communicate_utf8 (human, NULL, NULL, &human_out, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("oomctl: %s", human_out);
+  expected = g_strdup_printf (" %s oomd-kill count=1 reason=memory-pressure task-cgroup=%s "
+                              "unit=" FLATPAK_SCOPE " app-id=org.example.Hog\n",
+                              user, scope);
+  g_assert_true (g_str_has_suffix (human_out, expected));
 
   /* oomd restarts (a new unique name): still followed, below a watched cgroup too. */
   g_clear_object (&oomd);
