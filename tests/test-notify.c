@@ -289,6 +289,20 @@ check_app_notification (GArray *all, guint count, const char *summary, const cha
   g_assert_cmpstr (n->desktop_entry, ==, id);
 }
 
+/* A real OOM kill in the cgroup NAME: the COUNT-th notification, a new one, names the app. */
+static void
+kill_and_check (OwTestEnv *env, Session *session, const char *name, guint count,
+                const char *summary, const char *id)
+{
+  g_autoptr (GSubprocess) hog = ow_test_env_hog (env, name, 256);
+  g_autoptr (GArray) all = NULL;
+
+  ow_test_env_wait_process (hog);
+  all = settled_notifications (session, count);
+  check_app_notification (all, count, summary, id);
+  g_assert_nonnull (strstr (g_array_index (all, Notification, count - 1).body, "oom-hog"));
+}
+
 /* Kills in cgroups named as GNOME Shell and Flatpak name them, and a systemd-oomd kill: each
  * notification names the app by its desktop entry (found through XDG_DATA_DIRS, as Flatpak's
  * exports are) and carries its icon and desktop-entry hint. */
@@ -326,27 +340,10 @@ test_notify_apps (void)
     ow_test_env_iterate (10);
   g_assert_true (ow_test_env_watched (env, flatpak));
 
-  {
-    g_autoptr (GSubprocess) hog
-        = ow_test_env_hog (env, "desk/app-gnome-org.gnome.TextEditor-123.scope", 256);
-    g_autoptr (GArray) all = NULL;
-
-    ow_test_env_wait_process (hog);
-    all = settled_notifications (&session, 1);
-    check_app_notification (all, 1, "Text Editor was stopped — it ran out of memory",
-                            "org.gnome.TextEditor");
-    g_assert_nonnull (strstr (g_array_index (all, Notification, 0).body, "oom-hog"));
-  }
-  {
-    g_autoptr (GSubprocess) hog
-        = ow_test_env_hog (env, "desk/app-flatpak-org.example.Hog-77.scope", 256);
-    g_autoptr (GArray) all = NULL;
-
-    ow_test_env_wait_process (hog);
-    all = settled_notifications (&session, 2);
-    check_app_notification (all, 2, "Hog Example was stopped — it ran out of memory",
-                            "org.example.Hog");
-  }
+  kill_and_check (env, &session, "desk/app-gnome-org.gnome.TextEditor-123.scope", 1,
+                  "Text Editor was stopped — it ran out of memory", "org.gnome.TextEditor");
+  kill_and_check (env, &session, "desk/app-flatpak-org.example.Hog-77.scope", 2,
+                  "Hog Example was stopped — it ran out of memory", "org.example.Hog");
   /* systemd-oomd kills the editor's scope: signalled on it and on desk, told once. */
   oomd = ow_test_oomd_connect (env, TRUE);
   ow_test_oomd_log_wait (env, "Following systemd-oomd", 1);
