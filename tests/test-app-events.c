@@ -73,6 +73,17 @@ test_kill_keys (void)
   ow_test_env_free (env);
 }
 
+static guint32
+watchers (OwTestEnv *env, const char *cgroup)
+{
+  g_autoptr (GVariant) watch = ow_test_env_find_watch (env, cgroup);
+  guint32 n = 0;
+
+  if (watch != NULL)
+    g_variant_lookup (watch, OOMWATCH_KEY_WATCHERS, "u", &n);
+  return n;
+}
+
 static void
 test_oomd (void)
 {
@@ -104,6 +115,10 @@ test_oomd (void)
   oomd = ow_test_oomd_connect (env, TRUE);
   spoofer = ow_test_oomd_connect (env, FALSE);
   ow_test_oomd_log_wait (env, "Following systemd-oomd", 1);
+  /* The test and both oomctl watch it. */
+  for (int i = 0; i < 1000 && watchers (env, user) < 3; i++)
+    ow_test_env_iterate (10);
+  g_assert_cmpuint (watchers (env, user), ==, 3);
 
   /* Not heard: a look-alike from another connection, an unwatched cgroup, a bad path. */
   ow_test_oomd_emit_killed (spoofer, scope, "memory-pressure");
