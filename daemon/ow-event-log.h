@@ -2,7 +2,7 @@
 #pragma once
 
 #include "ow-event.h"
-#include "ow-kmsg.h"
+#include "ow-victim.h"
 #include "oomwatch-unit.h"
 
 G_BEGIN_DECLS

@@ -4,14 +4,19 @@
 #pragma once
 
 #include "ow-event.h"
-#include "ow-kmsg.h"
+#include "ow-victim.h"
 #include "ow-watch.h"
 
 G_BEGIN_DECLS
 
-const OomwatchUnitInfo *ow_event_units_add_details (GVariantDict *details, const char *cgroup,
-                                                    OwWatch *watch, const OwEvent *event,
-                                                    const OwVictim *victim,
-                                                    OomwatchUnitInfo **scratch);
+const OomwatchUnitInfo *ow_event_units_for (const char *cgroup,
+                                            OwWatch *watch,
+                                            const OwEvent *event,
+                                            const OwVictim *victim,
+                                            OomwatchUnitInfo **scratch);
+void ow_event_units_add_details (GVariantDict *details,
+                                 const OwEvent *event,
+                                 const OwVictim *victim,
+                                 const OomwatchUnitInfo *units);
 
 G_END_DECLS

@@ -1,6 +1,7 @@
 #include "ow-oomd.h"
 #include "ow-cgroup-path.h"
 #include "ow-event-log.h"
+#include "oomwatch-cgroup.h"
 #include "oomwatch-names.h"
 
 #include <string.h>
@@ -24,17 +25,17 @@ static GPtrArray *
 watched_at_or_above (OwRegistry *registry, const char *cgroup)
 {
   GPtrArray *watched = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *path = g_strdup (cgroup);
+  char *path = g_strdup (cgroup);
 
-  for (;;)
+  while (path != NULL)
     {
-      char *slash;
+      char *parent = oomwatch_cgroup_parent (path);
 
       if (ow_registry_lookup (registry, path) != NULL)
-        g_ptr_array_add (watched, g_strdup (path));
-      if (strcmp (path, "/") == 0 || (slash = strrchr (path, '/')) == NULL)
-        break;
-      slash[slash == path ? 1 : 0] = '\0';
+        g_ptr_array_add (watched, path);
+      else
+        g_free (path);
+      path = parent;
     }
   return watched;
 }
