@@ -201,6 +201,7 @@ on_oom_event (OomwatchManager *manager, const char *cgroup, const char *kind, gu
   if (keyed && !g_hash_table_add (self->seen, g_steal_pointer (&key)))
     return;
   app = notify_app_resolve (details);
+  line = describe_kill (cgroup, kind, count, details, app);
   self->shown_at = now;
   if (self->burst == 0)
     {
@@ -210,7 +211,6 @@ on_oom_event (OomwatchManager *manager, const char *cgroup, const char *kind, gu
   else if (self->subject != NULL && !notify_app_same (self->subject, app))
     g_clear_pointer (&self->subject, notify_app_free);
   self->burst += !keyed && count > 1 ? (guint)count : 1;
-  line = describe_kill (cgroup, kind, count, details, app ?: self->subject);
   g_queue_push_head (&self->lines, g_markup_escape_text (line, -1));
   send_notification (self);
 }
