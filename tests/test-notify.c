@@ -354,6 +354,22 @@ test_notify_apps (void)
     check_app_notification (all, 3, "Text Editor was stopped by systemd-oomd: memory pressure",
                             "org.gnome.TextEditor");
   }
+  /* An app without a desktop entry: named by its unit, with the notifier's own icon and entry. */
+  {
+    g_autofree char *missing = g_strdup_printf ("%s/app-gnome-org.example.Missing-5.scope", top);
+    g_autoptr (GArray) all = NULL;
+    Notification *n;
+
+    ow_test_oomd_emit_killed (oomd, missing, "memory-used");
+    all = settled_notifications (&session, 4);
+    g_assert_cmpuint (all->len, ==, 4);
+    n = &g_array_index (all, Notification, 3);
+    g_assert_cmpstr (n->summary, ==,
+                     "app-gnome-org.example.Missing-5.scope was stopped by systemd-oomd: too much "
+                     "memory and swap in use");
+    g_assert_cmpstr (n->icon, ==, "dialog-warning");
+    g_assert_cmpstr (n->desktop_entry, ==, "oomwatch-notify");
+  }
 
   g_subprocess_send_signal (notifier, SIGTERM);
   ow_test_env_wait_process (notifier);
