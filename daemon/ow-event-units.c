@@ -5,11 +5,8 @@
  * NULL) or, for a victim's or a killed cgroup, which can be any descendant, one parsed now into
  * *SCRATCH, which the caller frees. */
 const OomwatchUnitInfo *
-ow_event_units_for (const char *cgroup,
-                    OwWatch *watch,
-                    const OwEvent *event,
-                    const OwVictim *victim,
-                    OomwatchUnitInfo **scratch)
+ow_event_units_for (const char *cgroup, OwWatch *watch, const OwEvent *event,
+                    const OwVictim *victim, OomwatchUnitInfo **scratch)
 {
   const char *task_cgroup = victim != NULL ? victim->task_cgroup : event->task_cgroup;
 
@@ -21,9 +18,7 @@ ow_event_units_for (const char *cgroup,
 }
 
 void
-ow_event_units_add_details (GVariantDict *details,
-                            const OwEvent *event,
-                            const OwVictim *victim,
+ow_event_units_add_details (GVariantDict *details, const OwEvent *event, const OwVictim *victim,
                             const OomwatchUnitInfo *units)
 {
   if (event->reason != NULL)

@@ -9,14 +9,10 @@
 
 G_BEGIN_DECLS
 
-const OomwatchUnitInfo *ow_event_units_for (const char *cgroup,
-                                            OwWatch *watch,
-                                            const OwEvent *event,
-                                            const OwVictim *victim,
+const OomwatchUnitInfo *ow_event_units_for (const char *cgroup, OwWatch *watch,
+                                            const OwEvent *event, const OwVictim *victim,
                                             OomwatchUnitInfo **scratch);
-void ow_event_units_add_details (GVariantDict *details,
-                                 const OwEvent *event,
-                                 const OwVictim *victim,
-                                 const OomwatchUnitInfo *units);
+void ow_event_units_add_details (GVariantDict *details, const OwEvent *event,
+                                 const OwVictim *victim, const OomwatchUnitInfo *units);
 
 G_END_DECLS

@@ -93,9 +93,8 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
   g_autoptr (GVariant) redacted = NULL;
   g_autoptr (GPtrArray) names = NULL;
   g_autoptr (OomwatchUnitInfo) scratch = NULL;
-  const OomwatchUnitInfo *units
-      = ow_event_units_for (cgroup, ow_registry_lookup (self->registry, cgroup), event, victim,
-                            &scratch);
+  const OomwatchUnitInfo *units = ow_event_units_for (
+      cgroup, ow_registry_lookup (self->registry, cgroup), event, victim, &scratch);
 
   if (self->connection != NULL)
     {

@@ -95,8 +95,8 @@ test_oomd (void)
   g_autofree char *w2 = ow_test_env_watch (env, NULL, scope);
   const char *args[]
       = { g_getenv ("OOMCTL"), "watch", "--json", "--count=1", "--timeout=30", user, NULL };
-  const char *human_args[] = { g_getenv ("OOMCTL"), "watch", "--count=1", "--timeout=30", user,
-                               NULL };
+  const char *human_args[]
+      = { g_getenv ("OOMCTL"), "watch", "--count=1", "--timeout=30", user, NULL };
   g_autoptr (GSubprocess) oomctl = NULL;
   g_autoptr (GSubprocess) human = NULL;
   g_autofree char *human_out = NULL;
