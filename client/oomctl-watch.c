@@ -60,7 +60,7 @@ on_oom_event (OomwatchManager *manager, const char *cgroup, const char *kind, gu
 
 static void
 on_watch_removed (OomwatchManager *manager, const char *cgroup, const char *reason,
-                  gpointer user_data)
+                  GVariant *details, gpointer user_data)
 {
   Listener *listener = user_data;
 

@@ -1,4 +1,5 @@
 #include "ow-manager.h"
+#include "ow-continuity.h"
 #include "ow-event-log.h"
 #include "ow-kmsg.h"
 #include "ow-watch.h"
@@ -22,6 +23,7 @@ struct _OwManager
   guint fd_watch_limit;
   GDBusConnection *connection;
   guint name_owner_changed_id;
+  OwContinuity *continuity; /* nogaps: seq, history, saved counters, metrics */
 };
 
 static void manager_iface_init (OomwatchManagerIface *iface);
@@ -50,6 +52,7 @@ emit_event (OwManager *self, const char *cgroup, const OwEvent *event, const OwV
 {
   g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
   const char *kind = ow_event_kind_to_string (event->kind);
+  g_autoptr (GVariant) sealed = NULL;
 
   g_variant_dict_insert (&details, OOMWATCH_KEY_TIMESTAMP, "t", (guint64) g_get_real_time ());
   g_variant_dict_insert (&details, OOMWATCH_KEY_HIERARCHY, "u",
@@ -62,8 +65,8 @@ emit_event (OwManager *self, const char *cgroup, const OwEvent *event, const OwV
     add_victim_details (&details, victim);
 
   ow_event_log (cgroup, kind, event->count, victim);
-  oomwatch_manager_emit_oom_event (OOMWATCH_MANAGER (self), cgroup, kind, event->count,
-                                   g_variant_dict_end (&details));
+  sealed = ow_continuity_seal_event (self->continuity, cgroup, event, victim, &details); /* nogaps */
+  oomwatch_manager_emit_oom_event (OOMWATCH_MANAGER (self), cgroup, kind, event->count, sealed);
 }
 
 /* COUNT kills on CGROUP: one signal per victim the kernel log named, one for the rest.
@@ -151,14 +154,39 @@ on_registry_removed (const char *cgroup, gpointer user_data)
 {
   OwManager *self = user_data;
 
+  g_autoptr (GVariant) sealed = NULL;
+
   ow_event_log_removed (cgroup);
+  sealed = ow_continuity_seal_removed (self->continuity, cgroup, OOMWATCH_REASON_CGROUP_REMOVED);
   oomwatch_manager_emit_watch_removed (OOMWATCH_MANAGER (self), cgroup,
-                                       OOMWATCH_REASON_CGROUP_REMOVED);
+                                       OOMWATCH_REASON_CGROUP_REMOVED, sealed);
+}
+
+/* nogaps hooks: saved counters follow the kernel registrations; what a restart missed is
+ * reported through emit_event. */
+static void
+on_registry_created (OwWatch *watch, gpointer user_data)
+{
+  ow_continuity_watch_created (OW_MANAGER (user_data)->continuity, watch);
+}
+
+static void
+on_registry_dropped (const char *cgroup, gpointer user_data)
+{
+  ow_continuity_watch_dropped (OW_MANAGER (user_data)->continuity, cgroup);
+}
+
+static void
+on_continuity_report (const char *cgroup, const OwEvent *event, gpointer user_data)
+{
+  emit_event (user_data, cgroup, event, NULL);
 }
 
 static const OwRegistryCallbacks registry_callbacks = {
   .event = on_registry_event,
   .removed = on_registry_removed,
+  .created = on_registry_created,
+  .dropped = on_registry_dropped,
 };
 
 static void
@@ -384,6 +412,52 @@ handle_watch (OomwatchManager *object,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* History() and Metrics(): nogaps hooks */
+
+typedef struct
+{
+  guint64 after;
+  GVariant *options;
+} HistoryRequest;
+
+static void
+history_request_free (gpointer data)
+{
+  HistoryRequest *request = data;
+
+  g_variant_unref (request->options);
+  g_free (request);
+}
+
+static void
+complete_history (OwManager *self, GDBusMethodInvocation *invocation, guint32 uid, gpointer data)
+{
+  HistoryRequest *request = data;
+
+  ow_continuity_complete_history (self->continuity, invocation, uid, request->after,
+                                  request->options);
+}
+
+static gboolean
+handle_history (OomwatchManager *object, GDBusMethodInvocation *invocation, guint64 after,
+                GVariant *options)
+{
+  HistoryRequest *request = g_new0 (HistoryRequest, 1);
+
+  request->after = after;
+  request->options = g_variant_ref (options);
+  with_caller_uid (OW_MANAGER (object), invocation, complete_history, request,
+                   history_request_free);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_metrics (OomwatchManager *object, GDBusMethodInvocation *invocation, GVariant *options)
+{
+  ow_continuity_complete_metrics (OW_MANAGER (object)->continuity, invocation, options);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 /* Reload() */
 
 static void
@@ -446,6 +520,8 @@ manager_iface_init (OomwatchManagerIface *iface)
   iface->handle_unwatch = handle_unwatch;
   iface->handle_list_watches = handle_list_watches;
   iface->handle_reload = handle_reload;
+  iface->handle_history = handle_history; /* nogaps */
+  iface->handle_metrics = handle_metrics; /* nogaps */
 }
 
 /* Object life */
@@ -458,6 +534,7 @@ ow_manager_finalize (GObject *object)
   ow_manager_unexport (self);
   g_clear_handle_id (&self->ancestors_idle_id, g_source_remove);
   g_clear_pointer (&self->victims_for_ancestors, g_ptr_array_unref);
+  g_clear_pointer (&self->continuity, ow_continuity_free); /* nogaps */
   g_clear_pointer (&self->registry, ow_registry_free);
   g_clear_pointer (&self->kmsg, ow_kmsg_free);
   g_clear_pointer (&self->hierarchy, ow_hierarchy_free);
@@ -546,6 +623,9 @@ ow_manager_reload (OwManager *self, GError **error)
                                        : self->fd_watch_limit;
   ow_registry_set_limits (self->registry, &limits);
   apply_kernel_log (self, pick (self->overrides->kernel_log, config->kernel_log, TRUE));
+  ow_continuity_configure (self->continuity, /* nogaps */
+                           (guint) pick (-1, config->history_size, OW_DEFAULT_HISTORY_SIZE),
+                           config->metrics_file);
   if (ow_hierarchy_get_version (self->hierarchy) != 0)
     {
       plain = canonicalize_all (self, config->watches);
@@ -576,6 +656,11 @@ ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings, GErro
   self->overrides->kernel_log = settings->overrides->kernel_log;
   self->fd_watch_limit = settings->fd_watch_limit;
   self->registry = ow_registry_new (hierarchy, &no_limits, &registry_callbacks, self);
+  self->continuity = ow_continuity_new (settings->runtime_dir ?: OW_DEFAULT_RUNTIME_DIR, /* nogaps */
+                                        OW_BOOT_ID_PATH, hierarchy, self->registry,
+                                        on_continuity_report, self, error);
+  if (self->continuity == NULL)
+    return NULL;
   oomwatch_manager_set_version (OOMWATCH_MANAGER (self), OOMWATCH_VERSION);
   oomwatch_manager_set_hierarchy (OOMWATCH_MANAGER (self), ow_hierarchy_get_version (hierarchy));
   oomwatch_manager_set_mount_point (OOMWATCH_MANAGER (self),

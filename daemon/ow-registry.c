@@ -142,6 +142,8 @@ remove_watch (OwRegistry *self, const char *cgroup)
   if (watch->children_watched)
     ow_hierarchy_unwatch_children (self->hierarchy, cgroup);
   g_debug ("%s: closing the registration", cgroup);
+  if (self->callbacks->dropped != NULL) /* nogaps hook */
+    self->callbacks->dropped (cgroup, self->user_data);
   g_hash_table_remove (self->watches, cgroup); /* frees the source */
 }
 
@@ -177,6 +179,8 @@ add_watcher (OwRegistry *self, const char *name, const char *cgroup, GError **er
       g_debug ("%s: registered with the kernel", cgroup);
       watch = g_steal_pointer (&created);
       g_hash_table_insert (self->watches, watch->cgroup, watch);
+      if (self->callbacks->created != NULL) /* nogaps hook */
+        self->callbacks->created (watch, self->user_data);
     }
   g_hash_table_add (watch->watchers, g_strdup (name));
   g_hash_table_add (client->cgroups, g_strdup (cgroup));

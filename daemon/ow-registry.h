@@ -19,6 +19,10 @@ typedef struct
   void (*event) (OwWatch *watch, const OwEvent *event, gpointer user_data);
   /* The cgroup is gone; every watch on it has been dropped. */
   void (*removed) (const char *cgroup, gpointer user_data);
+  /* nogaps hooks: a kernel registration was made for WATCH / is about to be closed (not at
+   * the registry's own end: a daemon that stops keeps its saved counters). */
+  void (*created) (OwWatch *watch, gpointer user_data);
+  void (*dropped) (const char *cgroup, gpointer user_data);
 } OwRegistryCallbacks;
 
 typedef struct _OwRegistry OwRegistry;

@@ -244,9 +244,18 @@ v1_source_free (OwSource *source)
   g_free (self);
 }
 
+/* nogaps hook: v1 keeps a cumulative counter of kills only. */
+static void
+v1_source_counters (OwSource *source, OwCounters *counters)
+{
+  counters->has[OW_COUNTER_OOM_KILL] = TRUE;
+  counters->value[OW_COUNTER_OOM_KILL] = ((OwV1Source *) source)->oom_kill_seen;
+}
+
 static const OwSourceVTable v1_source_vtable = {
   .describe = v1_source_describe,
   .free = v1_source_free,
+  .counters = v1_source_counters,
 };
 
 static gboolean

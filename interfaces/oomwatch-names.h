@@ -29,3 +29,7 @@
 #define OOMWATCH_KEY_UID "uid"
 #define OOMWATCH_KEY_TASK_CGROUP "task-cgroup"
 #define OOMWATCH_KEY_OOM_CGROUP "oom-cgroup"
+/* No gaps (issue 16): the daemon-wide sequence number of every signal, and the mark of an
+ * event that happened while the daemon was not running */
+#define OOMWATCH_KEY_SEQ "seq"
+#define OOMWATCH_KEY_WHILE_DOWN "while-down"

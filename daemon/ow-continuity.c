@@ -1,0 +1,434 @@
+#include "ow-continuity.h"
+#include "ow-counter-store.h"
+#include "ow-history.h"
+#include "ow-seq.h"
+#include "ow-fd.h"
+#include "oomwatch-error.h"
+#include "oomwatch-names.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+struct _OwContinuity
+{
+  OwHierarchy *hierarchy; /* borrowed */
+  OwRegistry *registry;   /* borrowed */
+  OwContinuityReportFunc report;
+  gpointer user_data;
+  char *boot_id;
+  OwSeq *seq;
+  OwHistory *history;
+  OwCounterStore *store;
+  GHashTable *owed;     /* cgroup → OwCounters: what a new watch found missed, to report */
+  guint owed_idle_id;
+  gboolean in_while_down; /* the event being sealed is such a report */
+  GHashTable *watch_uids; /* cgroup → GArray of guint32: who watched it at its last event */
+  char *metrics_file;
+  char *metrics_written; /* what the file holds now */
+  guint metrics_idle_id;
+};
+
+/* Who watches CGROUP now: the uids of its watchers that the registry knows. */
+static void
+add_watcher_uids (OwContinuity *self, const char *cgroup, OwHistoryEntry *entry)
+{
+  OwWatch *watch = ow_registry_lookup (self->registry, cgroup);
+  GArray *remembered = g_hash_table_lookup (self->watch_uids, cgroup);
+  GHashTableIter iter;
+  const char *name;
+  guint32 uid;
+
+  for (guint i = 0; remembered != NULL && i < remembered->len; i++)
+    ow_history_entry_add_uid (entry, g_array_index (remembered, guint32, i));
+  if (watch == NULL)
+    return;
+  g_hash_table_iter_init (&iter, watch->watchers);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &name, NULL))
+    if (ow_registry_get_client_uid (self->registry, name, &uid))
+      ow_history_entry_add_uid (entry, uid);
+  /* Kept for the WatchRemoved of CGROUP: by then the registry has forgotten the watchers. */
+  g_hash_table_replace (self->watch_uids, g_strdup (cgroup), g_array_ref (entry->uids));
+}
+
+static gboolean
+watched_by (const char *cgroup, guint32 uid, gpointer user_data)
+{
+  OwContinuity *self = user_data;
+  OwWatch *watch = ow_registry_lookup (self->registry, cgroup);
+  GHashTableIter iter;
+  const char *name;
+  guint32 watcher_uid;
+
+  if (watch == NULL)
+    return FALSE;
+  g_hash_table_iter_init (&iter, watch->watchers);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &name, NULL))
+    if (ow_registry_get_client_uid (self->registry, name, &watcher_uid) && watcher_uid == uid)
+      return TRUE;
+  return FALSE;
+}
+
+/* Metrics */
+
+static char *
+render_metrics (OwContinuity *self, OwMetricsFormat format)
+{
+  g_autoptr (GList) entries = ow_counter_store_entries (self->store);
+  g_autoptr (GArray) rows = g_array_new (FALSE, FALSE, sizeof (OwMetricsRow));
+
+  for (GList *l = entries; l != NULL; l = l->next)
+    {
+      OwCounterEntry *entry = l->data;
+      OwMetricsRow row = { entry->cgroup, entry->reported };
+
+      /* Saved by an earlier run but not watched now: no series. */
+      if (!entry->pending && ow_registry_lookup (self->registry, entry->cgroup) != NULL)
+        g_array_append_val (rows, row);
+    }
+  return ow_metrics_render ((OwMetricsRow *) (gpointer) rows->data, rows->len,
+                            ow_registry_count (self->registry), format);
+}
+
+/* At an idle moment after a change, not on a timer: a burst of events is one write. */
+static gboolean
+on_metrics_idle (gpointer user_data)
+{
+  OwContinuity *self = user_data;
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+
+  self->metrics_idle_id = 0;
+  if (self->metrics_file == NULL)
+    return G_SOURCE_REMOVE;
+  text = render_metrics (self, OW_METRICS_PROMETHEUS);
+  if (g_strcmp0 (text, self->metrics_written) == 0)
+    return G_SOURCE_REMOVE;
+  if (!ow_metrics_write (self->metrics_file, text, &error))
+    g_warning ("Cannot write the metrics: %s", error->message);
+  else
+    {
+      g_free (self->metrics_written);
+      self->metrics_written = g_steal_pointer (&text);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+metrics_changed (OwContinuity *self)
+{
+  if (self->metrics_file != NULL && self->metrics_idle_id == 0)
+    self->metrics_idle_id = g_idle_add_full (G_PRIORITY_LOW, on_metrics_idle, self, NULL);
+}
+
+void
+ow_continuity_complete_metrics (OwContinuity *self, GDBusMethodInvocation *invocation,
+                                GVariant *options)
+{
+  OwMetricsFormat format = OW_METRICS_PROMETHEUS;
+  g_autofree char *text = NULL;
+  const char *name = "prometheus";
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      g_autoptr (GVariant) owned = value;
+
+      if (strcmp (key, "format") != 0 || !g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+        {
+          g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR,
+                                                 G_DBUS_ERROR_INVALID_ARGS,
+                                                 "Unknown or mistyped option '%.200s' (known: "
+                                                 "format (s))",
+                                                 key);
+          return;
+        }
+      name = g_variant_get_string (value, NULL);
+    }
+  if (strcmp (name, "openmetrics") == 0)
+    format = OW_METRICS_OPENMETRICS;
+  else if (strcmp (name, "prometheus") != 0)
+    {
+      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                                             "Unknown format '%.100s' (prometheus, openmetrics)",
+                                             name);
+      return;
+    }
+  text = render_metrics (self, format);
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(s)", text));
+}
+
+/* The emit path */
+
+static GVariant *
+seal (OwContinuity *self, OwHistoryEntry *entry, GVariantDict *details)
+{
+  entry->seq = ow_seq_next (self->seq);
+  g_variant_dict_insert (details, OOMWATCH_KEY_SEQ, "t", entry->seq);
+  if (self->in_while_down)
+    g_variant_dict_insert (details, OOMWATCH_KEY_WHILE_DOWN, "b", TRUE);
+  entry->details = g_variant_ref_sink (g_variant_dict_end (details));
+  add_watcher_uids (self, entry->cgroup, entry);
+  ow_history_append (self->history, entry);
+  return g_variant_ref (entry->details);
+}
+
+GVariant *
+ow_continuity_seal_event (OwContinuity *self, const char *cgroup, const OwEvent *event,
+                          const OwVictim *victim, GVariantDict *details)
+{
+  OwHistoryEntry *entry = ow_history_entry_new ("OomEvent", cgroup,
+                                                ow_event_kind_to_string (event->kind),
+                                                event->count, NULL);
+  OwCounter counter;
+
+  if (victim != NULL && victim->has_uid)
+    {
+      entry->has_victim_uid = TRUE;
+      entry->victim_uid = victim->uid;
+    }
+  if (ow_counter_for_kind (event->kind, &counter))
+    ow_counter_store_reported (self->store, cgroup, counter, event->count, event->has_total,
+                               event->total, self->in_while_down);
+  metrics_changed (self);
+  return seal (self, entry, details);
+}
+
+GVariant *
+ow_continuity_seal_removed (OwContinuity *self, const char *cgroup, const char *reason)
+{
+  g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
+  OwHistoryEntry *entry = ow_history_entry_new ("WatchRemoved", cgroup, reason, 0, NULL);
+  GVariant *sealed;
+
+  g_variant_dict_insert (&details, OOMWATCH_KEY_TIMESTAMP, "t", (guint64) entry->time);
+  sealed = seal (self, entry, &details);
+  g_hash_table_remove (self->watch_uids, cgroup);
+  return sealed;
+}
+
+/* Restarts */
+
+static gboolean
+read_ino (OwContinuity *self, const char *cgroup, guint64 *ino)
+{
+  g_autoptr (GError) error = NULL;
+  g_auto (OwFd) dir = ow_hierarchy_open_cgroup (self->hierarchy, cgroup, &error);
+  struct stat st;
+
+  if (dir < 0 || fstat (dir, &st) < 0)
+    return FALSE;
+  *ino = st.st_ino;
+  return TRUE;
+}
+
+/* Told at an idle moment after the watch was made: by then the Watch() call that made it has
+ * its answer and the caller is one of the watchers. */
+static gboolean
+on_owed_idle (gpointer user_data)
+{
+  OwContinuity *self = user_data;
+  g_autoptr (GHashTable) owed = g_steal_pointer (&self->owed);
+  GHashTableIter iter;
+  const char *cgroup;
+  OwCounters *missed;
+
+  self->owed_idle_id = 0;
+  self->owed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_iter_init (&iter, owed);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &cgroup, (gpointer *) &missed))
+    {
+      OwCounterEntry *entry = ow_counter_store_lookup (self->store, cgroup);
+
+      if (entry == NULL || ow_registry_lookup (self->registry, cgroup) == NULL)
+        continue;
+      for (guint c = 0; c < OW_N_COUNTERS; c++)
+        {
+          OwEvent event = { .kind = ow_counter_kind (c), .count = missed->value[c],
+                            .has_total = TRUE, .total = entry->seen.value[c] };
+
+          if (!missed->has[c] || missed->value[c] == 0)
+            continue;
+          g_message ("%s: %" G_GUINT64_FORMAT " %s while oomwatchd was not running", cgroup,
+                     event.count, ow_event_kind_to_string (event.kind));
+          self->in_while_down = TRUE;
+          self->report (cgroup, &event, self->user_data);
+          self->in_while_down = FALSE;
+        }
+    }
+  return G_SOURCE_REMOVE;
+}
+
+void
+ow_continuity_watch_created (OwContinuity *self, OwWatch *watch)
+{
+  OwCounters baseline, missed;
+  OwCounterEntry *entry;
+  guint64 ino = 0;
+  g_autoptr (GError) error = NULL;
+
+  if (watch->source == NULL || !ow_source_get_counters (watch->source, &baseline))
+    return;
+  read_ino (self, watch->cgroup, &ino);
+  entry = ow_counter_store_reconcile (self->store, watch->cgroup, ino, &baseline, &missed);
+  if (!ow_counter_store_save (self->store, entry, &error))
+    g_warning ("Cannot save the counters of %s: %s", watch->cgroup, error->message);
+  for (guint c = 0; c < OW_N_COUNTERS; c++)
+    if (missed.has[c] && missed.value[c] > 0)
+      {
+        g_hash_table_replace (self->owed, g_strdup (watch->cgroup), g_memdup2 (&missed, sizeof missed));
+        if (self->owed_idle_id == 0)
+          self->owed_idle_id = g_idle_add (on_owed_idle, self);
+        break;
+      }
+  metrics_changed (self);
+}
+
+void
+ow_continuity_watch_dropped (OwContinuity *self, const char *cgroup)
+{
+  g_hash_table_remove (self->owed, cgroup);
+  ow_counter_store_forget (self->store, cgroup);
+  metrics_changed (self);
+}
+
+/* History() */
+
+void
+ow_continuity_complete_history (OwContinuity *self, GDBusMethodInvocation *invocation,
+                                guint32 uid, guint64 after, GVariant *options)
+{
+  g_auto (GVariantDict) info = G_VARIANT_DICT_INIT (NULL);
+  guint64 since = 0;
+  guint32 max = 0;
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+  GVariant *events;
+
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      g_autoptr (GVariant) owned = value;
+
+      if (strcmp (key, "since") == 0 && g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64))
+        since = g_variant_get_uint64 (value);
+      else if (strcmp (key, "max") == 0 && g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
+        max = g_variant_get_uint32 (value);
+      else
+        {
+          g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR,
+                                                 G_DBUS_ERROR_INVALID_ARGS,
+                                                 "Unknown or mistyped option '%.200s' (known: "
+                                                 "since (t), max (u))",
+                                                 key);
+          return;
+        }
+    }
+  events = ow_history_query (self->history, after, (gint64) MIN (since, (guint64) G_MAXINT64),
+                             max, uid, watched_by, self);
+  g_variant_dict_insert (&info, "last-seq", "t", ow_seq_last (self->seq));
+  g_variant_dict_insert (&info, "oldest-seq", "t", ow_history_oldest_seq (self->history));
+  g_variant_dict_insert (&info, "capacity", "u", ow_history_get_capacity (self->history));
+  g_variant_dict_insert (&info, "boot-id", "s", self->boot_id);
+  g_dbus_method_invocation_return_value (invocation,
+                                         g_variant_new ("(@aa{sv}@a{sv})", events,
+                                                        g_variant_dict_end (&info)));
+}
+
+guint64
+ow_continuity_last_seq (OwContinuity *self)
+{
+  return ow_seq_last (self->seq);
+}
+
+/* Life */
+
+/* Saved counters of cgroups removed while the daemon was down describe nothing any more. */
+static void
+forget_removed (OwContinuity *self)
+{
+  g_autoptr (GList) entries = ow_counter_store_entries (self->store);
+
+  if (ow_hierarchy_get_version (self->hierarchy) == 0)
+    return;
+  for (GList *l = entries; l != NULL; l = l->next)
+    {
+      OwCounterEntry *entry = l->data;
+      g_autoptr (GError) error = NULL;
+      g_auto (OwFd) dir = ow_hierarchy_open_cgroup (self->hierarchy, entry->cgroup, &error);
+
+      if (dir < 0 && g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP))
+        {
+          g_autofree char *cgroup = g_strdup (entry->cgroup);
+
+          g_debug ("%s: removed while oomwatchd was not running", cgroup);
+          ow_counter_store_forget (self->store, cgroup);
+        }
+    }
+}
+
+void
+ow_continuity_configure (OwContinuity *self, guint history_size, const char *metrics_file)
+{
+  ow_history_set_capacity (self->history, history_size);
+  if (g_strcmp0 (metrics_file, self->metrics_file) != 0)
+    {
+      g_free (self->metrics_file);
+      self->metrics_file = g_strdup (metrics_file);
+      g_clear_pointer (&self->metrics_written, g_free);
+    }
+  metrics_changed (self);
+}
+
+OwContinuity *
+ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarchy *hierarchy,
+                   OwRegistry *registry, OwContinuityReportFunc report, gpointer user_data,
+                   GError **error)
+{
+  g_autoptr (OwContinuity) self = g_new0 (OwContinuity, 1);
+  g_autofree char *seq_path = g_build_filename (runtime_dir, "seq", NULL);
+  g_autofree char *counters_dir = g_build_filename (runtime_dir, "counters", NULL);
+
+  self->hierarchy = hierarchy;
+  self->registry = registry;
+  self->report = report;
+  self->user_data = user_data;
+  self->boot_id = ow_seq_read_boot_id (boot_id_path);
+  self->history = ow_history_new (OW_DEFAULT_HISTORY_SIZE);
+  self->owed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->watch_uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                            (GDestroyNotify) g_array_unref);
+  /* The counters dir is made with its parents: the runtime dir itself, outside systemd. */
+  self->store = ow_counter_store_open (counters_dir, error);
+  if (self->store == NULL)
+    return NULL;
+  self->seq = ow_seq_open (seq_path, self->boot_id, OW_SEQ_BLOCK, error);
+  if (self->seq == NULL)
+    return NULL;
+  forget_removed (self);
+  g_message ("Runtime state in %s; signals continue from seq %" G_GUINT64_FORMAT, runtime_dir,
+             ow_seq_last (self->seq) + 1);
+  return g_steal_pointer (&self);
+}
+
+void
+ow_continuity_free (OwContinuity *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_handle_id (&self->owed_idle_id, g_source_remove);
+  /* The metrics file is left as it is: the counters continue in the next run. */
+  g_clear_handle_id (&self->metrics_idle_id, g_source_remove);
+  g_clear_pointer (&self->owed, g_hash_table_unref);
+  g_clear_pointer (&self->watch_uids, g_hash_table_unref);
+  g_clear_pointer (&self->store, ow_counter_store_free);
+  g_clear_pointer (&self->history, ow_history_free);
+  g_clear_pointer (&self->seq, ow_seq_free);
+  g_free (self->boot_id);
+  g_free (self->metrics_file);
+  g_free (self->metrics_written);
+  g_free (self);
+}

@@ -1,0 +1,57 @@
+/* No gaps: what lets clients and the daemon itself be restarted without losing events.
+ * Every signal gets a daemon-wide sequence number (ow-seq), is kept in a bounded history
+ * (ow-history) that History() serves under the signals' privacy rules, counts towards the
+ * metrics (ow-metrics), and moves the saved counters (ow-counter-store) from which a watch
+ * made again after a restart reports what happened while the daemon was down. The manager
+ * calls in here from its emit path and from the registry's watch creation and removal. */
+#pragma once
+
+#include "ow-hierarchy.h"
+#include "ow-kmsg.h"
+#include "ow-metrics.h"
+#include "ow-registry.h"
+#include "ow-seq.h"
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define OW_DEFAULT_RUNTIME_DIR "/run/oomwatch"
+#define OW_DEFAULT_HISTORY_SIZE 1024
+
+/* Emits EVENT on CGROUP through the manager's one emit path (it comes back to seal_event). */
+typedef void (*OwContinuityReportFunc) (const char *cgroup, const OwEvent *event,
+                                        gpointer user_data);
+
+typedef struct _OwContinuity OwContinuity;
+
+OwContinuity *ow_continuity_new (const char *runtime_dir, const char *boot_id_path,
+                                 OwHierarchy *hierarchy, OwRegistry *registry,
+                                 OwContinuityReportFunc report, gpointer user_data,
+                                 GError **error);
+void ow_continuity_free (OwContinuity *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwContinuity, ow_continuity_free)
+
+/* From oomwatch.conf: HistorySize= and MetricsFile= (NULL: no file). */
+void ow_continuity_configure (OwContinuity *self, guint history_size, const char *metrics_file);
+
+/* The emit path: gives the signal its seq (and while-down when it is such a report), records
+ * it, and returns the details to send (a new reference). */
+GVariant *ow_continuity_seal_event (OwContinuity *self, const char *cgroup, const OwEvent *event,
+                                    const OwVictim *victim, GVariantDict *details);
+GVariant *ow_continuity_seal_removed (OwContinuity *self, const char *cgroup, const char *reason);
+
+/* The registry made a kernel registration for WATCH / is about to close it. */
+void ow_continuity_watch_created (OwContinuity *self, OwWatch *watch);
+void ow_continuity_watch_dropped (OwContinuity *self, const char *cgroup);
+
+/* History(t after, a{sv} options) → (aa{sv} events, a{sv} info), for a caller of UID. */
+void ow_continuity_complete_history (OwContinuity *self, GDBusMethodInvocation *invocation,
+                                     guint32 uid, guint64 after, GVariant *options);
+/* Metrics(a{sv} options) → s */
+void ow_continuity_complete_metrics (OwContinuity *self, GDBusMethodInvocation *invocation,
+                                     GVariant *options);
+
+guint64 ow_continuity_last_seq (OwContinuity *self);
+
+G_END_DECLS
