@@ -176,17 +176,47 @@ oomctl_format_oom_event (gboolean json, const char *cgroup, const char *kind, gu
 }
 
 char *
-oomctl_format_watch_removed (gboolean json, const char *cgroup, const char *reason)
+oomctl_format_watch_removed (gboolean json, const char *cgroup, const char *reason,
+                             GVariant *details)
 {
-  GString *out = start_line (json, g_get_real_time (), "WatchRemoved", cgroup);
+  GString *out = start_line (json, details_timestamp (details), "WatchRemoved", cgroup);
+  guint64 seq = 0;
+  gboolean has_seq = details != NULL && g_variant_lookup (details, OOMWATCH_KEY_SEQ, "t", &seq);
 
   if (!json)
     {
       g_string_append_printf (out, " removed reason=%s", reason);
+      if (has_seq)
+        g_string_append_printf (out, " seq=%" G_GUINT64_FORMAT, seq);
       return g_string_free (out, FALSE);
     }
   g_string_append (out, ",\"reason\":");
   oomctl_json_append_string (out, reason);
+  if (has_seq)
+    g_string_append_printf (out, ",\"seq\":%" G_GUINT64_FORMAT, seq);
   g_string_append_c (out, '}');
   return g_string_free (out, FALSE);
+}
+
+/* One entry of History(): printed as the signal it stands for was. */
+char *
+oomctl_format_history_entry (gboolean json, GVariant *entry)
+{
+  const char *signal = "", *cgroup = "", *kind = "", *reason = "";
+  g_autoptr (GVariant) details = NULL;
+  guint64 count = 0;
+
+  g_variant_lookup (entry, "signal", "&s", &signal);
+  g_variant_lookup (entry, "cgroup", "&s", &cgroup);
+  g_variant_lookup (entry, "details", "@a{sv}", &details);
+  if (details == NULL)
+    details = g_variant_ref_sink (g_variant_new ("a{sv}", NULL));
+  if (g_strcmp0 (signal, "WatchRemoved") == 0)
+    {
+      g_variant_lookup (entry, "reason", "&s", &reason);
+      return oomctl_format_watch_removed (json, cgroup, reason, details);
+    }
+  g_variant_lookup (entry, "kind", "&s", &kind);
+  g_variant_lookup (entry, "count", "t", &count);
+  return oomctl_format_oom_event (json, cgroup, kind, count, details);
 }

@@ -1,7 +1,12 @@
-/* oomctl watch / oomctl monitor: print signals as they arrive. */
+/* oomctl watch / oomctl monitor: print signals as they arrive. When oomwatchd goes away they
+ * wait for it, make their watches again, and print what they missed from History(): every
+ * signal once, by its seq. */
 #include "oomctl-commands.h"
 #include "oomctl-common.h"
 #include "oomctl-format.h"
+#include "oomctl-history.h"
+#include "oomwatch-error.h"
+#include "oomwatch-names.h"
 
 #include <glib-unix.h>
 #include <stdio.h>
@@ -17,7 +22,26 @@ typedef struct
   int seen;
   int status;
   guint timer_id;
+  OomwatchManager *manager;
+  char **targets;       /* watch: the cgroups as given, to watch again after a restart */
+  gboolean catch_up;    /* print History() before live signals (--since, or a restart) */
+  OomctlSince since;
+  GHashTable *printed;  /* seqs printed from History(), so live copies are dropped */
 } Listener;
+
+/* Every signal once: one History() printed is not printed again when it also arrives live. */
+static gboolean
+first_time (Listener *listener, GVariant *details)
+{
+  guint64 seq;
+
+  if (details == NULL || !g_variant_lookup (details, OOMWATCH_KEY_SEQ, "t", &seq))
+    return TRUE;
+  if (g_hash_table_contains (listener->printed, &seq))
+    return FALSE;
+  listener->since.after = MAX (listener->since.after, seq);
+  return TRUE;
+}
 
 static void
 print_line (Listener *listener, char *line)
@@ -53,7 +77,7 @@ on_oom_event (OomwatchManager *manager, const char *cgroup, const char *kind, gu
 {
   Listener *listener = user_data;
 
-  if (!wanted (listener, cgroup))
+  if (!wanted (listener, cgroup) || !first_time (listener, details))
     return;
   print_line (listener, oomctl_format_oom_event (listener->json, cgroup, kind, count, details));
 }
@@ -64,9 +88,9 @@ on_watch_removed (OomwatchManager *manager, const char *cgroup, const char *reas
 {
   Listener *listener = user_data;
 
-  if (!wanted (listener, cgroup))
+  if (!wanted (listener, cgroup) || !first_time (listener, details))
     return;
-  print_line (listener, oomctl_format_watch_removed (listener->json, cgroup, reason));
+  print_line (listener, oomctl_format_watch_removed (listener->json, cgroup, reason, details));
   if (listener->cgroups != NULL)
     g_hash_table_remove (listener->cgroups, cgroup);
   /* Nothing more can come for a watch whose cgroups are all gone. */
@@ -74,17 +98,89 @@ on_watch_removed (OomwatchManager *manager, const char *cgroup, const char *reas
     g_main_loop_quit (listener->loop);
 }
 
+/* Watch() every target; the signals are already subscribed to, so nothing falls between.
+ * AGAIN: after a restart of the daemon, where a cgroup removed meanwhile is no error. */
+static gboolean
+watch_targets (Listener *listener, gboolean again, GError **error)
+{
+  for (gsize i = 0; listener->targets != NULL && listener->targets[i] != NULL; i++)
+    {
+      g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+      g_autoptr (GError) local = NULL;
+      char *canonical = NULL;
+
+      if (listener->recursive)
+        g_variant_dict_insert (&dict, OOMWATCH_KEY_RECURSIVE, "b", TRUE);
+      if (oomwatch_manager_call_watch_sync (listener->manager, listener->targets[i],
+                                            g_variant_dict_end (&dict), G_DBUS_CALL_FLAGS_NONE,
+                                            -1, &canonical, NULL, &local))
+        g_hash_table_add (listener->cgroups, canonical);
+      else if (again && g_error_matches (local, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP))
+        g_printerr ("oomctl: %s was removed while oomwatchd was away\n", listener->targets[i]);
+      else
+        {
+          g_dbus_error_strip_remote_error (local);
+          g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s: ",
+                                      listener->targets[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* What History() has after the last seq printed. Live signals that came meanwhile wait in the
+ * main loop's queue and are dropped there when History() already printed them. */
+static gboolean
+catch_up (Listener *listener, GError **error)
+{
+  g_autoptr (GVariant) events = oomctl_history_call (listener->manager, &listener->since, NULL,
+                                                     error);
+
+  if (events == NULL)
+    return FALSE;
+  for (gsize i = 0; i < g_variant_n_children (events); i++)
+    {
+      g_autoptr (GVariant) entry = g_variant_get_child_value (events, i);
+      const char *cgroup = "";
+      guint64 seq = 0;
+
+      g_variant_lookup (entry, "cgroup", "&s", &cgroup);
+      g_variant_lookup (entry, "seq", "t", &seq);
+      if (!wanted (listener, cgroup) || g_hash_table_contains (listener->printed, &seq))
+        continue;
+      g_hash_table_add (listener->printed, g_memdup2 (&seq, sizeof seq));
+      listener->since.after = MAX (listener->since.after, seq);
+      print_line (listener, oomctl_format_history_entry (listener->json, entry));
+    }
+  /* Once caught up, only seqs matter: a time bound would hide nothing more. */
+  listener->since.time = 0;
+  return TRUE;
+}
+
 static void
 on_name_owner (GObject *proxy, GParamSpec *pspec, gpointer user_data)
 {
   Listener *listener = user_data;
   g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (proxy));
+  g_autoptr (GError) error = NULL;
 
-  if (owner != NULL)
-    return;
-  g_printerr ("oomctl: oomwatchd went away\n");
-  listener->status = OOMCTL_EXIT_FAILED;
-  g_main_loop_quit (listener->loop);
+  if (owner == NULL)
+    {
+      g_printerr ("oomctl: oomwatchd went away; waiting for it to come back\n");
+      return;
+    }
+  /* A new daemon: our watches went with the old one. */
+  if (listener->cgroups != NULL)
+    g_hash_table_remove_all (listener->cgroups);
+  if (!watch_targets (listener, TRUE, &error) || !catch_up (listener, &error))
+    {
+      listener->status = oomctl_fail ("after oomwatchd came back", error);
+      g_main_loop_quit (listener->loop);
+      return;
+    }
+  g_printerr ("oomctl: oomwatchd is back; printed what it sent since\n");
+  if (listener->cgroups != NULL && g_hash_table_size (listener->cgroups) == 0)
+    g_main_loop_quit (listener->loop);
 }
 
 static gboolean
@@ -139,9 +235,14 @@ run_listener (int argc, char **argv, gboolean watch)
 {
   gboolean json = FALSE, recursive = FALSE;
   int count = 0, timeout = 0;
+  g_autofree char *since_text = NULL;
   const GOptionEntry watch_entries[] = {
     { "recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
       "Also watch every cgroup below, now and later", NULL },
+    { "since", 's', 0, G_OPTION_ARG_STRING, &since_text,
+      "First print what was sent after this seq number, or since this time (ISO 8601, or 10m, "
+      "2h … ago)",
+      "SEQ|TIME" },
     { NULL }
   };
   const GOptionEntry entries[] = {
@@ -153,6 +254,7 @@ run_listener (int argc, char **argv, gboolean watch)
   g_autoptr (GOptionContext) context = g_option_context_new (watch ? "CGROUP…" : NULL);
   g_autoptr (OomwatchManager) manager = NULL;
   g_autoptr (GHashTable) cgroups = NULL;
+  g_autoptr (GHashTable) printed = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   g_autoptr (GError) error = NULL;
   Listener listener = { 0 };
   int status;
@@ -171,6 +273,11 @@ run_listener (int argc, char **argv, gboolean watch)
                                         : "monitor takes options only");
       return OOMCTL_EXIT_USAGE;
     }
+  if (since_text != NULL && !oomctl_parse_since (since_text, &listener.since, &error))
+    {
+      g_printerr ("oomctl: %s\n", error->message);
+      return OOMCTL_EXIT_USAGE;
+    }
 
   manager = oomctl_manager_new (&error);
   if (manager == NULL)
@@ -178,6 +285,8 @@ run_listener (int argc, char **argv, gboolean watch)
 
   listener.json = json;
   listener.count = count;
+  listener.manager = manager;
+  listener.printed = printed;
   /* Connect before calling Watch so that no event between the two is lost. */
   g_signal_connect (manager, "oom-event", G_CALLBACK (on_oom_event), &listener);
   g_signal_connect (manager, "watch-removed", G_CALLBACK (on_watch_removed), &listener);
@@ -187,23 +296,12 @@ run_listener (int argc, char **argv, gboolean watch)
       cgroups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       listener.cgroups = cgroups;
       listener.recursive = recursive;
-      for (int i = 1; i < argc; i++)
-        {
-          g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
-          g_autoptr (GVariant) options = NULL;
-          char *canonical = NULL;
-
-          if (recursive)
-            g_variant_dict_insert (&dict, "recursive", "b", TRUE);
-          options = g_variant_ref_sink (g_variant_dict_end (&dict));
-
-          if (!oomwatch_manager_call_watch_sync (manager, argv[i], options, G_DBUS_CALL_FLAGS_NONE,
-                                                 -1, &canonical, NULL,
-                                                 &error))
-            return oomctl_fail (argv[i], error);
-          g_hash_table_add (cgroups, canonical);
-        }
+      listener.targets = argv + 1;
+      if (!watch_targets (&listener, FALSE, &error))
+        return oomctl_fail (NULL, error);
     }
+  if (since_text != NULL && !catch_up (&listener, &error))
+    return oomctl_fail ("History", error);
   return listen (manager, &listener, timeout);
 }
 
