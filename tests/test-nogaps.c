@@ -1,0 +1,244 @@
+/* No gaps (issue 16) against the real daemon: a SIGKILLed daemon that comes back reports what
+ * happened meanwhile, once; clients catch up by seq; the metrics reach a real node exporter. */
+#include "ow-test-env.h"
+#include "ow-test-nogaps.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+
+#define WAIT_MS 20000
+
+static void
+assert_hog_killed (OwTestEnv *env, const char *name)
+{
+  g_autoptr (GSubprocess) hog = ow_test_env_hog (env, name, 256);
+
+  ow_test_env_wait_process (hog);
+  g_assert_true (g_subprocess_get_if_signaled (hog));
+  g_assert_cmpint (g_subprocess_get_term_sig (hog), ==, SIGKILL);
+}
+
+static guint64
+field_u64 (const char *line, const char *key)
+{
+  g_autofree char *value = ow_test_json_field (line, key);
+
+  return value != NULL ? g_ascii_strtoull (value, NULL, 10) : 0;
+}
+
+static gboolean
+is_kill (const char *line)
+{
+  return strstr (line, "\"kind\":\"oom-kill\"") != NULL;
+}
+
+static gboolean
+is_while_down (const char *line)
+{
+  return strstr (line, "\"while-down\":true") != NULL;
+}
+
+/* Every line once, in increasing seq; returns the oom-kill count after AFTER and, through the
+ * pointers, how many while-down lines there were and their count. */
+static guint64
+check_lines (OwTestReader *reader, guint64 after, guint *n_while_down, guint64 *while_down_count)
+{
+  guint64 last = 0, kills = 0;
+
+  *n_while_down = 0;
+  *while_down_count = 0;
+  for (guint i = 0; i < reader->lines->len; i++)
+    {
+      const char *line = g_ptr_array_index (reader->lines, i);
+      guint64 seq = field_u64 (line, "seq");
+
+      g_assert_cmpuint (seq, >, last); /* no duplicate, no disorder */
+      last = seq;
+      if (seq <= after || !is_kill (line))
+        continue;
+      kills += field_u64 (line, "count");
+      if (is_while_down (line))
+        {
+          (*n_while_down)++;
+          *while_down_count += field_u64 (line, "count");
+        }
+    }
+  return kills;
+}
+
+static guint64
+reader_kills (OwTestReader *reader)
+{
+  guint n;
+  guint64 count;
+
+  return check_lines (reader, 0, &n, &count);
+}
+
+static void
+wait_kills (OwTestReader *reader, guint64 kills)
+{
+  gint64 until = g_get_monotonic_time () + WAIT_MS * G_TIME_SPAN_MILLISECOND;
+
+  while (reader_kills (reader) < kills && g_get_monotonic_time () < until)
+    ow_test_reader_wait_lines (reader, reader->lines->len + 1, 100);
+  g_assert_cmpuint (reader_kills (reader), ==, kills);
+}
+
+static guint
+watchers_of (OwTestEnv *env, const char *cgroup)
+{
+  g_autoptr (GVariant) watch = ow_test_env_find_watch (env, cgroup);
+  guint32 watchers = 0;
+
+  if (watch != NULL)
+    g_variant_lookup (watch, "watchers", "u", &watchers);
+  return watchers;
+}
+
+static void
+wait_watchers (OwTestEnv *env, const char *cgroup, guint n)
+{
+  gint64 until = g_get_monotonic_time () + WAIT_MS * G_TIME_SPAN_MILLISECOND;
+
+  while (watchers_of (env, cgroup) < n && g_get_monotonic_time () < until)
+    ow_test_env_iterate (20);
+  g_assert_cmpuint (watchers_of (env, cgroup), ==, n);
+}
+
+static OwTestReader *
+start_oomctl (const char *const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("OOMCTL"));
+  for (gsize i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  return ow_test_reader_new ((const char *const *) argv->pdata, NULL);
+}
+
+/* The signals the test's own connection got since index FROM: oom-kill count and while-down. */
+static guint64
+env_kills (OwTestEnv *env, const char *cgroup, guint from, guint *n_while_down,
+           guint64 *while_down_count, guint64 *min_seq)
+{
+  guint64 kills = 0;
+
+  *n_while_down = 0;
+  *while_down_count = 0;
+  *min_seq = G_MAXUINT64;
+  for (guint i = from; i < env->signals->len; i++)
+    {
+      OwTestSignal *signal = g_ptr_array_index (env->signals, i);
+      gboolean while_down = FALSE;
+      guint64 seq = 0;
+
+      g_assert_true (g_variant_lookup (signal->details, "seq", "t", &seq));
+      *min_seq = MIN (*min_seq, seq);
+      if (g_strcmp0 (signal->cgroup, cgroup) != 0 || g_strcmp0 (signal->kind, "oom-kill") != 0)
+        continue;
+      kills += signal->count;
+      if (g_variant_lookup (signal->details, "while-down", "b", &while_down) && while_down)
+        {
+          (*n_while_down)++;
+          *while_down_count += signal->count;
+        }
+    }
+  return kills;
+}
+
+/* The done-when test of issue 16. */
+static void
+test_restart (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *cgroup = ow_test_env_make_cgroup (env, "down", "32M", FALSE);
+  const char *watch_a[] = { "watch", "--json", cgroup, NULL };
+  g_autoptr (OwTestReader) a = NULL;
+  g_autoptr (OwTestReader) b = NULL;
+  g_autoptr (OwTestReader) history = NULL;
+  g_autofree char *since = NULL;
+  guint64 seq_before = 0, before, kills, while_down_count, min_seq;
+  guint n_while_down, from;
+
+  g_free (ow_test_env_watch (env, NULL, cgroup));
+  a = start_oomctl (watch_a);
+  wait_watchers (env, cgroup, 2);
+  assert_hog_killed (env, "down");
+  wait_kills (a, 1);
+  for (guint i = 0; i < a->lines->len; i++)
+    seq_before = MAX (seq_before, field_u64 (g_ptr_array_index (a->lines, i), "seq"));
+  g_assert_cmpuint (seq_before, >, 0);
+
+  /* Down: 5 kills the kernel counts and nobody reports. */
+  ow_test_nogaps_kill_daemon (env);
+  before = ow_test_env_oom_control (env, "down", "oom_kill");
+  for (guint i = 0; i < 5; i++)
+    assert_hog_killed (env, "down");
+  g_assert_cmpuint (ow_test_env_oom_control (env, "down", "oom_kill"), ==, before + 5);
+
+  /* Back: oomctl watch A watches again by itself; the test's connection does it by hand. */
+  from = env->signals->len;
+  ow_test_nogaps_start_daemon (env);
+  g_free (ow_test_env_watch (env, NULL, cgroup));
+  wait_kills (a, 6);
+  g_assert_true (ow_test_env_wait_signal (env, cgroup, "oom-kill", WAIT_MS));
+  /* Client B was away too: it starts now and asks for what came after what it saw. */
+  since = g_strdup_printf ("%" G_GUINT64_FORMAT, seq_before);
+  {
+    const char *watch_b[] = { "watch", "--json", "--since", since, cgroup, NULL };
+
+    b = start_oomctl (watch_b);
+  }
+  wait_kills (b, 5);
+  wait_watchers (env, cgroup, 3);
+
+  /* And one more, live, for everyone. */
+  assert_hog_killed (env, "down");
+  wait_kills (a, 7);
+  wait_kills (b, 6);
+  ow_test_env_iterate (300); /* a duplicate would come now */
+
+  /* The test's connection: exactly 5, once, marked; then the live one; seq went on. */
+  kills = env_kills (env, cgroup, from, &n_while_down, &while_down_count, &min_seq);
+  g_assert_cmpuint (kills, ==, 6);
+  g_assert_cmpuint (n_while_down, ==, 1);
+  g_assert_cmpuint (while_down_count, ==, 5);
+  g_assert_cmpuint (min_seq, >, seq_before);
+  /* A saw everything once; B exactly what it missed and what came after. */
+  g_assert_cmpuint (check_lines (a, seq_before, &n_while_down, &while_down_count), ==, 6);
+  g_assert_cmpuint (n_while_down, ==, 1);
+  g_assert_cmpuint (while_down_count, ==, 5);
+  g_assert_cmpuint (check_lines (b, 0, &n_while_down, &while_down_count), ==, 6);
+  g_assert_cmpuint (n_while_down, ==, 1);
+  g_assert_cmpuint (while_down_count, ==, 5);
+  g_assert_cmpuint (field_u64 (g_ptr_array_index (b->lines, 0), "seq"), >, seq_before);
+  /* oomctl history shows the same. */
+  {
+    const char *args[] = { "history", "--json", "--since", since, NULL };
+
+    history = start_oomctl (args);
+    ow_test_reader_wait_lines (history, G_MAXUINT, WAIT_MS);
+    g_assert_cmpuint (check_lines (history, 0, &n_while_down, &while_down_count), ==, 6);
+    g_assert_cmpuint (n_while_down, ==, 1);
+  }
+  for (guint i = 0; i < b->lines->len; i++)
+    g_test_message ("B: %s", (const char *) g_ptr_array_index (b->lines, i));
+  g_clear_pointer (&a, ow_test_reader_free);
+  g_clear_pointer (&b, ow_test_reader_free);
+  g_clear_pointer (&history, ow_test_reader_free);
+  ow_test_env_free (env);
+}
+
+int
+main (int argc, char **argv)
+{
+  int skip = ow_test_env_init (&argc, &argv);
+
+  if (skip != 0)
+    return skip;
+  g_test_add_func ("/nogaps/restart", test_restart);
+  return g_test_run ();
+}
