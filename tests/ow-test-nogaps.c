@@ -74,6 +74,19 @@ die_with_test (gpointer user_data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
+GSubprocess *
+ow_test_spawn_tied (const char *const *argv, GSubprocessFlags flags)
+{
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
+  g_autoptr (GError) error = NULL;
+  GSubprocess *process;
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  return process;
+}
+
 /* A new daemon on the same bus, with the same configuration and runtime directory. */
 void
 ow_test_nogaps_start_daemon (OwTestEnv *env)

@@ -32,6 +32,9 @@ guint ow_test_reader_wait_lines (OwTestReader *reader, guint n, guint timeout_ms
 /* The value of "key": in a JSON line of oomctl (numbers and strings only), or NULL. */
 char *ow_test_json_field (const char *line, const char *key);
 
+/* A child that dies with the test, even when the test aborts. */
+GSubprocess *ow_test_spawn_tied (const char *const *argv, GSubprocessFlags flags);
+
 /* GET http://127.0.0.1:PORT/PATH; NULL when nothing answers. */
 char *ow_test_http_get (guint16 port, const char *path);
 guint16 ow_test_free_port (void);

@@ -232,6 +232,153 @@ test_restart (void)
   ow_test_env_free (env);
 }
 
+#define STORM_KILLS 1000
+#define STORM_PARALLEL 4
+
+/* The metric's value for CGROUP in TEXT, or -1. */
+static gint64
+kills_metric (const char *text, const char *cgroup)
+{
+  g_autofree char *prefix = g_strdup_printf ("oomwatch_oom_kills_total{cgroup=\"%s\",", cgroup);
+  const char *at = text != NULL ? strstr (text, prefix) : NULL;
+
+  if (at == NULL)
+    return -1;
+  at = strstr (at, "} ");
+  return at != NULL ? (gint64) g_ascii_strtoull (at + 2, NULL, 10) : -1;
+}
+
+static void
+promtool_check (const char *text)
+{
+  const char *argv[] = { "promtool", "check", "metrics", NULL };
+  g_autoptr (GSubprocess) promtool = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (GError) error = NULL;
+
+  promtool = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                          | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (promtool, text, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_test_message ("promtool: %s%s", out, err);
+  g_assert_true (g_subprocess_get_if_exited (promtool));
+  g_assert_cmpint (g_subprocess_get_exit_status (promtool), ==, 0);
+}
+
+/* The oomwatch lines of a scrape: node_exporter's own metrics are not ours to lint. */
+static char *
+our_lines (const char *scrape)
+{
+  g_auto (GStrv) lines = g_strsplit (scrape, "\n", -1);
+  GString *out = g_string_new (NULL);
+
+  for (gsize i = 0; lines[i] != NULL; i++)
+    if (strstr (lines[i], "oomwatch_") != NULL)
+      g_string_append_printf (out, "%s\n", lines[i]);
+  return g_string_free (out, FALSE);
+}
+
+/* 1,000 real kills; the node exporter's scrape of the textfile says exactly 1000. */
+static void
+test_storm (void)
+{
+  g_autofree char *node_exporter = g_find_program_in_path ("prometheus-node-exporter");
+  g_autofree char *promtool = g_find_program_in_path ("promtool");
+  g_autofree char *textdir = NULL;
+  g_autofree char *config = NULL;
+  g_autofree char *prom = NULL;
+  g_autofree char *cgroup = NULL;
+  g_autofree char *scrape = NULL;
+  g_autofree char *file_text = NULL;
+  g_autofree char *ours = NULL;
+  g_autofree char *listen = NULL;
+  g_autofree char *dir_arg = NULL;
+  g_autoptr (GSubprocess) exporter = NULL;
+  g_autoptr (GPtrArray) hogs = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GError) error = NULL;
+  OwTestDaemonOptions options = { 0 };
+  OwTestEnv *env;
+  guint64 before, started = 0;
+  gint64 until, value = -1;
+  guint16 port;
+
+  if (node_exporter == NULL || promtool == NULL)
+    {
+      g_test_skip ("needs prometheus-node-exporter and promtool (tools/install-deps)");
+      return;
+    }
+  textdir = g_dir_make_tmp ("oomwatch-textfile-XXXXXX", &error);
+  g_assert_no_error (error);
+  prom = g_build_filename (textdir, "oomwatch.prom", NULL);
+  config = g_strdup_printf ("[Daemon]\nMetricsFile=%s\n", prom);
+  options.config = config;
+  env = ow_test_env_new_full (&options);
+  cgroup = ow_test_env_make_cgroup (env, "storm", "8M", FALSE);
+  g_free (ow_test_env_watch (env, NULL, cgroup));
+  before = ow_test_env_oom_control (env, "storm", "oom_kill");
+
+  /* A few hogs at a time, each killed once: STORM_KILLS kills in all. */
+  until = g_get_monotonic_time () + 240 * G_TIME_SPAN_SECOND;
+  while (ow_test_env_oom_control (env, "storm", "oom_kill") < before + STORM_KILLS
+         && g_get_monotonic_time () < until)
+    {
+      for (guint i = 0; i < hogs->len;)
+        if (g_subprocess_get_identifier (g_ptr_array_index (hogs, i)) == NULL)
+          g_ptr_array_remove_index_fast (hogs, i);
+        else
+          i++;
+      while (hogs->len < STORM_PARALLEL && started < STORM_KILLS)
+        {
+          g_ptr_array_add (hogs, ow_test_env_hog (env, "storm", 64));
+          started++;
+        }
+      ow_test_env_iterate (2);
+    }
+  while (hogs->len > 0)
+    {
+      ow_test_env_wait_process (g_ptr_array_index (hogs, hogs->len - 1));
+      g_ptr_array_remove_index (hogs, hogs->len - 1);
+    }
+  g_assert_cmpuint (ow_test_env_oom_control (env, "storm", "oom_kill"), ==, before + STORM_KILLS);
+
+  /* The real collector, scraped over loopback. */
+  port = ow_test_free_port ();
+  listen = g_strdup_printf ("--web.listen-address=127.0.0.1:%u", port);
+  dir_arg = g_strdup_printf ("--collector.textfile.directory=%s", textdir);
+  {
+    const char *argv[] = { node_exporter, "--collector.disable-defaults", "--collector.textfile",
+                           dir_arg, listen, NULL };
+
+    exporter = ow_test_spawn_tied (argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  }
+  until = g_get_monotonic_time () + 60 * G_TIME_SPAN_SECOND;
+  while (value != STORM_KILLS && g_get_monotonic_time () < until)
+    {
+      g_free (scrape);
+      ow_test_env_iterate (50);
+      scrape = ow_test_http_get (port, "/metrics");
+      value = kills_metric (scrape, cgroup);
+    }
+  g_test_message ("scrape: %s", scrape);
+  g_assert_cmpint (value, ==, STORM_KILLS);
+  g_assert_cmpuint (ow_test_env_sum (env, cgroup, "oom-kill"), ==, STORM_KILLS);
+  g_assert_nonnull (strstr (scrape, "\nnode_textfile_scrape_error 0\n"));
+  g_assert_nonnull (strstr (scrape, "oomwatch_watches 1\n"));
+
+  /* promtool lints what we wrote and what the exporter served. */
+  g_assert_true (g_file_get_contents (prom, &file_text, NULL, NULL));
+  promtool_check (file_text);
+  ours = our_lines (scrape);
+  promtool_check (ours);
+
+  g_subprocess_force_exit (exporter);
+  ow_test_env_wait_process (exporter);
+  ow_test_env_free (env);
+  ow_test_remove_tree (textdir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -240,5 +387,6 @@ main (int argc, char **argv)
   if (skip != 0)
     return skip;
   g_test_add_func ("/nogaps/restart", test_restart);
+  g_test_add_func ("/nogaps/storm", test_storm);
   return g_test_run ();
 }
