@@ -5,6 +5,7 @@
 #include "oomctl-common.h"
 #include "oomctl-format.h"
 #include "oomctl-history.h"
+#include "oomwatch-cgroup.h"
 #include "oomwatch-error.h"
 #include "oomwatch-names.h"
 
@@ -66,7 +67,7 @@ wanted (Listener *listener, const char *cgroup)
     return FALSE;
   g_hash_table_iter_init (&iter, listener->cgroups);
   while (g_hash_table_iter_next (&iter, (gpointer *) &root, NULL))
-    if (strcmp (root, "/") == 0 || (g_str_has_prefix (cgroup, root) && cgroup[strlen (root)] == '/'))
+    if (oomwatch_cgroup_is_below (cgroup, root))
       return TRUE;
   return FALSE;
 }
@@ -103,6 +104,10 @@ on_watch_removed (OomwatchManager *manager, const char *cgroup, const char *reas
 static gboolean
 watch_targets (Listener *listener, gboolean again, GError **error)
 {
+  /* Signals are sent only to the connections that watch, or to root's monitors. */
+  if (listener->cgroups == NULL)
+    return oomwatch_manager_call_monitor_sync (listener->manager, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                               error);
   for (gsize i = 0; listener->targets != NULL && listener->targets[i] != NULL; i++)
     {
       g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
@@ -300,6 +305,8 @@ run_listener (int argc, char **argv, gboolean watch)
       if (!watch_targets (&listener, FALSE, &error))
         return oomctl_fail (NULL, error);
     }
+  else if (!watch_targets (&listener, FALSE, &error))
+    return oomctl_fail ("monitor", error);
   if (since_text != NULL && !catch_up (&listener, &error))
     return oomctl_fail ("History", error);
   return listen (manager, &listener, timeout);

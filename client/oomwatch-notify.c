@@ -5,6 +5,7 @@
  * window, as one burst); the last seq shown is kept in the user's state directory, so a kill
  * is never told twice, not even across restarts of the notifier. */
 #include "oomwatch-error.h"
+#include "oomwatch-cgroup.h"
 #include "oomwatch-generated.h"
 #include "oomwatch-names.h"
 
@@ -48,11 +49,7 @@ in_prefixes (Notifier *self, const char *cgroup)
 {
   for (gsize i = 0; self->prefixes[i] != NULL; i++)
     {
-      const char *prefix = self->prefixes[i];
-      gsize len = strlen (prefix);
-
-      if (strcmp (prefix, "/") == 0 || strcmp (cgroup, prefix) == 0
-          || (strncmp (cgroup, prefix, len) == 0 && cgroup[len] == '/'))
+      if (oomwatch_cgroup_is_at_or_below (cgroup, self->prefixes[i]))
         return TRUE;
     }
   return FALSE;

@@ -21,7 +21,8 @@ struct _OwContinuity
   OwCounterStore *store;
   GHashTable *owed;     /* cgroup → OwCounters: what a new watch found missed, to report */
   guint owed_idle_id;
-  gboolean in_while_down; /* the event being sealed is such a report */
+  gboolean in_while_down; /* the event being sent is such a report */
+  guint64 current_seq;    /* of the signal being sent */
   GHashTable *watch_uids; /* cgroup → GArray of guint32: who watched it at its last event */
   char *metrics_file;
   char *metrics_written; /* what the file holds now */
@@ -162,51 +163,74 @@ ow_continuity_complete_metrics (OwContinuity *self, GDBusMethodInvocation *invoc
 
 /* The emit path */
 
-static GVariant *
-seal (OwContinuity *self, OwHistoryEntry *entry, GVariantDict *details)
+void
+ow_continuity_event (OwContinuity *self, const char *cgroup, const OwEvent *event)
 {
-  entry->seq = ow_seq_next (self->seq);
-  g_variant_dict_insert (details, OOMWATCH_KEY_SEQ, "t", entry->seq);
-  if (self->in_while_down)
-    g_variant_dict_insert (details, OOMWATCH_KEY_WHILE_DOWN, "b", TRUE);
-  entry->details = g_variant_ref_sink (g_variant_dict_end (details));
-  add_watcher_uids (self, entry->cgroup, entry);
-  ow_history_append (self->history, entry);
-  return g_variant_ref (entry->details);
-}
-
-GVariant *
-ow_continuity_seal_event (OwContinuity *self, const char *cgroup, const OwEvent *event,
-                          const OwVictim *victim, GVariantDict *details)
-{
-  OwHistoryEntry *entry = ow_history_entry_new ("OomEvent", cgroup,
-                                                ow_event_kind_to_string (event->kind),
-                                                event->count, NULL);
   OwCounter counter;
 
+  if (self == NULL)
+    return;
+  self->current_seq = ow_seq_next (self->seq);
+  if (ow_counter_for_kind (event->kind, &counter))
+    ow_counter_store_reported (self->store, cgroup, counter, event->count, event->has_total,
+                               event->total, self->in_while_down);
+  metrics_changed (self);
+}
+
+void
+ow_continuity_add_keys (OwContinuity *self, GVariantDict *details)
+{
+  if (self == NULL)
+    return;
+  g_variant_dict_insert (details, OOMWATCH_KEY_SEQ, "t", self->current_seq);
+  if (self->in_while_down)
+    g_variant_dict_insert (details, OOMWATCH_KEY_WHILE_DOWN, "b", TRUE);
+}
+
+static void
+record (OwContinuity *self, OwHistoryEntry *entry)
+{
+  entry->seq = self->current_seq;
+  add_watcher_uids (self, entry->cgroup, entry);
+  ow_history_append (self->history, entry);
+}
+
+void
+ow_continuity_record (OwContinuity *self, const char *cgroup, const OwEvent *event,
+                      OwVictim *victim, GVariant *details)
+{
+  OwHistoryEntry *entry;
+
+  if (self == NULL)
+    {
+      g_variant_unref (g_variant_ref_sink (details));
+      return;
+    }
+  entry = ow_history_entry_new ("OomEvent", cgroup, ow_event_kind_to_string (event->kind),
+                                event->count, details);
   if (victim != NULL && victim->has_uid)
     {
       entry->has_victim_uid = TRUE;
       entry->victim_uid = victim->uid;
     }
-  if (ow_counter_for_kind (event->kind, &counter))
-    ow_counter_store_reported (self->store, cgroup, counter, event->count, event->has_total,
-                               event->total, self->in_while_down);
-  metrics_changed (self);
-  return seal (self, entry, details);
+  record (self, entry);
 }
 
 GVariant *
-ow_continuity_seal_removed (OwContinuity *self, const char *cgroup, const char *reason)
+ow_continuity_removed (OwContinuity *self, const char *cgroup, const char *reason)
 {
   g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
-  OwHistoryEntry *entry = ow_history_entry_new ("WatchRemoved", cgroup, reason, 0, NULL);
-  GVariant *sealed;
+  OwHistoryEntry *entry;
 
-  g_variant_dict_insert (&details, OOMWATCH_KEY_TIMESTAMP, "t", (guint64) entry->time);
-  sealed = seal (self, entry, &details);
+  g_variant_dict_insert (&details, OOMWATCH_KEY_TIMESTAMP, "t", (guint64) g_get_real_time ());
+  if (self == NULL)
+    return g_variant_dict_end (&details);
+  self->current_seq = ow_seq_next (self->seq);
+  ow_continuity_add_keys (self, &details);
+  entry = ow_history_entry_new ("WatchRemoved", cgroup, reason, 0, g_variant_dict_end (&details));
+  record (self, entry);
   g_hash_table_remove (self->watch_uids, cgroup);
-  return sealed;
+  return g_variant_ref (entry->details);
 }
 
 /* Restarts */
@@ -261,8 +285,8 @@ on_owed_idle (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-void
-ow_continuity_watch_created (OwContinuity *self, OwWatch *watch)
+static void
+watch_created (OwContinuity *self, OwWatch *watch)
 {
   OwCounters baseline, missed;
   OwCounterEntry *entry;
@@ -287,8 +311,18 @@ ow_continuity_watch_created (OwContinuity *self, OwWatch *watch)
 }
 
 void
+ow_continuity_watch_created (OwContinuity *self, OwWatch *watch)
+{
+  if (self == NULL)
+    return;
+  watch_created (self, watch);
+}
+
+void
 ow_continuity_watch_dropped (OwContinuity *self, const char *cgroup)
 {
+  if (self == NULL)
+    return;
   g_hash_table_remove (self->owed, cgroup);
   ow_counter_store_forget (self->store, cgroup);
   metrics_changed (self);

@@ -7,10 +7,10 @@
 #pragma once
 
 #include "ow-hierarchy.h"
-#include "ow-kmsg.h"
 #include "ow-metrics.h"
 #include "ow-registry.h"
 #include "ow-seq.h"
+#include "ow-victim.h"
 
 #include <gio/gio.h>
 
@@ -35,11 +35,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwContinuity, ow_continuity_free)
 /* From oomwatch.conf: HistorySize= and MetricsFile= (NULL: no file). */
 void ow_continuity_configure (OwContinuity *self, guint history_size, const char *metrics_file);
 
-/* The emit path: gives the signal its seq (and while-down when it is such a report), records
- * it, and returns the details to send (a new reference). */
-GVariant *ow_continuity_seal_event (OwContinuity *self, const char *cgroup, const OwEvent *event,
-                                    const OwVictim *victim, GVariantDict *details);
-GVariant *ow_continuity_seal_removed (OwContinuity *self, const char *cgroup, const char *reason);
+/* The emit path (the signal emitter; every function takes SELF NULL and then does nothing):
+ * an OomEvent gets its seq and counts (ow_continuity_event), each variant of its details gets
+ * seq and while-down (ow_continuity_add_keys), and once sent it is kept (ow_continuity_record,
+ * with the complete DETAILS, a floating or owned a{sv}). A WatchRemoved's details. */
+void ow_continuity_event (OwContinuity *self, const char *cgroup, const OwEvent *event);
+void ow_continuity_add_keys (OwContinuity *self, GVariantDict *details);
+void ow_continuity_record (OwContinuity *self, const char *cgroup, const OwEvent *event,
+                           OwVictim *victim, GVariant *details);
+GVariant *ow_continuity_removed (OwContinuity *self, const char *cgroup, const char *reason);
 
 /* The registry made a kernel registration for WATCH / is about to close it. */
 void ow_continuity_watch_created (OwContinuity *self, OwWatch *watch);
