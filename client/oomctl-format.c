@@ -115,6 +115,16 @@ append_detail_human (GString *out, const char *key, GVariant *value)
     }
 }
 
+/* Last on the line, where it is easy to pick for --since. */
+static void
+append_seq_human (GString *out, GVariant *details)
+{
+  guint64 seq;
+
+  if (details != NULL && g_variant_lookup (details, OOMWATCH_KEY_SEQ, "t", &seq))
+    g_string_append_printf (out, " seq=%" G_GUINT64_FORMAT, seq);
+}
+
 static void
 append_details_human (GString *out, GVariant *details)
 {
@@ -129,10 +139,11 @@ append_details_human (GString *out, GVariant *details)
   while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
     {
       if (g_strcmp0 (key, OOMWATCH_KEY_TIMESTAMP) != 0 && g_strcmp0 (key, OOMWATCH_KEY_HIERARCHY) != 0
-          && g_strcmp0 (key, OOMWATCH_KEY_TOTAL) != 0)
+          && g_strcmp0 (key, OOMWATCH_KEY_TOTAL) != 0 && g_strcmp0 (key, OOMWATCH_KEY_SEQ) != 0)
         append_detail_human (out, key, value);
       g_variant_unref (value);
     }
+  append_seq_human (out, details);
 }
 
 static GString *
@@ -180,20 +191,20 @@ oomctl_format_watch_removed (gboolean json, const char *cgroup, const char *reas
                              GVariant *details)
 {
   GString *out = start_line (json, details_timestamp (details), "WatchRemoved", cgroup);
-  guint64 seq = 0;
-  gboolean has_seq = details != NULL && g_variant_lookup (details, OOMWATCH_KEY_SEQ, "t", &seq);
 
   if (!json)
     {
       g_string_append_printf (out, " removed reason=%s", reason);
-      if (has_seq)
-        g_string_append_printf (out, " seq=%" G_GUINT64_FORMAT, seq);
+      append_seq_human (out, details);
       return g_string_free (out, FALSE);
     }
   g_string_append (out, ",\"reason\":");
   oomctl_json_append_string (out, reason);
-  if (has_seq)
-    g_string_append_printf (out, ",\"seq\":%" G_GUINT64_FORMAT, seq);
+  if (details != NULL)
+    {
+      g_string_append (out, ",\"details\":");
+      oomctl_json_append_value (out, details);
+    }
   g_string_append_c (out, '}');
   return g_string_free (out, FALSE);
 }

@@ -28,6 +28,7 @@ typedef struct
   gboolean catch_up;    /* print History() before live signals (--since, or a restart) */
   OomctlSince since;
   GHashTable *printed;  /* seqs printed from History(), so live copies are dropped */
+  char *epoch;          /* of the daemon's seq numbers, as History() last said */
 } Listener;
 
 /* Every signal once: one History() printed is not printed again when it also arrives live. */
@@ -134,15 +135,38 @@ watch_targets (Listener *listener, gboolean again, GError **error)
 }
 
 /* What History() has after the last seq printed. Live signals that came meanwhile wait in the
- * main loop's queue and are dropped there when History() already printed them. */
+ * main loop's queue and are dropped there when History() already printed them. With PRINT
+ * FALSE it only learns where numbering stands. */
 static gboolean
-catch_up (Listener *listener, GError **error)
+catch_up (Listener *listener, gboolean print, GError **error)
 {
-  g_autoptr (GVariant) events = oomctl_history_call (listener->manager, &listener->since, NULL,
-                                                     error);
+  g_autoptr (GVariant) info = NULL;
+  g_autoptr (GVariant) events = NULL;
+  const char *epoch = "";
+  guint64 last = 0;
 
+  events = oomctl_history_call (listener->manager, &listener->since, &info, error);
   if (events == NULL)
     return FALSE;
+  g_variant_lookup (info, "epoch", "&s", &epoch);
+  g_variant_lookup (info, "last-seq", "t", &last);
+  if (listener->epoch != NULL && strcmp (epoch, listener->epoch) != 0)
+    {
+      /* Numbering started again (a stop, not a restart): every signal of it is new to us. */
+      listener->since.after = 0;
+      g_hash_table_remove_all (listener->printed);
+      g_clear_pointer (&events, g_variant_unref);
+      events = oomctl_history_call (listener->manager, &listener->since, NULL, error);
+      if (events == NULL)
+        return FALSE;
+    }
+  g_free (listener->epoch);
+  listener->epoch = g_strdup (epoch);
+  if (!print)
+    {
+      listener->since.after = MAX (listener->since.after, last);
+      return TRUE;
+    }
   for (gsize i = 0; i < g_variant_n_children (events); i++)
     {
       g_autoptr (GVariant) entry = g_variant_get_child_value (events, i);
@@ -177,7 +201,7 @@ on_name_owner (GObject *proxy, GParamSpec *pspec, gpointer user_data)
   /* A new daemon: our watches went with the old one. */
   if (listener->cgroups != NULL)
     g_hash_table_remove_all (listener->cgroups);
-  if (!watch_targets (listener, TRUE, &error) || !catch_up (listener, &error))
+  if (!watch_targets (listener, TRUE, &error) || !catch_up (listener, TRUE, &error))
     {
       listener->status = oomctl_fail ("after oomwatchd came back", error);
       g_main_loop_quit (listener->loop);
@@ -307,9 +331,11 @@ run_listener (int argc, char **argv, gboolean watch)
     }
   else if (!watch_targets (&listener, FALSE, &error))
     return oomctl_fail ("monitor", error);
-  if (since_text != NULL && !catch_up (&listener, &error))
-    return oomctl_fail ("History", error);
-  return listen (manager, &listener, timeout);
+  status = catch_up (&listener, since_text != NULL, &error)
+               ? listen (manager, &listener, timeout)
+               : oomctl_fail ("History", error);
+  g_free (listener.epoch);
+  return status;
 }
 
 int

@@ -40,7 +40,7 @@ typedef struct
   /* What was shown already, by the daemon's seq (issue 16) */
   gint64 missed_window_usec; /* 0: do not catch up */
   char *state_path;
-  char *boot_id;
+  char *epoch; /* of the daemon's seq numbers */
   guint64 last_seq;
 } Notifier;
 
@@ -128,7 +128,7 @@ static void
 save_state (Notifier *self)
 {
   g_autofree char *dir = g_path_get_dirname (self->state_path);
-  g_autofree char *text = g_strdup_printf ("%s %" G_GUINT64_FORMAT "\n", self->boot_id ?: "-",
+  g_autofree char *text = g_strdup_printf ("%s %" G_GUINT64_FORMAT "\n", self->epoch ?: "-",
                                            self->last_seq);
   g_autoptr (GError) error = NULL;
 
@@ -149,7 +149,7 @@ load_state (Notifier *self)
   fields = g_strsplit (g_strstrip (text), " ", 2);
   if (g_strv_length (fields) == 2)
     {
-      self->boot_id = g_strdup (fields[0]);
+      self->epoch = g_strdup (fields[0]);
       self->last_seq = g_ascii_strtoull (fields[1], NULL, 10);
     }
 }
@@ -235,7 +235,7 @@ catch_up (Notifier *self)
   g_autoptr (GVariant) events = NULL;
   g_autoptr (GVariant) info = NULL;
   g_autoptr (GError) error = NULL;
-  const char *boot_id = NULL;
+  const char *epoch = NULL;
 
   if (self->missed_window_usec == 0)
     return;
@@ -249,11 +249,11 @@ catch_up (Notifier *self)
       g_warning ("Cannot ask what was missed: %s", error->message);
       return;
     }
-  /* seq numbers of another boot say nothing about this one. */
-  if (g_variant_lookup (info, "boot-id", "&s", &boot_id) && g_strcmp0 (boot_id, self->boot_id) != 0)
+  /* seq numbers of another epoch (boot, or lost runtime directory) say nothing of this one. */
+  if (g_variant_lookup (info, "epoch", "&s", &epoch) && g_strcmp0 (epoch, self->epoch) != 0)
     {
-      g_free (self->boot_id);
-      self->boot_id = g_strdup (boot_id);
+      g_free (self->epoch);
+      self->epoch = g_strdup (epoch);
       self->last_seq = 0;
     }
   for (gsize i = 0; i < g_variant_n_children (events); i++)
@@ -401,7 +401,7 @@ main (int argc, char **argv)
   g_signal_handlers_disconnect_by_data (self.session, &self);
   g_queue_clear_full (&self.lines, g_free);
   g_free (self.state_path);
-  g_free (self.boot_id);
+  g_free (self.epoch);
   g_object_unref (self.manager);
   g_object_unref (self.session);
   return self.status;

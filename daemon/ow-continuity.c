@@ -15,7 +15,6 @@ struct _OwContinuity
   OwRegistry *registry;   /* borrowed */
   OwContinuityReportFunc report;
   gpointer user_data;
-  char *boot_id;
   OwSeq *seq;
   OwHistory *history;
   OwCounterStore *store;
@@ -366,7 +365,7 @@ ow_continuity_complete_history (OwContinuity *self, GDBusMethodInvocation *invoc
   g_variant_dict_insert (&info, "last-seq", "t", ow_seq_last (self->seq));
   g_variant_dict_insert (&info, "oldest-seq", "t", ow_history_oldest_seq (self->history));
   g_variant_dict_insert (&info, "capacity", "u", ow_history_get_capacity (self->history));
-  g_variant_dict_insert (&info, "boot-id", "s", self->boot_id);
+  g_variant_dict_insert (&info, "epoch", "s", ow_seq_epoch (self->seq));
   g_dbus_method_invocation_return_value (invocation,
                                          g_variant_new ("(@aa{sv}@a{sv})", events,
                                                         g_variant_dict_end (&info)));
@@ -425,12 +424,12 @@ ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarch
   g_autoptr (OwContinuity) self = g_new0 (OwContinuity, 1);
   g_autofree char *seq_path = g_build_filename (runtime_dir, "seq", NULL);
   g_autofree char *counters_dir = g_build_filename (runtime_dir, "counters", NULL);
+  g_autofree char *boot_id = ow_seq_read_boot_id (boot_id_path);
 
   self->hierarchy = hierarchy;
   self->registry = registry;
   self->report = report;
   self->user_data = user_data;
-  self->boot_id = ow_seq_read_boot_id (boot_id_path);
   self->history = ow_history_new (OW_DEFAULT_HISTORY_SIZE);
   self->owed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->watch_uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -439,7 +438,7 @@ ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarch
   self->store = ow_counter_store_open (counters_dir, error);
   if (self->store == NULL)
     return NULL;
-  self->seq = ow_seq_open (seq_path, self->boot_id, OW_SEQ_BLOCK, error);
+  self->seq = ow_seq_open (seq_path, boot_id, OW_SEQ_BLOCK, error);
   if (self->seq == NULL)
     return NULL;
   forget_removed (self);
@@ -461,7 +460,6 @@ ow_continuity_free (OwContinuity *self)
   g_clear_pointer (&self->store, ow_counter_store_free);
   g_clear_pointer (&self->history, ow_history_free);
   g_clear_pointer (&self->seq, ow_seq_free);
-  g_free (self->boot_id);
   g_free (self->metrics_file);
   g_free (self->metrics_written);
   g_free (self);

@@ -9,6 +9,7 @@ struct _OwSeq
 {
   char *path;
   char *boot_id;
+  char *epoch;
   guint block;
   guint64 last;
   guint64 reserved; /* every number up to this one may have been handed out already */
@@ -19,7 +20,8 @@ struct _OwSeq
 static gboolean
 reserve (OwSeq *self, guint64 up_to, GError **error)
 {
-  g_autofree char *text = g_strdup_printf ("%s %" G_GUINT64_FORMAT "\n", self->boot_id, up_to);
+  g_autofree char *text = g_strdup_printf ("%s %s %" G_GUINT64_FORMAT "\n", self->boot_id,
+                                           self->epoch, up_to);
 
   if (!g_file_set_contents_full (self->path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644,
                                  error))
@@ -29,7 +31,7 @@ reserve (OwSeq *self, guint64 up_to, GError **error)
 }
 
 static guint64
-read_mark (const char *path, const char *boot_id)
+read_mark (const char *path, const char *boot_id, char **epoch)
 {
   g_autofree char *text = NULL;
   g_auto (GStrv) fields = NULL;
@@ -37,10 +39,11 @@ read_mark (const char *path, const char *boot_id)
 
   if (!g_file_get_contents (path, &text, NULL, NULL))
     return 0;
-  fields = g_strsplit (g_strstrip (text), " ", 2);
-  if (g_strv_length (fields) != 2 || strcmp (fields[0], boot_id) != 0
-      || !g_ascii_string_to_unsigned (fields[1], 10, 0, G_MAXUINT64 / 2, &mark, NULL))
+  fields = g_strsplit (g_strstrip (text), " ", 3);
+  if (g_strv_length (fields) != 3 || strcmp (fields[0], boot_id) != 0 || fields[1][0] == '\0'
+      || !g_ascii_string_to_unsigned (fields[2], 10, 0, G_MAXUINT64 / 2, &mark, NULL))
     return 0; /* another boot, or garbage: numbering starts again */
+  *epoch = g_strdup (fields[1]);
   return mark;
 }
 
@@ -52,7 +55,9 @@ ow_seq_open (const char *path, const char *boot_id, guint block, GError **error)
   self->path = g_strdup (path);
   self->boot_id = g_strdup (boot_id[0] != '\0' ? boot_id : "unknown-boot");
   self->block = MAX (block, 1);
-  self->last = read_mark (path, self->boot_id);
+  self->last = read_mark (path, self->boot_id, &self->epoch);
+  if (self->epoch == NULL)
+    self->epoch = g_uuid_string_random ();
   if (!reserve (self, self->last + self->block, error))
     return NULL;
   return g_steal_pointer (&self);
@@ -65,6 +70,7 @@ ow_seq_free (OwSeq *self)
     return;
   g_free (self->path);
   g_free (self->boot_id);
+  g_free (self->epoch);
   g_free (self);
 }
 
@@ -80,6 +86,12 @@ ow_seq_next (OwSeq *self)
       self->reserved += self->block;
     }
   return ++self->last;
+}
+
+const char *
+ow_seq_epoch (OwSeq *self)
+{
+  return self->epoch;
 }
 
 guint64

@@ -28,6 +28,7 @@ test_seq_restarts (void)
   g_autofree char *dir = make_tmpdir ();
   g_autofree char *path = g_build_filename (dir, "seq", NULL);
   g_autoptr (GError) error = NULL;
+  g_autofree char *epoch = NULL;
   guint64 last = 0;
 
   /* Three runs in one boot, each killed at a different point of its block: never a repeat. */
@@ -37,6 +38,9 @@ test_seq_restarts (void)
       guint64 first;
 
       g_assert_no_error (error);
+      if (run == 0)
+        epoch = g_strdup (ow_seq_epoch (seq));
+      g_assert_cmpstr (ow_seq_epoch (seq), ==, epoch);
       first = ow_seq_next (seq);
       g_assert_cmpuint (first, >, last);
       last = first;
@@ -56,6 +60,7 @@ test_seq_restarts (void)
     g_assert_no_error (error);
     g_assert_cmpuint (ow_seq_last (seq), ==, 0);
     g_assert_cmpuint (ow_seq_next (seq), ==, 1);
+    g_assert_cmpstr (ow_seq_epoch (seq), !=, epoch);
   }
   /* Garbage is another boot too, not a failure. */
   g_assert_true (g_file_set_contents (path, "boot-b notanumber\n", -1, NULL));
