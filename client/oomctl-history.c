@@ -46,7 +46,7 @@ oomctl_parse_since (const char *text, OomctlSince *since, GError **error)
     {
       gint64 now = g_get_real_time ();
 
-      since->time = (guint64) now > span ? (guint64) now - span : 1;
+      since->time = (guint64)now > span ? (guint64)now - span : 1;
       return TRUE;
     }
   when = g_date_time_new_from_iso8601 (iso, local);
@@ -58,9 +58,8 @@ oomctl_parse_since (const char *text, OomctlSince *since, GError **error)
                    text);
       return FALSE;
     }
-  since->time = (guint64) MAX (g_date_time_to_unix (when) * G_USEC_PER_SEC
-                                   + g_date_time_get_microsecond (when),
-                               1);
+  since->time = (guint64)MAX (
+      g_date_time_to_unix (when) * G_USEC_PER_SEC + g_date_time_get_microsecond (when), 1);
   return TRUE;
 }
 
@@ -88,13 +87,12 @@ oomctl_history (int argc, char **argv)
 {
   g_autofree char *since_text = NULL;
   gboolean json = FALSE;
-  const GOptionEntry entries[] = {
-    { "since", 's', 0, G_OPTION_ARG_STRING, &since_text,
-      "Only signals after this seq number, or since this time (ISO 8601, or 10m, 2h … ago)",
-      "SEQ|TIME" },
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print JSON Lines", NULL },
-    { NULL }
-  };
+  const GOptionEntry entries[]
+      = { { "since", 's', 0, G_OPTION_ARG_STRING, &since_text,
+            "Only signals after this seq number, or since this time (ISO 8601, or 10m, 2h … ago)",
+            "SEQ|TIME" },
+          { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print JSON Lines", NULL },
+          { NULL } };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
   g_autoptr (OomwatchManager) manager = NULL;
   g_autoptr (GVariant) events = NULL;
@@ -145,11 +143,10 @@ int
 oomctl_metrics (int argc, char **argv)
 {
   gboolean openmetrics = FALSE;
-  const GOptionEntry entries[] = {
-    { "openmetrics", 0, 0, G_OPTION_ARG_NONE, &openmetrics,
-      "OpenMetrics 1.0 text instead of the Prometheus text format", NULL },
-    { NULL }
-  };
+  const GOptionEntry entries[]
+      = { { "openmetrics", 0, 0, G_OPTION_ARG_NONE, &openmetrics,
+            "OpenMetrics 1.0 text instead of the Prometheus text format", NULL },
+          { NULL } };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
   g_autoptr (OomwatchManager) manager = NULL;
   g_auto (GVariantDict) options = G_VARIANT_DICT_INIT (NULL);

@@ -1,6 +1,5 @@
-#include "ow-continuity.h"
-#include "ow-counter-store.h"
-#include "ow-history.h"
+#include "ow-continuity-private.h"
+#include "ow-signal-emitter.h"
 #include "ow-seq.h"
 #include "ow-fd.h"
 #include "oomwatch-error.h"
@@ -8,25 +7,6 @@
 
 #include <string.h>
 #include <sys/stat.h>
-
-struct _OwContinuity
-{
-  OwHierarchy *hierarchy; /* borrowed */
-  OwRegistry *registry;   /* borrowed */
-  OwContinuityReportFunc report;
-  gpointer user_data;
-  OwSeq *seq;
-  OwHistory *history;
-  OwCounterStore *store;
-  GHashTable *owed;     /* cgroup → OwCounters: what a new watch found missed, to report */
-  guint owed_idle_id;
-  gboolean in_while_down; /* the event being sent is such a report */
-  guint64 current_seq;    /* of the signal being sent */
-  GHashTable *watch_uids; /* cgroup → GArray of guint32: who watched it at its last event */
-  char *metrics_file;
-  char *metrics_written; /* what the file holds now */
-  guint metrics_idle_id;
-};
 
 /* Who watches CGROUP now: the uids of its watchers that the registry knows. */
 static void
@@ -43,121 +23,11 @@ add_watcher_uids (OwContinuity *self, const char *cgroup, OwHistoryEntry *entry)
   if (watch == NULL)
     return;
   g_hash_table_iter_init (&iter, watch->watchers);
-  while (g_hash_table_iter_next (&iter, (gpointer *) &name, NULL))
+  while (g_hash_table_iter_next (&iter, (gpointer *)&name, NULL))
     if (ow_registry_get_client_uid (self->registry, name, &uid))
       ow_history_entry_add_uid (entry, uid);
   /* Kept for the WatchRemoved of CGROUP: by then the registry has forgotten the watchers. */
   g_hash_table_replace (self->watch_uids, g_strdup (cgroup), g_array_ref (entry->uids));
-}
-
-static gboolean
-watched_by (const char *cgroup, guint32 uid, gpointer user_data)
-{
-  OwContinuity *self = user_data;
-  OwWatch *watch = ow_registry_lookup (self->registry, cgroup);
-  GHashTableIter iter;
-  const char *name;
-  guint32 watcher_uid;
-
-  if (watch == NULL)
-    return FALSE;
-  g_hash_table_iter_init (&iter, watch->watchers);
-  while (g_hash_table_iter_next (&iter, (gpointer *) &name, NULL))
-    if (ow_registry_get_client_uid (self->registry, name, &watcher_uid) && watcher_uid == uid)
-      return TRUE;
-  return FALSE;
-}
-
-/* Metrics */
-
-static char *
-render_metrics (OwContinuity *self, OwMetricsFormat format)
-{
-  g_autoptr (GList) entries = ow_counter_store_entries (self->store);
-  g_autoptr (GArray) rows = g_array_new (FALSE, FALSE, sizeof (OwMetricsRow));
-
-  for (GList *l = entries; l != NULL; l = l->next)
-    {
-      OwCounterEntry *entry = l->data;
-      OwMetricsRow row = { entry->cgroup, entry->reported };
-
-      /* Saved by an earlier run but not watched now: no series. */
-      if (!entry->pending && ow_registry_lookup (self->registry, entry->cgroup) != NULL)
-        g_array_append_val (rows, row);
-    }
-  return ow_metrics_render ((OwMetricsRow *) (gpointer) rows->data, rows->len,
-                            ow_registry_count (self->registry), format);
-}
-
-/* At an idle moment after a change, not on a timer: a burst of events is one write. */
-static gboolean
-on_metrics_idle (gpointer user_data)
-{
-  OwContinuity *self = user_data;
-  g_autofree char *text = NULL;
-  g_autoptr (GError) error = NULL;
-
-  self->metrics_idle_id = 0;
-  if (self->metrics_file == NULL)
-    return G_SOURCE_REMOVE;
-  text = render_metrics (self, OW_METRICS_PROMETHEUS);
-  if (g_strcmp0 (text, self->metrics_written) == 0)
-    return G_SOURCE_REMOVE;
-  if (!ow_metrics_write (self->metrics_file, text, &error))
-    g_warning ("Cannot write the metrics: %s", error->message);
-  else
-    {
-      g_free (self->metrics_written);
-      self->metrics_written = g_steal_pointer (&text);
-    }
-  return G_SOURCE_REMOVE;
-}
-
-static void
-metrics_changed (OwContinuity *self)
-{
-  if (self->metrics_file != NULL && self->metrics_idle_id == 0)
-    self->metrics_idle_id = g_idle_add_full (G_PRIORITY_LOW, on_metrics_idle, self, NULL);
-}
-
-void
-ow_continuity_complete_metrics (OwContinuity *self, GDBusMethodInvocation *invocation,
-                                GVariant *options)
-{
-  OwMetricsFormat format = OW_METRICS_PROMETHEUS;
-  g_autofree char *text = NULL;
-  const char *name = "prometheus";
-  GVariantIter iter;
-  const char *key;
-  GVariant *value;
-
-  g_variant_iter_init (&iter, options);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
-    {
-      g_autoptr (GVariant) owned = value;
-
-      if (strcmp (key, "format") != 0 || !g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
-        {
-          g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR,
-                                                 G_DBUS_ERROR_INVALID_ARGS,
-                                                 "Unknown or mistyped option '%.200s' (known: "
-                                                 "format (s))",
-                                                 key);
-          return;
-        }
-      name = g_variant_get_string (value, NULL);
-    }
-  if (strcmp (name, "openmetrics") == 0)
-    format = OW_METRICS_OPENMETRICS;
-  else if (strcmp (name, "prometheus") != 0)
-    {
-      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                                             "Unknown format '%.100s' (prometheus, openmetrics)",
-                                             name);
-      return;
-    }
-  text = render_metrics (self, format);
-  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(s)", text));
 }
 
 /* The emit path */
@@ -173,7 +43,7 @@ ow_continuity_event (OwContinuity *self, const char *cgroup, const OwEvent *even
   if (ow_counter_for_kind (event->kind, &counter))
     ow_counter_store_reported (self->store, cgroup, counter, event->count, event->has_total,
                                event->total, self->in_while_down);
-  metrics_changed (self);
+  ow_continuity_metrics_changed (self);
 }
 
 void
@@ -221,7 +91,7 @@ ow_continuity_removed (OwContinuity *self, const char *cgroup, const char *reaso
   g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
   OwHistoryEntry *entry;
 
-  g_variant_dict_insert (&details, OOMWATCH_KEY_TIMESTAMP, "t", (guint64) g_get_real_time ());
+  g_variant_dict_insert (&details, OOMWATCH_KEY_TIMESTAMP, "t", (guint64)g_get_real_time ());
   if (self == NULL)
     return g_variant_dict_end (&details);
   self->current_seq = ow_seq_next (self->seq);
@@ -261,7 +131,7 @@ on_owed_idle (gpointer user_data)
   self->owed_idle_id = 0;
   self->owed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_hash_table_iter_init (&iter, owed);
-  while (g_hash_table_iter_next (&iter, (gpointer *) &cgroup, (gpointer *) &missed))
+  while (g_hash_table_iter_next (&iter, (gpointer *)&cgroup, (gpointer *)&missed))
     {
       OwCounterEntry *entry = ow_counter_store_lookup (self->store, cgroup);
 
@@ -269,15 +139,17 @@ on_owed_idle (gpointer user_data)
         continue;
       for (guint c = 0; c < OW_N_COUNTERS; c++)
         {
-          OwEvent event = { .kind = ow_counter_kind (c), .count = missed->value[c],
-                            .has_total = TRUE, .total = entry->seen.value[c] };
+          OwEvent event = { .kind = ow_counter_kind (c),
+                            .count = missed->value[c],
+                            .has_total = TRUE,
+                            .total = entry->seen.value[c] };
 
           if (!missed->has[c] || missed->value[c] == 0)
             continue;
           g_message ("%s: %" G_GUINT64_FORMAT " %s while oomwatchd was not running", cgroup,
                      event.count, ow_event_kind_to_string (event.kind));
           self->in_while_down = TRUE;
-          self->report (cgroup, &event, self->user_data);
+          ow_signal_emitter_event (self->emitter, cgroup, &event, NULL);
           self->in_while_down = FALSE;
         }
     }
@@ -301,12 +173,13 @@ watch_created (OwContinuity *self, OwWatch *watch)
   for (guint c = 0; c < OW_N_COUNTERS; c++)
     if (missed.has[c] && missed.value[c] > 0)
       {
-        g_hash_table_replace (self->owed, g_strdup (watch->cgroup), g_memdup2 (&missed, sizeof missed));
+        g_hash_table_replace (self->owed, g_strdup (watch->cgroup),
+                              g_memdup2 (&missed, sizeof missed));
         if (self->owed_idle_id == 0)
           self->owed_idle_id = g_idle_add (on_owed_idle, self);
         break;
       }
-  metrics_changed (self);
+  ow_continuity_metrics_changed (self);
 }
 
 void
@@ -324,51 +197,7 @@ ow_continuity_watch_dropped (OwContinuity *self, const char *cgroup)
     return;
   g_hash_table_remove (self->owed, cgroup);
   ow_counter_store_forget (self->store, cgroup);
-  metrics_changed (self);
-}
-
-/* History() */
-
-void
-ow_continuity_complete_history (OwContinuity *self, GDBusMethodInvocation *invocation,
-                                guint32 uid, guint64 after, GVariant *options)
-{
-  g_auto (GVariantDict) info = G_VARIANT_DICT_INIT (NULL);
-  guint64 since = 0;
-  guint32 max = 0;
-  GVariantIter iter;
-  const char *key;
-  GVariant *value;
-  GVariant *events;
-
-  g_variant_iter_init (&iter, options);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
-    {
-      g_autoptr (GVariant) owned = value;
-
-      if (strcmp (key, "since") == 0 && g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64))
-        since = g_variant_get_uint64 (value);
-      else if (strcmp (key, "max") == 0 && g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
-        max = g_variant_get_uint32 (value);
-      else
-        {
-          g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR,
-                                                 G_DBUS_ERROR_INVALID_ARGS,
-                                                 "Unknown or mistyped option '%.200s' (known: "
-                                                 "since (t), max (u))",
-                                                 key);
-          return;
-        }
-    }
-  events = ow_history_query (self->history, after, (gint64) MIN (since, (guint64) G_MAXINT64),
-                             max, uid, watched_by, self);
-  g_variant_dict_insert (&info, "last-seq", "t", ow_seq_last (self->seq));
-  g_variant_dict_insert (&info, "oldest-seq", "t", ow_history_oldest_seq (self->history));
-  g_variant_dict_insert (&info, "capacity", "u", ow_history_get_capacity (self->history));
-  g_variant_dict_insert (&info, "epoch", "s", ow_seq_epoch (self->seq));
-  g_dbus_method_invocation_return_value (invocation,
-                                         g_variant_new ("(@aa{sv}@a{sv})", events,
-                                                        g_variant_dict_end (&info)));
+  ow_continuity_metrics_changed (self);
 }
 
 guint64
@@ -413,13 +242,12 @@ ow_continuity_configure (OwContinuity *self, guint history_size, const char *met
       self->metrics_file = g_strdup (metrics_file);
       g_clear_pointer (&self->metrics_written, g_free);
     }
-  metrics_changed (self);
+  ow_continuity_metrics_changed (self);
 }
 
 OwContinuity *
 ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarchy *hierarchy,
-                   OwRegistry *registry, OwContinuityReportFunc report, gpointer user_data,
-                   GError **error)
+                   OwRegistry *registry, OwSignalEmitter *emitter, GError **error)
 {
   g_autoptr (OwContinuity) self = g_new0 (OwContinuity, 1);
   g_autofree char *seq_path = g_build_filename (runtime_dir, "seq", NULL);
@@ -428,12 +256,11 @@ ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarch
 
   self->hierarchy = hierarchy;
   self->registry = registry;
-  self->report = report;
-  self->user_data = user_data;
+  self->emitter = emitter;
   self->history = ow_history_new (OW_DEFAULT_HISTORY_SIZE);
   self->owed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->watch_uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                            (GDestroyNotify) g_array_unref);
+  self->watch_uids
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
   /* The counters dir is made with its parents: the runtime dir itself, outside systemd. */
   self->store = ow_counter_store_open (counters_dir, error);
   if (self->store == NULL)
@@ -442,6 +269,7 @@ ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarch
   if (self->seq == NULL)
     return NULL;
   forget_removed (self);
+  ow_signal_emitter_set_continuity (emitter, self);
   g_message ("Runtime state in %s; signals continue from seq %" G_GUINT64_FORMAT, runtime_dir,
              ow_seq_last (self->seq) + 1);
   return g_steal_pointer (&self);

@@ -6,6 +6,7 @@
  * calls in here from its emit path and from the registry's watch creation and removal. */
 #pragma once
 
+#include "ow-bus-guard.h"
 #include "ow-hierarchy.h"
 #include "ow-metrics.h"
 #include "ow-registry.h"
@@ -19,16 +20,16 @@ G_BEGIN_DECLS
 #define OW_DEFAULT_RUNTIME_DIR "/run/oomwatch"
 #define OW_DEFAULT_HISTORY_SIZE 1024
 
-/* Emits EVENT on CGROUP through the manager's one emit path (it comes back to seal_event). */
-typedef void (*OwContinuityReportFunc) (const char *cgroup, const OwEvent *event,
-                                        gpointer user_data);
-
 typedef struct _OwContinuity OwContinuity;
 
+/* ow-signal-emitter.h includes this header: the emitter is only named here. */
+typedef struct _OwSignalEmitter OwSignalEmitter;
+
+/* HIERARCHY, REGISTRY and EMITTER are borrowed and outlive it; it attaches itself to EMITTER,
+ * and sends through it what a restart missed. */
 OwContinuity *ow_continuity_new (const char *runtime_dir, const char *boot_id_path,
                                  OwHierarchy *hierarchy, OwRegistry *registry,
-                                 OwContinuityReportFunc report, gpointer user_data,
-                                 GError **error);
+                                 OwSignalEmitter *emitter, GError **error);
 void ow_continuity_free (OwContinuity *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwContinuity, ow_continuity_free)
 
@@ -49,12 +50,14 @@ GVariant *ow_continuity_removed (OwContinuity *self, const char *cgroup, const c
 void ow_continuity_watch_created (OwContinuity *self, OwWatch *watch);
 void ow_continuity_watch_dropped (OwContinuity *self, const char *cgroup);
 
-/* History(t after, a{sv} options) → (aa{sv} events, a{sv} info), for a caller of UID. */
-void ow_continuity_complete_history (OwContinuity *self, GDBusMethodInvocation *invocation,
-                                     guint32 uid, guint64 after, GVariant *options);
+/* History(t after, a{sv} options) → (aa{sv} events, a{sv} info); the caller's uid is found
+ * through GUARD (OWNER is kept alive meanwhile). */
+gboolean ow_continuity_handle_history (OwContinuity *self, OwBusGuard *guard, GObject *owner,
+                                       GDBusMethodInvocation *invocation, guint64 after,
+                                       GVariant *options);
 /* Metrics(a{sv} options) → s */
-void ow_continuity_complete_metrics (OwContinuity *self, GDBusMethodInvocation *invocation,
-                                     GVariant *options);
+gboolean ow_continuity_handle_metrics (OwContinuity *self, GDBusMethodInvocation *invocation,
+                                       GVariant *options);
 
 guint64 ow_continuity_last_seq (OwContinuity *self);
 

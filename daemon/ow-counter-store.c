@@ -44,8 +44,7 @@ load_entry (const char *path)
   g_autoptr (GError) error = NULL;
 
   if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, NULL)
-      || (cgroup = g_key_file_get_string (file, GROUP, "Cgroup", NULL)) == NULL
-      || cgroup[0] != '/')
+      || (cgroup = g_key_file_get_string (file, GROUP, "Cgroup", NULL)) == NULL || cgroup[0] != '/')
     return NULL;
   entry = g_new0 (OwCounterEntry, 1);
   entry->cgroup = g_steal_pointer (&cgroup);
@@ -118,7 +117,7 @@ ow_counter_store_lookup (OwCounterStore *self, const char *cgroup)
 static int
 compare_entries (gconstpointer a, gconstpointer b)
 {
-  return strcmp (((const OwCounterEntry *) a)->cgroup, ((const OwCounterEntry *) b)->cgroup);
+  return strcmp (((const OwCounterEntry *)a)->cgroup, ((const OwCounterEntry *)b)->cgroup);
 }
 
 GList *
@@ -150,8 +149,8 @@ ow_counter_store_save (OwCounterStore *self, OwCounterEntry *entry, GError **err
     }
   text = g_key_file_to_data (file, &length, NULL);
   /* write + rename: a reader (or the next run) sees the old file or the new one. */
-  return g_file_set_contents_full (path, text, (gssize) length, G_FILE_SET_CONTENTS_CONSISTENT,
-                                   0644, error);
+  return g_file_set_contents_full (path, text, (gssize)length, G_FILE_SET_CONTENTS_CONSISTENT, 0644,
+                                   error);
 }
 
 void
@@ -203,8 +202,7 @@ ow_counter_store_reconcile (OwCounterStore *self, const char *cgroup, guint64 in
 
 void
 ow_counter_store_reported (OwCounterStore *self, const char *cgroup, OwCounter counter,
-                           guint64 count, gboolean has_total, guint64 total,
-                           gboolean while_down)
+                           guint64 count, gboolean has_total, guint64 total, gboolean while_down)
 {
   OwCounterEntry *entry = g_hash_table_lookup (self->entries, cgroup);
   g_autoptr (GError) error = NULL;

@@ -14,10 +14,10 @@ G_BEGIN_DECLS
 typedef struct
 {
   char *cgroup;
-  guint64 ino;            /* the cgroup directory's inode: a recreated cgroup starts at zero */
-  OwCounters seen;        /* the kernel's counters as last reported */
+  guint64 ino;     /* the cgroup directory's inode: a recreated cgroup starts at zero */
+  OwCounters seen; /* the kernel's counters as last reported */
   guint64 reported[OW_N_COUNTERS]; /* event counts reported in all, while-down included */
-  gboolean pending;       /* saved by an earlier run and not yet compared with the kernel */
+  gboolean pending; /* saved by an earlier run and not yet compared with the kernel */
   guint64 emitted_while_pending[OW_N_COUNTERS];
   guint64 owed[OW_N_COUNTERS]; /* found missed, not yet reported: not saved as seen */
 } OwCounterEntry;

@@ -6,7 +6,8 @@
 
 G_BEGIN_DECLS
 
-typedef enum {
+typedef enum
+{
   OW_COUNTER_OOM,
   OW_COUNTER_OOM_KILL,
   OW_COUNTER_OOM_GROUP_KILL,

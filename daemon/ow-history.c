@@ -4,8 +4,8 @@
 #include <string.h>
 
 /* The keys that identify a victim: they go only to root and to the victim's own uid. */
-static const char *const identity_keys[] = { OOMWATCH_KEY_PID, OOMWATCH_KEY_COMM,
-                                             OOMWATCH_KEY_UID, "cmdline", NULL };
+static const char *const identity_keys[]
+    = { OOMWATCH_KEY_PID, OOMWATCH_KEY_COMM, OOMWATCH_KEY_UID, "cmdline", NULL };
 
 struct _OwHistory
 {
@@ -66,7 +66,7 @@ ow_history_free (OwHistory *self)
 {
   if (self == NULL)
     return;
-  g_queue_clear_full (&self->entries, (GDestroyNotify) ow_history_entry_free);
+  g_queue_clear_full (&self->entries, (GDestroyNotify)ow_history_entry_free);
   g_free (self);
 }
 
@@ -149,12 +149,12 @@ static GVariant *
 describe (const OwHistoryEntry *entry, guint32 uid)
 {
   g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
-  g_autoptr (GVariant) details =
-      ow_history_filter_details (entry->details, entry->has_victim_uid, entry->victim_uid, uid);
+  g_autoptr (GVariant) details
+      = ow_history_filter_details (entry->details, entry->has_victim_uid, entry->victim_uid, uid);
   gboolean removed = strcmp (entry->signal, "WatchRemoved") == 0;
 
   g_variant_dict_insert (&dict, "seq", "t", entry->seq);
-  g_variant_dict_insert (&dict, "time", "t", (guint64) entry->time);
+  g_variant_dict_insert (&dict, "time", "t", (guint64)entry->time);
   g_variant_dict_insert (&dict, "signal", "s", entry->signal);
   g_variant_dict_insert (&dict, "cgroup", "s", entry->cgroup);
   g_variant_dict_insert (&dict, removed ? "reason" : "kind", "s", entry->kind);

@@ -11,11 +11,11 @@ G_BEGIN_DECLS
 typedef struct
 {
   guint64 seq;
-  gint64 time;     /* microseconds since the epoch */
-  char *signal;    /* "OomEvent" or "WatchRemoved" */
+  gint64 time;  /* microseconds since the epoch */
+  char *signal; /* "OomEvent" or "WatchRemoved" */
   char *cgroup;
-  char *kind;      /* OomEvent: the kind; WatchRemoved: the reason */
-  guint64 count;   /* OomEvent only */
+  char *kind;        /* OomEvent: the kind; WatchRemoved: the reason */
+  guint64 count;     /* OomEvent only */
   GVariant *details; /* a{sv}, complete (victim identity included); NULL until sealed */
   GArray *uids;      /* guint32: the uids that watched the cgroup then */
   gboolean has_victim_uid;
@@ -53,7 +53,7 @@ GVariant *ow_history_query (OwHistory *self, guint64 after, gint64 since, guint 
                             OwHistoryWatchedFunc watched, gpointer user_data);
 
 /* DETAILS without the victim's identity unless UID may see it. */
-GVariant *ow_history_filter_details (GVariant *details, gboolean has_victim_uid,
-                                     guint32 victim_uid, guint32 uid);
+GVariant *ow_history_filter_details (GVariant *details, gboolean has_victim_uid, guint32 victim_uid,
+                                     guint32 uid);
 
 G_END_DECLS

@@ -46,8 +46,7 @@ on_registry_removed (OwWatch *watch, gpointer user_data)
   ow_reporter_removed (OW_MANAGER (user_data)->reporter, watch);
 }
 
-/* nogaps hooks: saved counters follow the kernel registrations; what a restart missed is
- * sent through the signal emitter. */
+/* nogaps hooks: saved counters follow the kernel registrations. */
 static void
 on_registry_created (OwWatch *watch, gpointer user_data)
 {
@@ -58,13 +57,6 @@ static void
 on_registry_dropped (const char *cgroup, gpointer user_data)
 {
   ow_continuity_watch_dropped (OW_MANAGER (user_data)->continuity, cgroup);
-}
-
-static void
-on_continuity_report (const char *cgroup, const OwEvent *event, gpointer user_data)
-{
-  ow_signal_emitter_event (ow_reporter_get_emitter (OW_MANAGER (user_data)->reporter), cgroup,
-                           event, NULL);
 }
 
 static const OwRegistryListener registry_listener = {
@@ -287,48 +279,20 @@ handle_monitor (OomwatchManager *object, GDBusMethodInvocation *invocation)
 
 /* History() and Metrics(): nogaps hooks */
 
-typedef struct
-{
-  guint64 after;
-  GVariant *options;
-} HistoryRequest;
-
-static void
-history_request_free (gpointer data)
-{
-  HistoryRequest *request = data;
-
-  g_variant_unref (request->options);
-  g_free (request);
-}
-
-static void
-complete_history (GObject *owner, GDBusMethodInvocation *invocation, guint32 uid, gpointer data)
-{
-  HistoryRequest *request = data;
-
-  ow_continuity_complete_history (OW_MANAGER (owner)->continuity, invocation, uid, request->after,
-                                  request->options);
-}
-
 static gboolean
 handle_history (OomwatchManager *object, GDBusMethodInvocation *invocation, guint64 after,
                 GVariant *options)
 {
-  HistoryRequest *request = g_new0 (HistoryRequest, 1);
+  OwManager *self = OW_MANAGER (object);
 
-  request->after = after;
-  request->options = g_variant_ref (options);
-  ow_caller_with_uid (OW_MANAGER (object)->guard, G_OBJECT (object), invocation, complete_history,
-                      request, history_request_free);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+  return ow_continuity_handle_history (self->continuity, self->guard, G_OBJECT (self), invocation,
+                                       after, options);
 }
 
 static gboolean
 handle_metrics (OomwatchManager *object, GDBusMethodInvocation *invocation, GVariant *options)
 {
-  ow_continuity_complete_metrics (OW_MANAGER (object)->continuity, invocation, options);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+  return ow_continuity_handle_metrics (OW_MANAGER (object)->continuity, invocation, options);
 }
 
 static void
@@ -466,10 +430,9 @@ ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings, GErro
   self->reporter = ow_reporter_new (self->registry, version, self->kernel_log_path);
   self->continuity = ow_continuity_new (settings->runtime_dir ?: OW_DEFAULT_RUNTIME_DIR, /* nogaps */
                                         OW_BOOT_ID_PATH, hierarchy, self->registry,
-                                        on_continuity_report, self, error);
+                                        ow_reporter_get_emitter (self->reporter), error);
   if (self->continuity == NULL)
     return NULL;
-  ow_signal_emitter_set_continuity (ow_reporter_get_emitter (self->reporter), self->continuity);
   oomwatch_manager_set_version (OOMWATCH_MANAGER (self), OOMWATCH_VERSION);
   oomwatch_manager_set_hierarchy (OOMWATCH_MANAGER (self), version);
   oomwatch_manager_set_mount_point (OOMWATCH_MANAGER (self),

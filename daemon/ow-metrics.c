@@ -12,13 +12,13 @@ static const struct
   const char *name; /* the family; samples add _total */
   const char *help;
 } families[OW_N_COUNTERS] = {
-  [OW_COUNTER_OOM] = { "oomwatch_ooms",
-                       "OOM events (the cgroup entered OOM handling) reported by oomwatchd." },
-  [OW_COUNTER_OOM_KILL] = { "oomwatch_oom_kills",
-                            "Processes OOM-killed in the cgroup or below it, reported by "
+  [OW_COUNTER_OOM]
+  = { "oomwatch_ooms", "OOM events (the cgroup entered OOM handling) reported by oomwatchd." },
+  [OW_COUNTER_OOM_KILL]
+  = { "oomwatch_oom_kills", "Processes OOM-killed in the cgroup or below it, reported by "
                             "oomwatchd." },
-  [OW_COUNTER_OOM_GROUP_KILL] = { "oomwatch_oom_group_kills",
-                                  "Whole-cgroup OOM kills (memory.oom.group) reported by "
+  [OW_COUNTER_OOM_GROUP_KILL]
+  = { "oomwatch_oom_group_kills", "Whole-cgroup OOM kills (memory.oom.group) reported by "
                                   "oomwatchd." },
 };
 
@@ -27,7 +27,7 @@ ow_metrics_unit_of (const char *cgroup)
 {
   g_auto (GStrv) parts = g_strsplit (cgroup, "/", -1);
 
-  for (gint i = (gint) g_strv_length (parts) - 1; i >= 0; i--)
+  for (gint i = (gint)g_strv_length (parts) - 1; i >= 0; i--)
     if (g_str_has_suffix (parts[i], ".service") || g_str_has_suffix (parts[i], ".scope"))
       return g_strdup (parts[i]);
   return g_strdup ("");

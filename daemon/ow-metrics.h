@@ -15,7 +15,8 @@ typedef struct
   const guint64 *reported; /* OW_N_COUNTERS event counts */
 } OwMetricsRow;
 
-typedef enum {
+typedef enum
+{
   OW_METRICS_PROMETHEUS,  /* text format 0.0.4: what the textfile collector reads */
   OW_METRICS_OPENMETRICS, /* OpenMetrics 1.0: families without _total, "# EOF" */
 } OwMetricsFormat;

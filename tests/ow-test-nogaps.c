@@ -54,7 +54,7 @@ ow_test_nogaps_kill_daemon (OwTestEnv *env)
   g_autofree char *owner = NULL;
   gint64 until = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
 
-  g_assert_cmpint (kill ((pid_t) g_ascii_strtoll (env->daemon_pid, NULL, 10), SIGKILL), ==, 0);
+  g_assert_cmpint (kill ((pid_t)g_ascii_strtoll (env->daemon_pid, NULL, 10), SIGKILL), ==, 0);
   ow_test_env_wait_process (env->daemon);
   g_assert_true (g_subprocess_get_if_signaled (env->daemon));
   g_clear_object (&env->daemon);
@@ -91,8 +91,8 @@ ow_test_spawn_tied (const char *const *argv, GSubprocessFlags flags)
 void
 ow_test_nogaps_start_daemon (OwTestEnv *env)
 {
-  g_autoptr (GSubprocessLauncher) launcher =
-      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr (GSubprocessLauncher) launcher
+      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_autofree char *config_arg = g_strdup_printf ("--config=%s", env->config_path);
   g_autofree char *log = NULL;
   const char *argv[] = { g_getenv ("OOMWATCHD"), "--verbose", config_arg, NULL };
@@ -127,7 +127,7 @@ on_line (GObject *object, GAsyncResult *result, gpointer user_data)
   OwTestReader *reader = user_data;
   g_autoptr (GError) error = NULL;
   char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (object), result,
-                                                           NULL, &error);
+                                                          NULL, &error);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -201,10 +201,10 @@ ow_test_json_field (const char *line, const char *key)
   if (*at == '"')
     {
       end = strchr (at + 1, '"');
-      return end != NULL ? g_strndup (at + 1, (gsize) (end - at - 1)) : NULL;
+      return end != NULL ? g_strndup (at + 1, (gsize)(end - at - 1)) : NULL;
     }
   end = at + strcspn (at, ",}");
-  return g_strndup (at, (gsize) (end - at));
+  return g_strndup (at, (gsize)(end - at));
 }
 
 /* HTTP */
@@ -224,16 +224,16 @@ ow_test_http_get (guint16 port, const char *path)
   connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
   if (connection == NULL)
     return NULL;
-  if (!g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
-                                  request, strlen (request), NULL, NULL, NULL))
+  if (!g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)), request,
+                                  strlen (request), NULL, NULL, NULL))
     return NULL;
   in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
   while ((got = g_input_stream_read (in, buf, sizeof buf, NULL, NULL)) > 0)
-    g_byte_array_append (response, (const guint8 *) buf, (guint) got);
-  g_byte_array_append (response, (const guint8 *) "", 1);
-  body = strstr ((const char *) response->data, "\r\n\r\n");
-  if (body == NULL || strstr ((const char *) response->data, " 200 ") == NULL
-      || strstr ((const char *) response->data, " 200 ") > body)
+    g_byte_array_append (response, (const guint8 *)buf, (guint)got);
+  g_byte_array_append (response, (const guint8 *)"", 1);
+  body = strstr ((const char *)response->data, "\r\n\r\n");
+  if (body == NULL || strstr ((const char *)response->data, " 200 ") == NULL
+      || strstr ((const char *)response->data, " 200 ") > body)
     return NULL;
   return g_strdup (body + 4);
 }
@@ -242,8 +242,8 @@ ow_test_http_get (guint16 port, const char *path)
 guint16
 ow_test_free_port (void)
 {
-  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                             G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr (GSocket) socket
+      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
   g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
   g_autoptr (GSocketAddress) bound = NULL;

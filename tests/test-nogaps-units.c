@@ -98,17 +98,17 @@ entry_new (guint64 seq, const char *cgroup, guint32 watcher, gint victim)
     {
       g_variant_dict_insert (&details, "pid", "u", 4242);
       g_variant_dict_insert (&details, "comm", "s", "hog");
-      g_variant_dict_insert (&details, "uid", "u", (guint32) victim);
+      g_variant_dict_insert (&details, "uid", "u", (guint32)victim);
     }
   g_variant_dict_insert (&details, "task-cgroup", "s", cgroup);
   entry = ow_history_entry_new ("OomEvent", cgroup, "oom-kill", 1, g_variant_dict_end (&details));
   entry->seq = seq;
-  entry->time = (gint64) seq * 1000;
+  entry->time = (gint64)seq * 1000;
   ow_history_entry_add_uid (entry, watcher);
   ow_history_entry_add_uid (entry, watcher); /* once only */
   g_assert_cmpuint (entry->uids->len, ==, 1);
   entry->has_victim_uid = victim >= 0;
-  entry->victim_uid = victim >= 0 ? (guint32) victim : 0;
+  entry->victim_uid = victim >= 0 ? (guint32)victim : 0;
   return entry;
 }
 
@@ -139,7 +139,9 @@ test_history_ring_and_privacy (void)
 
   for (guint64 seq = 1; seq <= 8; seq++)
     ow_history_append (history, entry_new (seq, seq % 2 ? "/a" : "/b", seq % 2 ? 1000 : 0,
-                                           seq == 7 ? 1000 : seq == 8 ? 3000 : -1));
+                                           seq == 7   ? 1000
+                                           : seq == 8 ? 3000
+                                                      : -1));
   /* Bounded: the 5 newest. */
   g_assert_cmpuint (ow_history_length (history), ==, 5);
   g_assert_cmpuint (ow_history_oldest_seq (history), ==, 4);
@@ -215,8 +217,8 @@ test_counter_store_restart (void)
     ow_counter_store_reported (store, "/a", OW_COUNTER_OOM_KILL, 2, TRUE, 5, FALSE);
     ow_counter_store_reported (store, "/a", OW_COUNTER_OOM, 4, FALSE, 0, FALSE);
     baseline = v1_counters (0);
-    ow_counter_store_save (store, ow_counter_store_reconcile (store, "/gone", 1, &baseline,
-                                                             &missed), &error);
+    ow_counter_store_save (
+        store, ow_counter_store_reconcile (store, "/gone", 1, &baseline, &missed), &error);
     ow_counter_store_forget (store, "/gone");
     /* ... killed here */
   }
@@ -314,8 +316,8 @@ test_metrics_render (void)
 {
   const guint64 a[OW_N_COUNTERS] = { 3, 2, 0 };
   const guint64 b[OW_N_COUNTERS] = { 0, 1000, 1 };
-  const OwMetricsRow rows[] = { { "/system.slice/web.service/worker", a },
-                                { "/odd\"name\\x\nnl", b } };
+  const OwMetricsRow rows[]
+      = { { "/system.slice/web.service/worker", a }, { "/odd\"name\\x\nnl", b } };
   g_autofree char *text = ow_metrics_render (rows, 2, 7, OW_METRICS_PROMETHEUS);
   g_autofree char *open = ow_metrics_render (rows, 2, 7, OW_METRICS_OPENMETRICS);
   g_autofree char *unit = ow_metrics_unit_of ("/user.slice/user-1000.slice/app-x.scope/sub");
@@ -369,8 +371,8 @@ test_config_keys (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (OwConfig) config = NULL;
 
-  g_assert_true (g_file_set_contents (path, "[Daemon]\nHistorySize=10\nMetricsFile=/x/o.prom\n",
-                                      -1, NULL));
+  g_assert_true (
+      g_file_set_contents (path, "[Daemon]\nHistorySize=10\nMetricsFile=/x/o.prom\n", -1, NULL));
   config = ow_config_load (path, &error);
   g_assert_no_error (error);
   g_assert_cmpint (config->history_size, ==, 10);

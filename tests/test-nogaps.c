@@ -112,11 +112,11 @@ start_oomctl (const char *const *args)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
 
-  g_ptr_array_add (argv, (gpointer) g_getenv ("OOMCTL"));
+  g_ptr_array_add (argv, (gpointer)g_getenv ("OOMCTL"));
   for (gsize i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
+    g_ptr_array_add (argv, (gpointer)args[i]);
   g_ptr_array_add (argv, NULL);
-  return ow_test_reader_new ((const char *const *) argv->pdata, NULL);
+  return ow_test_reader_new ((const char *const *)argv->pdata, NULL);
 }
 
 /* What the daemon's History() holds after AFTER for CGROUP: oom-kill count and while-down. */
@@ -238,7 +238,7 @@ test_restart (void)
     g_assert_cmpuint (n_while_down, ==, 1);
   }
   for (guint i = 0; i < b->lines->len; i++)
-    g_test_message ("B: %s", (const char *) g_ptr_array_index (b->lines, i));
+    g_test_message ("B: %s", (const char *)g_ptr_array_index (b->lines, i));
   g_clear_pointer (&a, ow_test_reader_free);
   g_clear_pointer (&b, ow_test_reader_free);
   g_clear_pointer (&history, ow_test_reader_free);
@@ -258,7 +258,7 @@ kills_metric (const char *text, const char *cgroup)
   if (at == NULL)
     return -1;
   at = strstr (at, "} ");
-  return at != NULL ? (gint64) g_ascii_strtoull (at + 2, NULL, 10) : -1;
+  return at != NULL ? (gint64)g_ascii_strtoull (at + 2, NULL, 10) : -1;
 }
 
 static void
@@ -269,8 +269,9 @@ promtool_check (const char *text)
   g_autofree char *out = NULL, *err = NULL;
   g_autoptr (GError) error = NULL;
 
-  promtool = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                          | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+  promtool = g_subprocess_newv (argv,
+                                G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                    | G_SUBPROCESS_FLAGS_STDERR_PIPE,
                                 &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (promtool, text, NULL, &out, &err, &error);
@@ -361,8 +362,9 @@ test_storm (void)
   listen = g_strdup_printf ("--web.listen-address=127.0.0.1:%u", port);
   dir_arg = g_strdup_printf ("--collector.textfile.directory=%s", textdir);
   {
-    const char *argv[] = { node_exporter, "--collector.disable-defaults", "--collector.textfile",
-                           dir_arg, listen, NULL };
+    const char *argv[]
+        = { node_exporter, "--collector.disable-defaults", "--collector.textfile", dir_arg, listen,
+            NULL };
 
     exporter = ow_test_spawn_tied (argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   }
