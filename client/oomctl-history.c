@@ -82,6 +82,31 @@ oomctl_history_call (OomwatchManager *manager, const OomctlSince *since, GVarian
   return events;
 }
 
+/* Options only, then the daemon: NULL with *STATUS set when either fails. */
+static OomwatchManager *
+parse_and_connect (GOptionContext *context, const GOptionEntry *entries, const char *summary,
+                   int *argc, char ***argv, int *status)
+{
+  g_autoptr (GError) error = NULL;
+  OomwatchManager *manager;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_summary (context, summary);
+  *status = oomctl_parse_options (context, argc, argv);
+  if (*status != OOMCTL_EXIT_OK)
+    return NULL;
+  if (*argc > 1)
+    {
+      g_printerr ("oomctl: unexpected argument '%s'\n", (*argv)[1]);
+      *status = OOMCTL_EXIT_USAGE;
+      return NULL;
+    }
+  manager = oomctl_manager_new (&error);
+  if (manager == NULL)
+    *status = oomctl_fail ("cannot reach oomwatchd", error);
+  return manager;
+}
+
 int
 oomctl_history (int argc, char **argv)
 {
@@ -102,25 +127,17 @@ oomctl_history (int argc, char **argv)
   guint64 oldest = 0;
   int status;
 
-  g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context, "Print the signals oomwatchd sent recently that this "
-                                         "user may see, oldest first.");
-  status = oomctl_parse_options (context, &argc, &argv);
-  if (status != OOMCTL_EXIT_OK)
+  manager = parse_and_connect (context, entries,
+                               "Print the signals oomwatchd sent recently that this user may see, "
+                               "oldest first.",
+                               &argc, &argv, &status);
+  if (manager == NULL)
     return status;
-  if (argc > 1)
-    {
-      g_printerr ("oomctl: unexpected argument '%s'\n", argv[1]);
-      return OOMCTL_EXIT_USAGE;
-    }
   if (since_text != NULL && !oomctl_parse_since (since_text, &since, &error))
     {
       g_printerr ("oomctl: %s\n", error->message);
       return OOMCTL_EXIT_USAGE;
     }
-  manager = oomctl_manager_new (&error);
-  if (manager == NULL)
-    return oomctl_fail ("cannot reach oomwatchd", error);
   events = oomctl_history_call (manager, &since, &info, &error);
   if (events == NULL)
     return oomctl_fail ("History", error);
@@ -154,20 +171,12 @@ oomctl_metrics (int argc, char **argv)
   g_autofree char *text = NULL;
   int status;
 
-  g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context, "Print the OOM counters of every watched cgroup, as "
-                                         "the daemon writes them for Prometheus.");
-  status = oomctl_parse_options (context, &argc, &argv);
-  if (status != OOMCTL_EXIT_OK)
-    return status;
-  if (argc > 1)
-    {
-      g_printerr ("oomctl: unexpected argument '%s'\n", argv[1]);
-      return OOMCTL_EXIT_USAGE;
-    }
-  manager = oomctl_manager_new (&error);
+  manager = parse_and_connect (context, entries,
+                               "Print the OOM counters of every watched cgroup, as the daemon "
+                               "writes them for Prometheus.",
+                               &argc, &argv, &status);
   if (manager == NULL)
-    return oomctl_fail ("cannot reach oomwatchd", error);
+    return status;
   g_variant_dict_insert (&options, "format", "s", openmetrics ? "openmetrics" : "prometheus");
   if (!oomwatch_manager_call_metrics_sync (manager, g_variant_dict_end (&options),
                                            G_DBUS_CALL_FLAGS_NONE, -1, &text, NULL, &error))

@@ -5,7 +5,6 @@
 
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #define EVENT_TIMEOUT_MS 15000
 
@@ -18,25 +17,6 @@ typedef struct
 } Session;
 
 static void
-die_with_test (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static GSubprocess *
-spawn (const char *const *argv, GSubprocessFlags flags)
-{
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
-  g_autoptr (GError) error = NULL;
-  GSubprocess *process;
-
-  g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
-  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
-  return process;
-}
-
-static void
 session_start (Session *session)
 {
   const char *bus_argv[] = { "dbus-daemon", "--session", "--nofork", "--print-address=1", NULL };
@@ -45,12 +25,12 @@ session_start (Session *session)
   g_autoptr (GDataInputStream) out = NULL;
   g_autoptr (GError) error = NULL;
 
-  session->bus = spawn (bus_argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  session->bus = ow_test_spawn_tied (bus_argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (session->bus));
   session->address = g_data_input_stream_read_line (out, NULL, NULL, &error);
   g_assert_no_error (error);
   g_setenv ("DBUS_SESSION_BUS_ADDRESS", session->address, TRUE);
-  session->mock = spawn (mock_argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  session->mock = ow_test_spawn_tied (mock_argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   session->connection = g_dbus_connection_new_for_address_sync (
       session->address,
       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
@@ -286,7 +266,7 @@ test_missed (void)
     ow_test_env_iterate (10);
   g_assert_cmpuint (ow_test_env_sum (env, app, "oom-kill"), ==, 2);
 
-  notifier = spawn (argv, G_SUBPROCESS_FLAGS_NONE);
+  notifier = ow_test_spawn_tied (argv, G_SUBPROCESS_FLAGS_NONE);
   shown = settled_count (&session, 1);
   summary = last_summary (&session);
   g_assert_nonnull (strstr (summary, "2 processes"));
@@ -296,7 +276,7 @@ test_missed (void)
   g_subprocess_send_signal (notifier, SIGTERM);
   ow_test_env_wait_process (notifier);
   g_clear_object (&notifier);
-  notifier = spawn (argv, G_SUBPROCESS_FLAGS_NONE);
+  notifier = ow_test_spawn_tied (argv, G_SUBPROCESS_FLAGS_NONE);
   for (int i = 0; i < 1000 && !ow_test_env_watched (env, top); i++)
     ow_test_env_iterate (10);
   g_assert_true (ow_test_env_watched (env, top));
