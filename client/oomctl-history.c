@@ -150,8 +150,10 @@ oomctl_history (int argc, char **argv)
     }
   g_variant_lookup (info, "oldest-seq", "t", &oldest);
   if (since.after > 0 && oldest > since.after + 1)
-    g_printerr ("oomctl: signals %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
-                " are no longer kept (or were sent before oomwatchd last started)\n",
+    g_printerr ("oomctl: oomwatchd no longer keeps signals %" G_GUINT64_FORMAT
+                " to %" G_GUINT64_FORMAT
+                ", if any were sent (it keeps the last HistorySize, none from before its last "
+                "start)\n",
                 since.after + 1, oldest - 1);
   return OOMCTL_EXIT_OK;
 }
