@@ -4,7 +4,7 @@
 
 #include "ow-continuity.h"
 #include "ow-counter-store.h"
-#include "ow-history.h"
+#include "ow-history-file.h"
 
 G_BEGIN_DECLS
 
@@ -15,6 +15,7 @@ struct _OwContinuity
   OwSignalEmitter *emitter;
   OwSeq *seq;
   OwHistory *history;
+  OwHistoryFile *history_file; /* NULL: kept in memory only */
   OwCounterStore *store;
   GHashTable *owed; /* cgroup → OwCounters: what a new watch found missed, to report */
   guint owed_idle_id;

@@ -5,6 +5,7 @@
 #include "oomwatch-error.h"
 #include "oomwatch-names.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -62,6 +63,8 @@ record (OwContinuity *self, OwHistoryEntry *entry)
   entry->seq = self->current_seq;
   add_watcher_uids (self, entry->cgroup, entry);
   ow_history_append (self->history, entry);
+  if (self->history_file != NULL && ow_history_get_capacity (self->history) > 0)
+    ow_history_file_append (self->history_file, self->history, entry);
 }
 
 void
@@ -252,6 +255,7 @@ ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarch
   g_autoptr (OwContinuity) self = g_new0 (OwContinuity, 1);
   g_autofree char *seq_path = g_build_filename (runtime_dir, "seq", NULL);
   g_autofree char *counters_dir = g_build_filename (runtime_dir, "counters", NULL);
+  g_autofree char *history_path = g_build_filename (runtime_dir, "history", NULL);
   g_autofree char *boot_id = ow_seq_read_boot_id (boot_id_path);
 
   self->hierarchy = hierarchy;
@@ -267,6 +271,12 @@ ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarch
     return NULL;
   self->seq = ow_seq_open (seq_path, boot_id, OW_SEQ_BLOCK, error);
   if (self->seq == NULL)
+    return NULL;
+  /* A history of other numbers (numbering started again) would mislead: it goes. */
+  if (ow_seq_last (self->seq) == 0)
+    g_unlink (history_path);
+  self->history_file = ow_history_file_open (history_path, self->history, error);
+  if (self->history_file == NULL)
     return NULL;
   forget_removed (self);
   ow_signal_emitter_set_continuity (emitter, self);
@@ -286,6 +296,7 @@ ow_continuity_free (OwContinuity *self)
   g_clear_pointer (&self->owed, g_hash_table_unref);
   g_clear_pointer (&self->watch_uids, g_hash_table_unref);
   g_clear_pointer (&self->store, ow_counter_store_free);
+  g_clear_pointer (&self->history_file, ow_history_file_free);
   g_clear_pointer (&self->history, ow_history_free);
   g_clear_pointer (&self->seq, ow_seq_free);
   g_free (self->metrics_file);

@@ -104,6 +104,12 @@ ow_history_oldest_seq (OwHistory *self)
   return oldest != NULL ? oldest->seq : 0;
 }
 
+GList *
+ow_history_entries (OwHistory *self)
+{
+  return g_list_copy (self->entries.head);
+}
+
 void
 ow_history_append (OwHistory *self, OwHistoryEntry *entry)
 {

@@ -42,6 +42,7 @@ void ow_history_set_capacity (OwHistory *self, guint capacity);
 guint ow_history_get_capacity (OwHistory *self);
 guint ow_history_length (OwHistory *self);
 guint64 ow_history_oldest_seq (OwHistory *self); /* 0 when empty */
+GList *ow_history_entries (OwHistory *self);     /* borrowed entries, oldest first */
 void ow_history_append (OwHistory *self, OwHistoryEntry *entry);
 
 gboolean ow_history_visible (const OwHistoryEntry *entry, guint32 uid, OwHistoryWatchedFunc watched,

@@ -1,7 +1,8 @@
 /* Unit tests of the no-gaps modules: no root, no bus, no cgroups. */
 #include "ow-config.h"
 #include "ow-counter-store.h"
-#include "ow-history.h"
+#include "ow-history-file.h"
+#include <sys/stat.h>
 #include "ow-metrics.h"
 #include "ow-seq.h"
 #include "ow-test-nogaps.h"
@@ -184,6 +185,69 @@ test_history_ring_and_privacy (void)
   ow_history_set_capacity (history, 0);
   g_assert_cmpuint (ow_history_length (history), ==, 0);
   g_assert_cmpuint (ow_history_oldest_seq (history), ==, 0);
+}
+
+/* The history survives a restart of the daemon; a torn last line is skipped; the file stays
+ * bounded. */
+static void
+test_history_file (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "history", NULL);
+  g_autoptr (GError) error = NULL;
+  struct stat st;
+
+  {
+    g_autoptr (OwHistory) history = ow_history_new (4);
+    g_autoptr (OwHistoryFile) file = ow_history_file_open (path, history, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (ow_history_length (history), ==, 0);
+    for (guint64 seq = 1; seq <= 30; seq++)
+      {
+        OwHistoryEntry *entry = entry_new (seq, "/a\"b\n", 1000, seq == 30 ? 1000 : -1);
+
+        ow_history_append (history, entry);
+        ow_history_file_append (file, history, entry);
+      }
+  }
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_assert_cmpint (st.st_size, <, 40 * 400); /* compacted, not 30 entries' worth and growing */
+  {
+    FILE *torn = fopen (path, "ae");
+
+    g_assert_nonnull (torn);
+    fputs ("(uint64 31, int64 31000, 'OomEv", torn);
+    fclose (torn);
+  }
+  {
+    g_autoptr (OwHistory) history = ow_history_new (4);
+    g_autoptr (OwHistoryFile) file = ow_history_file_open (path, history, &error);
+    g_autoptr (GVariant) all = NULL;
+    g_autoptr (GVariant) last = NULL;
+    g_autoptr (GVariant) details = NULL;
+    const char *cgroup;
+    guint32 pid;
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (ow_history_length (history), ==, 4);
+    g_assert_cmpuint (ow_history_oldest_seq (history), ==, 27);
+    /* Who may see them came along: uid 1000 watched; uid 2000 did not. */
+    all = g_variant_ref_sink (ow_history_query (history, 0, 0, 0, 1000, NULL, NULL));
+    g_assert_cmpuint (g_variant_n_children (all), ==, 4);
+    g_clear_pointer (&all, g_variant_unref);
+    all = g_variant_ref_sink (ow_history_query (history, 0, 0, 0, 2000, NULL, NULL));
+    g_assert_cmpuint (g_variant_n_children (all), ==, 0);
+    g_clear_pointer (&all, g_variant_unref);
+    all = g_variant_ref_sink (ow_history_query (history, 0, 0, 0, 1000, NULL, NULL));
+    last = g_variant_get_child_value (all, 3);
+    g_assert_true (g_variant_lookup (last, "cgroup", "&s", &cgroup));
+    g_assert_cmpstr (cgroup, ==, "/a\"b\n");
+    g_assert_true (g_variant_lookup (last, "details", "@a{sv}", &details));
+    g_assert_true (g_variant_lookup (details, "pid", "u", &pid)); /* its own victim */
+  }
+  ow_test_remove_tree (dir);
 }
 
 /* counter store */
@@ -395,6 +459,7 @@ main (int argc, char **argv)
   g_test_add_func ("/nogaps/seq-restarts", test_seq_restarts);
   g_test_add_func ("/nogaps/seq-unwritable", test_seq_unwritable);
   g_test_add_func ("/nogaps/history", test_history_ring_and_privacy);
+  g_test_add_func ("/nogaps/history-file", test_history_file);
   g_test_add_func ("/nogaps/counter-store-restart", test_counter_store_restart);
   g_test_add_func ("/nogaps/counter-store-pending-events", test_counter_store_pending_events);
   g_test_add_func ("/nogaps/metrics-render", test_metrics_render);

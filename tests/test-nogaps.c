@@ -237,6 +237,16 @@ test_restart (void)
     g_assert_cmpuint (check_lines (history, 0, &n_while_down, &while_down_count), ==, 6);
     g_assert_cmpuint (n_while_down, ==, 1);
   }
+  /* The history itself survived the SIGKILL: the kill before it is there too. */
+  {
+    const char *args[] = { "history", "--json", NULL };
+
+    g_clear_pointer (&history, ow_test_reader_free);
+    history = start_oomctl (args);
+    ow_test_reader_wait_lines (history, G_MAXUINT, WAIT_MS);
+    g_assert_cmpuint (check_lines (history, 0, &n_while_down, &while_down_count), ==, 7);
+    g_assert_cmpuint (field_u64 (g_ptr_array_index (history->lines, 0), "seq"), ==, 1);
+  }
   for (guint i = 0; i < b->lines->len; i++)
     g_test_message ("B: %s", (const char *)g_ptr_array_index (b->lines, i));
   g_clear_pointer (&a, ow_test_reader_free);
