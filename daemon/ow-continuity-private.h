@@ -21,7 +21,6 @@ struct _OwContinuity
   guint owed_idle_id;
   gboolean in_while_down; /* the event being sent is such a report */
   guint64 current_seq;    /* of the signal being sent */
-  GHashTable *watch_uids; /* cgroup → GArray of guint32: who watched it at its last event */
   char *metrics_file;
   char *metrics_written; /* what the file holds now */
   guint metrics_idle_id;

@@ -9,26 +9,22 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Who watches CGROUP now: the uids of its watchers that the registry knows. */
+/* Who got the signal: the uids of the cgroup's watchers (the registry still holds them when a
+ * removal is sent). Monitors are root, who sees everything anyway. */
 static void
 add_watcher_uids (OwContinuity *self, const char *cgroup, OwHistoryEntry *entry)
 {
   OwWatch *watch = ow_registry_lookup (self->registry, cgroup);
-  GArray *remembered = g_hash_table_lookup (self->watch_uids, cgroup);
   GHashTableIter iter;
   const char *name;
   guint32 uid;
 
-  for (guint i = 0; remembered != NULL && i < remembered->len; i++)
-    ow_history_entry_add_uid (entry, g_array_index (remembered, guint32, i));
   if (watch == NULL)
     return;
   g_hash_table_iter_init (&iter, watch->watchers);
   while (g_hash_table_iter_next (&iter, (gpointer *)&name, NULL))
     if (ow_registry_get_client_uid (self->registry, name, &uid))
       ow_history_entry_add_uid (entry, uid);
-  /* Kept for the WatchRemoved of CGROUP: by then the registry has forgotten the watchers. */
-  g_hash_table_replace (self->watch_uids, g_strdup (cgroup), g_array_ref (entry->uids));
 }
 
 /* The emit path */
@@ -101,7 +97,6 @@ ow_continuity_removed (OwContinuity *self, const char *cgroup, const char *reaso
   ow_continuity_add_keys (self, &details);
   entry = ow_history_entry_new ("WatchRemoved", cgroup, reason, 0, g_variant_dict_end (&details));
   record (self, entry);
-  g_hash_table_remove (self->watch_uids, cgroup);
   return g_variant_ref (entry->details);
 }
 
@@ -263,8 +258,6 @@ ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarch
   self->emitter = emitter;
   self->history = ow_history_new (OW_DEFAULT_HISTORY_SIZE);
   self->owed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->watch_uids
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
   /* The counters dir is made with its parents: the runtime dir itself, outside systemd. */
   self->store = ow_counter_store_open (counters_dir, error);
   if (self->store == NULL)
@@ -294,7 +287,6 @@ ow_continuity_free (OwContinuity *self)
   /* The metrics file is left as it is: the counters continue in the next run. */
   g_clear_handle_id (&self->metrics_idle_id, g_source_remove);
   g_clear_pointer (&self->owed, g_hash_table_unref);
-  g_clear_pointer (&self->watch_uids, g_hash_table_unref);
   g_clear_pointer (&self->store, ow_counter_store_free);
   g_clear_pointer (&self->history_file, ow_history_file_free);
   g_clear_pointer (&self->history, ow_history_free);
