@@ -107,16 +107,27 @@ wait_watchers (OwTestEnv *env, const char *cgroup, guint n)
   g_assert_cmpuint (watchers_of (env, cgroup), ==, n);
 }
 
+/* oomctl ARGS, as root or (AS_NOBODY) as nobody. */
 static OwTestReader *
-start_oomctl (const char *const *args)
+start_oomctl_as (gboolean as_nobody, const char *const *args)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocessLauncher) launcher
+      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
 
+  if (as_nobody)
+    g_subprocess_launcher_set_child_setup (launcher, ow_test_env_drop_to_nobody, NULL, NULL);
   g_ptr_array_add (argv, (gpointer)g_getenv ("OOMCTL"));
   for (gsize i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer)args[i]);
   g_ptr_array_add (argv, NULL);
-  return ow_test_reader_new ((const char *const *)argv->pdata, NULL);
+  return ow_test_reader_new ((const char *const *)argv->pdata, launcher);
+}
+
+static OwTestReader *
+start_oomctl (const char *const *args)
+{
+  return start_oomctl_as (FALSE, args);
 }
 
 /* What the daemon's History() holds after AFTER for CGROUP: oom-kill count and while-down. */
@@ -252,6 +263,59 @@ test_restart (void)
   g_clear_pointer (&a, ow_test_reader_free);
   g_clear_pointer (&b, ow_test_reader_free);
   g_clear_pointer (&history, ow_test_reader_free);
+  ow_test_env_free (env);
+}
+
+static guint
+lines_with (OwTestReader *reader, const char *needle)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < reader->lines->len; i++)
+    n += strstr (g_ptr_array_index (reader->lines, i), needle) != NULL;
+  return n;
+}
+
+/* History() under the signals' rules: a user sees the cgroups it watched, without the
+ * identity of other users' victims; root sees all. */
+static void
+test_history_privacy (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *mine = ow_test_env_make_cgroup (env, "mine", "32M", FALSE);
+  g_autofree char *theirs = ow_test_env_make_cgroup (env, "theirs", "32M", FALSE);
+  g_autofree char *mine_field = g_strdup_printf ("\"cgroup\":\"%s\"", mine);
+  g_autofree char *theirs_field = g_strdup_printf ("\"cgroup\":\"%s\"", theirs);
+  const char *watch[] = { "watch", "--json", mine, NULL };
+  const char *history[] = { "history", "--json", NULL };
+  g_autoptr (OwTestReader) user_watch = start_oomctl_as (TRUE, watch);
+  g_autoptr (OwTestReader) user_history = NULL;
+  g_autoptr (OwTestReader) root_history = NULL;
+
+  g_free (ow_test_env_watch (env, NULL, theirs));
+  wait_watchers (env, mine, 1);
+  assert_hog_killed (env, "mine");
+  assert_hog_killed (env, "theirs");
+  wait_kills (user_watch, 1);
+  g_assert_true (ow_test_env_wait_signal (env, theirs, "oom-kill", WAIT_MS));
+
+  user_history = start_oomctl_as (TRUE, history);
+  ow_test_reader_wait_lines (user_history, G_MAXUINT, WAIT_MS);
+  g_assert_cmpuint (reader_kills (user_history), ==, 1);
+  g_assert_cmpuint (lines_with (user_history, mine_field), ==, user_history->lines->len);
+  g_assert_cmpuint (lines_with (user_history, theirs_field), ==, 0);
+  g_assert_cmpuint (lines_with (user_history, "\"pid\":"), ==, 0); /* root's hog */
+  g_assert_cmpuint (lines_with (user_history, "\"task-cgroup\":"), >, 0);
+
+  root_history = start_oomctl (history);
+  ow_test_reader_wait_lines (root_history, G_MAXUINT, WAIT_MS);
+  g_assert_cmpuint (reader_kills (root_history), ==, 2);
+  g_assert_cmpuint (lines_with (root_history, theirs_field), >, 0);
+  g_assert_cmpuint (lines_with (root_history, "\"pid\":"), ==, 2);
+
+  g_clear_pointer (&user_watch, ow_test_reader_free);
+  g_clear_pointer (&user_history, ow_test_reader_free);
+  g_clear_pointer (&root_history, ow_test_reader_free);
   ow_test_env_free (env);
 }
 
@@ -413,5 +477,6 @@ main (int argc, char **argv)
     return skip;
   g_test_add_func ("/nogaps/restart", test_restart);
   g_test_add_func ("/nogaps/storm", test_storm);
+  g_test_add_func ("/nogaps/history-privacy", test_history_privacy);
   return g_test_run ();
 }
