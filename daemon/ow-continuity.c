@@ -233,7 +233,9 @@ forget_removed (OwContinuity *self)
 void
 ow_continuity_configure (OwContinuity *self, guint history_size, const char *metrics_file)
 {
-  ow_history_set_capacity (self->history, history_size);
+  if (history_size > OW_MAX_HISTORY_SIZE)
+    g_warning ("HistorySize=%u: keeping %u signals at most", history_size, OW_MAX_HISTORY_SIZE);
+  ow_history_set_capacity (self->history, MIN (history_size, OW_MAX_HISTORY_SIZE));
   if (g_strcmp0 (metrics_file, self->metrics_file) != 0)
     {
       g_free (self->metrics_file);
