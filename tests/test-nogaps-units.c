@@ -80,10 +80,11 @@ test_seq_unwritable (void)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (OwSeq) seq = ow_seq_open ("/nonexistent-dir/seq", "boot", 4, &error);
+  g_autofree char *boot_id = ow_seq_read_boot_id ("/nonexistent-file");
 
   g_assert_null (seq);
   g_assert_nonnull (error);
-  g_assert_cmpstr (ow_seq_read_boot_id ("/nonexistent-file"), ==, "");
+  g_assert_cmpstr (boot_id, ==, "");
 }
 
 /* history */
