@@ -88,6 +88,7 @@ GVariant *
 ow_continuity_removed (OwContinuity *self, const char *cgroup, const char *reason)
 {
   g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
+  g_autoptr (GBytes) bytes = NULL;
   OwHistoryEntry *entry;
 
   g_variant_dict_insert (&details, OOMWATCH_KEY_TIMESTAMP, "t", (guint64)g_get_real_time ());
@@ -97,7 +98,9 @@ ow_continuity_removed (OwContinuity *self, const char *cgroup, const char *reaso
   ow_continuity_add_keys (self, &details);
   entry = ow_history_entry_new ("WatchRemoved", cgroup, reason, 0, g_variant_dict_end (&details));
   record (self, entry);
-  return g_variant_ref (entry->details);
+  /* A floating copy of the same bytes: the sender's g_variant_new() takes it over. */
+  bytes = g_variant_get_data_as_bytes (entry->details);
+  return g_variant_new_from_bytes (G_VARIANT_TYPE_VARDICT, bytes, TRUE);
 }
 
 /* Restarts */

@@ -46,6 +46,7 @@ void ow_continuity_event (OwContinuity *self, const char *cgroup, const OwEvent 
 void ow_continuity_add_keys (OwContinuity *self, GVariantDict *details);
 void ow_continuity_record (OwContinuity *self, const char *cgroup, const OwEvent *event,
                            OwVictim *victim, GVariant *details);
+/* Returns a floating a{sv}. */
 GVariant *ow_continuity_removed (OwContinuity *self, const char *cgroup, const char *reason);
 
 /* The registry made a kernel registration for WATCH / is about to close it. */

@@ -49,7 +49,7 @@ line_to_entry (const char *line)
     return NULL; /* torn by a crash, or not ours */
   g_variant_get (value, "(tx&s&s&st@a{sv}@aubu)", &seq, &time, &signal, &cgroup, &kind, &count,
                  &details, &uids, &has_victim_uid, &victim_uid);
-  entry = ow_history_entry_new (signal, cgroup, kind, count, g_steal_pointer (&details));
+  entry = ow_history_entry_new (signal, cgroup, kind, count, details);
   entry->seq = seq;
   entry->time = time;
   entry->has_victim_uid = has_victim_uid;

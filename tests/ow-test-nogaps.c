@@ -95,8 +95,11 @@ ow_test_nogaps_start_daemon (OwTestEnv *env)
       = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_autofree char *config_arg = g_strdup_printf ("--config=%s", env->config_path);
   g_autofree char *log = NULL;
-  const char *argv[] = { g_getenv ("OOMWATCHD"), "--verbose", config_arg, NULL };
-  gint64 until = g_get_monotonic_time () + 15 * G_TIME_SPAN_SECOND;
+  const char *wrapper = g_getenv ("OOMWATCH_TEST_WRAPPER"); /* valgrind runs in-process */
+  g_auto (GStrv) words = g_strsplit (wrapper != NULL ? wrapper : "", " ", -1);
+  g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
+  g_auto (GStrv) args = NULL;
+  gint64 until = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
   g_autofree char *owner = NULL;
   g_autoptr (GError) error = NULL;
 
@@ -105,7 +108,12 @@ ow_test_nogaps_start_daemon (OwTestEnv *env)
   g_subprocess_launcher_set_stdout_file_path (launcher, env->daemon_log);
   g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
   ow_test_nogaps_setup_launcher (env, launcher);
-  env->daemon = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  for (gsize i = 0; words[i] != NULL; i++)
+    if (words[i][0] != '\0')
+      g_strv_builder_add (argv, words[i]);
+  g_strv_builder_add_many (argv, g_getenv ("OOMWATCHD"), "--verbose", config_arg, NULL);
+  args = g_strv_builder_end (argv);
+  env->daemon = g_subprocess_launcher_spawnv (launcher, (const char *const *)args, &error);
   g_assert_no_error (error);
   g_free (env->daemon_pid);
   env->daemon_pid = g_strdup (g_subprocess_get_identifier (env->daemon));
