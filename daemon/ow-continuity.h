@@ -20,7 +20,7 @@ G_BEGIN_DECLS
 #define OW_DEFAULT_RUNTIME_DIR "/run/oomwatch"
 #define OW_DEFAULT_HISTORY_SIZE 1024
 /* Bounds memory (and a History() answer, well under the bus's message limit). */
-#define OW_MAX_HISTORY_SIZE 65536
+#define OW_MAX_HISTORY_SIZE 65536u
 
 typedef struct _OwContinuity OwContinuity;
 
