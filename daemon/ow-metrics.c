@@ -1,11 +1,4 @@
 #include "ow-metrics.h"
-#include "oomwatch-error.h"
-
-#include <errno.h>
-#include <fcntl.h>
-#include <glib/gstdio.h>
-#include <string.h>
-#include <unistd.h>
 
 static const struct
 {
@@ -90,7 +83,5 @@ ow_metrics_write (const char *path, const char *text, GError **error)
 {
   /* g_file_set_contents_full writes a temporary file beside PATH and renames it; the
    * collector skips files that do not end in .prom, so it never reads the temporary one. */
-  if (!g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error))
-    return FALSE;
-  return TRUE;
+  return g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
 }

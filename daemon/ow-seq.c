@@ -1,8 +1,5 @@
 #include "ow-seq.h"
-#include "oomwatch-error.h"
 
-#include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 struct _OwSeq
