@@ -118,14 +118,13 @@ void
 ow_signal_emitter_removed (OwSignalEmitter *self, OwWatch *watch)
 {
   g_autoptr (GPtrArray) names = NULL;
-  g_autoptr (GVariant) params = NULL;
+  g_autoptr (GVariant) params = g_variant_ref_sink (g_variant_new (
+      "(ss@a{sv})", watch->cgroup, OOMWATCH_REASON_CGROUP_REMOVED,
+      ow_continuity_removed (self->continuity, watch->cgroup, /* nogaps: details, seq */
+                             OOMWATCH_REASON_CGROUP_REMOVED)));
 
   if (self->connection != NULL)
     {
-      params = g_variant_ref_sink (g_variant_new (
-          "(ss@a{sv})", watch->cgroup, OOMWATCH_REASON_CGROUP_REMOVED,
-          ow_continuity_removed (self->continuity, watch->cgroup, /* nogaps: details, seq */
-                                 OOMWATCH_REASON_CGROUP_REMOVED)));
       names = recipients (self, watch->cgroup);
       for (guint i = 0; i < names->len; i++)
         send (self, g_ptr_array_index (names, i), "WatchRemoved", params);
