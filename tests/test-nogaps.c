@@ -276,6 +276,50 @@ lines_with (OwTestReader *reader, const char *needle)
   return n;
 }
 
+/* Unknown or mistyped options are refused by name; OpenMetrics ends with # EOF. */
+static void
+check_method_errors (OwTestEnv *env)
+{
+  g_auto (GVariantDict) bad = G_VARIANT_DICT_INIT (NULL);
+  g_auto (GVariantDict) mistyped = G_VARIANT_DICT_INIT (NULL);
+  g_auto (GVariantDict) open = G_VARIANT_DICT_INIT (NULL);
+  g_autoptr (GVariant) events = NULL;
+  g_autoptr (GVariant) info = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  const char *epoch = NULL;
+  guint64 last = 0;
+
+  g_variant_dict_insert (&bad, "colour", "s", "red");
+  g_assert_false (oomwatch_manager_call_history_sync (env->manager, 0, g_variant_dict_end (&bad),
+                                                      G_DBUS_CALL_FLAGS_NONE, -1, &events, &info,
+                                                      NULL, &error));
+  g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS);
+  g_assert_nonnull (strstr (error->message, "colour"));
+  g_clear_error (&error);
+  g_variant_dict_insert (&mistyped, "format", "u", 1);
+  g_assert_false (oomwatch_manager_call_metrics_sync (env->manager, g_variant_dict_end (&mistyped),
+                                                      G_DBUS_CALL_FLAGS_NONE, -1, &text, NULL,
+                                                      &error));
+  g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS);
+  g_clear_error (&error);
+  g_variant_dict_insert (&open, "format", "s", "openmetrics");
+  g_assert_true (oomwatch_manager_call_metrics_sync (
+      env->manager, g_variant_dict_end (&open), G_DBUS_CALL_FLAGS_NONE, -1, &text, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_suffix (text, "# EOF\n"));
+  g_assert_nonnull (strstr (text, "# TYPE oomwatch_oom_kills counter\n"));
+  /* Where numbering stands, and in which epoch. */
+  g_assert_true (oomwatch_manager_call_history_sync (
+      env->manager, G_MAXUINT64, g_variant_new ("a{sv}", NULL), G_DBUS_CALL_FLAGS_NONE, -1, &events,
+      &info, NULL, &error));
+  g_assert_cmpuint (g_variant_n_children (events), ==, 0);
+  g_assert_true (g_variant_lookup (info, "last-seq", "t", &last));
+  g_assert_cmpuint (last, >, 0);
+  g_assert_true (g_variant_lookup (info, "epoch", "&s", &epoch));
+  g_assert_cmpuint (strlen (epoch), ==, 36);
+}
+
 /* History() under the signals' rules: a user sees the cgroups it watched, without the
  * identity of other users' victims; root sees all. */
 static void
@@ -317,6 +361,7 @@ test_history_privacy (void)
   g_clear_pointer (&user_watch, ow_test_reader_free);
   g_clear_pointer (&user_history, ow_test_reader_free);
   g_clear_pointer (&root_history, ow_test_reader_free);
+  check_method_errors (env);
   ow_test_env_free (env);
 }
 
