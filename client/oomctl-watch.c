@@ -74,17 +74,57 @@ on_watch_removed (OomwatchManager *manager, const char *cgroup, const char *reas
     g_main_loop_quit (listener->loop);
 }
 
+static gboolean
+add_watch (OomwatchManager *manager, const char *cgroup, gboolean recursive, char **canonical,
+           GError **error)
+{
+  g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+
+  if (recursive)
+    g_variant_dict_insert (&dict, "recursive", "b", TRUE);
+  return oomwatch_manager_call_watch_sync (manager, cgroup, g_variant_dict_end (&dict),
+                                           G_DBUS_CALL_FLAGS_NONE, -1, canonical, NULL, error);
+}
+
+/* The daemon went away (a crash, `systemctl kill`, `systemctl restart`): its watches went with
+ * it. A watcher waits for the name to be owned again (Restart= brings it back; a client does
+ * not undo `systemctl stop`) and watches the same cgroups again. */
 static void
 on_name_owner (GObject *proxy, GParamSpec *pspec, gpointer user_data)
 {
   Listener *listener = user_data;
   g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (proxy));
+  GHashTableIter iter;
+  const char *cgroup;
 
-  if (owner != NULL)
+  if (owner == NULL && listener->cgroups != NULL)
+    {
+      g_printerr ("oomctl: oomwatchd went away; watching again once it is back\n");
+      return;
+    }
+  if (owner == NULL)
+    {
+      g_printerr ("oomctl: oomwatchd went away\n");
+      listener->status = OOMCTL_EXIT_FAILED;
+      g_main_loop_quit (listener->loop);
+      return;
+    }
+  if (listener->cgroups == NULL)
     return;
-  g_printerr ("oomctl: oomwatchd went away\n");
-  listener->status = OOMCTL_EXIT_FAILED;
-  g_main_loop_quit (listener->loop);
+  g_hash_table_iter_init (&iter, listener->cgroups);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &cgroup, NULL))
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *canonical = NULL;
+
+      if (!add_watch (OOMWATCH_MANAGER (proxy), cgroup, listener->recursive, &canonical, &error))
+        {
+          listener->status = oomctl_fail (cgroup, error);
+          g_main_loop_quit (listener->loop);
+          return;
+        }
+    }
+  g_printerr ("oomctl: oomwatchd is back; watching again\n");
 }
 
 static gboolean
@@ -189,17 +229,9 @@ run_listener (int argc, char **argv, gboolean watch)
       listener.recursive = recursive;
       for (int i = 1; i < argc; i++)
         {
-          g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
-          g_autoptr (GVariant) options = NULL;
           char *canonical = NULL;
 
-          if (recursive)
-            g_variant_dict_insert (&dict, "recursive", "b", TRUE);
-          options = g_variant_ref_sink (g_variant_dict_end (&dict));
-
-          if (!oomwatch_manager_call_watch_sync (manager, argv[i], options, G_DBUS_CALL_FLAGS_NONE,
-                                                 -1, &canonical, NULL,
-                                                 &error))
+          if (!add_watch (manager, argv[i], recursive, &canonical, &error))
             return oomctl_fail (argv[i], error);
           g_hash_table_add (cgroups, canonical);
         }
