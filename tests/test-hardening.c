@@ -91,7 +91,8 @@ audit_write_opens (const char *log, const char *dir)
       writes++;
     }
   g_test_message ("%u write opens, all of cgroup.event_control below %s", writes, dir);
-  g_assert_cmpuint (writes, >, 0);
+  /* On v2 the daemon only reads: it opens nothing for writing at all. */
+  g_assert_cmpuint (writes > 0, ==, ow_test_cgroups_version () == 1);
 }
 
 static void

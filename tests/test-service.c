@@ -279,7 +279,8 @@ test_errors (void)
 {
   OwTestEnv *env = ow_test_env_new (NULL);
   g_autofree char *cgroup = ow_test_env_make_cgroup (env, "errors", NULL, FALSE);
-  g_autofree char *file = g_strdup_printf ("%s/memory.oom_control", cgroup);
+  g_autofree char *file = g_strdup_printf (
+      "%s/%s", cgroup, ow_test_cgroups_version () == 1 ? "memory.oom_control" : "memory.events");
   g_autofree char *dotdot = g_strdup_printf ("%s/../errors", cgroup);
   g_autofree char *missing = g_strdup_printf ("%s/missing", cgroup);
   g_autofree char *huge = g_strnfill (65536, 'a');
