@@ -14,19 +14,6 @@
 
 #define LEAF "oomwatch-leaf"
 
-gboolean
-ow_test_cgroups_v2_has_memory (const char *mount)
-{
-  g_autofree char *path = g_build_filename (mount, "cgroup.controllers", NULL);
-  g_autofree char *contents = NULL;
-  g_auto (GStrv) controllers = NULL;
-
-  if (!g_file_get_contents (path, &contents, NULL, NULL))
-    return FALSE;
-  controllers = g_strsplit_set (g_strstrip (contents), " ", -1);
-  return g_strv_contains ((const char *const *) controllers, "memory");
-}
-
 char *
 ow_test_cgroups_v2_strip_leaf (const char *own)
 {
@@ -123,27 +110,6 @@ ow_test_cgroups_v2_make (const char *dir, const char *limit)
   ow_test_env_write (dir, "memory.max", limit);
   /* Absent without swap accounting: then there is no swap to limit. */
   write_value (dir, "memory.swap.max", "0");
-}
-
-/* The daemon's registrations on v2: its open memory.events files. */
-guint
-ow_test_cgroups_v2_count_registrations (const char *daemon_pid)
-{
-  g_autofree char *fd_dir = g_strdup_printf ("/proc/%s/fd", daemon_pid);
-  g_autoptr (GDir) listing = g_dir_open (fd_dir, 0, NULL);
-  const char *entry;
-  guint count = 0;
-
-  g_assert_nonnull (listing);
-  while ((entry = g_dir_read_name (listing)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (fd_dir, entry, NULL);
-      g_autofree char *target = g_file_read_link (path, NULL);
-
-      if (target != NULL && g_str_has_suffix (target, "/memory.events"))
-        count++;
-    }
-  return count;
 }
 
 /* For a case that cannot apply to the other hierarchy: skips it, saying why, and returns

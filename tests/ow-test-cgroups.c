@@ -10,32 +10,27 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The v1 memory mount if there is one (the host), else a cgroup2 mount whose root offers the
- * memory controller (the systemd guest); VERSION gets 1 or 2. */
+/* The memory hierarchy the daemon will use (the v1 memory mount on the host, cgroup2 in the
+ * systemd guest): its mount, and 1 or 2 as VERSION (0: none). */
 static char *
 find_memory_mount (guint *version)
 {
-  g_autofree char *mountinfo = NULL;
-  g_autoptr (GPtrArray) mounts = NULL;
-  const char *v2 = NULL;
+  /* Found once: mounts do not change under a test. */
+  static gsize found;
+  static guint memory_version;
+  static char *memory_mount;
 
-  if (!g_file_get_contents ("/proc/self/mountinfo", &mountinfo, NULL, NULL))
-    return NULL;
-  mounts = ow_mountinfo_parse_cgroup_mounts (mountinfo);
-  for (guint i = 0; i < mounts->len; i++)
+  if (g_once_init_enter (&found))
     {
-      OwCgroupMount *mount = g_ptr_array_index (mounts, i);
+      g_autoptr (OwHierarchy) hierarchy = ow_hierarchy_new_from_system (NULL);
 
-      if (mount->version == 1 && mount->has_memory)
-        {
-          *version = 1;
-          return g_strdup (mount->mount_point);
-        }
-      if (mount->version == 2 && v2 == NULL && ow_test_cgroups_v2_has_memory (mount->mount_point))
-        v2 = mount->mount_point;
+      memory_version = hierarchy != NULL ? ow_hierarchy_get_version (hierarchy) : 0;
+      if (memory_version != 0)
+        memory_mount = g_strdup (ow_hierarchy_get_mount_point (hierarchy));
+      g_once_init_leave (&found, 1);
     }
-  *version = v2 != NULL ? 2 : 0;
-  return g_strdup (v2);
+  *version = memory_version;
+  return g_strdup (memory_mount);
 }
 
 char *

@@ -12,11 +12,9 @@ void ow_test_cgroups_remove_tree (const char *dir);
 void ow_test_cgroups_remove_stale (const char *mount, const char *own);
 
 /* cgroup v2 (ow-test-cgroups-v2.c) */
-gboolean ow_test_cgroups_v2_has_memory (const char *mount);
 char *ow_test_cgroups_v2_strip_leaf (const char *own);
 const char *ow_test_cgroups_setup (void);
 void ow_test_cgroups_v2_make (const char *dir, const char *limit);
-guint ow_test_cgroups_v2_count_registrations (const char *daemon_pid);
 gboolean ow_test_cgroups_skip_unless (guint version, const char *why);
 int ow_test_cgroups_other_controller_error (void);
 

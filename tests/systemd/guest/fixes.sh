@@ -43,8 +43,8 @@ for i in $(seq 100); do
 done
 ancestor=$(sum_events /tmp/birth.json /system.slice oom-kill)
 info "scopes with exactly one oom-kill: $exact of 100; oom-kill on /system.slice: $ancestor"
-result fixes-scope-at-birth "$exact of 100 scopes got their oom-kill, the ancestor $ancestor" \
-  [ "$exact" = 100 ] && [ "$ancestor" = 100 ]
+all_exact() { [ "$exact" = 100 ] && [ "$ancestor" = 100 ]; }
+result fixes-scope-at-birth "$exact of 100 scopes got their oom-kill, the ancestor $ancestor" all_exact
 kill "$WATCHER" 2> /dev/null
 wait "$WATCHER" 2> /dev/null
 
@@ -64,7 +64,8 @@ sleep 1
 got=$(sum_events /tmp/machine.json / oom-kill)
 info "machine-wide OOM: /proc/vmstat oom_kill +$kills (hog $victim); oom-kill on /: $got;" \
   "$(grep -o '"pid":[0-9]*,' /tmp/machine.json | head -n 1)"
+root_exact() { [ "$kills" -ge 1 ] && [ "$got" = "$kills" ]; }
 result fixes-machine-wide-oom "the kernel killed $kills, / got $got; $(head -c 200 /tmp/machine.json)" \
-  [ "$kills" -ge 1 ] && [ "$got" = "$kills" ]
+  root_exact
 kill "$WATCHER" 2> /dev/null
 wait "$WATCHER" 2> /dev/null
