@@ -1,12 +1,13 @@
 #!/bin/bash
-# run-guest.sh BUS TASKS: boots the systemd guest once — Debian bookworm (tools/build-guest-root)
+# run-guest.sh BUS TASKS [v1]: boots the systemd guest once — Debian bookworm (tools/build-guest-root)
 # with the project installed as the README says (make-overlay.sh), Debian's kernel, qemu with
 # TCG (never KVM) — with BUS (daemon: dbus-daemon, broker: dbus-broker) as the system bus, runs
 # the guest tasks TASKS (comma-separated: boot, deploy, session, suite, fixes; see guest/) and
-# prints their results as TAP, one test per check. Exits 77 when something is missing.
+# prints their results as TAP, one test per check. With v1, systemd mounts the legacy cgroup
+# hierarchy instead of pure v2. Exits 77 when something is missing.
 # Environment: MESON_SOURCE_ROOT, MESON_BUILD_ROOT (meson test sets both).
 set -u
-bus=$1 tasks=$2
+bus=$1 tasks=$2 hierarchy=${3:-v2}
 src=${MESON_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 work=${MESON_BUILD_ROOT:-$src/build}/systemd-guest
 kernel=${OOMWATCH_KERNEL_CACHE:-/var/cache/oomwatch/guest-kernel}/vmlinux
@@ -31,11 +32,14 @@ cat "${parts[@]}" > "$initrd"
 flock -u 9
 prepared=$(date +%s)
 
-log=$work/serial-$bus-${tasks//,/-}.log
+log=$work/serial-$bus-${tasks//,/-}-$hierarchy.log
+cmdline="console=ttyS0 quiet loglevel=1 systemd.show_status=0 rdinit=/lib/systemd/systemd panic=-1"
+cmdline+=" oomwatch.bus=$bus oomwatch.tasks=$tasks"
+[ "$hierarchy" = v1 ] && cmdline+=" systemd.unified_cgroup_hierarchy=0 oomwatch.cgroup=v1"
 timeout "${OOMWATCH_GUEST_TIMEOUT:-1500}" qemu-system-x86_64 -accel tcg -m 2048 -smp 1 \
   -kernel "$kernel" -initrd "$initrd" \
   -nodefaults -no-user-config -nographic -serial stdio -no-reboot \
-  -append "console=ttyS0 quiet loglevel=1 systemd.show_status=0 rdinit=/lib/systemd/systemd panic=-1 oomwatch.bus=$bus oomwatch.tasks=$tasks" \
+  -append "$cmdline" \
   < /dev/null 2>&1 | tr -d '\r' > "$log"
 rm -f "$initrd"
 finished=$(date +%s)
@@ -57,7 +61,7 @@ if ! grep -q '^OOMWATCH-DONE' "$log"; then
   echo "not ok $n - the guest finished its tasks (no OOMWATCH-DONE; serial log $log)"
   tail -n 40 "$log" | sed 's/^/# /'
 fi
-echo "# timing: root+overlay $((prepared - started)) s, boot+tasks $((finished - prepared)) s (bus $bus, tasks $tasks)"
+echo "# timing: root+overlay $((prepared - started)) s, boot+tasks $((finished - prepared)) s (bus $bus, tasks $tasks, cgroup $hierarchy)"
 echo "# guest totals: $(grep -c '^OOMWATCH-OK' "$log") passed, $(grep -c '^OOMWATCH-FAIL' "$log") failed, $(grep -c '^OOMWATCH-SKIP' "$log") skipped, $(grep -c '^OOMWATCH-TODO' "$log") pending"
 echo "1..$n"
 exit "$failed"

@@ -34,12 +34,12 @@ caps=$(awk '$1 == "CapBnd:" { print $2 }' "/proc/$pid/status")
 nnp=$(awk '$1 == "NoNewPrivs:" { print $2 }' "/proc/$pid/status")
 seccomp=$(awk '$1 == "Seccomp:" { print $2 }' "/proc/$pid/status")
 adj=$(cat "/proc/$pid/oom_score_adj")
-max=$(cat "$CG/system.slice/$unit/memory.max")
+max=$(cat "$MEMCG/system.slice/$unit/memory.max" "$MEMCG/system.slice/$unit/memory.limit_in_bytes" 2> /dev/null)
 oomctl status > "$log" 2>&1
 info "oomwatchd $pid: $(state), CapBnd $caps, NoNewPrivs $nnp, Seccomp $seccomp, oom_score_adj $adj, memory.max $max"
 if [ "$(state)" = active/running ] && [ "$caps" = 0000000400000000 ] && [ "$nnp" = 1 ] &&
    [ "$seccomp" = 2 ] && [ "$adj" = -900 ] && [ "$max" = 134217728 ] &&
-   grep -q 'hierarchy: cgroup v2' "$log" && grep -q 'kernel log: read' "$log"; then
+   grep -q "hierarchy: cgroup v$HIERARCHY" "$log" && grep -q 'kernel log: read' "$log"; then
   ok deploy-active-running-hardened
 else
   fail deploy-active-running-hardened "see the line above"

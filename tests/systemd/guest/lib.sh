@@ -2,6 +2,9 @@
 # TAP) and waiting on conditions.
 G=/usr/lib/oomwatch-guest
 CG=/sys/fs/cgroup
+# oomwatch.cgroup=v1 on the kernel command line: systemd on the legacy hierarchy (the unit's
+# hardening must still let the daemon register on v1); else pure v2.
+if grep -qw oomwatch.cgroup=v1 /proc/cmdline; then HIERARCHY=1 MEMCG=$CG/memory; else HIERARCHY=2 MEMCG=$CG; fi
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export SYSTEMD_PAGER= SYSTEMD_COLORS=0
 
