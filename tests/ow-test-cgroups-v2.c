@@ -84,7 +84,8 @@ ow_test_cgroups_setup (void)
     why = g_strdup_printf ("cgroup v2: %s holds other processes: run each test in a delegated "
                            "cgroup of its own (systemd-run --scope -p Delegate=yes ...)",
                            own);
-  else if ((g_mkdir (leaf, 0755) < 0 && errno != EEXIST) || !write_value (leaf, "cgroup.procs", "0"))
+  else if ((g_mkdir (leaf, 0755) < 0 && errno != EEXIST)
+           || !write_value (leaf, "cgroup.procs", "0"))
     why = g_strdup_printf ("cgroup v2: cannot move into %s: %s", leaf, g_strerror (errno));
   else if (!write_value (dir, "cgroup.subtree_control", "+memory"))
     why = g_strdup_printf ("cgroup v2: cannot hand the memory controller to the children of %s "

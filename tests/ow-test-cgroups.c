@@ -211,4 +211,3 @@ ow_test_env_hog (OwTestEnv *env, const char *name, guint mib)
 
   return ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, argv);
 }
-
