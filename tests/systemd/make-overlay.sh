@@ -25,7 +25,7 @@ install -d "$lib" "$dest/etc/systemd/system/multi-user.target.wants"
 for t in test-service test-oomctl test-config test-notify test-hardening oom-hog; do
   install -m 0755 "$build/tests/$t" "$lib/$t"
 done
-install -m 0755 "$here"/guest/*.sh "$lib/"
+install -m 0755 "$here"/guest/*.sh "$here"/guest/*.py "$lib/"
 sed 's|@POLICY@|/usr/share/dbus-1/system.d/org.oomwatch.OomWatch1.conf|' \
   "$src/tests/system-bus.conf.in" > "$lib/system-bus.conf"
 install -m 0644 "$here/guest/oomwatch-guest.service" "$dest/etc/systemd/system/"

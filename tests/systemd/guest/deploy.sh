@@ -149,3 +149,13 @@ if [ "${status#version:}" != "$status" ] && [ "${reload#*AccessDenied}" != "$rel
 else
   fail deploy-bus-policy "see the line above"
 fi
+
+# 10. A method call that carries a file descriptor is refused on both buses, for root and
+#     nobody alike: by the policy (max_fds="0": AccessDenied) or, where the bus lets it
+#     through, by the daemon (InvalidArgs).
+fd_root=$("$G/call-with-fd.py" 2>&1)
+fd_nobody=$(as_nobody "$G/call-with-fd.py" 2>&1)
+info "a call with an fd: as root '$fd_root', as nobody '$fd_nobody'"
+refused() { case $1 in *.AccessDenied | *.InvalidArgs) return 0 ;; esac; return 1; }
+both_refused() { refused "$fd_root" && refused "$fd_nobody"; }
+check deploy-bus-policy-no-fds "see the line above" both_refused
