@@ -36,6 +36,8 @@ log=$work/serial-$bus-${tasks//,/-}-$hierarchy.log
 cmdline="console=ttyS0 quiet loglevel=1 systemd.show_status=0 rdinit=/lib/systemd/systemd panic=-1"
 cmdline+=" oomwatch.bus=$bus oomwatch.tasks=$tasks"
 [ "$hierarchy" = v1 ] && cmdline+=" systemd.unified_cgroup_hierarchy=0 oomwatch.cgroup=v1"
+# e.g. OOMWATCH_GUEST_ARGS="oomwatch.only=watch-recursive oomwatch.repeat=10" (guest/suite.sh)
+cmdline+=" ${OOMWATCH_GUEST_ARGS:-}"
 timeout "${OOMWATCH_GUEST_TIMEOUT:-1500}" qemu-system-x86_64 -accel tcg -m 2048 -smp 1 \
   -kernel "$kernel" -initrd "$initrd" \
   -nodefaults -no-user-config -nographic -serial stdio -no-reboot \

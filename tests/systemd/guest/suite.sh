@@ -7,6 +7,10 @@
 export OOMWATCHD=/usr/libexec/oomwatchd OOMCTL=/usr/bin/oomctl OOM_HOG=$G/oom-hog \
   BUS_CONFIG=$G/system-bus.conf OOMWATCH_NOTIFY=/usr/bin/oomwatch-notify G_DEBUG=fatal-criticals
 out=/tmp/case.out
+# oomwatch.only=REGEX, oomwatch.repeat=N on the kernel command line (OOMWATCH_GUEST_ARGS):
+# only the matching cases, each N times (to chase a flaky one)
+only=$(tr ' ' '\n' < /proc/cmdline | sed -n 's/^oomwatch.only=//p')
+repeat=$(tr ' ' '\n' < /proc/cmdline | sed -n 's/^oomwatch.repeat=//p')
 # in_scope UNIT COMMAND…: COMMAND in a delegated transient scope of its own
 in_scope() {
   local unit=$1
@@ -24,6 +28,8 @@ for bin in test-service test-oomctl test-config test-notify test-hardening; do
     continue
   fi
   for case in $cases; do
+    [ -n "$only" ] && ! echo "$case" | grep -Eq "$only" && continue
+    for round in $(seq "${repeat:-1}"); do
     n=$((n + 1))
     start=$(date +%s)
     in_scope "oomwatch-suite-$n" "$G/$bin" --tap -p "$case" > "$out" 2>&1
@@ -38,6 +44,7 @@ for bin in test-service test-oomctl test-config test-notify test-hardening; do
       fail "$name" "exit $status after ${took} s"; failed=$((failed + 1))
       grep -v '^# \(oomwatchd\|[a-z-]*-\(DEBUG\|INFO\|Message\)\)' "$out" | SHOW_LINES=25 show
     fi
+    done
   done
 done
 info "v2 suite: $passed passed, $failed failed, $skipped skipped"
