@@ -22,12 +22,15 @@ meson install -C "$build" --no-rebuild --quiet --destdir "$dest" > /dev/null
 
 lib=$dest/usr/lib/oomwatch-guest
 install -d "$lib" "$dest/etc/systemd/system/multi-user.target.wants"
-for t in test-service test-oomctl test-config test-notify test-hardening oom-hog; do
+for t in test-service test-service-api test-service-victims test-oomctl test-config test-notify \
+         test-hardening test-adversary adversary-client adversary-flood oom-hog; do
   install -m 0755 "$build/tests/$t" "$lib/$t"
 done
 install -m 0755 "$here"/guest/*.sh "$here"/guest/*.py "$lib/"
 sed 's|@POLICY@|/usr/share/dbus-1/system.d/org.oomwatch.OomWatch1.conf|' \
   "$src/tests/system-bus.conf.in" > "$lib/system-bus.conf"
+sed 's|@POLICY@|/usr/share/dbus-1/system.d/org.oomwatch.OomWatch1.conf|' \
+  "$src/tests/adversary-bus.conf.in" > "$lib/adversary-bus.conf"
 install -m 0644 "$here/guest/oomwatch-guest.service" "$dest/etc/systemd/system/"
 ln -sf ../oomwatch-guest.service "$dest/etc/systemd/system/multi-user.target.wants/"
 (cd "$dest" && find . -mindepth 1 | cpio -o -H newc --quiet) > "$work/overlay.cpio"
