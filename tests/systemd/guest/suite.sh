@@ -6,6 +6,8 @@
 . /usr/lib/oomwatch-guest/lib.sh
 export OOMWATCHD=/usr/libexec/oomwatchd OOMCTL=/usr/bin/oomctl OOM_HOG=$G/oom-hog \
   BUS_CONFIG=$G/system-bus.conf OOMWATCH_NOTIFY=/usr/bin/oomwatch-notify G_DEBUG=fatal-criticals
+# The guest's kernel log is its own: the case that floods it may run.
+export OOMWATCH_TEST_FLOOD_KERNEL_LOG=1
 out=/tmp/case.out
 # oomwatch.only=REGEX, oomwatch.repeat=N on the kernel command line (OOMWATCH_GUEST_ARGS):
 # only the matching cases, each N times (to chase a flaky one)
