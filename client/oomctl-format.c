@@ -115,24 +115,40 @@ append_detail_human (GString *out, const char *key, GVariant *value)
     }
 }
 
+/* Keys printed in a fixed place: these first, then the rest as they come, then LAST_KEYS. */
+static const char *const first_keys[] = { OOMWATCH_KEY_TOTAL, OOMWATCH_KEY_REASON, NULL };
+static const char *const last_keys[] = { OOMWATCH_KEY_UNIT, OOMWATCH_KEY_SLICE,
+                                         OOMWATCH_KEY_USER_UNIT, OOMWATCH_KEY_APP_ID, NULL };
+
+static void
+append_keys_human (GString *out, GVariant *details, const char *const *keys)
+{
+  for (gsize i = 0; keys[i] != NULL; i++)
+    {
+      g_autoptr (GVariant) value = g_variant_lookup_value (details, keys[i], NULL);
+
+      if (value != NULL)
+        append_detail_human (out, keys[i], value);
+    }
+}
+
 static void
 append_details_human (GString *out, GVariant *details)
 {
-  g_autoptr (GVariant) total = g_variant_lookup_value (details, OOMWATCH_KEY_TOTAL, NULL);
   GVariantIter iter;
   const char *key;
   GVariant *value;
 
-  if (total != NULL)
-    append_detail_human (out, OOMWATCH_KEY_TOTAL, total);
+  append_keys_human (out, details, first_keys);
   g_variant_iter_init (&iter, details);
   while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
     {
       if (g_strcmp0 (key, OOMWATCH_KEY_TIMESTAMP) != 0 && g_strcmp0 (key, OOMWATCH_KEY_HIERARCHY) != 0
-          && g_strcmp0 (key, OOMWATCH_KEY_TOTAL) != 0)
+          && !g_strv_contains (first_keys, key) && !g_strv_contains (last_keys, key))
         append_detail_human (out, key, value);
       g_variant_unref (value);
     }
+  append_keys_human (out, details, last_keys);
 }
 
 static GString *

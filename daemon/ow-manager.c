@@ -2,6 +2,7 @@
 #include "ow-bus-guard.h"
 #include "ow-caller.h"
 #include "ow-fd-mux.h"
+#include "ow-oomd.h"
 #include "ow-registry.h"
 #include "ow-reporter.h"
 #include "oomwatch-error.h"
@@ -25,6 +26,7 @@ struct _OwManager
   guint fd_watch_limit;
   GDBusConnection *connection;
   guint name_owner_changed_id;
+  OwOomd *oomd; /* systemd-oomd's kills (issue 14) */
 };
 
 static void manager_iface_init (OomwatchManagerIface *iface);
@@ -42,6 +44,13 @@ static void
 on_registry_removed (OwWatch *watch, gpointer user_data)
 {
   ow_reporter_removed (OW_MANAGER (user_data)->reporter, watch);
+}
+
+static void
+on_oomd_kill (const char *cgroup, const OwEvent *event, gpointer user_data)
+{
+  ow_signal_emitter_event (ow_reporter_get_emitter (OW_MANAGER (user_data)->reporter), cgroup,
+                           event, NULL);
 }
 
 static const OwRegistryListener registry_listener = {
@@ -405,6 +414,7 @@ ow_manager_export (OwManager *self, GDBusConnection *connection, GError **error)
     return FALSE;
   self->connection = g_object_ref (connection);
   ow_signal_emitter_set_connection (ow_reporter_get_emitter (self->reporter), connection);
+  self->oomd = ow_oomd_new (connection, self->registry, on_oomd_kill, self);
   /* One subscription for every client: per-name watches would each cost a match rule, and
    * the bus caps those per connection. */
   self->name_owner_changed_id = g_dbus_connection_signal_subscribe (
@@ -420,6 +430,7 @@ ow_manager_unexport (OwManager *self)
     return;
   g_dbus_connection_signal_unsubscribe (self->connection, self->name_owner_changed_id);
   self->name_owner_changed_id = 0;
+  g_clear_pointer (&self->oomd, ow_oomd_free);
   if (self->reporter != NULL)
     ow_signal_emitter_set_connection (ow_reporter_get_emitter (self->reporter), NULL);
   ow_bus_guard_detach (self->guard);

@@ -1,5 +1,6 @@
 #include "ow-signal-emitter.h"
 #include "ow-event-log.h"
+#include "ow-event-units.h"
 #include "oomwatch-names.h"
 
 struct _OwSignalEmitter
@@ -11,7 +12,8 @@ struct _OwSignalEmitter
 };
 
 static GVariant *
-event_details (OwSignalEmitter *self, const OwEvent *event, OwVictim *victim, gboolean identity)
+event_details (OwSignalEmitter *self, const OwEvent *event, OwVictim *victim, gboolean identity,
+               const OomwatchUnitInfo *units)
 {
   g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
 
@@ -25,6 +27,7 @@ event_details (OwSignalEmitter *self, const OwEvent *event, OwVictim *victim, gb
     g_variant_dict_insert (&details, OOMWATCH_KEY_TASK_CGROUP, "s", victim->task_cgroup);
   if (victim != NULL && victim->oom_cgroup != NULL)
     g_variant_dict_insert (&details, OOMWATCH_KEY_OOM_CGROUP, "s", victim->oom_cgroup);
+  ow_event_units_add_details (&details, event, victim, units); /* issue 14 */
   if (victim != NULL && identity)
     {
       g_variant_dict_insert (&details, OOMWATCH_KEY_PID, "u", victim->pid);
@@ -89,6 +92,9 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
   g_autoptr (GVariant) open = NULL;
   g_autoptr (GVariant) redacted = NULL;
   g_autoptr (GPtrArray) names = NULL;
+  g_autoptr (OomwatchUnitInfo) scratch = NULL;
+  const OomwatchUnitInfo *units = ow_event_units_for (
+      cgroup, ow_registry_lookup (self->registry, cgroup), event, victim, &scratch);
 
   if (self->connection != NULL)
     {
@@ -102,11 +108,12 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
           if (*params == NULL)
             *params = g_variant_ref_sink (
                 g_variant_new ("(sst@a{sv})", cgroup, kind, event->count,
-                               event_details (self, event, victim, identity)));
+                               event_details (self, event, victim, identity, units)));
           send (self, name, "OomEvent", *params);
         }
     }
-  ow_event_log (cgroup, kind, event->count, victim);
+  if (!event->logged)
+    ow_event_log (cgroup, event, victim, units);
 }
 
 void
