@@ -20,4 +20,9 @@ int ow_cgroup_path_open_dir (int root_fd,
                              unsigned long fs_magic,
                              GError **error);
 
+int ow_cgroup_path_open_file (int root_fd,
+                              const char *canonical,
+                              const char *name,
+                              GError **error);
+
 G_END_DECLS

@@ -222,6 +222,16 @@ ow_hierarchy_open_cgroup (OwHierarchy *self, const char *canonical, GError **err
                                   error);
 }
 
+/* bench (issue 13): the wake-up path opens memory.oom_control in one step. */
+int
+ow_hierarchy_open_cgroup_file (OwHierarchy *self, const char *canonical, const char *name,
+                               GError **error)
+{
+  if (!check_supported (self, error))
+    return -1;
+  return ow_cgroup_path_open_file (self->root_fd, canonical, name, error);
+}
+
 OwSource *
 ow_hierarchy_create_source (OwHierarchy *self,
                             const char *canonical,

@@ -31,6 +31,8 @@ const char *ow_hierarchy_get_mount_point (OwHierarchy *self);
 
 char *ow_hierarchy_canonicalize (OwHierarchy *self, const char *input, GError **error);
 int ow_hierarchy_open_cgroup (OwHierarchy *self, const char *canonical, GError **error);
+int ow_hierarchy_open_cgroup_file (OwHierarchy *self, const char *canonical, const char *name,
+                                   GError **error);
 /* The sources' fds all go through one epoll fd (see ow-fd-mux.h). */
 guint ow_hierarchy_poll_fd (OwHierarchy *self, int fd, guint32 events, OwFdMuxFunc func,
                             gpointer user_data, GError **error);

@@ -61,9 +61,10 @@ emit_event (OwManager *self, const char *cgroup, const OwEvent *event, const OwV
   if (victim != NULL)
     add_victim_details (&details, victim);
 
-  ow_event_log (cgroup, kind, event->count, victim);
+  /* The signal first: the journal record is no client's latency (bench, issue 13). */
   oomwatch_manager_emit_oom_event (OOMWATCH_MANAGER (self), cgroup, kind, event->count,
                                    g_variant_dict_end (&details));
+  ow_event_log (cgroup, kind, event->count, victim);
 }
 
 /* COUNT kills on CGROUP: one signal per victim the kernel log named, one for the rest.

@@ -28,7 +28,7 @@ typedef struct
   OwSource parent;
   OwHierarchy *hierarchy; /* borrowed: outlives every source */
   char *cgroup;
-  ino_t ino;
+  ino_t control_ino; /* of its memory.oom_control: a new cgroup of the same name has another */
   int event_fd;
   guint event_fd_id;
   guint64 oom_kill_seen;
@@ -68,19 +68,11 @@ parse_oom_control (const char *text, OomControl *state)
 }
 
 static ReadResult
-read_oom_control_at (int dir, const char *cgroup, OomControl *state, GError **error)
+read_oom_control_fd (int fd, const char *cgroup, OomControl *state, GError **error)
 {
-  g_auto (OwFd) fd = -1;
   char buf[512];
   ssize_t len;
 
-  fd = openat (dir, "memory.oom_control", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0 && errno == ENOENT)
-    {
-      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP,
-                   "Invalid cgroup path '%s': not a memory cgroup", cgroup);
-      return READ_FAILED;
-    }
   len = fd < 0 ? -1 : pread (fd, buf, sizeof buf - 1, 0);
   if (len < 0)
     {
@@ -102,21 +94,36 @@ read_oom_control_at (int dir, const char *cgroup, OomControl *state, GError **er
   return READ_OK;
 }
 
-/* Re-resolves the cgroup: gone, or a different directory under the same name, is removal. */
+static ReadResult
+read_oom_control_at (int dir, const char *cgroup, OomControl *state, GError **error)
+{
+  g_auto (OwFd) fd = openat (dir, "memory.oom_control", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+  if (fd < 0 && errno == ENOENT)
+    {
+      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP,
+                   "Invalid cgroup path '%s': not a memory cgroup", cgroup);
+      return READ_FAILED;
+    }
+  return read_oom_control_fd (fd, cgroup, state, error);
+}
+
+/* Re-resolves the cgroup's memory.oom_control in one openat2 (a wake-up waits for this): gone,
+ * or another file under the same name (a new cgroup), is removal. */
 static ReadResult
 read_state (OwV1Source *self, OomControl *state)
 {
   g_autoptr (GError) error = NULL;
-  g_auto (OwFd) dir = -1;
+  g_auto (OwFd) fd = -1;
   struct stat st;
   ReadResult result;
 
-  dir = ow_hierarchy_open_cgroup (self->hierarchy, self->cgroup, &error);
-  if (dir < 0 && g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP))
+  fd = ow_hierarchy_open_cgroup_file (self->hierarchy, self->cgroup, "memory.oom_control", &error);
+  if (fd < 0 && g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP))
     return READ_REMOVED;
-  if (dir >= 0 && (fstat (dir, &st) < 0 || st.st_ino != self->ino))
+  if (fd >= 0 && (fstat (fd, &st) < 0 || st.st_ino != self->control_ino))
     return READ_REMOVED;
-  result = dir < 0 ? READ_FAILED : read_oom_control_at (dir, self->cgroup, state, &error);
+  result = fd < 0 ? READ_FAILED : read_oom_control_fd (fd, self->cgroup, state, &error);
   if (result == READ_FAILED)
     g_warning ("%s", error->message);
   return result;
@@ -289,7 +296,17 @@ ow_v1_source_new (OwHierarchy *hierarchy,
   dir = ow_hierarchy_open_cgroup (hierarchy, canonical, error);
   if (dir < 0)
     return NULL;
-  if (fstat (dir, &st) < 0)
+
+  self = g_new0 (OwV1Source, 1);
+  source = &self->parent;
+  ow_source_init (source, &v1_source_vtable, callbacks, user_data);
+  self->hierarchy = hierarchy;
+  self->cgroup = g_strdup (canonical);
+  self->event_fd = -1;
+
+  if (read_oom_control_at (dir, canonical, &state, error) != READ_OK)
+    return NULL;
+  if (fstatat (dir, "memory.oom_control", &st, AT_SYMLINK_NOFOLLOW) < 0)
     {
       int saved = errno;
 
@@ -297,17 +314,7 @@ ow_v1_source_new (OwHierarchy *hierarchy,
                    canonical, g_strerror (saved));
       return NULL;
     }
-
-  self = g_new0 (OwV1Source, 1);
-  source = &self->parent;
-  ow_source_init (source, &v1_source_vtable, callbacks, user_data);
-  self->hierarchy = hierarchy;
-  self->cgroup = g_strdup (canonical);
-  self->ino = st.st_ino;
-  self->event_fd = -1;
-
-  if (read_oom_control_at (dir, canonical, &state, error) != READ_OK)
-    return NULL;
+  self->control_ino = st.st_ino;
   self->oom_kill_seen = state.oom_kill;
   self->paused = state.kill_disabled && state.under_oom;
 
