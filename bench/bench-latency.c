@@ -125,11 +125,30 @@ relay_wait_ready (Bench *bench)
   g_assert_cmpstr (line, ==, "ready");
 }
 
+/* LIKE_DAEMON: the relay that also does what oomwatchd's signal needs (bench-relay.c). */
+void
+bench_relay_start (Bench *bench, gboolean like_daemon)
+{
+  const char *relay_argv[] = { g_getenv ("BENCH_RELAY"), bench->target_dir,
+                               like_daemon ? bench->target : NULL, NULL };
+
+  if (bench->relay != NULL)
+    {
+      g_subprocess_send_signal (bench->relay, SIGTERM);
+      ow_test_env_wait_process (bench->relay);
+      g_clear_object (&bench->relay_out);
+      g_clear_object (&bench->relay);
+    }
+  bench->relay_like_daemon = like_daemon;
+  bench->relay = ow_test_env_spawn (bench->env, G_SUBPROCESS_FLAGS_STDOUT_PIPE, relay_argv);
+  bench->relay_out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bench->relay));
+  relay_wait_ready (bench);
+  raw_register (bench);
+}
+
 void
 bench_latency_start (Bench *bench)
 {
-  const char *relay_argv[] = { g_getenv ("BENCH_RELAY"), NULL, NULL };
-
   bench->target = ow_test_env_make_cgroup (bench->env, "target", "8M", FALSE);
   bench->target_dir = ow_test_env_cgroup_path (bench->env, "target");
   /* Signals are sent to the connections that watch (DESIGN.md): this one does. */
@@ -138,11 +157,7 @@ bench_latency_start (Bench *bench)
   g_dbus_connection_signal_subscribe (bench->env->connection, NULL, "org.oomwatch.Bench", "Oom",
                                       NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_relay_signal, NULL,
                                       NULL);
-  relay_argv[1] = bench->target_dir;
-  bench->relay = ow_test_env_spawn (bench->env, G_SUBPROCESS_FLAGS_STDOUT_PIPE, relay_argv);
-  bench->relay_out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bench->relay));
-  relay_wait_ready (bench);
-  raw_register (bench);
+  bench_relay_start (bench, FALSE);
 }
 
 void
@@ -244,25 +259,27 @@ bench_latency_row (Bench *bench, const char *outdir, guint rounds)
   d = bench_stats (daemon);
   g0 = bench_stats (gap_relay_first);
   g1 = bench_stats (gap_daemon_first);
-  relay_name = g_strdup_printf ("latency%s-relay-%u.dat", broker ? "-broker" : "", bench->others);
-  daemon_name = g_strdup_printf ("latency%s-oomwatchd-%u.dat", broker ? "-broker" : "",
-                                 bench->others);
+  relay_name = g_strdup_printf ("latency%s-relay%s-%u.dat", broker ? "-broker" : "",
+                                bench->relay_like_daemon ? "-like-oomwatchd" : "", bench->others);
+  daemon_name = g_strdup_printf ("latency%s-oomwatchd%s-%u.dat", broker ? "-broker" : "",
+                                 bench->relay_like_daemon ? "-beside-like" : "", bench->others);
   bench_save_samples (outdir, relay_name, relay);
   bench_save_samples (outdir, daemon_name, daemon);
-  g_print ("%-11s %6u %4u   %5.0f %5.0f %5.0f %5.0f   %5.0f %5.0f %5.0f %5.0f   %5.2f %5.2f\n",
-           bench->bus_name, bench->others, relay->len, r.p50, r.p90, r.p99, r.max, d.p50, d.p90,
+  g_print ("%-11s %6u %4u %s %5.0f %5.0f %5.0f %5.0f   %5.0f %5.0f %5.0f %5.0f   %5.2f %5.2f\n",
+           bench->bus_name, bench->others, relay->len, bench->relay_like_daemon ? "*" : " ", r.p50, r.p90, r.p99, r.max, d.p50, d.p90,
            d.p99, d.max, d.p50 / r.p50, d.p99 / r.p99);
   g_print ("%-11s %6s %4s   median oomwatchd − relay: %+.0f us when the daemon is woken "
            "first, %+.0f us when the relay is\n",
            "", "", "", g1.p50, g0.p50);
   g_string_append_printf (bench->json,
-                          "%s{\"others\":%u,\"ooms\":%u,\"missed\":%u,"
+                          "%s{\"others\":%u,\"relay\":\"%s\",\"ooms\":%u,\"missed\":%u,"
                           "\"relay_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f},"
                           "\"oomwatchd_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f},"
                           "\"ratio_p50\":%.3f,\"ratio_p99\":%.3f,"
                           "\"median_gap_us\":{\"daemon_woken_first\":%.1f,"
                           "\"relay_woken_first\":%.1f}}",
-                          bench->json->len == 0 ? "" : ",", bench->others, relay->len, missed,
+                          bench->json->len == 0 ? "" : ",", bench->others,
+                          bench->relay_like_daemon ? "like-oomwatchd" : "bare", relay->len, missed,
                           r.p50, r.p90, r.p99, r.max, d.p50, d.p90, d.p99, d.max, d.p50 / r.p50,
                           d.p99 / r.p99, g1.p50, g0.p50);
 }

@@ -1,5 +1,8 @@
-/* bench-relay CGROUP_DIR: the floor of any D-Bus design. Registers its own eventfd for the
- * cgroup's memory.oom_control and emits one GDBus signal per wake-up, nothing else.
+/* bench-relay CGROUP_DIR [CANONICAL]: the floor of any D-Bus design. Registers its own eventfd
+ * for the cgroup's memory.oom_control and emits one GDBus signal per wake-up, nothing else.
+ * With CANONICAL, the relay does what oomwatchd's signal cannot do without: it re-opens and
+ * reads memory.oom_control (under-oom, and telling the removal wake-up apart) and sends
+ * oomwatchd's arguments (cgroup, kind, count, details with timestamp, hierarchy, under-oom).
  * SIGUSR1: register again (a new eventfd), so that the kernel wakes this one before the
  * registrations made earlier; prints "ready" each time it is registered. */
 #include <fcntl.h>
@@ -8,12 +11,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct
 {
   GDBusConnection *connection;
   char *cgroup_dir;
+  const char *canonical; /* NULL: the bare relay */
   int efd;
   guint efd_id;
 } Relay;
@@ -33,8 +38,30 @@ on_eventfd (int fd, GIOCondition condition, gpointer user_data)
 
   if (read (fd, &count, sizeof count) != sizeof count)
     return G_SOURCE_CONTINUE;
-  g_dbus_connection_emit_signal (relay->connection, NULL, "/org/oomwatch/Bench",
-                                 "org.oomwatch.Bench", "Oom", g_variant_new ("(t)", count), NULL);
+  if (relay->canonical != NULL)
+    {
+      g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
+      g_autofree char *path = g_build_filename (relay->cgroup_dir, "memory.oom_control", NULL);
+      char text[512] = "";
+      int control = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+      struct stat st;
+
+      if (control < 0 || fstat (control, &st) < 0 || pread (control, text, sizeof text - 1, 0) < 0)
+        perror ("bench-relay");
+      if (control >= 0)
+        close (control);
+      g_variant_dict_insert (&details, "timestamp", "t", (guint64) g_get_real_time ());
+      g_variant_dict_insert (&details, "hierarchy", "u", 1);
+      g_variant_dict_insert (&details, "under-oom", "b", strstr (text, "under_oom 1") != NULL);
+      g_dbus_connection_emit_signal (relay->connection, NULL, "/org/oomwatch/Bench",
+                                     "org.oomwatch.Bench", "Oom",
+                                     g_variant_new ("(sst@a{sv})", relay->canonical, "oom", count,
+                                                    g_variant_dict_end (&details)),
+                                     NULL);
+    }
+  else
+    g_dbus_connection_emit_signal (relay->connection, NULL, "/org/oomwatch/Bench",
+                                   "org.oomwatch.Bench", "Oom", g_variant_new ("(t)", count), NULL);
   g_dbus_connection_flush_sync (relay->connection, NULL, NULL);
   return G_SOURCE_CONTINUE;
 }
@@ -84,9 +111,10 @@ main (int argc, char **argv)
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   Relay relay = { .efd = -1 };
 
-  if (argc != 2)
+  if (argc != 2 && argc != 3)
     return 2;
   relay.cgroup_dir = argv[1];
+  relay.canonical = argv[2];
   relay.connection = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
   if (relay.connection == NULL)
     {

@@ -19,6 +19,7 @@ typedef struct
   guint others; /* other cgroups watched so far */
   GPtrArray *other_cgroups;
   GSubprocess *relay;
+  gboolean relay_like_daemon; /* the relay reads the state and sends oomwatchd's arguments */
   GDataInputStream *relay_out;
   guint filter_id;
   /* One latency round: monotonic µs of the first arrival of each path; 0 = not yet. The raw
@@ -39,6 +40,7 @@ void bench_wait_hog (Bench *bench, const char *name, guint mib);
 
 /* bench-latency.c */
 void bench_latency_start (Bench *bench);
+void bench_relay_start (Bench *bench, gboolean like_daemon);
 void bench_latency_stop (Bench *bench);
 void bench_latency_header (void);
 gboolean bench_one_oom (Bench *bench, double *relay_us, double *daemon_us);

@@ -13,7 +13,7 @@
 typedef struct
 {
   guint rounds, cost_rounds, idle_seconds, storm, tree, mkdirs;
-  gboolean latency_only;
+  gboolean latency_only, like_rows;
   const char *outdir;
   GString *latency, *cost, *scale, *rest;
 } Run;
@@ -95,7 +95,16 @@ on_dbus_daemon (Run *run)
       if (level == 10000)
         rate = level_rate;
       bench_latency_row (bench, run->outdir, run->rounds);
+      if ((level == 1 || level == 10000) && run->like_rows)
+        {
+          bench_relay_start (bench, TRUE);
+          bench_latency_row (bench, run->outdir, run->rounds);
+          bench_relay_start (bench, FALSE);
+        }
     }
+  if (run->like_rows)
+    g_print ("* the relay also re-opens and reads memory.oom_control, and sends oomwatchd's "
+             "arguments (cgroup, kind, count, details)\n");
   latency_json (run, bench);
   if (!run->latency_only)
     {
@@ -154,6 +163,7 @@ main (int argc, char **argv)
     return skip != 0 ? skip : 2;
   run.outdir = argv[1];
   run.latency_only = g_strcmp0 (g_getenv ("BENCH_ONLY"), "latency") == 0;
+  run.like_rows = knob ("BENCH_LIKE_ROWS", 1) != 0;
   g_mkdir_with_parents (run.outdir, 0755);
   run.latency = g_string_new (NULL);
   run.cost = g_string_new (NULL);
