@@ -102,8 +102,14 @@ on_message (GDBusConnection *connection, GDBusMessage *message, gboolean incomin
 
       g_variant_get_child (body, 0, "&s", &cgroup);
       g_variant_get_child (body, 1, "&s", &kind);
-      if (strcmp (kind, "oom") == 0 && strcmp (cgroup, bench->target) == 0)
+      if (strcmp (kind, "oom") != 0)
+        return message;
+      if (bench->target != NULL && strcmp (cgroup, bench->target) == 0)
         stamp (bench, &bench->daemon_at, now);
+      g_mutex_lock (&bench->lock);
+      if (bench->probe != NULL && strcmp (cgroup, bench->probe) == 0 && bench->probe_at == 0)
+        bench->probe_at = now;
+      g_mutex_unlock (&bench->lock);
     }
   return message;
 }
@@ -146,6 +152,13 @@ bench_relay_start (Bench *bench, gboolean like_daemon)
   raw_register (bench);
 }
 
+/* Stamps arrivals (of the target's and the probe's "oom") in the bus worker thread. */
+void
+bench_filter_start (Bench *bench)
+{
+  bench->filter_id = g_dbus_connection_add_filter (bench->env->connection, on_message, bench, NULL);
+}
+
 void
 bench_latency_start (Bench *bench)
 {
@@ -153,7 +166,7 @@ bench_latency_start (Bench *bench)
   bench->target_dir = ow_test_env_cgroup_path (bench->env, "target");
   /* Signals are sent to the connections that watch (DESIGN.md): this one does. */
   g_free (ow_test_env_watch (bench->env, NULL, bench->target));
-  bench->filter_id = g_dbus_connection_add_filter (bench->env->connection, on_message, bench, NULL);
+  bench_filter_start (bench);
   g_dbus_connection_signal_subscribe (bench->env->connection, NULL, "org.oomwatch.Bench", "Oom",
                                       NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_relay_signal, NULL,
                                       NULL);
@@ -163,7 +176,6 @@ bench_latency_start (Bench *bench)
 void
 bench_latency_stop (Bench *bench)
 {
-  g_dbus_connection_remove_filter (bench->env->connection, bench->filter_id);
   g_subprocess_send_signal (bench->relay, SIGTERM);
   ow_test_env_wait_process (bench->relay);
   g_clear_object (&bench->relay_out);

@@ -26,6 +26,8 @@ typedef struct
    * reader thread and the bus worker thread write them. */
   GMutex lock;
   gint64 raw_at, relay_at, daemon_at;
+  char *probe; /* and the first "oom" of this cgroup (bench-recursive.c) */
+  gint64 probe_at;
   int raw_efd;
   GThread *raw_thread;
   GString *json; /* this bus's rows */
@@ -39,6 +41,7 @@ double bench_load_average (void);
 void bench_wait_hog (Bench *bench, const char *name, guint mib);
 
 /* bench-latency.c */
+void bench_filter_start (Bench *bench);
 void bench_latency_start (Bench *bench);
 void bench_relay_start (Bench *bench, gboolean like_daemon);
 void bench_latency_stop (Bench *bench);

@@ -44,6 +44,8 @@ bench_free (Bench *bench)
 {
   if (bench->relay != NULL)
     bench_latency_stop (bench);
+  if (bench->filter_id != 0)
+    g_dbus_connection_remove_filter (bench->env->connection, bench->filter_id);
   g_unlink (bench->env->daemon_log); /* the harness would print it all */
   if (strcmp (bench->bus_name, "dbus-broker") == 0)
     {
@@ -144,6 +146,7 @@ on_recursive (Run *run)
 {
   Bench *bench = bench_new ("dbus-daemon");
 
+  bench_filter_start (bench);
   bench_recursive (bench, run->tree, run->mkdirs, run->rest);
   bench_free (bench);
 }
