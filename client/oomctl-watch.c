@@ -2,6 +2,7 @@
 #include "oomctl-commands.h"
 #include "oomctl-common.h"
 #include "oomctl-format.h"
+#include "oomwatch-cgroup.h"
 
 #include <glib-unix.h>
 #include <stdio.h>
@@ -42,7 +43,7 @@ wanted (Listener *listener, const char *cgroup)
     return FALSE;
   g_hash_table_iter_init (&iter, listener->cgroups);
   while (g_hash_table_iter_next (&iter, (gpointer *) &root, NULL))
-    if (strcmp (root, "/") == 0 || (g_str_has_prefix (cgroup, root) && cgroup[strlen (root)] == '/'))
+    if (oomwatch_cgroup_is_below (cgroup, root))
       return TRUE;
   return FALSE;
 }
@@ -204,6 +205,9 @@ run_listener (int argc, char **argv, gboolean watch)
           g_hash_table_add (cgroups, canonical);
         }
     }
+  /* Signals are sent only to the connections that watch, or to root's monitors. */
+  else if (!oomwatch_manager_call_monitor_sync (manager, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error))
+    return oomctl_fail ("monitor", error);
   return listen (manager, &listener, timeout);
 }
 

@@ -2,6 +2,7 @@
  * desktop notifications (org.freedesktop.Notifications on the session bus). A burst of kills
  * updates one notification in place (replaces_id) instead of piling up fifty. */
 #include "oomwatch-error.h"
+#include "oomwatch-cgroup.h"
 #include "oomwatch-generated.h"
 #include "oomwatch-names.h"
 
@@ -39,11 +40,7 @@ in_prefixes (Notifier *self, const char *cgroup)
 {
   for (gsize i = 0; self->prefixes[i] != NULL; i++)
     {
-      const char *prefix = self->prefixes[i];
-      gsize len = strlen (prefix);
-
-      if (strcmp (prefix, "/") == 0 || strcmp (cgroup, prefix) == 0
-          || (strncmp (cgroup, prefix, len) == 0 && cgroup[len] == '/'))
+      if (oomwatch_cgroup_is_at_or_below (cgroup, self->prefixes[i]))
         return TRUE;
     }
   return FALSE;

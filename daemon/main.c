@@ -11,7 +11,7 @@
 #define DEFAULT_CONFIG "/etc/oomwatch/oomwatch.conf"
 #endif
 /* fds kept for the bus, the hierarchy, logging and the transient opens of a watch */
-#define RESERVED_FDS ((rlim_t) 64)
+#define RESERVED_FDS ((rlim_t)64)
 
 typedef struct
 {
@@ -105,8 +105,8 @@ raise_fd_limit (void)
     }
   if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > G_MAXINT)
     return G_MAXINT;
-  return limit.rlim_cur > RESERVED_FDS * 2 ? (guint) (limit.rlim_cur - RESERVED_FDS)
-                                           : (guint) limit.rlim_cur / 2;
+  return limit.rlim_cur > RESERVED_FDS * 2 ? (guint)(limit.rlim_cur - RESERVED_FDS)
+                                           : (guint)limit.rlim_cur / 2;
 }
 
 int
@@ -116,22 +116,21 @@ main (int argc, char **argv)
   int client_watch_limit = -1, total_watch_limit = -1;
   g_autofree char *kernel_log = NULL;
   g_autofree char *config_path = NULL;
-  const GOptionEntry entries[] = {
-    { "replace", 'r', 0, G_OPTION_ARG_NONE, &replace, "Replace a running oomwatchd", NULL },
-    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
-    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
-    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
-      "Configuration file (default " DEFAULT_CONFIG ")", "PATH" },
-    { "client-watch-limit", 0, 0, G_OPTION_ARG_INT, &client_watch_limit,
-      "Watches a caller that is not root may hold (default 256; overrides the file)", "N" },
-    { "total-watch-limit", 0, 0, G_OPTION_ARG_INT, &total_watch_limit,
-      "Cgroups the daemon watches at most (default: what the fd limit allows)", "N" },
-    { "no-kernel-log", 0, 0, G_OPTION_ARG_NONE, &no_kernel_log,
-      "Do not read the kernel log (oom-kill signals then do not name the victim)", NULL },
-    { "kernel-log", 0, 0, G_OPTION_ARG_FILENAME, &kernel_log,
-      "Where to read the kernel log (default /dev/kmsg)", "PATH" },
-    { NULL }
-  };
+  const GOptionEntry entries[]
+      = { { "replace", 'r', 0, G_OPTION_ARG_NONE, &replace, "Replace a running oomwatchd", NULL },
+          { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
+          { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+          { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+            "Configuration file (default " DEFAULT_CONFIG ")", "PATH" },
+          { "client-watch-limit", 0, 0, G_OPTION_ARG_INT, &client_watch_limit,
+            "Watches a caller that is not root may hold (default 256; overrides the file)", "N" },
+          { "total-watch-limit", 0, 0, G_OPTION_ARG_INT, &total_watch_limit,
+            "Cgroups the daemon watches at most (default: what the fd limit allows)", "N" },
+          { "no-kernel-log", 0, 0, G_OPTION_ARG_NONE, &no_kernel_log,
+            "Do not read the kernel log (oom-kill signals then do not name the victim)", NULL },
+          { "kernel-log", 0, 0, G_OPTION_ARG_FILENAME, &kernel_log,
+            "Where to read the kernel log (default /dev/kmsg)", "PATH" },
+          { NULL } };
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (OwHierarchy) hierarchy = NULL;

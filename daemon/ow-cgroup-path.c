@@ -52,10 +52,8 @@ invalid_path (GError **error, const char *input, const char *why)
 }
 
 char *
-ow_cgroup_path_canonicalize (const char *input,
-                             const char *mount_point,
-                             const char *const *other_mounts,
-                             GError **error)
+ow_cgroup_path_canonicalize (const char *input, const char *mount_point,
+                             const char *const *other_mounts, GError **error)
 {
   g_autoptr (GString) canonical = g_string_new (NULL);
   g_auto (GStrv) parts = NULL;
@@ -107,7 +105,7 @@ open_beneath (int root_fd, const char *relative)
   g_auto (GStrv) parts = NULL;
   int fd;
 
-  fd = (int) syscall (SYS_openat2, root_fd, relative, &how, sizeof how);
+  fd = (int)syscall (SYS_openat2, root_fd, relative, &how, sizeof how);
   if (fd >= 0 || errno != ENOSYS)
     return fd;
 
@@ -151,7 +149,7 @@ ow_cgroup_path_open_dir (int root_fd, const char *canonical, unsigned long fs_ma
       else if (saved == ENOTDIR || saved == ELOOP || saved == EXDEV || saved == ENAMETOOLONG)
         g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP,
                      "Invalid cgroup path '%s': %s", shown,
-                     saved == ENOTDIR ? "not a directory"
+                     saved == ENOTDIR        ? "not a directory"
                      : saved == ENAMETOOLONG ? "name too long"
                                              : "crosses a symbolic link or a mount");
       else
@@ -168,7 +166,7 @@ ow_cgroup_path_open_dir (int root_fd, const char *canonical, unsigned long fs_ma
                    canonical, g_strerror (saved));
       return -1;
     }
-  if ((unsigned long) fs.f_type != fs_magic)
+  if ((unsigned long)fs.f_type != fs_magic)
     {
       g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP,
                    "Invalid cgroup path '%s': not on a cgroup filesystem", canonical);
@@ -201,8 +199,10 @@ ow_cgroup_path_open_file (int root_fd, const char *canonical, const char *name, 
   if (fd >= 0)
     return fd;
   saved = errno;
-  g_set_error (error, OOMWATCH_ERROR,
-               saved == ENOENT ? OOMWATCH_ERROR_NO_SUCH_CGROUP : OOMWATCH_ERROR_FAILED,
-               "Cannot open %s of cgroup '%s': %s", name, canonical, g_strerror (saved));
+  if (saved == ENOENT)
+    g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP,
+                 "Cannot open %s of cgroup '%s': %s", name, canonical, g_strerror (saved));
+  else
+    oomwatch_set_error_errno (error, saved, "Cannot open %s of cgroup '%s'", name, canonical);
   return -1;
 }

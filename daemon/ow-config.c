@@ -52,11 +52,11 @@ check_known (GKeyFile *file, const char *path, GError **error)
 
       for (gsize k = 0; k < G_N_ELEMENTS (known); k++)
         if (strcmp (groups[i], known[k].group) == 0)
-          g = (gssize) k;
+          g = (gssize)k;
       if (g < 0)
         {
-          g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_FAILED, "%s: unknown group [%s]",
-                       path, groups[i]);
+          g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_FAILED, "%s: unknown group [%s]", path,
+                       groups[i]);
           return FALSE;
         }
       for (gsize j = 0; keys != NULL && keys[j] != NULL; j++)
@@ -134,4 +134,22 @@ ow_config_load (const char *path, GError **error)
   config->watches = read_list (file, "Watch");
   config->recursive_watches = read_list (file, "RecursiveWatch");
   return g_steal_pointer (&config);
+}
+
+static int
+pick (int override, int from_file, int fallback)
+{
+  return override >= 0 ? override : from_file >= 0 ? from_file : fallback;
+}
+
+void
+ow_config_merge (const OwConfig *file, const OwConfig *overrides, guint fd_watch_limit,
+                 OwSettings *settings)
+{
+  int total = pick (overrides->total_watch_limit, file->total_watch_limit, 0);
+
+  settings->client_watch_limit = (guint)pick (
+      overrides->client_watch_limit, file->client_watch_limit, OW_DEFAULT_CLIENT_WATCH_LIMIT);
+  settings->total_watch_limit = total > 0 ? MIN ((guint)total, fd_watch_limit) : fd_watch_limit;
+  settings->kernel_log = pick (overrides->kernel_log, file->kernel_log, TRUE);
 }

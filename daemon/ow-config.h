@@ -14,9 +14,23 @@ typedef struct
   GStrv recursive_watches;
 } OwConfig;
 
+/* What the daemon runs with: the file's settings, the command line's on top, defaults. */
+typedef struct
+{
+  guint client_watch_limit;
+  guint total_watch_limit;
+  gboolean kernel_log;
+} OwSettings;
+
+#define OW_DEFAULT_CLIENT_WATCH_LIMIT 256
+
 OwConfig *ow_config_new (void);
 OwConfig *ow_config_load (const char *path, GError **error);
 void ow_config_free (OwConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwConfig, ow_config_free)
+
+/* FD_WATCH_LIMIT: the watches RLIMIT_NOFILE leaves room for, a cap on any total. */
+void ow_config_merge (const OwConfig *file, const OwConfig *overrides, guint fd_watch_limit,
+                      OwSettings *settings);
 
 G_END_DECLS

@@ -45,14 +45,14 @@ static gboolean
 on_inotify (int fd, GIOCondition condition, gpointer user_data)
 {
   OwDirMonitor *self = user_data;
-  char buf[4096] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
+  char buf[4096] __attribute__ ((aligned (__alignof__(struct inotify_event))));
   ssize_t len;
 
   while ((len = read (fd, buf, sizeof buf)) > 0)
     {
       for (char *p = buf; p < buf + len;)
         {
-          const struct inotify_event *event = (const struct inotify_event *) p;
+          const struct inotify_event *event = (const struct inotify_event *)p;
           DirWatch *watch = g_hash_table_lookup (self->wds, GINT_TO_POINTER (event->wd));
           g_autofree char *dir = watch != NULL ? g_strdup (watch->dir) : NULL;
 
@@ -126,8 +126,7 @@ ow_dir_monitor_add (OwDirMonitor *self, int dir_fd, const char *dir, GError **er
     {
       int saved = errno;
 
-      g_set_error (error, OOMWATCH_ERROR,
-                   oomwatch_error_from_errno (saved),
+      g_set_error (error, OOMWATCH_ERROR, oomwatch_error_from_errno (saved),
                    "Cannot watch directory '%s' for removals: %s", dir, g_strerror (saved));
       return FALSE;
     }

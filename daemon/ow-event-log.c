@@ -12,9 +12,9 @@ ow_event_log (const char *cgroup, const char *kind, guint64 count, const OwVicti
   gsize n = 0;
 
   if (victim != NULL)
-    message = g_strdup_printf ("%s %s count=%s pid=%u comm=%s task-cgroup=%s", cgroup, kind,
-                               count_text, victim->pid, victim->comm ?: "?",
-                               victim->task_cgroup ?: "?");
+    message
+        = g_strdup_printf ("%s %s count=%s pid=%u comm=%s task-cgroup=%s", cgroup, kind, count_text,
+                           victim->pid, victim->comm ?: "?", victim->task_cgroup ?: "?");
   else
     message = g_strdup_printf ("%s %s count=%s", cgroup, kind, count_text);
 
@@ -49,12 +49,9 @@ ow_event_log_removed (const char *cgroup)
 {
   g_autofree char *message = g_strdup_printf ("%s removed", cgroup);
   const GLogField fields[] = {
-    { "MESSAGE", message, -1 },
-    { "PRIORITY", "6", -1 },
-    { "GLIB_DOMAIN", G_LOG_DOMAIN, -1 },
-    { "MESSAGE_ID", OW_REMOVED_MESSAGE_ID, -1 },
-    { "OOMWATCH_CGROUP", cgroup, -1 },
-    { "OOMWATCH_KIND", "removed", -1 },
+    { "MESSAGE", message, -1 },          { "PRIORITY", "6", -1 },
+    { "GLIB_DOMAIN", G_LOG_DOMAIN, -1 }, { "MESSAGE_ID", OW_REMOVED_MESSAGE_ID, -1 },
+    { "OOMWATCH_CGROUP", cgroup, -1 },   { "OOMWATCH_KIND", "removed", -1 },
   };
 
   g_log_structured_array (G_LOG_LEVEL_MESSAGE, fields, G_N_ELEMENTS (fields));

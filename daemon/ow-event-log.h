@@ -1,7 +1,7 @@
 /* One journal record per event, with stable fields that log shippers can alert on. */
 #pragma once
 
-#include "ow-kmsg.h"
+#include "ow-victim.h"
 
 G_BEGIN_DECLS
 

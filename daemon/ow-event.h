@@ -5,7 +5,8 @@
 
 G_BEGIN_DECLS
 
-typedef enum {
+typedef enum
+{
   OW_EVENT_OOM,
   OW_EVENT_OOM_KILL,
   OW_EVENT_OOM_RECOVERED,

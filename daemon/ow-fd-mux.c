@@ -32,12 +32,12 @@ on_ready (int epoll_fd, GIOCondition condition, gpointer user_data)
 
   for (int i = 0; i < n; i++)
     {
-      guint id = (guint) ready[i].data.u32;
+      guint id = (guint)ready[i].data.u32;
       /* An earlier callback of this batch may have removed it. */
       Entry *entry = g_hash_table_lookup (self->entries, GUINT_TO_POINTER (id));
 
-      if (entry != NULL && !entry->func (entry->fd, ready[i].events, entry->user_data))
-        ow_fd_mux_remove (self, id);
+      if (entry != NULL)
+        entry->func (entry->fd, ready[i].events, entry->user_data);
     }
   return G_SOURCE_CONTINUE;
 }
@@ -86,11 +86,7 @@ ow_fd_mux_add (OwFdMux *self, int fd, guint32 events, OwFdMuxFunc func, gpointer
   event.data.u32 = id;
   if (epoll_ctl (self->epoll_fd, EPOLL_CTL_ADD, fd, &event) < 0)
     {
-      int saved = errno;
-
-      g_set_error (error, OOMWATCH_ERROR,
-                   oomwatch_error_from_errno (saved),
-                   "Cannot poll fd %d: %s", fd, g_strerror (saved));
+      oomwatch_set_error_errno (error, errno, "Cannot poll fd %d", fd);
       return 0;
     }
   entry = g_new0 (Entry, 1);
@@ -102,12 +98,14 @@ ow_fd_mux_add (OwFdMux *self, int fd, guint32 events, OwFdMuxFunc func, gpointer
 }
 
 void
-ow_fd_mux_remove (OwFdMux *self, guint id)
+ow_fd_mux_remove (OwFdMux *self, guint *id)
 {
-  Entry *entry = g_hash_table_lookup (self->entries, GUINT_TO_POINTER (id));
+  Entry *entry = *id != 0 ? g_hash_table_lookup (self->entries, GUINT_TO_POINTER (*id)) : NULL;
 
-  if (entry == NULL)
-    return;
-  epoll_ctl (self->epoll_fd, EPOLL_CTL_DEL, entry->fd, NULL);
-  g_hash_table_remove (self->entries, GUINT_TO_POINTER (id));
+  if (entry != NULL)
+    {
+      epoll_ctl (self->epoll_fd, EPOLL_CTL_DEL, entry->fd, NULL);
+      g_hash_table_remove (self->entries, GUINT_TO_POINTER (*id));
+    }
+  *id = 0;
 }

@@ -9,15 +9,19 @@
 G_BEGIN_DECLS
 
 typedef struct _OwFdMux OwFdMux;
-typedef gboolean (*OwFdMuxFunc) (int fd, guint32 events, gpointer user_data);
+/* Ownership rule: any callback may remove any entry, its own included (e.g. by freeing the
+ * object that owns the fd); the mux looks each ready entry up again and never touches an
+ * entry after calling it. */
+typedef void (*OwFdMuxFunc) (int fd, guint32 events, gpointer user_data);
 
 OwFdMux *ow_fd_mux_new (GError **error);
 void ow_fd_mux_free (OwFdMux *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwFdMux, ow_fd_mux_free)
 
-/* EVENTS: EPOLLIN, EPOLLPRI…; FUNC returning FALSE removes the fd. Returns an id (never 0). */
+/* EVENTS: EPOLLIN, EPOLLPRI…. Returns an id (never 0). */
 guint ow_fd_mux_add (OwFdMux *self, int fd, guint32 events, OwFdMuxFunc func, gpointer user_data,
                      GError **error);
-void ow_fd_mux_remove (OwFdMux *self, guint id);
+/* Stops polling *ID (0: nothing to do) and clears it. */
+void ow_fd_mux_remove (OwFdMux *self, guint *id);
 
 G_END_DECLS

@@ -13,7 +13,7 @@ ow_keyed_file_lookup (const char *text, const char *key, guint64 *value)
   while (line != NULL && *line != '\0')
     {
       const char *end = strchr (line, '\n');
-      gsize line_len = end != NULL ? (gsize) (end - line) : strlen (line);
+      gsize line_len = end != NULL ? (gsize)(end - line) : strlen (line);
 
       if (line_len > key_len + 1 && strncmp (line, key, key_len) == 0 && line[key_len] == ' ')
         {

@@ -36,11 +36,12 @@ ow_kmsg_unescape (const char *text, gsize len)
       if (text[i] == '\\' && i + 3 < len && text[i + 1] == 'x' && hex_value (text[i + 2]) >= 0
           && hex_value (text[i + 3]) >= 0)
         {
-          unsigned char byte = (unsigned char) (hex_value (text[i + 2]) * 16 + hex_value (text[i + 3]));
+          unsigned char byte
+              = (unsigned char)(hex_value (text[i + 2]) * 16 + hex_value (text[i + 3]));
 
           if (byte < 0x20 || byte == 0x7f)
             clean = FALSE;
-          g_string_append_c (out, (char) byte);
+          g_string_append_c (out, (char)byte);
           i += 3;
         }
       else
@@ -70,7 +71,7 @@ parse_u32 (const char *text, gsize len, guint32 *value)
 
   if (!g_ascii_string_to_unsigned (copy, 10, 0, G_MAXUINT32, &parsed, NULL))
     return FALSE;
-  *value = (guint32) parsed;
+  *value = (guint32)parsed;
   return TRUE;
 }
 
@@ -89,7 +90,7 @@ find_last (const char *text, gsize len, const char *needle)
 static const char *
 find_first (const char *text, gsize len, const char *needle)
 {
-  return g_strstr_len (text, (gssize) len, needle);
+  return g_strstr_len (text, (gssize)len, needle);
 }
 
 static gboolean
@@ -120,9 +121,17 @@ parse_oom_kill (const char *text, gsize len, OwKmsgRecord *record)
   if (task == NULL)
     return FALSE;
   record->comm = ow_kmsg_unescape (task + 6, pid - task - 6);
-  record->task_memcg = ow_kmsg_unescape (task_memcg + 12, task - task_memcg - 12);
-
   oom_memcg = find_first (text, task_memcg - text, ",oom_memcg=");
+  /* A cpuset or cgroup name holding a field name could move the victim into another cgroup:
+   * when a field name appears twice, the record names the process but no cgroup. */
+  if (task_memcg != find_last (text, task - text, ",task_memcg=")
+      || (oom_memcg != NULL && oom_memcg != find_last (text, task_memcg - text, ",oom_memcg=")))
+    {
+      record->ambiguous = TRUE;
+      record->kind = OW_KMSG_OOM_KILL;
+      return TRUE;
+    }
+  record->task_memcg = ow_kmsg_unescape (task_memcg + 12, task - task_memcg - 12);
   if (oom_memcg != NULL)
     record->oom_memcg = ow_kmsg_unescape (oom_memcg + 11, task_memcg - oom_memcg - 11);
   else
@@ -176,6 +185,7 @@ ow_kmsg_parse (const char *data, gsize len, OwKmsgRecord *record)
   const char *text, *newline;
   g_autofree char *header = NULL;
   g_auto (GStrv) fields = NULL;
+  guint64 prio;
   gsize text_len;
 
   memset (record, 0, sizeof *record);
@@ -184,12 +194,17 @@ ow_kmsg_parse (const char *data, gsize len, OwKmsgRecord *record)
   header = g_strndup (data, semicolon - data);
   fields = g_strsplit (header, ",", 5);
   if (g_strv_length (fields) < 4
+      || !g_ascii_string_to_unsigned (fields[0], 10, 0, G_MAXUINT32, &prio, NULL)
       || !g_ascii_string_to_unsigned (fields[1], 10, 0, G_MAXUINT64, &record->seq, NULL))
     return FALSE;
+  /* Anyone may write to /dev/kmsg, but never with the kernel's facility (0): only the kernel
+   * reports kills. */
+  if ((prio >> 3) != 0)
+    return TRUE;
 
   text = semicolon + 1;
   newline = memchr (text, '\n', data + len - text);
-  text_len = newline != NULL ? (gsize) (newline - text) : (gsize) (data + len - text);
+  text_len = newline != NULL ? (gsize)(newline - text) : (gsize)(data + len - text);
 
   if (text_len > 9 && memcmp (text, "oom-kill:", 9) == 0)
     {

@@ -1,34 +1,26 @@
-/* The kernel-log reader: follows /dev/kmsg and remembers the recent OOM victims it names,
- * so oom-kill signals can say which process was killed. Counts never come from here. */
+/* The kernel-log reader: follows /dev/kmsg and tells its listener of every OOM victim a
+ * record names. Counts never come from here (the kernel rate-limits these lines). */
 #pragma once
 
-#include <glib.h>
+#include "ow-victim.h"
 
 G_BEGIN_DECLS
 
+typedef struct _OwKmsg OwKmsg;
+
 typedef struct
 {
-  guint32 pid;
-  gboolean has_uid;
-  guint32 uid;
-  char *comm;
-  char *task_cgroup; /* the victim's cgroup */
-  char *oom_cgroup;  /* the cgroup whose limit was hit; NULL for a global OOM */
-  gint64 seen;       /* monotonic time */
-  GHashTable *claimed; /* watched cgroups this victim was reported on */
-} OwVictim;
+  /* A new victim; the listener takes its own reference if it keeps it. */
+  void (*victim) (OwVictim *victim, gpointer user_data);
+} OwKmsgListener;
 
-typedef struct _OwKmsg OwKmsg;
-typedef void (*OwKmsgVictimFunc) (OwVictim *victim, gpointer user_data);
-
-OwKmsg *ow_kmsg_new (const char *path, OwKmsgVictimFunc func, gpointer user_data, GError **error);
+OwKmsg *ow_kmsg_new (const char *path, const OwKmsgListener *listener, gpointer user_data,
+                     GError **error);
 void ow_kmsg_free (OwKmsg *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwKmsg, ow_kmsg_free)
 
+/* Reads every record available now (a counter rose: its log lines came before it). */
 void ow_kmsg_drain (OwKmsg *self);
-GPtrArray *ow_kmsg_unreported (OwKmsg *self, const char *cgroup, gboolean below_too, guint64 max);
-gboolean ow_victim_claim (OwVictim *victim, const char *cgroup);
-
-gboolean ow_cgroup_is_below (const char *cgroup, const char *ancestor);
+guint64 ow_kmsg_get_overruns (OwKmsg *self);
 
 G_END_DECLS

@@ -1,7 +1,9 @@
 #include "ow-manager.h"
-#include "ow-event-log.h"
-#include "ow-kmsg.h"
-#include "ow-watch.h"
+#include "ow-bus-guard.h"
+#include "ow-caller.h"
+#include "ow-fd-mux.h"
+#include "ow-registry.h"
+#include "ow-reporter.h"
 #include "oomwatch-error.h"
 #include "oomwatch-names.h"
 
@@ -12,10 +14,11 @@ struct _OwManager
   OomwatchManagerSkeleton parent;
 
   OwHierarchy *hierarchy;
+  OwFdMux *mux;
+  OwSourceContext context; /* for the sources: outlives the registry */
   OwRegistry *registry;
-  OwKmsg *kmsg; /* NULL: victims are not named */
-  GPtrArray *victims_for_ancestors; /* OwVictim (alive in kmsg ≥ 10 s) */
-  guint ancestors_idle_id;
+  OwReporter *reporter;
+  OwBusGuard *guard;
   char *config_path;
   char *kernel_log_path;
   OwConfig *overrides;
@@ -29,316 +32,55 @@ static void manager_iface_init (OomwatchManagerIface *iface);
 G_DEFINE_FINAL_TYPE_WITH_CODE (OwManager, ow_manager, OOMWATCH_TYPE_MANAGER_SKELETON,
                                G_IMPLEMENT_INTERFACE (OOMWATCH_TYPE_MANAGER, manager_iface_init))
 
-/* Signals */
-
-static void
-add_victim_details (GVariantDict *details, const OwVictim *victim)
-{
-  g_variant_dict_insert (details, OOMWATCH_KEY_PID, "u", victim->pid);
-  if (victim->comm != NULL)
-    g_variant_dict_insert (details, OOMWATCH_KEY_COMM, "s", victim->comm);
-  if (victim->has_uid)
-    g_variant_dict_insert (details, OOMWATCH_KEY_UID, "u", victim->uid);
-  if (victim->task_cgroup != NULL)
-    g_variant_dict_insert (details, OOMWATCH_KEY_TASK_CGROUP, "s", victim->task_cgroup);
-  if (victim->oom_cgroup != NULL)
-    g_variant_dict_insert (details, OOMWATCH_KEY_OOM_CGROUP, "s", victim->oom_cgroup);
-}
-
-static void
-emit_event (OwManager *self, const char *cgroup, const OwEvent *event, const OwVictim *victim)
-{
-  g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
-  const char *kind = ow_event_kind_to_string (event->kind);
-
-  g_variant_dict_insert (&details, OOMWATCH_KEY_TIMESTAMP, "t", (guint64) g_get_real_time ());
-  g_variant_dict_insert (&details, OOMWATCH_KEY_HIERARCHY, "u",
-                         ow_hierarchy_get_version (self->hierarchy));
-  if (event->has_total)
-    g_variant_dict_insert (&details, OOMWATCH_KEY_TOTAL, "t", event->total);
-  if (event->has_under_oom)
-    g_variant_dict_insert (&details, OOMWATCH_KEY_UNDER_OOM, "b", event->under_oom);
-  if (victim != NULL)
-    add_victim_details (&details, victim);
-
-  /* The signal first: the journal record is no client's latency (bench, issue 13). */
-  oomwatch_manager_emit_oom_event (OOMWATCH_MANAGER (self), cgroup, kind, event->count,
-                                   g_variant_dict_end (&details));
-  ow_event_log (cgroup, kind, event->count, victim);
-}
-
-/* COUNT kills on CGROUP: one signal per victim the kernel log named, one for the rest.
- * TOTAL: the counter after the rise, or 0 without one (ancestors on v1). A victim already
- * reported on CGROUP (by the kernel-log path) still accounts for its kill, but is not repeated. */
-static void
-emit_split (OwManager *self, const char *cgroup, guint64 count, guint64 total, GPtrArray *victims)
-{
-  OwEvent part = { .kind = OW_EVENT_OOM_KILL, .count = 1, .has_total = total > 0 };
-  guint64 accounted = 0;
-
-  for (guint i = 0; i < victims->len && accounted < count; i++, accounted++)
-    {
-      OwVictim *victim = g_ptr_array_index (victims, i);
-
-      part.total = total - count + accounted + 1;
-      if (ow_victim_claim (victim, cgroup))
-        emit_event (self, cgroup, &part, victim);
-    }
-  if (count > accounted)
-    {
-      part.count = count - accounted;
-      part.total = total;
-      emit_event (self, cgroup, &part, NULL);
-    }
-}
-
-/* The watched strict ancestors of CGROUP, nearest first. */
-static GPtrArray *
-watched_ancestors (OwManager *self, const char *cgroup)
-{
-  GPtrArray *ancestors = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *ancestor = g_strdup (cgroup);
-
-  while (ancestor[0] == '/' && strcmp (ancestor, "/") != 0)
-    {
-      char *slash = strrchr (ancestor, '/');
-
-      slash[slash == ancestor ? 1 : 0] = '\0';
-      if (ow_registry_lookup (self->registry, ancestor) != NULL)
-        g_ptr_array_add (ancestors, g_strdup (ancestor));
-    }
-  return ancestors;
-}
-
-/* A rise of a kill counter. The log line of a kill comes before the counter rises, so the log
- * is read first. On cgroup v1 the counter is the victim's own cgroup's only: the watched
- * ancestors get the same kills from it here (exact, even when the log is rate-limited). */
-static void
-emit_kills (OwManager *self, const char *cgroup, const OwEvent *event)
-{
-  gboolean v1 = ow_hierarchy_get_version (self->hierarchy) == 1;
-  g_autoptr (GPtrArray) victims = NULL;
-
-  if (self->kmsg != NULL)
-    {
-      ow_kmsg_drain (self->kmsg);
-      victims = ow_kmsg_unreported (self->kmsg, cgroup, !v1, event->count);
-    }
-  else
-    victims = g_ptr_array_new ();
-  emit_split (self, cgroup, event->count, event->total, victims);
-  if (v1)
-    {
-      g_autoptr (GPtrArray) ancestors = watched_ancestors (self, cgroup);
-
-      for (guint i = 0; i < ancestors->len; i++)
-        emit_split (self, g_ptr_array_index (ancestors, i), event->count, 0, victims);
-    }
-}
-
 static void
 on_registry_event (OwWatch *watch, const OwEvent *event, gpointer user_data)
 {
-  OwManager *self = user_data;
-
-  if (event->kind == OW_EVENT_OOM_KILL)
-    emit_kills (self, watch->cgroup, event);
-  else
-    emit_event (self, watch->cgroup, event, NULL);
+  ow_reporter_event (OW_MANAGER (user_data)->reporter, watch, event);
 }
 
 static void
-on_registry_removed (const char *cgroup, gpointer user_data)
+on_registry_removed (OwWatch *watch, gpointer user_data)
 {
-  OwManager *self = user_data;
-
-  ow_event_log_removed (cgroup);
-  oomwatch_manager_emit_watch_removed (OOMWATCH_MANAGER (self), cgroup,
-                                       OOMWATCH_REASON_CGROUP_REMOVED);
+  ow_reporter_removed (OW_MANAGER (user_data)->reporter, watch);
 }
 
-static const OwRegistryCallbacks registry_callbacks = {
+static const OwRegistryListener registry_listener = {
   .event = on_registry_event,
   .removed = on_registry_removed,
 };
 
 static void
-report_to_ancestors (OwManager *self, OwVictim *victim)
-{
-  OwEvent event = { .kind = OW_EVENT_OOM_KILL, .count = 1 };
-  g_autoptr (GPtrArray) ancestors = watched_ancestors (self, victim->task_cgroup);
-
-  for (guint i = 0; i < ancestors->len; i++)
-    if (ow_victim_claim (victim, g_ptr_array_index (ancestors, i)))
-      emit_event (self, g_ptr_array_index (ancestors, i), &event, victim);
-}
-
-static gboolean
-on_ancestors_idle (gpointer user_data)
-{
-  OwManager *self = user_data;
-
-  self->ancestors_idle_id = 0;
-  for (guint i = 0; i < self->victims_for_ancestors->len; i++)
-    report_to_ancestors (self, g_ptr_array_index (self->victims_for_ancestors, i));
-  g_ptr_array_set_size (self->victims_for_ancestors, 0);
-  return G_SOURCE_REMOVE;
-}
-
-/* cgroup v1 counts a kill only in the victim's own cgroup; watched ancestors hear of it from
- * the kernel log, so that oom-kill means "in this cgroup or below" on both hierarchies. The
- * report waits for an idle moment at low priority: the eventfds of the incident were signalled
- * before the kill was logged, so their "oom" goes out first. */
-static void
-on_victim (OwVictim *victim, gpointer user_data)
-{
-  OwManager *self = user_data;
-
-  if (ow_hierarchy_get_version (self->hierarchy) != 1 || victim->task_cgroup == NULL
-      || victim->task_cgroup[0] != '/')
-    return;
-  g_ptr_array_add (self->victims_for_ancestors, victim);
-  if (self->ancestors_idle_id == 0)
-    self->ancestors_idle_id = g_idle_add_full (G_PRIORITY_LOW, on_ancestors_idle, self, NULL);
-}
-
-static void
-on_name_owner_changed (GDBusConnection *connection,
-                       const char *sender,
-                       const char *path,
-                       const char *interface,
-                       const char *signal,
-                       GVariant *parameters,
+on_name_owner_changed (GDBusConnection *connection, const char *sender, const char *path,
+                       const char *interface, const char *signal, GVariant *parameters,
                        gpointer user_data)
 {
   OwManager *self = user_data;
   const char *name, *old_owner, *new_owner;
 
   g_variant_get (parameters, "(&s&s&s)", &name, &old_owner, &new_owner);
-  if (new_owner[0] == '\0')
-    ow_registry_drop_client (self->registry, name);
+  if (new_owner[0] != '\0' || name[0] != ':')
+    return;
+  ow_registry_drop_client (self->registry, name);
+  ow_signal_emitter_forget (ow_reporter_get_emitter (self->reporter), name);
+  ow_bus_guard_forget (self->guard, name);
+}
+
+static gboolean
+refuse_non_root (GDBusMethodInvocation *invocation, guint32 uid, const char *what)
+{
+  if (uid == 0)
+    return FALSE;
+  g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
+                                         "Only root may %s (caller uid %u)", what, uid);
+  return TRUE;
 }
 
 /* Watch() */
 
 typedef struct
 {
-  gboolean recursive;
-} WatchOptions;
-
-static gboolean
-parse_options (GVariant *options, WatchOptions *parsed, GError **error)
-{
-  GVariantIter iter;
-  const char *key;
-  GVariant *boxed;
-
-  memset (parsed, 0, sizeof *parsed);
-  g_variant_iter_init (&iter, options);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &boxed))
-    {
-      g_autoptr (GVariant) value = boxed;
-      g_autofree char *shown = g_strescape (key, NULL);
-
-      if (strcmp (key, OOMWATCH_KEY_RECURSIVE) != 0)
-        {
-          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS, "Unknown option '%.200s'",
-                       shown);
-          return FALSE;
-        }
-      if (!g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
-        {
-          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                       "Option '%s' must be a boolean (b), not '%s'", shown,
-                       g_variant_get_type_string (value));
-          return FALSE;
-        }
-      parsed->recursive = g_variant_get_boolean (value);
-    }
-  return TRUE;
-}
-
-/* The caller's uid decides its limit and whether it may Reload(): ask the bus once per
- * client, without blocking the loop, then carry on in THEN. */
-typedef void (*CallerThen) (OwManager *self, GDBusMethodInvocation *invocation, guint32 uid,
-                            gpointer data);
-
-typedef struct
-{
-  OwManager *manager;
-  GDBusMethodInvocation *invocation;
-  CallerThen then;
-  gpointer data;
-  GDestroyNotify data_free;
-} PendingCall;
-
-static void
-pending_call_free (PendingCall *pending)
-{
-  g_object_unref (pending->manager);
-  g_object_unref (pending->invocation);
-  if (pending->data_free != NULL)
-    pending->data_free (pending->data);
-  g_free (pending);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (PendingCall, pending_call_free)
-
-static void
-on_caller_uid (GObject *object, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (PendingCall) pending = user_data;
-  const char *name = g_dbus_method_invocation_get_sender (pending->invocation);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = NULL;
-  guint32 uid;
-
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (object), result, &error);
-  if (reply == NULL)
-    {
-      g_dbus_method_invocation_return_error (pending->invocation, OOMWATCH_ERROR,
-                                             OOMWATCH_ERROR_FAILED,
-                                             "Cannot identify the caller %s: %s", name,
-                                             error->message);
-      return;
-    }
-  g_variant_get (reply, "(u)", &uid);
-  ow_registry_set_client_uid (pending->manager->registry, name, uid);
-  pending->then (pending->manager, pending->invocation, uid, pending->data);
-}
-
-static void
-with_caller_uid (OwManager *self, GDBusMethodInvocation *invocation, CallerThen then,
-                 gpointer data, GDestroyNotify data_free)
-{
-  const char *name = g_dbus_method_invocation_get_sender (invocation);
-  PendingCall *pending;
-  guint32 uid;
-
-  if (ow_registry_get_client_uid (self->registry, name, &uid))
-    {
-      then (self, invocation, uid, data);
-      if (data_free != NULL)
-        data_free (data);
-      return;
-    }
-  pending = g_new0 (PendingCall, 1);
-  pending->manager = g_object_ref (self);
-  pending->invocation = g_object_ref (invocation);
-  pending->then = then;
-  pending->data = data;
-  pending->data_free = data_free;
-  g_dbus_connection_call (g_dbus_method_invocation_get_connection (invocation),
-                          "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                          "GetConnectionUnixUser", g_variant_new ("(s)", name),
-                          G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_caller_uid,
-                          pending);
-}
-
-typedef struct
-{
   char *cgroup;
-  WatchOptions options;
+  gboolean recursive;
 } WatchRequest;
 
 static void
@@ -350,81 +92,114 @@ watch_request_free (gpointer data)
   g_free (request);
 }
 
-static void
-complete_watch (OwManager *self, GDBusMethodInvocation *invocation, guint32 uid, gpointer data)
+static gboolean
+parse_options (GVariant *options, WatchRequest *request, GError **error)
 {
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  GVariantIter iter;
+  const char *key;
+  GVariant *boxed;
+
+  if (g_variant_n_children (options) > OW_BUS_GUARD_MAX_OPTIONS)
+    {
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS, "Watch takes at most %d options",
+                   OW_BUS_GUARD_MAX_OPTIONS);
+      return FALSE;
+    }
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &boxed))
+    {
+      g_autoptr (GVariant) value = boxed;
+      g_autofree char *shown = g_strescape (key, NULL);
+
+      if (strcmp (key, OOMWATCH_KEY_RECURSIVE) != 0)
+        {
+          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                       "Unknown option '%.200s' (known: recursive)", shown);
+          return FALSE;
+        }
+      if (!g_hash_table_add (seen, (gpointer)key))
+        {
+          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS, "Option '%s' is given twice",
+                       shown);
+          return FALSE;
+        }
+      if (!g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
+        {
+          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                       "Option '%s' must be a boolean (b), not '%s'", shown,
+                       g_variant_get_type_string (value));
+          return FALSE;
+        }
+      request->recursive = g_variant_get_boolean (value);
+    }
+  return TRUE;
+}
+
+static void
+complete_watch (GObject *owner, GDBusMethodInvocation *invocation, guint32 uid, gpointer data)
+{
+  OwManager *self = OW_MANAGER (owner);
   WatchRequest *request = data;
   const char *name = g_dbus_method_invocation_get_sender (invocation);
   g_autoptr (GError) error = NULL;
 
-  if (!ow_registry_watch (self->registry, name, request->cgroup, request->options.recursive,
-                          &error))
+  if (!ow_registry_watch (self->registry, name, uid, request->cgroup, request->recursive, &error))
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
     oomwatch_manager_complete_watch (OOMWATCH_MANAGER (self), invocation, request->cgroup);
 }
 
 static gboolean
-handle_watch (OomwatchManager *object,
-              GDBusMethodInvocation *invocation,
-              const char *cgroup,
+handle_watch (OomwatchManager *object, GDBusMethodInvocation *invocation, const char *cgroup,
               GVariant *options)
 {
   OwManager *self = OW_MANAGER (object);
   g_autoptr (GError) error = NULL;
   WatchRequest *request = g_new0 (WatchRequest, 1);
 
-  request->cgroup = ow_hierarchy_canonicalize (self->hierarchy, cgroup, &error);
-  if (request->cgroup == NULL || !parse_options (options, &request->options, &error))
+  if (!parse_options (options, request, &error)
+      || (request->cgroup = ow_hierarchy_canonicalize (self->hierarchy, cgroup, &error)) == NULL)
     {
       watch_request_free (request);
       g_dbus_method_invocation_return_gerror (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  with_caller_uid (self, invocation, complete_watch, request, watch_request_free);
+  ow_caller_with_uid (self->guard, G_OBJECT (self), invocation, complete_watch, request,
+                      watch_request_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-/* Reload() */
+/* Unwatch(): the caller's own watch; root may also drop a persistent watch until the next
+ * reload. */
 
 static void
-complete_reload (OwManager *self, GDBusMethodInvocation *invocation, guint32 uid, gpointer data)
+complete_unwatch (GObject *owner, GDBusMethodInvocation *invocation, guint32 uid, gpointer data)
 {
+  OwManager *self = OW_MANAGER (owner);
+  const char *cgroup = data;
+  const char *name = g_dbus_method_invocation_get_sender (invocation);
   g_autoptr (GError) error = NULL;
 
-  if (uid != 0)
-    g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
-                                           "Only root may reload the configuration (caller uid "
-                                           "%u)",
-                                           uid);
-  else if (!ow_manager_reload (self, &error))
-    g_dbus_method_invocation_return_gerror (invocation, error);
+  if (ow_registry_unwatch (self->registry, name, cgroup, &error)
+      || (uid == 0 && ow_registry_unwatch (self->registry, OW_PERSISTENT_CLIENT, cgroup, NULL)))
+    oomwatch_manager_complete_unwatch (OOMWATCH_MANAGER (self), invocation);
   else
-    oomwatch_manager_complete_reload (OOMWATCH_MANAGER (self), invocation);
+    g_dbus_method_invocation_return_gerror (invocation, error);
 }
-
-static gboolean
-handle_reload (OomwatchManager *object, GDBusMethodInvocation *invocation)
-{
-  with_caller_uid (OW_MANAGER (object), invocation, complete_reload, NULL, NULL);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-/* Unwatch() */
 
 static gboolean
 handle_unwatch (OomwatchManager *object, GDBusMethodInvocation *invocation, const char *cgroup)
 {
   OwManager *self = OW_MANAGER (object);
-  const char *name = g_dbus_method_invocation_get_sender (invocation);
   g_autoptr (GError) error = NULL;
-  g_autofree char *canonical = NULL;
+  char *canonical = ow_hierarchy_canonicalize (self->hierarchy, cgroup, &error);
 
-  canonical = ow_hierarchy_canonicalize (self->hierarchy, cgroup, &error);
-  if (canonical == NULL || !ow_registry_unwatch (self->registry, name, canonical, &error))
+  if (canonical == NULL)
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
-    oomwatch_manager_complete_unwatch (object, invocation);
+    ow_caller_with_uid (self->guard, G_OBJECT (self), invocation, complete_unwatch, canonical,
+                        g_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -440,6 +215,51 @@ handle_list_watches (OomwatchManager *object, GDBusMethodInvocation *invocation)
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* Reload() */
+
+static void
+complete_reload (GObject *owner, GDBusMethodInvocation *invocation, guint32 uid, gpointer data)
+{
+  OwManager *self = OW_MANAGER (owner);
+  g_autoptr (GError) error = NULL;
+
+  if (refuse_non_root (invocation, uid, "reload the configuration"))
+    return;
+  if (!ow_manager_reload (self, &error))
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    oomwatch_manager_complete_reload (OOMWATCH_MANAGER (self), invocation);
+}
+
+static gboolean
+handle_reload (OomwatchManager *object, GDBusMethodInvocation *invocation)
+{
+  ow_caller_with_uid (OW_MANAGER (object)->guard, G_OBJECT (object), invocation, complete_reload,
+                      NULL, NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* Monitor() */
+
+static void
+complete_monitor (GObject *owner, GDBusMethodInvocation *invocation, guint32 uid, gpointer data)
+{
+  OwManager *self = OW_MANAGER (owner);
+  if (refuse_non_root (invocation, uid, "monitor every event"))
+    return;
+  ow_signal_emitter_add_monitor (ow_reporter_get_emitter (self->reporter),
+                                 g_dbus_method_invocation_get_sender (invocation));
+  oomwatch_manager_complete_monitor (OOMWATCH_MANAGER (self), invocation);
+}
+
+static gboolean
+handle_monitor (OomwatchManager *object, GDBusMethodInvocation *invocation)
+{
+  ow_caller_with_uid (OW_MANAGER (object)->guard, G_OBJECT (object), invocation, complete_monitor,
+                      NULL, NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static void
 manager_iface_init (OomwatchManagerIface *iface)
 {
@@ -447,6 +267,7 @@ manager_iface_init (OomwatchManagerIface *iface)
   iface->handle_unwatch = handle_unwatch;
   iface->handle_list_watches = handle_list_watches;
   iface->handle_reload = handle_reload;
+  iface->handle_monitor = handle_monitor;
 }
 
 /* Object life */
@@ -457,11 +278,12 @@ ow_manager_finalize (GObject *object)
   OwManager *self = OW_MANAGER (object);
 
   ow_manager_unexport (self);
-  g_clear_handle_id (&self->ancestors_idle_id, g_source_remove);
-  g_clear_pointer (&self->victims_for_ancestors, g_ptr_array_unref);
+  /* Users first: the reporter uses the registry, the registry's sources the mux. */
+  g_clear_pointer (&self->reporter, ow_reporter_free);
   g_clear_pointer (&self->registry, ow_registry_free);
-  g_clear_pointer (&self->kmsg, ow_kmsg_free);
+  g_clear_pointer (&self->mux, ow_fd_mux_free);
   g_clear_pointer (&self->hierarchy, ow_hierarchy_free);
+  g_clear_pointer (&self->guard, ow_bus_guard_free);
   g_clear_pointer (&self->overrides, ow_config_free);
   g_free (self->config_path);
   g_free (self->kernel_log_path);
@@ -477,32 +299,10 @@ ow_manager_class_init (OwManagerClass *klass)
 static void
 ow_manager_init (OwManager *self)
 {
-  self->victims_for_ancestors = g_ptr_array_new ();
+  self->guard = ow_bus_guard_new ();
 }
 
 /* Configuration */
-
-static int
-pick (int override, int from_file, int fallback)
-{
-  return override >= 0 ? override : from_file >= 0 ? from_file : fallback;
-}
-
-static void
-apply_kernel_log (OwManager *self, gboolean wanted)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (!wanted)
-    g_clear_pointer (&self->kmsg, ow_kmsg_free);
-  else if (self->kmsg == NULL)
-    {
-      self->kmsg = ow_kmsg_new (self->kernel_log_path, on_victim, self, &error);
-      if (self->kmsg == NULL)
-        g_warning ("Victims will not be named: %s", error->message);
-    }
-  oomwatch_manager_set_kernel_log (OOMWATCH_MANAGER (self), self->kmsg != NULL);
-}
 
 static GStrv
 canonicalize_all (OwManager *self, GStrv paths)
@@ -520,7 +320,7 @@ canonicalize_all (OwManager *self, GStrv paths)
         g_ptr_array_add (canonical, path);
     }
   g_ptr_array_add (canonical, NULL);
-  return (GStrv) g_ptr_array_steal (canonical, NULL);
+  return (GStrv)g_ptr_array_steal (canonical, NULL);
 }
 
 /* Reads the configuration again and applies it; on any error nothing changes. */
@@ -531,8 +331,9 @@ ow_manager_reload (OwManager *self, GError **error)
   g_autoptr (OwConfig) config = ow_config_load (self->config_path, &local);
   g_auto (GStrv) plain = NULL;
   g_auto (GStrv) recursive = NULL;
+  OwSettings settings;
   OwLimits limits;
-  int total;
+  gboolean kernel_log;
 
   if (config == NULL)
     {
@@ -540,24 +341,23 @@ ow_manager_reload (OwManager *self, GError **error)
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
-  limits.client_watch_limit = (guint) pick (self->overrides->client_watch_limit,
-                                            config->client_watch_limit, 256);
-  total = pick (self->overrides->total_watch_limit, config->total_watch_limit, 0);
-  limits.total_watch_limit = total > 0 ? MIN ((guint) total, self->fd_watch_limit)
-                                       : self->fd_watch_limit;
+  ow_config_merge (config, self->overrides, self->fd_watch_limit, &settings);
+  limits.client_watch_limit = settings.client_watch_limit;
+  limits.total_watch_limit = settings.total_watch_limit;
   ow_registry_set_limits (self->registry, &limits);
-  apply_kernel_log (self, pick (self->overrides->kernel_log, config->kernel_log, TRUE));
+  kernel_log = ow_reporter_set_kernel_log (self->reporter, settings.kernel_log);
+  oomwatch_manager_set_kernel_log (OOMWATCH_MANAGER (self), kernel_log);
   if (ow_hierarchy_get_version (self->hierarchy) != 0)
     {
       plain = canonicalize_all (self, config->watches);
       recursive = canonicalize_all (self, config->recursive_watches);
-      ow_registry_set_persistent (self->registry, (const char *const *) plain,
-                                  (const char *const *) recursive);
+      ow_registry_set_persistent (self->registry, (const char *const *)plain,
+                                  (const char *const *)recursive);
     }
-  g_message ("Configuration from %s: %u watches per client, %u in all, kernel log %s, %u "
+  g_message ("Configuration from %s: %u watches per uid, %u in all, kernel log %s, %u "
              "persistent watches",
              self->config_path, limits.client_watch_limit, limits.total_watch_limit,
-             self->kmsg != NULL ? "read" : "not read",
+             kernel_log ? "read" : "not read",
              plain != NULL ? g_strv_length (plain) + g_strv_length (recursive) : 0);
   return TRUE;
 }
@@ -567,6 +367,7 @@ ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings, GErro
 {
   g_autoptr (OwManager) self = g_object_new (OW_TYPE_MANAGER, NULL);
   const OwLimits no_limits = { 0, 0 };
+  guint version = ow_hierarchy_get_version (hierarchy);
 
   self->hierarchy = hierarchy;
   self->config_path = g_strdup (settings->config_path);
@@ -576,9 +377,17 @@ ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings, GErro
   self->overrides->total_watch_limit = settings->overrides->total_watch_limit;
   self->overrides->kernel_log = settings->overrides->kernel_log;
   self->fd_watch_limit = settings->fd_watch_limit;
-  self->registry = ow_registry_new (hierarchy, &no_limits, &registry_callbacks, self);
+  /* Made now, not at the first watch: a fixed cost, so fd counts stay flat per watch. */
+  self->mux = ow_fd_mux_new (error);
+  if (self->mux == NULL)
+    return NULL;
+  self->context.hierarchy = hierarchy;
+  self->context.mux = self->mux;
+  self->context.kernel_log_path = self->kernel_log_path;
+  self->registry = ow_registry_new (&self->context, &no_limits, &registry_listener, self);
+  self->reporter = ow_reporter_new (self->registry, version, self->kernel_log_path);
   oomwatch_manager_set_version (OOMWATCH_MANAGER (self), OOMWATCH_VERSION);
-  oomwatch_manager_set_hierarchy (OOMWATCH_MANAGER (self), ow_hierarchy_get_version (hierarchy));
+  oomwatch_manager_set_hierarchy (OOMWATCH_MANAGER (self), version);
   oomwatch_manager_set_mount_point (OOMWATCH_MANAGER (self),
                                     ow_hierarchy_get_mount_point (hierarchy) ?: "");
   if (!ow_manager_reload (self, error))
@@ -589,10 +398,13 @@ ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings, GErro
 gboolean
 ow_manager_export (OwManager *self, GDBusConnection *connection, GError **error)
 {
+  /* The guard sees every message before it is queued: attach it before anyone can call. */
+  ow_bus_guard_attach (self->guard, connection);
   if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self), connection,
                                          OOMWATCH_OBJECT_PATH, error))
     return FALSE;
   self->connection = g_object_ref (connection);
+  ow_signal_emitter_set_connection (ow_reporter_get_emitter (self->reporter), connection);
   /* One subscription for every client: per-name watches would each cost a match rule, and
    * the bus caps those per connection. */
   self->name_owner_changed_id = g_dbus_connection_signal_subscribe (
@@ -608,8 +420,10 @@ ow_manager_unexport (OwManager *self)
     return;
   g_dbus_connection_signal_unsubscribe (self->connection, self->name_owner_changed_id);
   self->name_owner_changed_id = 0;
-  if (g_dbus_interface_skeleton_has_connection (G_DBUS_INTERFACE_SKELETON (self),
-                                                self->connection))
+  if (self->reporter != NULL)
+    ow_signal_emitter_set_connection (ow_reporter_get_emitter (self->reporter), NULL);
+  ow_bus_guard_detach (self->guard);
+  if (g_dbus_interface_skeleton_has_connection (G_DBUS_INTERFACE_SKELETON (self), self->connection))
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self));
   g_clear_object (&self->connection);
 }

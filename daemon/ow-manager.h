@@ -1,10 +1,9 @@
 /* The daemon's one manager object: the D-Bus Manager interface. It owns the hierarchy, the
- * registry of watches and the kernel-log reader, and turns their events into signals. */
+ * registry of watches and the reporter, answers the methods, and keeps the bus guard. */
 #pragma once
 
 #include "ow-config.h"
 #include "ow-hierarchy.h"
-#include "ow-registry.h"
 #include "oomwatch-generated.h"
 
 G_BEGIN_DECLS

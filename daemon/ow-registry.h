@@ -1,42 +1,39 @@
-/* The registry of watches: which connection watches which cgroups (plainly or as part of a
- * recursive watch), one event source per watched cgroup, and the limits. It knows nothing of
- * D-Bus; the manager turns its callbacks into signals. */
+/* The registry of watches: which connection (and so which uid) watches which cgroups, plainly
+ * or as part of a recursive watch; one event source per watched cgroup; the limits. It owns
+ * the sources and the cgroup monitor, and knows nothing of D-Bus: it tells its listener of
+ * events and removals, and the manager turns them into signals. */
 #pragma once
 
-#include "ow-hierarchy.h"
+#include "ow-source.h"
 #include "ow-watch.h"
 
 G_BEGIN_DECLS
 
 typedef struct
 {
-  guint client_watch_limit; /* for connections that are not root */
-  guint total_watch_limit;
+  guint client_watch_limit; /* watches all connections of one uid that is not root may hold */
+  guint total_watch_limit;  /* cgroups the daemon watches at most */
 } OwLimits;
 
 typedef struct
 {
   void (*event) (OwWatch *watch, const OwEvent *event, gpointer user_data);
-  /* The cgroup is gone; every watch on it has been dropped. */
-  void (*removed) (const char *cgroup, gpointer user_data);
-} OwRegistryCallbacks;
+  /* WATCH's cgroup is gone: told just before the watch is dropped with all its watchers. */
+  void (*removed) (OwWatch *watch, gpointer user_data);
+} OwRegistryListener;
 
 typedef struct _OwRegistry OwRegistry;
 
-/* The client that holds the watches of the configuration file. */
+/* The client that holds the watches of the configuration file (as root). */
 #define OW_PERSISTENT_CLIENT "(config)"
 
-OwRegistry *ow_registry_new (OwHierarchy *hierarchy,
-                             const OwLimits *limits,
-                             const OwRegistryCallbacks *callbacks,
-                             gpointer user_data);
+/* CONTEXT is borrowed and must outlive the registry. */
+OwRegistry *ow_registry_new (const OwSourceContext *context, const OwLimits *limits,
+                             const OwRegistryListener *listener, gpointer user_data);
 void ow_registry_free (OwRegistry *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwRegistry, ow_registry_free)
 
-gboolean ow_registry_get_client_uid (OwRegistry *self, const char *client, guint32 *uid);
-void ow_registry_set_client_uid (OwRegistry *self, const char *client, guint32 uid);
-
-gboolean ow_registry_watch (OwRegistry *self, const char *client, const char *cgroup,
+gboolean ow_registry_watch (OwRegistry *self, const char *client, guint32 uid, const char *cgroup,
                             gboolean recursive, GError **error);
 gboolean ow_registry_unwatch (OwRegistry *self, const char *client, const char *cgroup,
                               GError **error);
@@ -45,8 +42,14 @@ void ow_registry_set_limits (OwRegistry *self, const OwLimits *limits);
 void ow_registry_set_persistent (OwRegistry *self, const char *const *plain,
                                  const char *const *recursive);
 
+gboolean ow_registry_get_client_uid (OwRegistry *self, const char *client, guint32 *uid);
+guint ow_registry_count_for_uid (OwRegistry *self, guint32 uid);
 OwWatch *ow_registry_lookup (OwRegistry *self, const char *cgroup);
 guint ow_registry_count (OwRegistry *self);
 GVariant *ow_registry_describe (OwRegistry *self);
+
+/* The directory-event entry points of the cgroup monitor, for tests. */
+void ow_registry_cgroup_created (OwRegistry *self, const char *cgroup);
+void ow_registry_cgroup_removed (OwRegistry *self, const char *cgroup);
 
 G_END_DECLS

@@ -1,13 +1,13 @@
 #include "ow-source.h"
 
 void
-ow_source_init (OwSource *source,
-                const OwSourceVTable *vtable,
-                const OwSourceCallbacks *callbacks,
-                gpointer user_data)
+ow_source_init (OwSource *source, const OwSourceVTable *vtable, const OwSourceContext *context,
+                const char *cgroup, const OwSourceListener *listener, gpointer user_data)
 {
   source->vtable = vtable;
-  source->callbacks = callbacks;
+  source->context = context;
+  source->cgroup = g_strdup (cgroup);
+  source->listener = listener;
   source->user_data = user_data;
 }
 
@@ -15,13 +15,20 @@ void
 ow_source_emit (OwSource *source, const OwEvent *event)
 {
   if (event->count > 0)
-    source->callbacks->event (event, source->user_data);
+    source->listener->event (source->cgroup, event, source->user_data);
 }
 
 void
 ow_source_emit_removed (OwSource *source)
 {
-  source->callbacks->removed (source->user_data);
+  source->listener->removed (source->cgroup, source->user_data);
+}
+
+void
+ow_source_sync (OwSource *source)
+{
+  if (source->vtable->sync != NULL)
+    source->vtable->sync (source);
 }
 
 void
@@ -34,6 +41,11 @@ ow_source_describe (OwSource *source, GVariantDict *dict)
 void
 ow_source_free (OwSource *source)
 {
-  if (source != NULL)
-    source->vtable->free (source);
+  char *cgroup;
+
+  if (source == NULL)
+    return;
+  cgroup = source->cgroup;
+  source->vtable->free (source);
+  g_free (cgroup);
 }

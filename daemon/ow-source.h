@@ -1,25 +1,50 @@
-/* An event source: what turns one cgroup's kernel notifications into OwEvents.
- * The cgroup v1 eventfd source and the v2 memory.events source implement it; the
- * manager only sees this interface. */
+/* An event source: what turns one cgroup's kernel notifications into OwEvents. The cgroup
+ * v1 eventfd source, the v2 memory.events source and the v2 root source implement it; the
+ * registry owns every source and only sees this interface.
+ *
+ * Lifetime rule: a source never frees itself. When its cgroup goes away it calls
+ * listener->removed as the very last thing it does in that callback; the owner may free the
+ * source from inside that call (the fd mux allows an entry to be removed from its own
+ * callback). */
 #pragma once
 
 #include "ow-event.h"
+#include "ow-fd-mux.h"
+#include "ow-hierarchy.h"
 
 #include <gio/gio.h>
+#include <sys/types.h>
 
 G_BEGIN_DECLS
 
 typedef struct _OwSource OwSource;
 
+/* What every source needs; owned by the manager, which outlives every source. */
 typedef struct
 {
-  void (*event) (const OwEvent *event, gpointer user_data);
-  /* The cgroup went away; the source is dead and should be freed. */
-  void (*removed) (gpointer user_data);
-} OwSourceCallbacks;
+  OwHierarchy *hierarchy;
+  OwFdMux *mux;
+  const char *kernel_log_path; /* the v2 root source is woken by the kernel log */
+} OwSourceContext;
 
 typedef struct
 {
+  void (*event) (const char *cgroup, const OwEvent *event, gpointer user_data);
+  void (*removed) (const char *cgroup, gpointer user_data);
+} OwSourceListener;
+
+/* Where counting starts: from the counters as they are now, or from zero for a cgroup that
+ * was just created under a recursive watch (whatever it holds happened while watched). */
+typedef enum
+{
+  OW_SOURCE_BASELINE_NOW,
+  OW_SOURCE_BASELINE_ZERO,
+} OwSourceBaseline;
+
+typedef struct
+{
+  /* Re-reads the kernel's state and reports what changed since the baseline. */
+  void (*sync) (OwSource *source);
   /* Adds source-specific state (e.g. under-oom) to a ListWatches entry. */
   void (*describe) (OwSource *source, GVariantDict *dict);
   void (*free) (OwSource *source);
@@ -28,19 +53,20 @@ typedef struct
 struct _OwSource
 {
   const OwSourceVTable *vtable;
-  const OwSourceCallbacks *callbacks;
+  const OwSourceContext *context;
+  const OwSourceListener *listener;
   gpointer user_data;
+  char *cgroup;
+  ino_t ino; /* the cgroup directory's inode: a recreated cgroup is another directory */
 };
 
-void ow_source_init (OwSource *source,
-                     const OwSourceVTable *vtable,
-                     const OwSourceCallbacks *callbacks,
-                     gpointer user_data);
+void ow_source_init (OwSource *source, const OwSourceVTable *vtable, const OwSourceContext *context,
+                     const char *cgroup, const OwSourceListener *listener, gpointer user_data);
 void ow_source_emit (OwSource *source, const OwEvent *event);
 void ow_source_emit_removed (OwSource *source);
+void ow_source_sync (OwSource *source);
 void ow_source_describe (OwSource *source, GVariantDict *dict);
 void ow_source_free (OwSource *source);
-
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwSource, ow_source_free)
 
 G_END_DECLS

@@ -3,8 +3,9 @@
  * re-reads memory.oom_control a few times over about a second (to see oom_kill rise), and
  * keeps re-reading while tasks are paused (to see under_oom fall). While nothing happens it
  * has no timer at all. The removal of the cgroup also signals the eventfd once: told apart by
- * the cgroup no longer being there. Only the eventfd is kept open: state files are re-opened
- * through the hierarchy, so a watch costs one fd. */
+ * the cgroup no longer being there (or being another directory). A wake-up whose state cannot
+ * be read (out of fds, say) is neither an OOM nor a removal: it is kept and read again later.
+ * Only the eventfd is kept open: state files are re-opened, so a watch costs one fd. */
 #include "ow-v1-source.h"
 #include "ow-fd.h"
 #include "ow-keyed-file.h"
@@ -12,7 +13,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <glib-unix.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -22,17 +22,19 @@
 #define RECHECK_FIRST_MS 5
 #define RECHECK_WINDOW_MS 1200
 #define PAUSED_RECHECK_MS 100
+#define UNREADABLE_RETRY_MS 100
+#define UNREADABLE_RETRY_MAX_MS 2000
 
 typedef struct
 {
   OwSource parent;
-  OwHierarchy *hierarchy; /* borrowed: outlives every source */
-  char *cgroup;
-  ino_t control_ino; /* of its memory.oom_control: a new cgroup of the same name has another */
+  ino_t control_ino; /* of memory.oom_control: another cgroup of the same name has another */
   int event_fd;
   guint event_fd_id;
   guint64 oom_kill_seen;
   gboolean paused;
+  guint64 unread_signals; /* wake-ups whose state could not be read yet */
+  guint retry_ms;
   guint recheck_id;
   guint recheck_interval_ms;
   gint64 recheck_until;
@@ -45,7 +47,8 @@ typedef struct
   guint64 oom_kill;
 } OomControl;
 
-typedef enum {
+typedef enum
+{
   READ_OK,
   READ_REMOVED,
   READ_FAILED,
@@ -76,12 +79,9 @@ read_oom_control_fd (int fd, const char *cgroup, OomControl *state, GError **err
   len = fd < 0 ? -1 : pread (fd, buf, sizeof buf - 1, 0);
   if (len < 0)
     {
-      int saved = errno;
-
-      if (saved == ENODEV)
+      if (errno == ENODEV)
         return READ_REMOVED;
-      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_FAILED,
-                   "Cannot read memory.oom_control of '%s': %s", cgroup, g_strerror (saved));
+      oomwatch_set_error_errno (error, errno, "Cannot read memory.oom_control of '%s'", cgroup);
       return READ_FAILED;
     }
   buf[len] = '\0';
@@ -108,22 +108,24 @@ read_oom_control_at (int dir, const char *cgroup, OomControl *state, GError **er
   return read_oom_control_fd (fd, cgroup, state, error);
 }
 
-/* Re-resolves the cgroup's memory.oom_control in one openat2 (a wake-up waits for this): gone,
- * or another file under the same name (a new cgroup), is removal. */
+/* Re-resolves the cgroup's memory.oom_control in one openat2, as every wake-up waits for this
+ * before its signal: gone, or another file under the same name (a new cgroup), is removal. */
 static ReadResult
 read_state (OwV1Source *self, OomControl *state)
 {
+  OwSource *source = &self->parent;
   g_autoptr (GError) error = NULL;
   g_auto (OwFd) fd = -1;
   struct stat st;
   ReadResult result;
 
-  fd = ow_hierarchy_open_cgroup_file (self->hierarchy, self->cgroup, "memory.oom_control", &error);
+  fd = ow_hierarchy_open_cgroup_file (source->context->hierarchy, source->cgroup,
+                                      "memory.oom_control", &error);
   if (fd < 0 && g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP))
     return READ_REMOVED;
-  if (fd >= 0 && (fstat (fd, &st) < 0 || st.st_ino != self->control_ino))
+  if (fd >= 0 && fstat (fd, &st) == 0 && st.st_ino != self->control_ino)
     return READ_REMOVED;
-  result = fd < 0 ? READ_FAILED : read_oom_control_fd (fd, self->cgroup, state, &error);
+  result = fd < 0 ? READ_FAILED : read_oom_control_fd (fd, source->cgroup, state, &error);
   if (result == READ_FAILED)
     g_warning ("%s", error->message);
   return result;
@@ -159,32 +161,7 @@ report_recovery (OwV1Source *self, const OomControl *state)
   self->paused = paused;
 }
 
-static void schedule_recheck (OwV1Source *self, guint interval_ms);
-
-static gboolean
-on_recheck (gpointer user_data)
-{
-  OwV1Source *self = user_data;
-  OomControl state;
-  guint next_ms;
-
-  self->recheck_id = 0;
-  /* Removal is reported by the eventfd's own wake-up; stop looking until then. */
-  if (read_state (self, &state) != READ_OK)
-    return G_SOURCE_REMOVE;
-
-  report_kills (self, &state);
-  report_recovery (self, &state);
-
-  if (self->paused)
-    next_ms = PAUSED_RECHECK_MS;
-  else if (g_get_monotonic_time () < self->recheck_until)
-    next_ms = MIN (self->recheck_interval_ms * 2, PAUSED_RECHECK_MS * 2);
-  else
-    return G_SOURCE_REMOVE;
-  schedule_recheck (self, next_ms);
-  return G_SOURCE_REMOVE;
-}
+static gboolean on_recheck (gpointer user_data);
 
 static void
 schedule_recheck (OwV1Source *self, guint interval_ms)
@@ -194,46 +171,95 @@ schedule_recheck (OwV1Source *self, guint interval_ms)
   self->recheck_id = g_timeout_add (interval_ms, on_recheck, self);
 }
 
+/* SIGNALS wake-ups of the eventfd, to be told apart and reported. */
+static void
+handle_signals (OwV1Source *self, guint64 signals)
+{
+  OwEvent oom = { .kind = OW_EVENT_OOM, .has_under_oom = TRUE };
+  OomControl state;
+
+  switch (read_state (self, &state))
+    {
+    case READ_REMOVED:
+      /* The removal wake-up is one signal; any others merged into the read were OOMs. */
+      self->unread_signals = 0;
+      oom.count = signals - 1;
+      oom.under_oom = self->paused;
+      ow_source_emit (&self->parent, &oom);
+      ow_source_emit_removed (&self->parent); /* may free self: nothing after this */
+      return;
+    case READ_FAILED:
+      /* Not known to be an OOM: keep it, and look again (backing off) until it can be read. */
+      self->unread_signals = signals;
+      self->retry_ms = MIN (MAX (self->retry_ms * 2, UNREADABLE_RETRY_MS), UNREADABLE_RETRY_MAX_MS);
+      schedule_recheck (self, self->retry_ms);
+      return;
+    case READ_OK:
+      break;
+    }
+  self->unread_signals = 0;
+  self->retry_ms = 0;
+  oom.count = signals;
+  oom.under_oom = state.kill_disabled && state.under_oom;
+  ow_source_emit (&self->parent, &oom);
+  report_kills (self, &state);
+  self->paused = oom.under_oom;
+  self->recheck_until = g_get_monotonic_time () + RECHECK_WINDOW_MS * G_TIME_SPAN_MILLISECOND;
+  schedule_recheck (self, self->paused ? PAUSED_RECHECK_MS : RECHECK_FIRST_MS);
+}
+
 static gboolean
+on_recheck (gpointer user_data)
+{
+  OwV1Source *self = user_data;
+  OomControl state;
+
+  self->recheck_id = 0;
+  if (self->unread_signals > 0)
+    {
+      handle_signals (self, self->unread_signals);
+      return G_SOURCE_REMOVE;
+    }
+  /* Removal is reported by the eventfd's own wake-up; stop looking until then. */
+  if (read_state (self, &state) != READ_OK)
+    return G_SOURCE_REMOVE;
+  report_kills (self, &state);
+  report_recovery (self, &state);
+  if (self->paused)
+    schedule_recheck (self, PAUSED_RECHECK_MS);
+  else if (g_get_monotonic_time () < self->recheck_until)
+    schedule_recheck (self, MIN (self->recheck_interval_ms * 2, PAUSED_RECHECK_MS * 2));
+  return G_SOURCE_REMOVE;
+}
+
+static void
 on_event_fd (int fd, guint32 events, gpointer user_data)
 {
   OwV1Source *self = user_data;
-  OwEvent oom = { .kind = OW_EVENT_OOM, .has_under_oom = TRUE };
-  OomControl state;
-  ReadResult result;
   guint64 signals = 0;
 
   if (read (fd, &signals, sizeof signals) != sizeof signals)
-    return G_SOURCE_CONTINUE; /* EAGAIN: a spurious wake-up */
+    return; /* EAGAIN: a spurious wake-up */
+  handle_signals (self, signals + self->unread_signals);
+}
 
-  result = read_state (self, &state);
-  if (result == READ_REMOVED)
-    {
-      /* The removal wake-up is one signal; any others merged into the read were OOMs. */
-      oom.count = signals - 1;
-      ow_source_emit (&self->parent, &oom);
-      self->event_fd_id = 0;
-      ow_source_emit_removed (&self->parent);
-      return G_SOURCE_REMOVE;
-    }
+static void
+v1_source_sync (OwSource *source)
+{
+  OwV1Source *self = (OwV1Source *)source;
+  OomControl state;
 
-  oom.count = signals;
-  oom.under_oom = result == READ_OK ? state.kill_disabled && state.under_oom : self->paused;
-  ow_source_emit (&self->parent, &oom);
-  if (result == READ_OK)
+  if (read_state (self, &state) == READ_OK)
     {
       report_kills (self, &state);
-      self->paused = oom.under_oom;
+      report_recovery (self, &state);
     }
-  self->recheck_until = g_get_monotonic_time () + RECHECK_WINDOW_MS * G_TIME_SPAN_MILLISECOND;
-  schedule_recheck (self, self->paused ? PAUSED_RECHECK_MS : RECHECK_FIRST_MS);
-  return G_SOURCE_CONTINUE;
 }
 
 static void
 v1_source_describe (OwSource *source, GVariantDict *dict)
 {
-  OwV1Source *self = (OwV1Source *) source;
+  OwV1Source *self = (OwV1Source *)source;
 
   g_variant_dict_insert (dict, "under-oom", "b", self->paused);
 }
@@ -241,28 +267,29 @@ v1_source_describe (OwSource *source, GVariantDict *dict)
 static void
 v1_source_free (OwSource *source)
 {
-  OwV1Source *self = (OwV1Source *) source;
+  OwV1Source *self = (OwV1Source *)source;
 
   g_clear_handle_id (&self->recheck_id, g_source_remove);
-  ow_hierarchy_unpoll_fd (self->hierarchy, &self->event_fd_id);
+  ow_fd_mux_remove (source->context->mux, &self->event_fd_id);
   /* Closing the eventfd makes the kernel drop the registration. */
   ow_fd_close (self->event_fd);
-  g_free (self->cgroup);
   g_free (self);
 }
 
 static const OwSourceVTable v1_source_vtable = {
+  .sync = v1_source_sync,
   .describe = v1_source_describe,
   .free = v1_source_free,
 };
 
+/* A delegated cgroup's cgroup.event_control belongs to its user (mode 0200): without
+ * CAP_DAC_OVERRIDE the daemon may not register there. */
 static gboolean
 register_event_fd (int dir, int event_fd, const char *cgroup, GError **error)
 {
   g_auto (OwFd) control = -1;
   g_auto (OwFd) event_control = -1;
   g_autofree char *line = NULL;
-  int saved;
 
   control = openat (dir, "memory.oom_control", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (control >= 0)
@@ -270,22 +297,23 @@ register_event_fd (int dir, int event_fd, const char *cgroup, GError **error)
   if (event_control >= 0)
     {
       line = g_strdup_printf ("%d %d", event_fd, control);
-      if (write (event_control, line, strlen (line)) == (ssize_t) strlen (line))
+      if (write (event_control, line, strlen (line)) == (ssize_t)strlen (line))
         return TRUE;
     }
-  saved = errno;
-  g_set_error (error, OOMWATCH_ERROR,
-               oomwatch_error_from_errno (saved),
-               "Cannot register for OOM notifications of '%s': %s", cgroup, g_strerror (saved));
+  if (errno == EACCES || errno == EPERM)
+    g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_PERMISSION_DENIED,
+                 "Cannot register for OOM notifications of '%s': its cgroup.event_control is "
+                 "not writable by the daemon (a delegated cgroup?)",
+                 cgroup);
+  else
+    oomwatch_set_error_errno (error, errno, "Cannot register for OOM notifications of '%s'",
+                              cgroup);
   return FALSE;
 }
 
 OwSource *
-ow_v1_source_new (OwHierarchy *hierarchy,
-                  const char *canonical,
-                  const OwSourceCallbacks *callbacks,
-                  gpointer user_data,
-                  GError **error)
+ow_v1_source_new (const OwSourceContext *context, const char *canonical, OwSourceBaseline baseline,
+                  const OwSourceListener *listener, gpointer user_data, GError **error)
 {
   g_autoptr (OwSource) source = NULL;
   g_auto (OwFd) dir = -1;
@@ -293,43 +321,40 @@ ow_v1_source_new (OwHierarchy *hierarchy,
   OomControl state;
   struct stat st;
 
-  dir = ow_hierarchy_open_cgroup (hierarchy, canonical, error);
+  dir = ow_hierarchy_open_cgroup (context->hierarchy, canonical, error);
   if (dir < 0)
     return NULL;
+  if (fstat (dir, &st) < 0)
+    {
+      oomwatch_set_error_errno (error, errno, "Cannot stat cgroup '%s'", canonical);
+      return NULL;
+    }
 
   self = g_new0 (OwV1Source, 1);
   source = &self->parent;
-  ow_source_init (source, &v1_source_vtable, callbacks, user_data);
-  self->hierarchy = hierarchy;
-  self->cgroup = g_strdup (canonical);
+  ow_source_init (source, &v1_source_vtable, context, canonical, listener, user_data);
+  source->ino = st.st_ino;
   self->event_fd = -1;
 
   if (read_oom_control_at (dir, canonical, &state, error) != READ_OK)
     return NULL;
   if (fstatat (dir, "memory.oom_control", &st, AT_SYMLINK_NOFOLLOW) < 0)
     {
-      int saved = errno;
-
-      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_FAILED, "Cannot stat cgroup '%s': %s",
-                   canonical, g_strerror (saved));
+      oomwatch_set_error_errno (error, errno, "Cannot stat memory.oom_control of '%s'", canonical);
       return NULL;
     }
   self->control_ino = st.st_ino;
-  self->oom_kill_seen = state.oom_kill;
+  self->oom_kill_seen = baseline == OW_SOURCE_BASELINE_ZERO ? 0 : state.oom_kill;
   self->paused = state.kill_disabled && state.under_oom;
 
   self->event_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (self->event_fd < 0)
     {
-      int saved = errno;
-
-      g_set_error (error, OOMWATCH_ERROR,
-                   oomwatch_error_from_errno (saved),
-                   "Cannot create an eventfd for '%s': %s", canonical, g_strerror (saved));
+      oomwatch_set_error_errno (error, errno, "Cannot create an eventfd for '%s'", canonical);
       return NULL;
     }
-  self->event_fd_id = ow_hierarchy_poll_fd (hierarchy, self->event_fd, EPOLLIN, on_event_fd, self,
-                                            error);
+  self->event_fd_id
+      = ow_fd_mux_add (context->mux, self->event_fd, EPOLLIN, on_event_fd, self, error);
   if (self->event_fd_id == 0 || !register_event_fd (dir, self->event_fd, canonical, error))
     return NULL;
   return g_steal_pointer (&source);

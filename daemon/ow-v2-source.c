@@ -1,7 +1,8 @@
 /* memory.events holds cumulative counters; the kernel wakes pollers with POLLPRI after a
  * change (rate-limited, changes merge), and a read re-arms. So every wake-up re-reads the
  * counters and reports what rose since the last read: nothing is lost to merging. rmdir wakes
- * no poller; the hierarchy's inotify watch on the parent reports it instead. */
+ * no poller: the registry learns of it from the cgroup monitor (IN_DELETE on the parent), or
+ * here from a read failing with ENODEV. */
 #include "ow-v2-source.h"
 #include "ow-fd.h"
 #include "ow-keyed-file.h"
@@ -9,8 +10,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <glib-unix.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const struct
@@ -26,11 +27,8 @@ static const struct
 typedef struct
 {
   OwSource parent;
-  OwHierarchy *hierarchy; /* borrowed: outlives every source */
-  char *cgroup;
   int events_fd;
   guint events_fd_id;
-  gboolean removal_watched;
   guint64 seen[G_N_ELEMENTS (counters)];
 } OwV2Source;
 
@@ -63,107 +61,88 @@ report_changes (OwV2Source *self, const char *text)
     }
 }
 
-static gboolean
-on_events (int fd, guint32 events, gpointer user_data)
+static void
+read_and_report (OwV2Source *self)
 {
-  OwV2Source *self = user_data;
   char buf[1024];
 
-  if (!read_events (fd, buf, sizeof buf))
-    {
-      if (errno != ENODEV)
-        {
-          g_warning ("Cannot read memory.events of '%s': %s", self->cgroup, g_strerror (errno));
-          return G_SOURCE_CONTINUE;
-        }
-      self->events_fd_id = 0;
-      ow_source_emit_removed (&self->parent);
-      return G_SOURCE_REMOVE;
-    }
-  report_changes (self, buf);
-  return G_SOURCE_CONTINUE;
+  if (read_events (self->events_fd, buf, sizeof buf))
+    report_changes (self, buf);
+  else if (errno == ENODEV)
+    ow_source_emit_removed (&self->parent); /* may free self: nothing after this */
+  else
+    g_warning ("Cannot read memory.events of '%s': %s", self->parent.cgroup, g_strerror (errno));
+}
+
+static void
+on_events (int fd, guint32 events, gpointer user_data)
+{
+  read_and_report (user_data);
+}
+
+static void
+v2_source_sync (OwSource *source)
+{
+  read_and_report ((OwV2Source *)source);
 }
 
 static void
 v2_source_free (OwSource *source)
 {
-  OwV2Source *self = (OwV2Source *) source;
+  OwV2Source *self = (OwV2Source *)source;
 
-  if (self->removal_watched)
-    ow_hierarchy_unwatch_removal (self->hierarchy, self->cgroup);
-  ow_hierarchy_unpoll_fd (self->hierarchy, &self->events_fd_id);
+  ow_fd_mux_remove (source->context->mux, &self->events_fd_id);
   ow_fd_close (self->events_fd);
-  g_free (self->cgroup);
   g_free (self);
 }
 
 static const OwSourceVTable v2_source_vtable = {
+  .sync = v2_source_sync,
   .free = v2_source_free,
 };
 
 OwSource *
-ow_v2_source_new (OwHierarchy *hierarchy,
-                  const char *canonical,
-                  const OwSourceCallbacks *callbacks,
-                  gpointer user_data,
-                  GError **error)
+ow_v2_source_new (const OwSourceContext *context, const char *canonical, OwSourceBaseline baseline,
+                  const OwSourceListener *listener, gpointer user_data, GError **error)
 {
   g_autoptr (OwSource) source = NULL;
   g_auto (OwFd) dir = -1;
   OwV2Source *self;
+  struct stat st;
   char buf[1024];
 
-  dir = ow_hierarchy_open_cgroup (hierarchy, canonical, error);
+  dir = ow_hierarchy_open_cgroup (context->hierarchy, canonical, error);
   if (dir < 0)
     return NULL;
 
   self = g_new0 (OwV2Source, 1);
   source = &self->parent;
-  ow_source_init (source, &v2_source_vtable, callbacks, user_data);
-  self->hierarchy = hierarchy;
-  self->cgroup = g_strdup (canonical);
+  ow_source_init (source, &v2_source_vtable, context, canonical, listener, user_data);
+  source->ino = fstat (dir, &st) == 0 ? st.st_ino : 0;
   self->events_fd = openat (dir, "memory.events", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (self->events_fd < 0)
     {
-      int saved = errno;
-
-      if (saved == ENOENT)
+      if (errno == ENOENT)
         g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP,
-                     "Invalid cgroup path '%s': not a memory cgroup (no memory.events: the root, "
-                     "or memory is not in its parent's cgroup.subtree_control)",
+                     "Invalid cgroup path '%s': not a memory cgroup (memory is not in its "
+                     "parent's cgroup.subtree_control)",
                      canonical);
       else
-        g_set_error (error, OOMWATCH_ERROR,
-                     oomwatch_error_from_errno (saved),
-                     "Cannot open memory.events of '%s': %s", canonical, g_strerror (saved));
+        oomwatch_set_error_errno (error, errno, "Cannot open memory.events of '%s'", canonical);
       return NULL;
     }
-  /* The first read sets the baseline and re-arms the notification. */
+  /* The baseline read also arms the notification. */
   if (!read_events (self->events_fd, buf, sizeof buf))
     {
-      int saved = errno;
-
-      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_FAILED,
-                   "Cannot read memory.events of '%s': %s", canonical, g_strerror (saved));
+      oomwatch_set_error_errno (error, errno, "Cannot read memory.events of '%s'", canonical);
       return NULL;
     }
   for (gsize i = 0; i < G_N_ELEMENTS (counters); i++)
-    if (!ow_keyed_file_lookup (buf, counters[i].key, &self->seen[i]))
+    if (baseline == OW_SOURCE_BASELINE_ZERO
+        || !ow_keyed_file_lookup (buf, counters[i].key, &self->seen[i]))
       self->seen[i] = 0;
-
-  if (!ow_hierarchy_watch_removal (hierarchy, canonical, source, error))
-    return NULL;
-  self->removal_watched = TRUE;
-  /* Removed before the inotify watch was in place? Then no IN_DELETE will come. */
-  if (!read_events (self->events_fd, buf, sizeof buf))
-    {
-      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP, "No such cgroup '%s'",
-                   canonical);
-      return NULL;
-    }
-  report_changes (self, buf);
-  self->events_fd_id = ow_hierarchy_poll_fd (hierarchy, self->events_fd, EPOLLPRI, on_events,
-                                             self, error);
+  self->events_fd_id
+      = ow_fd_mux_add (context->mux, self->events_fd, EPOLLPRI, on_events, self, error);
   if (self->events_fd_id == 0)
     return NULL;
   return g_steal_pointer (&source);

@@ -1,15 +1,12 @@
 /* cgroup v2 event source: memory.events, woken by kernfs change notification (POLLPRI). */
 #pragma once
 
-#include "ow-hierarchy.h"
 #include "ow-source.h"
 
 G_BEGIN_DECLS
 
-OwSource *ow_v2_source_new (OwHierarchy *hierarchy,
-                            const char *canonical,
-                            const OwSourceCallbacks *callbacks,
-                            gpointer user_data,
-                            GError **error);
+OwSource *ow_v2_source_new (const OwSourceContext *context, const char *canonical,
+                            OwSourceBaseline baseline, const OwSourceListener *listener,
+                            gpointer user_data, GError **error);
 
 G_END_DECLS

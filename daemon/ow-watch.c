@@ -2,14 +2,13 @@
 #include "oomwatch-names.h"
 
 OwWatch *
-ow_watch_new (const char *cgroup, gpointer owner)
+ow_watch_new (const char *cgroup)
 {
   OwWatch *watch = g_new0 (OwWatch, 1);
 
   watch->cgroup = g_strdup (cgroup);
   watch->watchers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   watch->since = g_get_real_time ();
-  watch->owner = owner;
   return watch;
 }
 
@@ -35,8 +34,8 @@ ow_watch_count (OwWatch *watch, const OwEvent *event)
 
 /* One ListWatches entry: (sa{sv}) */
 GVariant *
-ow_watch_describe (OwWatch *watch, guint hierarchy, gboolean recursive_root,
-                   gboolean persistent)
+ow_watch_describe (OwWatch *watch, guint hierarchy, gboolean recursive_root, gboolean persistent,
+                   const char *const *skipped)
 {
   g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
 
@@ -44,9 +43,11 @@ ow_watch_describe (OwWatch *watch, guint hierarchy, gboolean recursive_root,
   g_variant_dict_insert (&dict, OOMWATCH_KEY_WATCHERS, "u", g_hash_table_size (watch->watchers));
   g_variant_dict_insert (&dict, OOMWATCH_KIND_OOM, "t", watch->oom_count);
   g_variant_dict_insert (&dict, OOMWATCH_KIND_OOM_KILL, "t", watch->oom_kill_count);
-  g_variant_dict_insert (&dict, OOMWATCH_KEY_SINCE, "t", (guint64) watch->since);
+  g_variant_dict_insert (&dict, OOMWATCH_KEY_SINCE, "t", (guint64)watch->since);
   g_variant_dict_insert (&dict, OOMWATCH_KEY_RECURSIVE, "b", recursive_root);
   g_variant_dict_insert (&dict, OOMWATCH_KEY_PERSISTENT, "b", persistent);
+  if (skipped != NULL && skipped[0] != NULL)
+    g_variant_dict_insert (&dict, OOMWATCH_KEY_SKIPPED, "^as", skipped);
   if (watch->source != NULL)
     ow_source_describe (watch->source, &dict);
   return g_variant_new ("(s@a{sv})", watch->cgroup, g_variant_dict_end (&dict));

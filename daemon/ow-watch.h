@@ -12,20 +12,20 @@ typedef struct
 {
   char *cgroup;
   OwSource *source;
-  GHashTable *watchers; /* unique bus names */
+  GHashTable *watchers; /* unique bus names (and the persistent pseudo-client) */
   guint64 oom_count;
   guint64 oom_kill_count;
   gint64 since;
-  gboolean children_watched; /* new child cgroups are followed (recursive watches) */
-  gpointer owner;            /* the registry, for the source's callbacks */
+  gboolean children_followed; /* new child cgroups are followed (recursive watches) */
+  gboolean removal_watched;
 } OwWatch;
 
-OwWatch *ow_watch_new (const char *cgroup, gpointer owner);
+OwWatch *ow_watch_new (const char *cgroup);
 void ow_watch_free (OwWatch *watch);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwWatch, ow_watch_free)
 
 void ow_watch_count (OwWatch *watch, const OwEvent *event);
 GVariant *ow_watch_describe (OwWatch *watch, guint hierarchy, gboolean recursive_root,
-                            gboolean persistent);
+                             gboolean persistent, const char *const *skipped);
 
 G_END_DECLS

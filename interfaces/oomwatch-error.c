@@ -11,6 +11,7 @@ static const GDBusErrorEntry oomwatch_error_entries[] = {
   { OOMWATCH_ERROR_NOT_WATCHED, OOMWATCH_ERROR_PREFIX "NotWatched" },
   { OOMWATCH_ERROR_LIMIT_EXCEEDED, OOMWATCH_ERROR_PREFIX "LimitExceeded" },
   { OOMWATCH_ERROR_NOT_SUPPORTED, OOMWATCH_ERROR_PREFIX "NotSupported" },
+  { OOMWATCH_ERROR_PERMISSION_DENIED, OOMWATCH_ERROR_PREFIX "PermissionDenied" },
 };
 
 GQuark
@@ -20,7 +21,7 @@ oomwatch_error_quark (void)
 
   g_dbus_error_register_error_domain ("oomwatch-error-quark", &quark, oomwatch_error_entries,
                                       G_N_ELEMENTS (oomwatch_error_entries));
-  return (GQuark) quark;
+  return (GQuark)quark;
 }
 
 OomwatchError
@@ -36,4 +37,17 @@ oomwatch_error_from_errno (int saved_errno)
     default:
       return OOMWATCH_ERROR_FAILED;
     }
+}
+
+void
+oomwatch_set_error_errno (GError **error, int saved_errno, const char *format, ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, OOMWATCH_ERROR, oomwatch_error_from_errno (saved_errno), "%s: %s", text,
+               g_strerror (saved_errno));
 }

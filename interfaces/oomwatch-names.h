@@ -24,6 +24,7 @@
 #define OOMWATCH_KEY_SINCE "since"
 #define OOMWATCH_KEY_RECURSIVE "recursive"
 #define OOMWATCH_KEY_PERSISTENT "persistent"
+#define OOMWATCH_KEY_SKIPPED "skipped"
 #define OOMWATCH_KEY_PID "pid"
 #define OOMWATCH_KEY_COMM "comm"
 #define OOMWATCH_KEY_UID "uid"

@@ -1,0 +1,245 @@
+#include "ow-bus-guard.h"
+#include "oomwatch-error.h"
+#include "oomwatch-generated.h"
+#include "oomwatch-names.h"
+
+#include <malloc.h>
+#include <string.h>
+
+typedef struct
+{
+  double tokens;
+  gint64 updated;
+} Bucket;
+
+struct _OwBusGuard
+{
+  GMutex lock;         /* everything below: the filter runs in GDBus's worker thread */
+  GHashTable *uids;    /* unique name → uid */
+  GHashTable *buckets; /* "uid:N" or the unique name → Bucket */
+  GDBusConnection *connection;
+  guint filter_id;
+};
+
+static gboolean
+take_token (OwBusGuard *self, const char *key)
+{
+  Bucket *bucket = g_hash_table_lookup (self->buckets, key);
+  gint64 now = g_get_monotonic_time ();
+
+  if (bucket == NULL)
+    {
+      bucket = g_new0 (Bucket, 1);
+      bucket->tokens = OW_BUS_GUARD_BURST;
+      bucket->updated = now;
+      g_hash_table_insert (self->buckets, g_strdup (key), bucket);
+    }
+  bucket->tokens
+      = MIN (OW_BUS_GUARD_BURST,
+             bucket->tokens + (double)(now - bucket->updated) * OW_BUS_GUARD_RATE / G_USEC_PER_SEC);
+  bucket->updated = now;
+  if (bucket->tokens < 1)
+    return FALSE;
+  bucket->tokens -= 1;
+  return TRUE;
+}
+
+/* Whether SENDER may make one more call now. Root is never limited. */
+static gboolean
+within_rate (OwBusGuard *self, const char *sender)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  gpointer uid;
+  g_autofree char *key = NULL;
+
+  if (g_hash_table_lookup_extended (self->uids, sender, NULL, &uid))
+    {
+      if (GPOINTER_TO_UINT (uid) == 0)
+        return TRUE;
+      key = g_strdup_printf ("uid:%u", GPOINTER_TO_UINT (uid));
+    }
+  return take_token (self, key != NULL ? key : sender);
+}
+
+static const char *
+expected_signature (const char *interface, const char *member)
+{
+  static const struct
+  {
+    const char *interface, *member, *signature;
+  } standard[] = {
+    { "org.freedesktop.DBus.Properties", "Get", "ss" },
+    { "org.freedesktop.DBus.Properties", "GetAll", "s" },
+    { "org.freedesktop.DBus.Properties", "Set", "ssv" },
+    { "org.freedesktop.DBus.Introspectable", "Introspect", "" },
+    { "org.freedesktop.DBus.Peer", "Ping", "" },
+    { "org.freedesktop.DBus.Peer", "GetMachineId", "" },
+  };
+  static GHashTable *ours; /* member → in-signature of our interface, built once */
+  static gsize ours_ready;
+
+  if (g_once_init_enter (&ours_ready))
+    {
+      GDBusInterfaceInfo *info = oomwatch_manager_interface_info ();
+      GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+
+      for (guint i = 0; info->methods[i] != NULL; i++)
+        {
+          GString *signature = g_string_new (NULL);
+          GDBusArgInfo **args = info->methods[i]->in_args;
+
+          for (guint j = 0; args != NULL && args[j] != NULL; j++)
+            g_string_append (signature, args[j]->signature);
+          g_hash_table_insert (table, info->methods[i]->name, g_string_free (signature, FALSE));
+        }
+      ours = table;
+      g_once_init_leave (&ours_ready, 1);
+    }
+  if (g_strcmp0 (interface, OOMWATCH_MANAGER_INTERFACE) == 0)
+    return g_hash_table_lookup (ours, member);
+  for (gsize i = 0; i < G_N_ELEMENTS (standard); i++)
+    if (g_strcmp0 (interface, standard[i].interface) == 0
+        && g_strcmp0 (member, standard[i].member) == 0)
+      return standard[i].signature;
+  return NULL;
+}
+
+/* Why MESSAGE is refused before any work (a D-Bus error name and text), or FALSE. */
+static gboolean
+refuse (OwBusGuard *self, GDBusMessage *message, const char **error_name, char **text)
+{
+  const char *interface = g_dbus_message_get_interface (message);
+  const char *member = g_dbus_message_get_member (message);
+  const char *signature = g_dbus_message_get_signature (message);
+  const char *expected = expected_signature (interface, member);
+  GVariant *body = g_dbus_message_get_body (message);
+  g_autoptr (GVariant) options = NULL;
+
+  if (g_dbus_message_get_num_unix_fds (message) > 0
+      || g_dbus_message_get_unix_fd_list (message) != NULL)
+    {
+      *error_name = "org.freedesktop.DBus.Error.InvalidArgs";
+      *text = g_strdup ("oomwatchd does not accept file descriptors");
+      return TRUE;
+    }
+  if (expected != NULL && g_strcmp0 (signature ?: "", expected) != 0)
+    {
+      *error_name = "org.freedesktop.DBus.Error.InvalidArgs";
+      *text = g_strdup_printf ("%s.%s takes (%s)", interface, member, expected);
+      return TRUE;
+    }
+  if (g_strcmp0 (interface, OOMWATCH_MANAGER_INTERFACE) == 0 && g_strcmp0 (member, "Watch") == 0
+      && (options = g_variant_get_child_value (body, 1)) != NULL
+      && g_variant_n_children (options) > OW_BUS_GUARD_MAX_OPTIONS)
+    {
+      *error_name = "org.freedesktop.DBus.Error.InvalidArgs";
+      *text = g_strdup_printf ("Watch takes at most %d options", OW_BUS_GUARD_MAX_OPTIONS);
+      return TRUE;
+    }
+  if (!within_rate (self, g_dbus_message_get_sender (message)))
+    {
+      *error_name = OOMWATCH_ERROR_PREFIX "LimitExceeded";
+      *text = g_strdup_printf ("Too many calls: callers that are not root may make %d per "
+                               "second (rate limit)",
+                               OW_BUS_GUARD_RATE);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static GDBusMessage *
+filter (GDBusConnection *connection, GDBusMessage *message, gboolean incoming, gpointer user_data)
+{
+  OwBusGuard *self = user_data;
+  g_autoptr (GDBusMessage) reply = NULL;
+  g_autofree char *text = NULL;
+  const char *error_name = NULL;
+  gboolean large;
+
+  if (!incoming || g_dbus_message_get_message_type (message) != G_DBUS_MESSAGE_TYPE_METHOD_CALL
+      || !refuse (self, message, &error_name, &text))
+    return message;
+  large = g_dbus_message_get_body (message) != NULL
+          && g_variant_get_size (g_dbus_message_get_body (message)) > 65536;
+  if (!(g_dbus_message_get_flags (message) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED))
+    {
+      reply = g_dbus_message_new_method_error_literal (message, error_name, text);
+      g_dbus_connection_send_message (connection, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL,
+                                      NULL);
+    }
+  g_object_unref (message); /* closes its fds, frees its body */
+  /* A huge message leaves the heap grown: give it back now, not at the next large free. */
+  if (large)
+    malloc_trim (0);
+  return NULL;
+}
+
+void
+ow_bus_guard_attach (OwBusGuard *self, GDBusConnection *connection)
+{
+  ow_bus_guard_detach (self);
+  self->connection = g_object_ref (connection);
+  self->filter_id = g_dbus_connection_add_filter (connection, filter, self, NULL);
+}
+
+void
+ow_bus_guard_detach (OwBusGuard *self)
+{
+  if (self->connection == NULL)
+    return;
+  g_dbus_connection_remove_filter (self->connection, self->filter_id);
+  g_clear_object (&self->connection);
+}
+
+void
+ow_bus_guard_set_uid (OwBusGuard *self, const char *name, guint32 uid)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  g_hash_table_insert (self->uids, g_strdup (name), GUINT_TO_POINTER (uid));
+  g_hash_table_remove (self->buckets, name);
+}
+
+gboolean
+ow_bus_guard_get_uid (OwBusGuard *self, const char *name, guint32 *uid)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  gpointer value;
+
+  if (!g_hash_table_lookup_extended (self->uids, name, NULL, &value))
+    return FALSE;
+  *uid = GPOINTER_TO_UINT (value);
+  return TRUE;
+}
+
+void
+ow_bus_guard_forget (OwBusGuard *self, const char *name)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  g_hash_table_remove (self->uids, name);
+  g_hash_table_remove (self->buckets, name);
+}
+
+OwBusGuard *
+ow_bus_guard_new (void)
+{
+  OwBusGuard *self = g_new0 (OwBusGuard, 1);
+
+  g_mutex_init (&self->lock);
+  self->uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  return self;
+}
+
+void
+ow_bus_guard_free (OwBusGuard *self)
+{
+  if (self == NULL)
+    return;
+  ow_bus_guard_detach (self);
+  g_hash_table_unref (self->uids);
+  g_hash_table_unref (self->buckets);
+  g_mutex_clear (&self->lock);
+  g_free (self);
+}

@@ -1,0 +1,188 @@
+#include "ow-cgroup-monitor.h"
+#include "ow-dir-monitor.h"
+#include "ow-fd.h"
+#include "oomwatch-cgroup.h"
+#include "oomwatch-error.h"
+
+#include <sys/inotify.h>
+#include <sys/stat.h>
+
+struct _OwCgroupMonitor
+{
+  OwHierarchy *hierarchy; /* borrowed: outlives the monitor */
+  const OwCgroupMonitorListener *listener;
+  gpointer user_data;
+  OwDirMonitor *dirs;   /* made when first needed */
+  GHashTable *removals; /* cgroup → its inode (guint64 *) */
+  GHashTable *followed; /* cgroup → number of follows */
+};
+
+static void
+tell_removed (OwCgroupMonitor *self, const char *cgroup)
+{
+  if (g_hash_table_contains (self->removals, cgroup))
+    self->listener->removed (cgroup, self->user_data);
+}
+
+/* Whether CGROUP is still the directory of inode INO. */
+static gboolean
+still_there (OwCgroupMonitor *self, const char *cgroup, guint64 ino)
+{
+  g_auto (OwFd) fd = ow_hierarchy_open_cgroup (self->hierarchy, cgroup, NULL);
+  struct stat st;
+
+  if (fd < 0)
+    return FALSE;
+  return fstat (fd, &st) < 0 || (guint64)st.st_ino == ino;
+}
+
+void
+ow_cgroup_monitor_rescan (OwCgroupMonitor *self)
+{
+  g_autofree GStrv watched = (GStrv)g_hash_table_get_keys_as_array (self->removals, NULL);
+  g_autofree GStrv followed = (GStrv)g_hash_table_get_keys_as_array (self->followed, NULL);
+  g_autoptr (GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) parents = g_ptr_array_new_with_free_func (g_free);
+
+  g_warning ("inotify queue overflow: re-checking %u cgroups and %u followed directories",
+             g_strv_length (watched), g_strv_length (followed));
+  /* Copies first: the listener changes both tables. */
+  for (gsize i = 0; watched[i] != NULL; i++)
+    {
+      guint64 *ino = g_hash_table_lookup (self->removals, watched[i]);
+
+      if (!still_there (self, watched[i], *ino))
+        g_ptr_array_add (gone, g_strdup (watched[i]));
+    }
+  for (gsize i = 0; followed[i] != NULL; i++)
+    g_ptr_array_add (parents, g_strdup (followed[i]));
+  for (guint i = 0; i < gone->len; i++)
+    tell_removed (self, g_ptr_array_index (gone, i));
+  for (guint i = 0; i < parents->len; i++)
+    {
+      const char *parent = g_ptr_array_index (parents, i);
+      g_autoptr (GPtrArray) children = NULL;
+
+      if (!g_hash_table_contains (self->followed, parent))
+        continue;
+      children = ow_hierarchy_list_children (self->hierarchy, parent, NULL);
+      for (guint j = 0; children != NULL && j < children->len; j++)
+        self->listener->created (g_ptr_array_index (children, j), self->user_data);
+    }
+}
+
+static void
+on_dir_event (const char *dir, const char *name, guint32 mask, gpointer user_data)
+{
+  OwCgroupMonitor *self = user_data;
+  g_autofree char *cgroup = NULL;
+
+  if (mask & IN_Q_OVERFLOW)
+    {
+      ow_cgroup_monitor_rescan (self);
+      return;
+    }
+  if (!(mask & IN_ISDIR))
+    return;
+  cgroup = g_build_path ("/", dir, name, NULL);
+  if (mask & IN_DELETE)
+    tell_removed (self, cgroup);
+  else if ((mask & IN_CREATE) && g_hash_table_contains (self->followed, dir))
+    self->listener->created (cgroup, self->user_data);
+}
+
+static gboolean
+ensure_dirs (OwCgroupMonitor *self, GError **error)
+{
+  if (self->dirs == NULL)
+    self->dirs = ow_dir_monitor_new (IN_DELETE | IN_CREATE, on_dir_event, self, error);
+  return self->dirs != NULL;
+}
+
+static gboolean
+watch_dir (OwCgroupMonitor *self, const char *cgroup, GError **error)
+{
+  g_auto (OwFd) fd = -1;
+
+  if (!ensure_dirs (self, error))
+    return FALSE;
+  fd = ow_hierarchy_open_cgroup (self->hierarchy, cgroup, error);
+  return fd >= 0 && ow_dir_monitor_add (self->dirs, fd, cgroup, error);
+}
+
+gboolean
+ow_cgroup_monitor_watch_removal (OwCgroupMonitor *self, const char *cgroup, guint64 ino,
+                                 GError **error)
+{
+  g_autofree char *parent = oomwatch_cgroup_parent (cgroup);
+
+  if (parent == NULL || g_hash_table_contains (self->removals, cgroup))
+    return TRUE; /* the root cgroup is never removed */
+  if (!watch_dir (self, parent, error))
+    return FALSE;
+  g_hash_table_insert (self->removals, g_strdup (cgroup), g_memdup2 (&ino, sizeof ino));
+  return TRUE;
+}
+
+void
+ow_cgroup_monitor_unwatch_removal (OwCgroupMonitor *self, const char *cgroup)
+{
+  g_autofree char *parent = oomwatch_cgroup_parent (cgroup);
+
+  if (parent != NULL && g_hash_table_remove (self->removals, cgroup))
+    ow_dir_monitor_remove (self->dirs, parent);
+}
+
+gboolean
+ow_cgroup_monitor_follow_children (OwCgroupMonitor *self, const char *cgroup, GError **error)
+{
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->followed, cgroup));
+
+  if (count == 0 && !watch_dir (self, cgroup, error))
+    return FALSE;
+  g_hash_table_insert (self->followed, g_strdup (cgroup), GUINT_TO_POINTER (count + 1));
+  return TRUE;
+}
+
+void
+ow_cgroup_monitor_unfollow_children (OwCgroupMonitor *self, const char *cgroup)
+{
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->followed, cgroup));
+
+  if (count == 0)
+    return;
+  if (count > 1)
+    g_hash_table_insert (self->followed, g_strdup (cgroup), GUINT_TO_POINTER (count - 1));
+  else
+    g_hash_table_remove (self->followed, cgroup);
+  ow_dir_monitor_remove (self->dirs, cgroup);
+}
+
+OwCgroupMonitor *
+ow_cgroup_monitor_new (OwHierarchy *hierarchy, const OwCgroupMonitorListener *listener,
+                       gpointer user_data)
+{
+  OwCgroupMonitor *self = g_new0 (OwCgroupMonitor, 1);
+  g_autoptr (GError) error = NULL;
+
+  self->hierarchy = hierarchy;
+  self->listener = listener;
+  self->user_data = user_data;
+  self->removals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->followed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  /* Made now, not at the first watch: a fixed cost, so fd counts stay flat per watch. */
+  if (ow_hierarchy_get_version (hierarchy) != 0 && !ensure_dirs (self, &error))
+    g_warning ("%s", error->message);
+  return self;
+}
+
+void
+ow_cgroup_monitor_free (OwCgroupMonitor *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_pointer (&self->dirs, ow_dir_monitor_free);
+  g_hash_table_unref (self->removals);
+  g_hash_table_unref (self->followed);
+  g_free (self);
+}

@@ -1,0 +1,166 @@
+#include "ow-signal-emitter.h"
+#include "ow-event-log.h"
+#include "oomwatch-names.h"
+
+struct _OwSignalEmitter
+{
+  OwRegistry *registry; /* borrowed */
+  guint hierarchy;
+  GDBusConnection *connection;
+  GHashTable *monitors; /* unique names of root Monitor() callers */
+};
+
+static GVariant *
+event_details (OwSignalEmitter *self, const OwEvent *event, OwVictim *victim, gboolean identity)
+{
+  g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
+
+  g_variant_dict_insert (&details, OOMWATCH_KEY_TIMESTAMP, "t", (guint64)g_get_real_time ());
+  g_variant_dict_insert (&details, OOMWATCH_KEY_HIERARCHY, "u", self->hierarchy);
+  if (event->has_total)
+    g_variant_dict_insert (&details, OOMWATCH_KEY_TOTAL, "t", event->total);
+  if (event->has_under_oom)
+    g_variant_dict_insert (&details, OOMWATCH_KEY_UNDER_OOM, "b", event->under_oom);
+  if (victim != NULL && victim->task_cgroup != NULL)
+    g_variant_dict_insert (&details, OOMWATCH_KEY_TASK_CGROUP, "s", victim->task_cgroup);
+  if (victim != NULL && victim->oom_cgroup != NULL)
+    g_variant_dict_insert (&details, OOMWATCH_KEY_OOM_CGROUP, "s", victim->oom_cgroup);
+  if (victim != NULL && identity)
+    {
+      g_variant_dict_insert (&details, OOMWATCH_KEY_PID, "u", victim->pid);
+      if (victim->comm != NULL)
+        g_variant_dict_insert (&details, OOMWATCH_KEY_COMM, "s", victim->comm);
+      if (victim->has_uid)
+        g_variant_dict_insert (&details, OOMWATCH_KEY_UID, "u", victim->uid);
+    }
+  return g_variant_dict_end (&details);
+}
+
+/* The connections that get the signals of CGROUP: its watchers and the monitors. */
+static GPtrArray *
+recipients (OwSignalEmitter *self, const char *cgroup)
+{
+  GPtrArray *names = g_ptr_array_new ();
+  OwWatch *watch = ow_registry_lookup (self->registry, cgroup);
+  GHashTableIter iter;
+  const char *name;
+
+  if (watch != NULL)
+    {
+      g_hash_table_iter_init (&iter, watch->watchers);
+      while (g_hash_table_iter_next (&iter, (gpointer *)&name, NULL))
+        if (g_strcmp0 (name, OW_PERSISTENT_CLIENT) != 0
+            && !g_hash_table_contains (self->monitors, name))
+          g_ptr_array_add (names, (gpointer)name);
+    }
+  g_hash_table_iter_init (&iter, self->monitors);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&name, NULL))
+    g_ptr_array_add (names, (gpointer)name);
+  return names;
+}
+
+static gboolean
+may_see_victim (OwSignalEmitter *self, const char *name, OwVictim *victim)
+{
+  guint32 uid;
+
+  if (g_hash_table_contains (self->monitors, name))
+    return TRUE; /* root only */
+  if (!ow_registry_get_client_uid (self->registry, name, &uid))
+    return FALSE;
+  return uid == 0 || (victim->has_uid && victim->uid == uid);
+}
+
+static void
+send (OwSignalEmitter *self, const char *destination, const char *signal, GVariant *parameters)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!g_dbus_connection_emit_signal (self->connection, destination, OOMWATCH_OBJECT_PATH,
+                                      OOMWATCH_MANAGER_INTERFACE, signal, parameters, &error))
+    g_debug ("Cannot send %s to %s: %s", signal, destination, error->message);
+}
+
+void
+ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEvent *event,
+                         OwVictim *victim)
+{
+  const char *kind = ow_event_kind_to_string (event->kind);
+  g_autoptr (GVariant) open = NULL;
+  g_autoptr (GVariant) redacted = NULL;
+  g_autoptr (GPtrArray) names = NULL;
+
+  if (self->connection != NULL)
+    {
+      names = recipients (self, cgroup);
+      for (guint i = 0; i < names->len; i++)
+        {
+          const char *name = g_ptr_array_index (names, i);
+          gboolean identity = victim != NULL && may_see_victim (self, name, victim);
+          GVariant **params = identity ? &open : &redacted;
+
+          if (*params == NULL)
+            *params = g_variant_ref_sink (
+                g_variant_new ("(sst@a{sv})", cgroup, kind, event->count,
+                               event_details (self, event, victim, identity)));
+          send (self, name, "OomEvent", *params);
+        }
+    }
+  ow_event_log (cgroup, kind, event->count, victim);
+}
+
+void
+ow_signal_emitter_removed (OwSignalEmitter *self, OwWatch *watch)
+{
+  g_autoptr (GPtrArray) names = NULL;
+  g_autoptr (GVariant) params = NULL;
+
+  if (self->connection != NULL)
+    {
+      params = g_variant_ref_sink (
+          g_variant_new ("(ss)", watch->cgroup, OOMWATCH_REASON_CGROUP_REMOVED));
+      names = recipients (self, watch->cgroup);
+      for (guint i = 0; i < names->len; i++)
+        send (self, g_ptr_array_index (names, i), "WatchRemoved", params);
+    }
+  ow_event_log_removed (watch->cgroup);
+}
+
+void
+ow_signal_emitter_set_connection (OwSignalEmitter *self, GDBusConnection *connection)
+{
+  g_set_object (&self->connection, connection);
+}
+
+void
+ow_signal_emitter_add_monitor (OwSignalEmitter *self, const char *name)
+{
+  g_hash_table_add (self->monitors, g_strdup (name));
+}
+
+void
+ow_signal_emitter_forget (OwSignalEmitter *self, const char *name)
+{
+  g_hash_table_remove (self->monitors, name);
+}
+
+OwSignalEmitter *
+ow_signal_emitter_new (OwRegistry *registry, guint hierarchy)
+{
+  OwSignalEmitter *self = g_new0 (OwSignalEmitter, 1);
+
+  self->registry = registry;
+  self->hierarchy = hierarchy;
+  self->monitors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return self;
+}
+
+void
+ow_signal_emitter_free (OwSignalEmitter *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_object (&self->connection);
+  g_hash_table_unref (self->monitors);
+  g_free (self);
+}
