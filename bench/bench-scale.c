@@ -80,29 +80,24 @@ bench_grow_others (Bench *bench, guint count)
   return rate;
 }
 
+/* Of one thread's status. */
+static guint64
+status_switches (const char *status)
+{
+  g_auto (GStrv) lines = g_strsplit (status, "\n", -1);
+  guint64 total = 0;
+
+  for (gsize i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "voluntary_ctxt_switches:")
+        || g_str_has_prefix (lines[i], "nonvoluntary_ctxt_switches:"))
+      total += g_ascii_strtoull (strchr (lines[i], ':') + 1, NULL, 10);
+  return total;
+}
+
 static guint64
 context_switches (OwTestEnv *env)
 {
-  g_autofree char *task_dir = g_strdup_printf ("/proc/%s/task", env->daemon_pid);
-  g_autoptr (GDir) dir = g_dir_open (task_dir, 0, NULL);
-  const char *task;
-  guint64 total = 0;
-
-  while (dir != NULL && (task = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (task_dir, task, "status", NULL);
-      g_autofree char *status = NULL;
-      g_auto (GStrv) lines = NULL;
-
-      if (!g_file_get_contents (path, &status, NULL, NULL))
-        continue;
-      lines = g_strsplit (status, "\n", -1);
-      for (gsize i = 0; lines[i] != NULL; i++)
-        if (g_str_has_prefix (lines[i], "voluntary_ctxt_switches:")
-            || g_str_has_prefix (lines[i], "nonvoluntary_ctxt_switches:"))
-          total += g_ascii_strtoull (strchr (lines[i], ':') + 1, NULL, 10);
-    }
-  return total;
+  return bench_sum_tasks (env->daemon_pid, "status", status_switches);
 }
 
 void

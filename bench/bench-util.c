@@ -52,11 +52,10 @@ bench_save_samples (const char *outdir, const char *name, GArray *samples)
   g_assert_true (g_file_set_contents (path, text->str, -1, NULL));
 }
 
-/* Nanoseconds on a CPU of every thread of PID so far (the scheduler's own account, not
- * sampled ticks: /proc/PID/task/TID/schedstat, first field). Threads that already exited are
- * not counted; the processes measured here keep theirs. */
+/* The sum over every thread of PID of VALUE (FILE of /proc/PID/task/TID). Threads that
+ * already exited are not counted; the processes measured here keep theirs. */
 guint64
-bench_cpu_ns (const char *pid)
+bench_sum_tasks (const char *pid, const char *file, guint64 (*value) (const char *text))
 {
   g_autofree char *task_dir = g_strdup_printf ("/proc/%s/task", pid);
   g_autoptr (GDir) dir = g_dir_open (task_dir, 0, NULL);
@@ -65,13 +64,27 @@ bench_cpu_ns (const char *pid)
 
   while (dir != NULL && (task = g_dir_read_name (dir)) != NULL)
     {
-      g_autofree char *path = g_build_filename (task_dir, task, "schedstat", NULL);
+      g_autofree char *path = g_build_filename (task_dir, task, file, NULL);
       g_autofree char *text = NULL;
 
       if (g_file_get_contents (path, &text, NULL, NULL))
-        total += g_ascii_strtoull (text, NULL, 10);
+        total += value (text);
     }
   return total;
+}
+
+static guint64
+first_number (const char *text)
+{
+  return g_ascii_strtoull (text, NULL, 10);
+}
+
+/* Nanoseconds on a CPU of every thread of PID so far: the scheduler's own account, not
+ * sampled ticks (schedstat, first field). */
+guint64
+bench_cpu_ns (const char *pid)
+{
+  return bench_sum_tasks (pid, "schedstat", first_number);
 }
 
 double

@@ -36,6 +36,7 @@ typedef struct
 /* bench-util.c */
 BenchStats bench_stats (GArray *samples);
 void bench_save_samples (const char *outdir, const char *name, GArray *samples);
+guint64 bench_sum_tasks (const char *pid, const char *file, guint64 (*value) (const char *text));
 guint64 bench_cpu_ns (const char *pid);
 double bench_load_average (void);
 void bench_wait_hog (Bench *bench, const char *name, guint mib);
