@@ -75,7 +75,7 @@ bound_socket (int type, const char *path)
     return -1;
   strcpy (address.sun_path, path);
   unlink (path);
-  if (bind (fd, (struct sockaddr *) &address, sizeof address) < 0)
+  if (bind (fd, (struct sockaddr *)&address, sizeof address) < 0)
     {
       close (fd);
       return -1;
@@ -124,7 +124,7 @@ main (int argc, char **argv)
     return fail ("fd 3");
   if (listener != 3)
     close (listener);
-  snprintf (pid, sizeof pid, "%d", (int) getpid ());
+  snprintf (pid, sizeof pid, "%d", (int)getpid ());
   setenv ("LISTEN_FDS", "1", 1);
   setenv ("LISTEN_PID", pid, 1);
   unsetenv ("LISTEN_FDNAMES");
@@ -135,6 +135,6 @@ main (int argc, char **argv)
   printf ("%s\n", address);
   fflush (stdout);
   execlp ("dbus-broker-launch", "dbus-broker-launch", "--scope", "system", "--config-file",
-          broker_config (config, socket_path), (char *) NULL);
+          broker_config (config, socket_path), (char *)NULL);
   return fail ("dbus-broker-launch");
 }

@@ -66,7 +66,7 @@ raw_register (Bench *bench)
   raw_stop (bench);
   bench->raw_efd = eventfd (0, EFD_CLOEXEC);
   line = g_strdup_printf ("%d %d", bench->raw_efd, cfd);
-  g_assert_cmpint (write (ecfd, line, strlen (line)), ==, (gssize) strlen (line));
+  g_assert_cmpint (write (ecfd, line, strlen (line)), ==, (gssize)strlen (line));
   close (ecfd);
   close (cfd);
   bench->raw_thread = g_thread_new ("raw-reader", raw_reader, bench);
@@ -135,8 +135,8 @@ relay_wait_ready (Bench *bench)
 void
 bench_relay_start (Bench *bench, gboolean like_daemon)
 {
-  const char *relay_argv[] = { g_getenv ("BENCH_RELAY"), bench->target_dir,
-                               like_daemon ? bench->target : NULL, NULL };
+  const char *relay_argv[]
+      = { g_getenv ("BENCH_RELAY"), bench->target_dir, like_daemon ? bench->target : NULL, NULL };
 
   if (bench->relay != NULL)
     {
@@ -226,8 +226,8 @@ bench_one_oom (Bench *bench, double *relay_us, double *daemon_us)
       ow_test_env_iterate (1);
     }
   ow_test_env_iterate (30); /* let the incident's later notifications pass */
-  *relay_us = (double) (relay - raw);
-  *daemon_us = (double) (daemon - raw);
+  *relay_us = (double)(relay - raw);
+  *daemon_us = (double)(daemon - raw);
   return raw != 0 && relay != 0 && daemon != 0;
 }
 
@@ -278,8 +278,8 @@ bench_latency_row (Bench *bench, const char *outdir, guint rounds)
   bench_save_samples (outdir, relay_name, relay);
   bench_save_samples (outdir, daemon_name, daemon);
   g_print ("%-11s %6u %4u %s %5.0f %5.0f %5.0f %5.0f   %5.0f %5.0f %5.0f %5.0f   %5.2f %5.2f\n",
-           bench->bus_name, bench->others, relay->len, bench->relay_like_daemon ? "*" : " ", r.p50, r.p90, r.p99, r.max, d.p50, d.p90,
-           d.p99, d.max, d.p50 / r.p50, d.p99 / r.p99);
+           bench->bus_name, bench->others, relay->len, bench->relay_like_daemon ? "*" : " ", r.p50,
+           r.p90, r.p99, r.max, d.p50, d.p90, d.p99, d.max, d.p50 / r.p50, d.p99 / r.p99);
   g_print ("%-11s %6s %4s   median oomwatchd − relay: %+.0f us when the daemon is woken "
            "first, %+.0f us when the relay is\n",
            "", "", "", g1.p50, g0.p50);

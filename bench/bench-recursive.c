@@ -36,11 +36,11 @@ spawn_toucher (int *go)
       close (pipe_fds[1]);
       if (read (pipe_fds[0], &byte, 1) != 1)
         _exit (1);
-      memory = mmap (NULL, (size_t) TOUCH_MIB << 20, PROT_READ | PROT_WRITE,
+      memory = mmap (NULL, (size_t)TOUCH_MIB << 20, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (memory == MAP_FAILED)
         _exit (1);
-      for (size_t i = 0; i < (size_t) TOUCH_MIB << 20; i += 4096)
+      for (size_t i = 0; i < (size_t)TOUCH_MIB << 20; i += 4096)
         memory[i] = 1;
       _exit (0);
     }
@@ -65,7 +65,7 @@ oom_after (Bench *bench, const char *dir, const char *canonical, gboolean make)
   int go, status;
   pid_t child = spawn_toucher (&go);
 
-  pid_text = g_strdup_printf ("%d", (int) child);
+  pid_text = g_strdup_printf ("%d", (int)child);
   g_mutex_lock (&bench->lock);
   g_free (bench->probe);
   bench->probe = g_strdup (canonical);
@@ -93,7 +93,7 @@ oom_after (Bench *bench, const char *dir, const char *canonical, gboolean make)
   kill (child, SIGKILL);
   g_assert_cmpint (waitpid (child, &status, 0), ==, child);
   write_file (dir, "memory.limit_in_bytes", "-1");
-  return at == 0 ? -1 : (double) (at - start);
+  return at == 0 ? -1 : (double)(at - start);
 }
 
 void
@@ -158,6 +158,6 @@ bench_recursive (Bench *bench, guint tree, guint samples, GString *json)
                           "\"samples\":%u,\"missed\":%u,"
                           "\"new_cgroup_oom_signalled_ms\":{\"p50\":%.3f,\"p99\":%.3f},"
                           "\"armed_cgroup_oom_signalled_ms\":{\"p50\":%.3f,\"p99\":%.3f}}",
-                          groups * (leaves + 1) + 1, watch_us / 1e6, list_us / 1e6, samples,
-                          missed, f.p50 / 1e3, f.p99 / 1e3, a.p50 / 1e3, a.p99 / 1e3);
+                          groups * (leaves + 1) + 1, watch_us / 1e6, list_us / 1e6, samples, missed,
+                          f.p50 / 1e3, f.p99 / 1e3, a.p50 / 1e3, a.p99 / 1e3);
 }

@@ -50,7 +50,7 @@ on_eventfd (int fd, GIOCondition condition, gpointer user_data)
         perror ("bench-relay");
       if (control >= 0)
         close (control);
-      g_variant_dict_insert (&details, "timestamp", "t", (guint64) g_get_real_time ());
+      g_variant_dict_insert (&details, "timestamp", "t", (guint64)g_get_real_time ());
       g_variant_dict_insert (&details, "hierarchy", "u", 1);
       g_variant_dict_insert (&details, "under-oom", "b", strstr (text, "under_oom 1") != NULL);
       g_dbus_connection_emit_signal (relay->connection, NULL, "/org/oomwatch/Bench",

@@ -39,10 +39,9 @@ pipeline_fill (Pipeline *pipeline)
   while (pipeline->pending < WINDOW && pipeline->next < pipeline->end)
     {
       pipeline->pending++;
-      oomwatch_manager_call_watch (pipeline->manager,
-                                   g_ptr_array_index (pipeline->cgroups, pipeline->next++),
-                                   g_variant_new ("a{sv}", NULL), G_DBUS_CALL_FLAGS_NONE, -1,
-                                   NULL, on_watched, pipeline);
+      oomwatch_manager_call_watch (
+          pipeline->manager, g_ptr_array_index (pipeline->cgroups, pipeline->next++),
+          g_variant_new ("a{sv}", NULL), G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_watched, pipeline);
     }
 }
 
@@ -57,7 +56,7 @@ bench_watch_all (Bench *bench, GPtrArray *cgroups, guint from, guint to)
   while (pipeline.pending > 0)
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpuint (pipeline.failed, ==, 0);
-  return (to - from) / ((g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC);
+  return (to - from) / ((g_get_monotonic_time () - start) / (double)G_USEC_PER_SEC);
 }
 
 /* Makes and watches cgroups until COUNT others are watched; returns Watch() calls per second. */
@@ -73,7 +72,8 @@ bench_grow_others (Bench *bench, guint count)
     {
       g_autofree char *name = g_strdup_printf ("other/%u", i);
 
-      g_ptr_array_add (bench->other_cgroups, ow_test_env_make_cgroup (bench->env, name, NULL, FALSE));
+      g_ptr_array_add (bench->other_cgroups,
+                       ow_test_env_make_cgroup (bench->env, name, NULL, FALSE));
     }
   rate = bench_watch_all (bench, bench->other_cgroups, first, count);
   bench->others = count;
@@ -119,13 +119,13 @@ bench_idle (Bench *bench, guint seconds, GString *json)
 
   ow_test_env_iterate (2000);
   before = context_switches (bench->env);
-  g_usleep ((gulong) seconds * G_USEC_PER_SEC);
+  g_usleep ((gulong)seconds * G_USEC_PER_SEC);
   after = context_switches (bench->env);
-  g_print ("idle: %" G_GUINT64_FORMAT " context switches in %u s with %u watches\n",
-           after - before, seconds, bench->others + 1);
-  g_string_append_printf (json,
-                          ",\"idle\":{\"seconds\":%u,\"watches\":%u,\"context_switches\":%" G_GUINT64_FORMAT "}",
-                          seconds, bench->others + 1, after - before);
+  g_print ("idle: %" G_GUINT64_FORMAT " context switches in %u s with %u watches\n", after - before,
+           seconds, bench->others + 1);
+  g_string_append_printf (
+      json, ",\"idle\":{\"seconds\":%u,\"watches\":%u,\"context_switches\":%" G_GUINT64_FORMAT "}",
+      seconds, bench->others + 1, after - before);
 }
 
 static guint64
@@ -188,7 +188,7 @@ bench_storm (Bench *bench, guint cgroups, GString *json)
 
       if (strstr (signal->cgroup, "/storm/") != NULL && signal->details != NULL)
         g_variant_lookup (signal->details, "timestamp", "t", &at);
-      last = MAX (last, (gint64) at);
+      last = MAX (last, (gint64)at);
     }
   g_print ("storm: %u cgroups, %" G_GUINT64_FORMAT " kills by the kernel, %" G_GUINT64_FORMAT
            " signalled (%s), %" G_GUINT64_FORMAT " oom notifications, last signal %.2f s after "
@@ -214,7 +214,7 @@ bench_startup (Bench *bench, GString *json)
   gint64 start, took;
 
   for (guint i = 0; i < bench->other_cgroups->len; i++)
-    g_string_append_printf (config, "%s;", (char *) g_ptr_array_index (bench->other_cgroups, i));
+    g_string_append_printf (config, "%s;", (char *)g_ptr_array_index (bench->other_cgroups, i));
   g_string_append_c (config, '\n');
   g_assert_true (g_file_set_contents (bench->env->config_path, config->str, -1, NULL));
   config_arg = g_strdup_printf ("--config=%s", bench->env->config_path);
@@ -239,8 +239,7 @@ bench_startup (Bench *bench, GString *json)
   bench->env->daemon = g_object_ref (replacement);
   g_free (bench->env->daemon_pid);
   bench->env->daemon_pid = g_strdup (g_subprocess_get_identifier (replacement));
-  g_print ("start-up with %u persistent watches: %.2f s\n", bench->other_cgroups->len,
-           took / 1e6);
+  g_print ("start-up with %u persistent watches: %.2f s\n", bench->other_cgroups->len, took / 1e6);
   g_string_append_printf (json, ",\"startup\":{\"persistent_watches\":%u,\"seconds\":%.3f}",
                           bench->other_cgroups->len, took / 1e6);
 }

@@ -77,7 +77,7 @@ print_incident (const char *who, const char *pid, const char *path, const char *
         g_ptr_array_add (parsed, line);
     }
   /* The last signal sent, and the main thread's eventfd read nearest before it. */
-  for (gssize i = (gssize) parsed->len - 1; i >= 0 && first < 0; i--)
+  for (gssize i = (gssize)parsed->len - 1; i >= 0 && first < 0; i--)
     {
       Line *line = g_ptr_array_index (parsed, i);
 

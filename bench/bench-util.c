@@ -8,7 +8,7 @@
 static int
 compare_doubles (gconstpointer a, gconstpointer b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
 
   return x < y ? -1 : x > y;
 }
@@ -16,7 +16,7 @@ compare_doubles (gconstpointer a, gconstpointer b)
 static double
 percentile (GArray *sorted, double p)
 {
-  gsize i = (gsize) ceil (p / 100.0 * sorted->len) - 1;
+  gsize i = (gsize)ceil (p / 100.0 * sorted->len) - 1;
 
   return g_array_index (sorted, double, MIN (i, sorted->len - 1));
 }
@@ -48,7 +48,7 @@ bench_save_samples (const char *outdir, const char *name, GArray *samples)
   g_array_sort (sorted, compare_doubles);
   for (guint i = 0; i < sorted->len; i++)
     g_string_append_printf (text, "%.1f %.4f\n", g_array_index (sorted, double, i),
-                            (i + 1) / (double) sorted->len);
+                            (i + 1) / (double)sorted->len);
   g_assert_true (g_file_set_contents (path, text->str, -1, NULL));
 }
 

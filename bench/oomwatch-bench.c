@@ -23,7 +23,7 @@ knob (const char *name, guint fallback)
 {
   const char *value = g_getenv (name);
 
-  return value != NULL ? (guint) g_ascii_strtoull (value, NULL, 10) : fallback;
+  return value != NULL ? (guint)g_ascii_strtoull (value, NULL, 10) : fallback;
 }
 
 static Bench *
@@ -39,8 +39,8 @@ bench_new (const char *bus_name)
 
   /* BENCH_DAEMON_ARGS: extra daemon options, e.g. --no-kernel-log to see what reading the
    * kernel log costs the latency */
-  bench->env = ow_test_env_new (args[0] != NULL && args[0][0] != '\0'
-                                    ? (const char *const *) args : NULL);
+  bench->env
+      = ow_test_env_new (args[0] != NULL && args[0][0] != '\0' ? (const char *const *)args : NULL);
   return bench;
 }
 
@@ -54,8 +54,8 @@ bench_free (Bench *bench)
   g_unlink (bench->env->daemon_log); /* the harness would print it all */
   if (strcmp (bench->bus_name, "dbus-broker") == 0)
     {
-      g_autofree char *config = g_build_filename (bench->env->tmpdir,
-                                                  "system_bus_socket.broker.conf", NULL);
+      g_autofree char *config
+          = g_build_filename (bench->env->tmpdir, "system_bus_socket.broker.conf", NULL);
 
       g_unlink (config); /* bench-broker's copy of the bus configuration */
     }
@@ -94,7 +94,7 @@ on_dbus_daemon (Run *run)
   bench_latency_header ();
   for (gsize l = 0; levels[l] != NULL; l++)
     {
-      guint level = (guint) g_ascii_strtoull (levels[l], NULL, 10);
+      guint level = (guint)g_ascii_strtoull (levels[l], NULL, 10);
       double level_rate = bench_grow_others (bench, level);
 
       if (!run->latency_only)
@@ -159,9 +159,12 @@ on_recursive (Run *run)
 int
 main (int argc, char **argv)
 {
-  Run run = { .rounds = knob ("BENCH_ROUNDS", 200), .cost_rounds = knob ("BENCH_COST_ROUNDS", 200),
-              .idle_seconds = knob ("BENCH_IDLE_SECONDS", 60), .storm = knob ("BENCH_STORM", 1000),
-              .tree = knob ("BENCH_TREE", 10000), .mkdirs = knob ("BENCH_MKDIRS", 100) };
+  Run run = { .rounds = knob ("BENCH_ROUNDS", 200),
+              .cost_rounds = knob ("BENCH_COST_ROUNDS", 200),
+              .idle_seconds = knob ("BENCH_IDLE_SECONDS", 60),
+              .storm = knob ("BENCH_STORM", 1000),
+              .tree = knob ("BENCH_TREE", 10000),
+              .mkdirs = knob ("BENCH_MKDIRS", 100) };
   const char *broker = g_getenv ("BENCH_BROKER");
   g_autofree char *json_path = NULL, *printk = NULL;
   g_autoptr (GString) json = g_string_new ("{");

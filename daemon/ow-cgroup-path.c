@@ -190,7 +190,7 @@ ow_cgroup_path_open_file (int root_fd, const char *canonical, const char *name, 
   g_auto (OwFd) dir = -1;
   int fd, saved;
 
-  fd = (int) syscall (SYS_openat2, root_fd, relative, &how, sizeof how);
+  fd = (int)syscall (SYS_openat2, root_fd, relative, &how, sizeof how);
   if (fd < 0 && errno == ENOSYS)
     {
       dir = open_beneath (root_fd, canonical[1] != '\0' ? canonical + 1 : ".");
