@@ -45,6 +45,34 @@ adv_env_new_quiet_bus (const OwTestDaemonOptions *options)
   return env;
 }
 
+/* A bus whose policy lets fds through (a dbus-daemon without max_fds, or an edited policy):
+ * the daemon must drop them itself. Returns the bus config to use, written to DIR. */
+char *
+adv_bus_config_passing_fds (const char *dir)
+{
+  g_autofree char *config = NULL, *policy = NULL, *policy_path = NULL;
+  g_autofree char *new_policy_path = g_build_filename (dir, "policy-passing-fds.conf", NULL);
+  char *new_config_path = g_build_filename (dir, "bus-passing-fds.conf", NULL);
+  g_auto (GStrv) halves = NULL;
+  g_autofree char *stripped = NULL, *new_config = NULL;
+  const char *start, *end;
+
+  g_assert_true (g_file_get_contents (g_getenv ("BUS_CONFIG"), &config, NULL, NULL));
+  start = strstr (config, "<include>");
+  end = strstr (config, "</include>");
+  g_assert_true (start != NULL && end != NULL);
+  policy_path = g_strndup (start + strlen ("<include>"), end - start - strlen ("<include>"));
+  g_assert_true (g_file_get_contents (policy_path, &policy, NULL, NULL));
+  halves = g_strsplit (policy, " max_fds=\"0\"", -1);
+  g_assert_cmpuint (g_strv_length (halves), >, 1); /* the policy did refuse fds */
+  stripped = g_strjoinv ("", halves);
+  g_assert_true (g_file_set_contents (new_policy_path, stripped, -1, NULL));
+  new_config = g_strdup_printf ("%.*s<include>%s%s", (int) (start - config), config,
+                                new_policy_path, end);
+  g_assert_true (g_file_set_contents (new_config_path, new_config, -1, NULL));
+  return new_config_path;
+}
+
 /* Every timeout scales: the suite also runs under AddressSanitizer and valgrind. */
 guint
 adv_ms (guint ms)

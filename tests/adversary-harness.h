@@ -32,6 +32,7 @@ typedef struct
 void adv_fail (const char *format, ...) G_GNUC_PRINTF (1, 2);
 guint adv_ms (guint ms);
 OwTestEnv *adv_env_new_quiet_bus (const OwTestDaemonOptions *options);
+char *adv_bus_config_passing_fds (const char *dir);
 guint adv_uid_user (void);
 void adv_wait_until (gboolean (*done) (gpointer), gpointer data, guint timeout_ms);
 

@@ -78,11 +78,8 @@ test_uaf (void)
  * cgroup gives WatchRemoved (no false oom), and a cgroup recreated under that name is really
  * registered (a real OOM in it is signalled). */
 static void
-test_fd_flood (void)
+fd_flood (OwTestEnv *env, gboolean bus_refuses_fds)
 {
-  /* A service's fd limit, low enough for the flood to reach it within seconds. */
-  OwTestDaemonOptions options = { .nofile = 4096 };
-  OwTestEnv *env = adv_env_new_quiet_bus (&options);
   g_autofree char *gone = ow_test_env_make_cgroup (env, "gone", NULL, FALSE);
   g_autofree char *legit = ow_test_env_make_cgroup (env, "legit", ADV_LIMIT, FALSE);
   g_autofree char *other = ow_test_env_make_cgroup (env, "other", NULL, FALSE);
@@ -96,6 +93,7 @@ test_fd_flood (void)
   g_autoptr (AdvProc) nobody = NULL, bin = NULL;
   g_autoptr (GPtrArray) seen = NULL;
   AdvSampler *sampler;
+  g_autofree char *watch_other = g_strdup_printf ("watch %s", other);
   guint idle_fds, max_fds, bound;
   guint64 false_before_recreate;
 
@@ -110,20 +108,31 @@ test_fd_flood (void)
     ow_test_env_iterate (10);
   g_test_message ("daemon fds: %u idle, %u now", idle_fds, adv_daemon_fds (env));
 
-  g_autofree char *watch_other = g_strdup_printf ("watch %s", other);
-
-  adv_call_ok (user, watch_other, ADV_CALL_MS);
+  /* Where the bus refuses fds, other users' calls go through during the flood. Where fds reach
+   * the daemon, the bus's own queue to it (max_outgoing_unix_fds, 64) is always full of them
+   * and the bus refuses everyone's calls to it (LimitsExceeded), whatever the daemon does: the
+   * calls are then made once the flood is over, and the daemon's own bounds are checked. */
+  if (bus_refuses_fds)
+    adv_call_ok (user, watch_other, ADV_CALL_MS);
+  else
+    adv_call (user, watch_other, NULL);
   g_assert_cmpint (g_rmdir (gone_dir), ==, 0);
   if (!ow_test_env_wait_signal (env, gone, "removed", adv_ms (15000)))
     adv_fail ("no WatchRemoved for %s under the fd flood", gone);
   false_before_recreate = adv_sum (env->signals, gone, "oom") + adv_sum (env->signals, gone,
                                                                          "oom-kill");
   g_free (ow_test_env_make_cgroup (env, "gone", ADV_LIMIT, FALSE));
-  adv_watch_both (env, user, gone, FALSE);
+  if (bus_refuses_fds)
+    adv_watch_both (env, user, gone, FALSE);
   adv_oom (env, "legit", ADV_UID_USER, 0);
   g_test_message ("attacker nobody: %s", adv_stop (nobody));
   g_test_message ("attacker uid 2: %s", adv_stop (bin));
   adv_sampler_stop (sampler, &max_fds, NULL);
+  if (!bus_refuses_fds)
+    {
+      adv_call_ok (user, watch_other, ADV_CALL_MS);
+      adv_watch_both (env, user, gone, FALSE);
+    }
 
   /* The recreated cgroup is really registered with the kernel. */
   adv_oom (env, "gone", 0, 0);
@@ -133,8 +142,8 @@ test_fd_flood (void)
   if (max_fds > bound)
     adv_fail ("the daemon held %u fds under the flood, bound %u", max_fds, bound);
   if (false_before_recreate > 0)
-    adv_fail ("%" G_GUINT64_FORMAT " false oom events on the removed %s",
-                        false_before_recreate, gone);
+    adv_fail ("%" G_GUINT64_FORMAT " false oom events on the removed %s", false_before_recreate,
+              gone);
   if (adv_daemon_answers (env))
     {
       adv_sync (user);
@@ -149,6 +158,36 @@ test_fd_flood (void)
       adv_check_only (env->signals, "root", watched);
     }
   ow_test_env_free (env);
+}
+
+/* A service's fd limit, low enough for a flood to reach it within seconds. */
+static const OwTestDaemonOptions fd_limited = { .nofile = 4096 };
+
+/* On a bus with the project's policy, which refuses fds (max_fds="0"). */
+static void
+test_fd_flood (void)
+{
+  fd_flood (adv_env_new_quiet_bus (&fd_limited), TRUE);
+}
+
+/* On a bus that lets them through: the daemon drops them itself. */
+static void
+test_fd_flood_daemon (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("oomwatch-adversary-XXXXXX", NULL);
+  g_autofree char *config = adv_bus_config_passing_fds (dir);
+  g_autofree char *policy = g_build_filename (dir, "policy-passing-fds.conf", NULL);
+  g_autofree char *standard = g_strdup (g_getenv ("BUS_CONFIG"));
+  OwTestEnv *env;
+
+  g_setenv ("BUS_CONFIG", config, TRUE);
+  env = adv_env_new_quiet_bus (&fd_limited);
+  g_setenv ("BUS_CONFIG", standard, TRUE);
+  /* The bus has read its configuration by now. */
+  g_unlink (config);
+  g_unlink (policy);
+  g_rmdir (dir);
+  fd_flood (env, FALSE);
 }
 
 /* 4: starvation. Nobody, with 32 connections, sends everything the bus lets it send (refused
@@ -361,6 +400,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/adversary/uaf", test_uaf);
   g_test_add_func ("/adversary/fd-flood", test_fd_flood);
+  g_test_add_func ("/adversary/fd-flood-daemon", test_fd_flood_daemon);
   g_test_add_func ("/adversary/starvation", test_starvation);
   g_test_add_func ("/adversary/memory", test_memory);
   g_test_add_func ("/adversary/uid-limit", test_uid_limit);
