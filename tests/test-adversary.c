@@ -32,8 +32,8 @@ test_uaf (void)
   g_autofree char *tree = adv_make_tree (env, "tree", 20);
   g_autofree char *target = flood_cgroup_arg (tree);
   /* Refused recursive watches of 401 cgroups: each one costs the main loop a walk. */
-  const char *flood_args[] = { "--connections=8", "--window=32", "--seconds=120",
-                               "--kinds=recursive", target, NULL };
+  const char *flood_args[]
+      = { "--connections=8", "--window=32", "--seconds=120", "--kinds=recursive", target, NULL };
   g_autoptr (AdvProc) flood = NULL;
   g_autoptr (AdvProc) user = NULL;
   g_autoptr (GPtrArray) seen = NULL;
@@ -48,28 +48,20 @@ test_uaf (void)
   first = g_get_monotonic_time ();
   /* The second kill must come after the first victim was forgotten. */
   ow_test_env_iterate (VICTIM_MEMORY_MS + 1000);
-  g_test_message ("second OOM %.1f s after the first",
-                  (g_get_monotonic_time () - first) / 1e6);
+  g_test_message ("second OOM %.1f s after the first", (g_get_monotonic_time () - first) / 1e6);
   adv_oom (env, "anc/leaf", 0, 1);
   g_test_message ("attacker: %s", adv_stop (flood));
 
   adv_wait_sum (env, anc, "oom-kill", 2, adv_ms (10000));
-  ow_test_env_iterate (ADV_SETTLE_MS);
-  if (adv_daemon_answers (env))
+  seen = adv_legit_signals (env, user);
+  if (seen != NULL)
     {
       const char *const watched[] = { anc, leaf, NULL };
 
-      adv_sync (user);
-      seen = adv_signals (user);
-      for (guint who = 0; who < 2; who++)
-        {
-          GPtrArray *signals = who == 0 ? env->signals : seen;
-          const char *name = who == 0 ? "root" : "user";
-
-          adv_check_exact (signals, name, leaf, "oom-kill", 2);
-          adv_check_exact (signals, name, anc, "oom-kill", 2);
-          adv_check_only (signals, name, watched);
-        }
+      adv_check_both (env, seen, leaf, "oom-kill", 2);
+      adv_check_both (env, seen, anc, "oom-kill", 2);
+      adv_check_only (seen, "user", watched);
+      adv_check_only (env->signals, "root", watched);
     }
   ow_test_env_free (env); /* fails unless the daemon exits 0 on SIGTERM */
 }
@@ -86,8 +78,8 @@ fd_flood (OwTestEnv *env, gboolean bus_refuses_fds)
   g_autofree char *gone_dir = ow_test_env_cgroup_path (env, "gone");
   g_autofree char *tree = adv_make_tree (env, "tree", 20);
   g_autofree char *target = flood_cgroup_arg (tree);
-  const char *flood_args[] = { "--connections=4", "--window=64", "--seconds=120", "--kinds=fds",
-                               target, NULL };
+  const char *flood_args[]
+      = { "--connections=4", "--window=64", "--seconds=120", "--kinds=fds", target, NULL };
   const char *const watched[] = { gone, legit, other, NULL };
   g_autoptr (AdvProc) user = adv_client (ADV_UID_USER, "user", "watch");
   g_autoptr (AdvProc) nobody = NULL, bin = NULL;
@@ -104,7 +96,7 @@ fd_flood (OwTestEnv *env, gboolean bus_refuses_fds)
   sampler = adv_sampler_start (env);
   nobody = adv_flood (ADV_UID_NOBODY, "attacker nobody", flood_args);
   bin = adv_flood (ADV_UID_ATTACKER2, "attacker uid 2", flood_args);
-  for (int i = 0; i < (int) adv_ms (3000) / 10 && adv_daemon_fds (env) <= bound; i++)
+  for (int i = 0; i < (int)adv_ms (3000) / 10 && adv_daemon_fds (env) <= bound; i++)
     ow_test_env_iterate (10);
   g_test_message ("daemon fds: %u idle, %u now", idle_fds, adv_daemon_fds (env));
 
@@ -119,8 +111,8 @@ fd_flood (OwTestEnv *env, gboolean bus_refuses_fds)
   g_assert_cmpint (g_rmdir (gone_dir), ==, 0);
   if (!ow_test_env_wait_signal (env, gone, "removed", adv_ms (15000)))
     adv_fail ("no WatchRemoved for %s under the fd flood", gone);
-  false_before_recreate = adv_sum (env->signals, gone, "oom") + adv_sum (env->signals, gone,
-                                                                         "oom-kill");
+  false_before_recreate
+      = adv_sum (env->signals, gone, "oom") + adv_sum (env->signals, gone, "oom-kill");
   g_free (ow_test_env_make_cgroup (env, "gone", ADV_LIMIT, FALSE));
   if (bus_refuses_fds)
     adv_watch_both (env, user, gone, FALSE);
@@ -144,16 +136,12 @@ fd_flood (OwTestEnv *env, gboolean bus_refuses_fds)
   if (false_before_recreate > 0)
     adv_fail ("%" G_GUINT64_FORMAT " false oom events on the removed %s", false_before_recreate,
               gone);
-  if (adv_daemon_answers (env))
+  seen = adv_legit_signals (env, user);
+  if (seen != NULL)
     {
-      adv_sync (user);
-      seen = adv_signals (user);
-      adv_check_exact (env->signals, "root", legit, "oom-kill", 1);
-      adv_check_exact (env->signals, "root", gone, "oom-kill", 1);
-      adv_check_exact (env->signals, "root", gone, "removed", 1);
-      adv_check_exact (seen, "user", legit, "oom-kill", 1);
-      adv_check_exact (seen, "user", gone, "oom-kill", 1);
-      adv_check_exact (seen, "user", gone, "removed", 1);
+      adv_check_both (env, seen, legit, "oom-kill", 1);
+      adv_check_both (env, seen, gone, "oom-kill", 1);
+      adv_check_both (env, seen, gone, "removed", 1);
       adv_check_only (seen, "user", watched);
       adv_check_only (env->signals, "root", watched);
     }
@@ -202,11 +190,14 @@ test_starvation (void)
   g_autofree char *tree = adv_make_tree (env, "tree", 20);
   g_autofree char *target = flood_cgroup_arg (tree);
   g_autofree char *deadline = g_strdup_printf ("%u", adv_ms (30000) / 1000);
-  const char *flood_args[] = { "--connections=32", "--window=8", "--seconds=120",
-                               "--kinds=recursive,list,introspect,getall,ping,big", target,
+  const char *flood_args[] = { "--connections=32",
+                               "--window=8",
+                               "--seconds=120",
+                               "--kinds=recursive,list,introspect,getall,ping,big",
+                               target,
                                NULL };
-  const char *latency_argv[] = { g_getenv ("ADVERSARY_CLIENT"), "latency", lat, "100", "20",
-                                 deadline, NULL };
+  const char *latency_argv[]
+      = { g_getenv ("ADVERSARY_CLIENT"), "latency", lat, "100", "20", deadline, NULL };
   const char *const watched[] = { legit, NULL };
   g_autoptr (AdvProc) user = adv_client (ADV_UID_USER, "user", "watch");
   g_autoptr (AdvProc) flood = NULL, latency = NULL;
@@ -224,7 +215,8 @@ test_starvation (void)
   g_test_message ("attacker: %s", adv_stop (flood));
   if (result == NULL
       || sscanf (result, "latency n=%u p50=%lf p90=%lf max=%lf errors=%u", &n, &p50, &p90, &max,
-                 &errors) != 5)
+                 &errors)
+             != 5)
     adv_fail ("the latency client did not finish: %s", result);
   g_test_message ("second user's Watch+Unwatch under the flood, ms: p50 %.2f p90 %.2f max %.2f "
                   "(%u pairs, %u errors)",
@@ -233,17 +225,15 @@ test_starvation (void)
           p90, max, n);
   if (n != 100 || errors != 0)
     adv_fail ("%u of 100 Watch+Unwatch pairs done, %u failed", n, errors);
-  if (p50 >= adv_ms (20))
-    adv_fail ("Watch+Unwatch p50 %.2f ms under the flood, goal < %u ms", p50,
-                        adv_ms (20));
+  /* A sanitizer slows the daemon several times, not the attacker: the goal is the plain
+   * build's. */
+  if (p50 >= 20 && !adv_under_tool ())
+    adv_fail ("Watch+Unwatch p50 %.2f ms under the flood, goal < 20 ms", p50);
 
-  ow_test_env_iterate (ADV_SETTLE_MS);
-  if (adv_daemon_answers (env))
+  seen = adv_legit_signals (env, user);
+  if (seen != NULL)
     {
-      adv_sync (user);
-      seen = adv_signals (user);
-      adv_check_exact (env->signals, "root", legit, "oom-kill", 1);
-      adv_check_exact (seen, "user", legit, "oom-kill", 1);
+      adv_check_both (env, seen, legit, "oom-kill", 1);
       /* The kernel log was read despite the flood: both see who was killed (their own uid). */
       adv_check_identity (env->signals, "root", legit, TRUE);
       adv_check_identity (seen, "user", legit, TRUE);
@@ -257,7 +247,7 @@ rss_settled (gpointer data)
 {
   gpointer *args = data;
 
-  return adv_daemon_rss_kib (args[0]) <= *(guint64 *) args[1];
+  return adv_daemon_rss_kib (args[0]) <= *(guint64 *)args[1];
 }
 
 /* 5: memory. Six Watch calls with ~1.3 M duplicate option keys (31 MB each, the bus's limit is
@@ -268,8 +258,8 @@ test_memory (void)
   OwTestEnv *env = ow_test_env_new (NULL);
   g_autofree char *legit = ow_test_env_make_cgroup (env, "legit", ADV_LIMIT, FALSE);
   g_autofree char *target = flood_cgroup_arg (legit);
-  const char *flood_args[] = { "--connections=3", "--once", "--kinds=huge", "--huge-keys=1300000",
-                               target, NULL };
+  const char *flood_args[]
+      = { "--connections=3", "--once", "--kinds=huge", "--huge-keys=1300000", target, NULL };
   g_autoptr (AdvProc) user = adv_client (ADV_UID_USER, "user", "watch");
   g_autoptr (AdvProc) nobody = NULL, bin = NULL;
   g_autoptr (GPtrArray) seen = NULL;
@@ -303,20 +293,14 @@ test_memory (void)
                   idle_rss, max_rss, adv_daemon_rss_kib (env));
   /* Under a sanitizer or valgrind RSS measures the tool's own bookkeeping. */
   if (!adv_under_tool () && max_rss > idle_rss + 100 * 1024)
-    adv_fail ("RSS rose by %" G_GUINT64_FORMAT " KiB, limit 100 MiB",
-                        max_rss - idle_rss);
+    adv_fail ("RSS rose by %" G_GUINT64_FORMAT " KiB, limit 100 MiB", max_rss - idle_rss);
   if (!adv_under_tool () && !rss_settled (args))
     adv_fail ("RSS stayed at %" G_GUINT64_FORMAT " KiB (idle %" G_GUINT64_FORMAT ")",
-                        adv_daemon_rss_kib (env), idle_rss);
+              adv_daemon_rss_kib (env), idle_rss);
 
-  ow_test_env_iterate (ADV_SETTLE_MS);
-  if (adv_daemon_answers (env))
-    {
-      adv_sync (user);
-      seen = adv_signals (user);
-      adv_check_exact (env->signals, "root", legit, "oom-kill", 1);
-      adv_check_exact (seen, "user", legit, "oom-kill", 1);
-    }
+  seen = adv_legit_signals (env, user);
+  if (seen != NULL)
+    adv_check_both (env, seen, legit, "oom-kill", 1);
   ow_test_env_free (env);
 }
 
@@ -353,7 +337,7 @@ test_uid_limit (void)
   g_ptr_array_add (hold_argv, NULL);
   adv_watch_both (env, user, legit, FALSE);
 
-  hoarder = adv_spawn (ADV_UID_NOBODY, "hoarder", (const char *const *) hold_argv->pdata);
+  hoarder = adv_spawn (ADV_UID_NOBODY, "hoarder", (const char *const *)hold_argv->pdata);
   held = adv_wait_line (hoarder, "held ", adv_ms (30000));
   g_assert_nonnull (held);
   g_assert_cmpint (sscanf (held, "held ok=%u refused=%u", &ok, &refused), ==, 2);
@@ -369,7 +353,7 @@ test_uid_limit (void)
     adv_fail ("a recursive watch of 101 cgroups over nobody's limit: %s", answer);
   if (ow_test_env_count_eventfds (env) != eventfds)
     adv_fail ("a refused recursive watch left %d registrations",
-                        (int) ow_test_env_count_eventfds (env) - (int) eventfds);
+              (int)ow_test_env_count_eventfds (env) - (int)eventfds);
 
   for (guint i = 90; i < 95; i++)
     {
@@ -378,11 +362,9 @@ test_uid_limit (void)
       adv_call_ok (user, command, ADV_CALL_MS);
     }
   adv_oom (env, "legit", ADV_UID_USER, 0);
-  ow_test_env_iterate (ADV_SETTLE_MS);
-  adv_sync (user);
-  seen = adv_signals (user);
-  adv_check_exact (env->signals, "root", legit, "oom-kill", 1);
-  adv_check_exact (seen, "user", legit, "oom-kill", 1);
+  seen = adv_legit_signals (env, user);
+  if (seen != NULL)
+    adv_check_both (env, seen, legit, "oom-kill", 1);
   ow_test_env_free (env);
 }
 
