@@ -129,10 +129,14 @@ run_command (const char *line)
   else if (g_str_equal (verb, "sync"))
     {
       /* Replies and signals from the daemon arrive in the order it sent them. */
-      reply = g_dbus_connection_call_sync (bus, OOMWATCH_BUS_NAME, OOMWATCH_OBJECT_PATH,
-                                           "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
-                                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-      say (error == NULL ? "synced" : "error sync 0 %s", error != NULL ? error->message : "");
+      g_autoptr (GVariant) pong = g_dbus_connection_call_sync (
+          bus, OOMWATCH_BUS_NAME, OOMWATCH_OBJECT_PATH, "org.freedesktop.DBus.Peer", "Ping", NULL,
+          NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+      if (pong != NULL)
+        say ("synced");
+      else
+        say ("error sync 0 %s", error->message);
       return;
     }
   else
@@ -201,12 +205,12 @@ static int
 latency (const char *cgroup, guint n, guint interval_ms, guint deadline_s)
 {
   g_autoptr (GArray) times = g_array_new (FALSE, FALSE, sizeof (double));
-  gint64 deadline = g_get_monotonic_time () + deadline_s * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + (gint64)deadline_s * G_USEC_PER_SEC;
   guint errors = 0;
 
   for (guint i = 0; i < n && g_get_monotonic_time () < deadline; i++)
     {
-      gint64 next = g_get_monotonic_time () + interval_ms * G_TIME_SPAN_MILLISECOND;
+      gint64 next = g_get_monotonic_time () + (gint64)interval_ms * G_TIME_SPAN_MILLISECOND;
       g_autoptr (GError) error = NULL;
       g_autoptr (GVariant) watched = NULL, unwatched = NULL;
       double watch_ms = 0, unwatch_ms = 0, total;
@@ -215,6 +219,7 @@ latency (const char *cgroup, guint n, guint interval_ms, guint deadline_s)
       if (watched != NULL)
         unwatched
             = manager_call ("Unwatch", g_variant_new ("(s)", cgroup), NULL, &unwatch_ms, &error);
+      (void)unwatched; /* its error, if any, is in ERROR */
       total = watch_ms + unwatch_ms;
       g_array_append_val (times, total);
       if (error != NULL)

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #define FDS_PER_MESSAGE 16
-#define BIG_PATH_BYTES (1024 * 1024)
+#define BIG_PATH_BYTES ((gsize)1024 * 1024)
 /* After the last call, how long replies are awaited: a huge call takes long to parse. */
 #define GRACE_USEC (10 * G_USEC_PER_SEC)
 #define ONCE_GRACE_USEC (60 * G_USEC_PER_SEC)

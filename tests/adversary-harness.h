@@ -12,7 +12,7 @@ G_BEGIN_DECLS
 #define ADV_UID_ATTACKER2 2            /* bin: a second attacking uid */
 #define ADV_UID_VICTIM 3               /* sys: owner of a killed process */
 #define ADV_UID_USER (adv_uid_user ()) /* the legitimate second user */
-#define ADV_HOG_MIB 256                /* a hog this big OOMs a cgroup limited to ADV_LIMIT */
+#define ADV_HOG_MIB 256u               /* a hog this big OOMs a cgroup limited to ADV_LIMIT */
 #define ADV_LIMIT "32M"
 #define ADV_CALL_MS 250    /* a legitimate call under attack, at most */
 #define ADV_SETTLE_MS 1500 /* after the last awaited signal: time for a stray one */

@@ -120,7 +120,7 @@ adv_wire_method_call (const char *destination, const char *path, const char *int
   if (signature != NULL && signature[0] != '\0')
     header_field (message, FIELD_SIGNATURE, "g", signature, 0);
   if (n_fds > 0)
-    header_field (message, FIELD_UNIX_FDS, "u", NULL, n_fds);
+    header_field (message, FIELD_UNIX_FDS, "u", "", n_fds);
   fields_len = message->len - 16;
   memcpy (message->data + 12, &fields_len, 4);
   adv_body_align (message, 8);

@@ -284,7 +284,7 @@ test_memory (void)
         adv_fail ("%s: expected 3 InvalidArgs, got %s", attacker->label, done);
     }
   adv_sampler_stop (sampler, NULL, &max_rss);
-  settled_limit = idle_rss + 32 * 1024;
+  settled_limit = idle_rss + (guint64)32 * 1024;
   args[0] = env;
   args[1] = &settled_limit;
   adv_wait_until (rss_settled, args, adv_ms (10000));
@@ -292,7 +292,7 @@ test_memory (void)
                   " KiB, after %" G_GUINT64_FORMAT " KiB",
                   idle_rss, max_rss, adv_daemon_rss_kib (env));
   /* Under a sanitizer or valgrind RSS measures the tool's own bookkeeping. */
-  if (!adv_under_tool () && max_rss > idle_rss + 100 * 1024)
+  if (!adv_under_tool () && max_rss > idle_rss + (guint64)100 * 1024)
     adv_fail ("RSS rose by %" G_GUINT64_FORMAT " KiB, limit 100 MiB", max_rss - idle_rss);
   if (!adv_under_tool () && !rss_settled (args))
     adv_fail ("RSS stayed at %" G_GUINT64_FORMAT " KiB (idle %" G_GUINT64_FORMAT ")",
