@@ -64,7 +64,6 @@ adv_bus_config_passing_fds (const char *dir)
   policy_path = g_strndup (start + strlen ("<include>"), end - start - strlen ("<include>"));
   g_assert_true (g_file_get_contents (policy_path, &policy, NULL, NULL));
   halves = g_strsplit (policy, " max_fds=\"0\"", -1);
-  g_assert_cmpuint (g_strv_length (halves), >, 1); /* the policy did refuse fds */
   stripped = g_strjoinv ("", halves);
   g_assert_true (g_file_set_contents (new_policy_path, stripped, -1, NULL));
   new_config
