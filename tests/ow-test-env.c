@@ -51,8 +51,8 @@ ow_test_env_drop_to_nobody (gpointer user_data)
     _exit (99);
 }
 
-static void
-signal_free (gpointer data)
+void
+ow_test_signal_free (gpointer data)
 {
   OwTestSignal *signal = data;
 
@@ -252,7 +252,7 @@ ow_test_env_new_full (const OwTestDaemonOptions *options)
 
   /* Registers the error domain, so remote errors come back as OOMWATCH_ERROR. */
   (void) OOMWATCH_ERROR;
-  env->signals = g_ptr_array_new_with_free_func (signal_free);
+  env->signals = g_ptr_array_new_with_free_func (ow_test_signal_free);
   env->tmpdir = g_dir_make_tmp ("oomwatch-test-XXXXXX", &error);
   g_assert_no_error (error);
   /* Tests run clients as nobody too: they must reach the bus socket. */
