@@ -36,6 +36,7 @@ typedef struct
   guint burst;
   GQueue lines;        /* newest first, markup-escaped */
   GHashTable *seen;    /* "pid:N" and "cgroup:PATH" already in this burst: one kill is told once */
+  GPtrArray *unnamed;  /* cgroups of this burst's kills without a name */
   NotifyApp *subject;  /* what every kill of the burst so far stopped; NULL: several */
   char *first_summary; /* the summary while the burst holds one kill */
   gboolean in_flight;  /* a Notify call awaits its id */
@@ -173,6 +174,24 @@ kill_key (const char *kind, GVariant *details)
   return NULL;
 }
 
+/* A kill without a name is signalled on each watched cgroup it is in or below (v2 counts it on
+ * every ancestor; on v1 the daemon gives watched ancestors the same count): in one burst, one
+ * on a cgroup nested in (or around) a cgroup already told is that same kill. Two kills in the
+ * same cgroup are two. */
+static gboolean
+unnamed_again (Notifier *self, const char *cgroup)
+{
+  for (guint i = 0; i < self->unnamed->len; i++)
+    {
+      const char *told = g_ptr_array_index (self->unnamed, i);
+
+      if (oomwatch_cgroup_is_below (told, cgroup) || oomwatch_cgroup_is_below (cgroup, told))
+        return TRUE;
+    }
+  g_ptr_array_add (self->unnamed, g_strdup (cgroup));
+  return FALSE;
+}
+
 static void
 start_burst (Notifier *self)
 {
@@ -180,6 +199,7 @@ start_burst (Notifier *self)
   self->burst = 0;
   g_queue_clear_full (&self->lines, g_free);
   g_hash_table_remove_all (self->seen);
+  g_ptr_array_set_size (self->unnamed, 0);
   g_clear_pointer (&self->subject, notify_app_free);
   g_clear_pointer (&self->first_summary, g_free);
 }
@@ -255,6 +275,8 @@ on_oom_event (OomwatchManager *manager, const char *cgroup, const char *kind, gu
     start_burst (self);
   keyed = key != NULL;
   if (keyed && !g_hash_table_add (self->seen, g_steal_pointer (&key)))
+    return;
+  if (!keyed && strcmp (kind, OOMWATCH_KIND_OOM_KILL) == 0 && unnamed_again (self, cgroup))
     return;
   app = notify_app_resolve (details);
   line = describe_kill (cgroup, kind, count, details, app);
@@ -433,6 +455,7 @@ main (int argc, char **argv)
   self.watch = !no_watch;
   self.coalesce_usec = (gint64)coalesce * G_USEC_PER_SEC;
   self.seen = seen;
+  self.unnamed = g_ptr_array_new_with_free_func (g_free);
   self.missed_window_usec = (gint64) missed_window * G_USEC_PER_SEC;
   self.state_path = g_build_filename (g_get_user_state_dir (), "oomwatch-notify", "last-seq", NULL);
   load_state (&self);
@@ -473,6 +496,7 @@ main (int argc, char **argv)
   g_clear_pointer (&self.subject, notify_app_free);
   g_free (self.first_summary);
   g_free (self.state_path);
+  g_ptr_array_unref (self.unnamed);
   g_free (self.epoch);
   g_object_unref (self.manager);
   g_object_unref (self.session);

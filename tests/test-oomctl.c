@@ -13,6 +13,10 @@ typedef struct
   char *err;
 } Run;
 
+
+/* The keys a cgroup path gives, in oomctl's order, each optional. */
+#define UNIT_KEYS "( unit=[^ ]+)?( slice=[^ ]+)?( user-unit=[^ ]+)?( app-id=[^ ]+)?"
+
 static void
 run_clear (Run *run)
 {
@@ -169,14 +173,18 @@ watch_one_kill (gboolean json)
     }
   else
     {
-      g_autofree char *p1 = g_strdup_printf ("^%s %s oom count=[1-9][0-9]*%s seq=[0-9]+$", stamp,
-                                             quoted, v1 ? " under-oom=no" : " total=[1-9][0-9]*");
+      /* Where the test's own cgroup lies in a unit (the systemd guest), what its path says
+       * (unit=, slice=…) comes before seq=. */
+      g_autofree char *p1
+          = g_strdup_printf ("^%s %s oom count=[1-9][0-9]*%s%s seq=[0-9]+$", stamp, quoted,
+                             v1 ? " under-oom=no" : " total=[1-9][0-9]*", UNIT_KEYS);
       /* Names only when the kernel's rate limit let the record naming the victim through. */
       g_autofree char *p2
           = named ? g_strdup_printf ("^%s %s oom-kill count=1 total=1 pid=%u comm=oom-hog uid=0 "
-                                     "task-cgroup=%s oom-cgroup=%s seq=[0-9]+$",
+                                     "task-cgroup=%s oom-cgroup=%s" UNIT_KEYS " seq=[0-9]+$",
                                      stamp, quoted, hog_pid, quoted, quoted)
-                  : g_strdup_printf ("^%s %s oom-kill count=1 total=1 seq=[0-9]+$", stamp, quoted);
+                  : g_strdup_printf ("^%s %s oom-kill count=1 total=1" UNIT_KEYS " seq=[0-9]+$",
+                                     stamp, quoted);
       oom = g_regex_new (p1, 0, 0, NULL);
       kill = g_regex_new (p2, 0, 0, NULL);
     }
