@@ -44,6 +44,14 @@ on_registry_removed (OwWatch *watch, gpointer user_data)
   ow_reporter_removed (OW_MANAGER (user_data)->reporter, watch);
 }
 
+static void
+on_pressure (const char *cgroup, const char *level, GPtrArray *watchers, GVariant *details,
+             gpointer user_data)
+{
+  ow_signal_emitter_pressure (ow_reporter_get_emitter (OW_MANAGER (user_data)->reporter), cgroup,
+                              level, watchers, details);
+}
+
 static const OwRegistryListener registry_listener = {
   .event = on_registry_event,
   .removed = on_registry_removed,
@@ -81,6 +89,7 @@ typedef struct
 {
   char *cgroup;
   gboolean recursive;
+  OwWatchAsk ask; /* pressure, events (ow-pressure-level.c) */
 } WatchRequest;
 
 static void
@@ -93,7 +102,7 @@ watch_request_free (gpointer data)
 }
 
 static gboolean
-parse_options (GVariant *options, WatchRequest *request, GError **error)
+parse_options (GVariant *options, guint hierarchy, WatchRequest *request, GError **error)
 {
   g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   GVariantIter iter;
@@ -112,17 +121,17 @@ parse_options (GVariant *options, WatchRequest *request, GError **error)
       g_autoptr (GVariant) value = boxed;
       g_autofree char *shown = g_strescape (key, NULL);
 
-      if (strcmp (key, OOMWATCH_KEY_RECURSIVE) != 0)
-        {
-          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                       "Unknown option '%.200s' (known: recursive)", shown);
-          return FALSE;
-        }
       if (!g_hash_table_add (seen, (gpointer)key))
         {
           g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS, "Option '%s' is given twice",
                        shown);
           return FALSE;
+        }
+      if (strcmp (key, OOMWATCH_KEY_RECURSIVE) != 0)
+        {
+          if (!ow_watch_ask_parse_option (&request->ask, key, value, hierarchy, error))
+            return FALSE;
+          continue;
         }
       if (!g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
         {
@@ -144,7 +153,8 @@ complete_watch (GObject *owner, GDBusMethodInvocation *invocation, guint32 uid, 
   const char *name = g_dbus_method_invocation_get_sender (invocation);
   g_autoptr (GError) error = NULL;
 
-  if (!ow_registry_watch (self->registry, name, uid, request->cgroup, request->recursive, &error))
+  if (!ow_registry_watch_full (self->registry, name, uid, request->cgroup, request->recursive,
+                               &request->ask, &error))
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
     oomwatch_manager_complete_watch (OOMWATCH_MANAGER (self), invocation, request->cgroup);
@@ -158,7 +168,7 @@ handle_watch (OomwatchManager *object, GDBusMethodInvocation *invocation, const 
   g_autoptr (GError) error = NULL;
   WatchRequest *request = g_new0 (WatchRequest, 1);
 
-  if (!parse_options (options, request, &error)
+  if (!parse_options (options, ow_hierarchy_get_version (self->hierarchy), request, &error)
       || (request->cgroup = ow_hierarchy_canonicalize (self->hierarchy, cgroup, &error)) == NULL)
     {
       watch_request_free (request);
@@ -384,6 +394,8 @@ ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings, GErro
   self->context.hierarchy = hierarchy;
   self->context.mux = self->mux;
   self->context.kernel_log_path = self->kernel_log_path;
+  self->context.pressure = on_pressure;
+  self->context.pressure_data = self;
   self->registry = ow_registry_new (&self->context, &no_limits, &registry_listener, self);
   self->reporter = ow_reporter_new (self->registry, version, self->kernel_log_path);
   oomwatch_manager_set_version (OOMWATCH_MANAGER (self), OOMWATCH_VERSION);

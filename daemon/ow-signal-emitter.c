@@ -36,10 +36,12 @@ event_details (OwSignalEmitter *self, const OwEvent *event, OwVictim *victim, gb
   return g_variant_dict_end (&details);
 }
 
-/* The connections that get the signals of CGROUP: its watchers and the monitors. */
+/* The connections that get the signals of CGROUP: its watchers and the monitors. The v2
+ * memory.events kinds high and max (KIND) go only to watchers who asked for them. */
 static GPtrArray *
-recipients (OwSignalEmitter *self, const char *cgroup)
+recipients (OwSignalEmitter *self, const char *cgroup, OwEventKind kind)
 {
+  gboolean on_request = kind == OW_EVENT_HIGH || kind == OW_EVENT_MAX;
   GPtrArray *names = g_ptr_array_new ();
   OwWatch *watch = ow_registry_lookup (self->registry, cgroup);
   GHashTableIter iter;
@@ -50,9 +52,12 @@ recipients (OwSignalEmitter *self, const char *cgroup)
       g_hash_table_iter_init (&iter, watch->watchers);
       while (g_hash_table_iter_next (&iter, (gpointer *)&name, NULL))
         if (g_strcmp0 (name, OW_PERSISTENT_CLIENT) != 0
-            && !g_hash_table_contains (self->monitors, name))
+            && (on_request || !g_hash_table_contains (self->monitors, name))
+            && (!on_request || ow_pressure_wants_event (watch->pressure, name, kind)))
           g_ptr_array_add (names, (gpointer)name);
     }
+  if (on_request)
+    return names;
   g_hash_table_iter_init (&iter, self->monitors);
   while (g_hash_table_iter_next (&iter, (gpointer *)&name, NULL))
     g_ptr_array_add (names, (gpointer)name);
@@ -92,7 +97,7 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
 
   if (self->connection != NULL)
     {
-      names = recipients (self, cgroup);
+      names = recipients (self, cgroup, event->kind);
       for (guint i = 0; i < names->len; i++)
         {
           const char *name = g_ptr_array_index (names, i);
@@ -106,7 +111,31 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
           send (self, name, "OomEvent", *params);
         }
     }
-  ow_event_log (cgroup, kind, event->count, victim);
+  if (event->kind != OW_EVENT_HIGH && event->kind != OW_EVENT_MAX) /* frequent: not journalled */
+    ow_event_log (cgroup, kind, event->count, victim);
+}
+
+void
+ow_signal_emitter_pressure (OwSignalEmitter *self, const char *cgroup, const char *level,
+                            GPtrArray *watchers, GVariant *details)
+{
+  g_autoptr (GVariant) params
+      = g_variant_ref_sink (g_variant_new ("(ss@a{sv})", cgroup, level, details));
+  GHashTableIter iter;
+  const char *name;
+
+  if (self->connection == NULL)
+    return;
+  for (guint i = 0; i < watchers->len; i++)
+    {
+      name = g_ptr_array_index (watchers, i);
+      if (g_strcmp0 (name, OW_PERSISTENT_CLIENT) != 0
+          && !g_hash_table_contains (self->monitors, name))
+        send (self, name, "MemoryPressure", params);
+    }
+  g_hash_table_iter_init (&iter, self->monitors);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&name, NULL))
+    send (self, name, "MemoryPressure", params);
 }
 
 void
@@ -119,7 +148,7 @@ ow_signal_emitter_removed (OwSignalEmitter *self, OwWatch *watch)
     {
       params = g_variant_ref_sink (
           g_variant_new ("(ss)", watch->cgroup, OOMWATCH_REASON_CGROUP_REMOVED));
-      names = recipients (self, watch->cgroup);
+      names = recipients (self, watch->cgroup, OW_EVENT_OOM);
       for (guint i = 0; i < names->len; i++)
         send (self, g_ptr_array_index (names, i), "WatchRemoved", params);
     }

@@ -25,6 +25,10 @@ typedef struct
   OwHierarchy *hierarchy;
   OwFdMux *mux;
   const char *kernel_log_path; /* the v2 root source is woken by the kernel log */
+  /* Memory pressure reports (ow-pressure.c): WATCHERS are the names that asked for LEVEL. */
+  void (*pressure) (const char *cgroup, const char *level, GPtrArray *watchers,
+                    GVariant *details, gpointer user_data);
+  gpointer pressure_data;
 } OwSourceContext;
 
 typedef struct
