@@ -97,6 +97,13 @@ cgroup_still_there (OwPressureSource *self)
 }
 
 static void
+start_quiet_period (OwPressureSource *self)
+{
+  ow_fd_mux_remove (self->context->mux, &self->fd_id);
+  self->quiet_id = g_timeout_add (OW_PRESSURE_QUIET_MS, on_quiet, self);
+}
+
+static void
 on_fd (int fd, guint32 events, gpointer user_data)
 {
   OwPressureSource *self = user_data;
@@ -104,11 +111,28 @@ on_fd (int fd, guint32 events, gpointer user_data)
 
   if (self->version == 1 && read (fd, &count, sizeof count) != sizeof count)
     return; /* spurious */
-  ow_fd_mux_remove (self->context->mux, &self->fd_id);
   if ((events & EPOLLERR) || (self->version == 1 && !cgroup_still_there (self)))
-    return; /* gone: the cgroup's own source reports the removal */
-  self->quiet_id = g_timeout_add (OW_PRESSURE_QUIET_MS, on_quiet, self);
+    {
+      ow_fd_mux_remove (self->context->mux, &self->fd_id);
+      return; /* gone: the cgroup's own source reports the removal */
+    }
+  start_quiet_period (self);
   self->func (self->level, fd, self->user_data); /* may free self: nothing after this */
+}
+
+gboolean
+ow_pressure_source_take_pending (OwPressureSource *self)
+{
+  if (self->fd_id == 0 || signalled_meanwhile (self) != 1)
+    return FALSE;
+  start_quiet_period (self);
+  return TRUE;
+}
+
+int
+ow_pressure_source_get_fd (OwPressureSource *self)
+{
+  return self->fd;
 }
 
 static gboolean

@@ -26,6 +26,10 @@ typedef void (*OwPressureFunc) (OwPressureLevel level, int fd, gpointer user_dat
 OwPressureSource *ow_pressure_source_new (const OwSourceContext *context, const char *cgroup,
                                           OwPressureLevel level, OwPressureFunc func,
                                           gpointer user_data, GError **error);
+/* One kernel event fires every level at or below its own at once: whoever reports takes the
+ * others' pending signal (starting their quiet periods too) and reports the highest. */
+gboolean ow_pressure_source_take_pending (OwPressureSource *self);
+int ow_pressure_source_get_fd (OwPressureSource *self);
 void ow_pressure_source_free (OwPressureSource *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwPressureSource, ow_pressure_source_free)
 

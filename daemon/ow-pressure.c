@@ -135,6 +135,15 @@ on_level (OwPressureLevel level, int fd, gpointer user_data)
   const char *name;
   gpointer packed;
 
+  /* The kernel fired the lower levels with this one (or this one with a higher): one report,
+   * of the highest, and every level that fired keeps quiet for its period. */
+  for (OwPressureLevel other = OW_PRESSURE_LOW; other <= OW_PRESSURE_CRITICAL; other++)
+    if (other != level && self->sources[other] != NULL
+        && ow_pressure_source_take_pending (self->sources[other]) && other > level)
+      {
+        level = other;
+        fd = ow_pressure_source_get_fd (self->sources[other]);
+      }
   g_hash_table_iter_init (&iter, self->asks);
   while (g_hash_table_iter_next (&iter, (gpointer *)&name, &packed))
     {

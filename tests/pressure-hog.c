@@ -1,0 +1,111 @@
+/* pressure-hog: makes a cgroup's reclaim work before an OOM. It writes FILE (CACHE_MIB) and
+ * drops it from the cache before joining the cgroup (dirty pages under writeback make the
+ * kernel's reclaim look critical at once); then it reads the file over and over: clean page
+ * cache beyond a small limit, all reclaimable, no OOM. Once a line arrives on stdin it
+ * allocates anonymous memory (ANON_MIB, never freed) until the OOM killer stops it.
+ * Usage: pressure-hog CGROUP_DIR FILE CACHE_MIB ANON_MIB. Prints "ready PID" once in the
+ * cgroup. */
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MIB (1024 * 1024)
+
+static int
+join (const char *dir)
+{
+  char path[4096];
+  char pid[32];
+  int fd;
+
+  snprintf (path, sizeof path, "%s/cgroup.procs", dir);
+  snprintf (pid, sizeof pid, "%d", (int)getpid ());
+  fd = open (path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write (fd, pid, strlen (pid)) < 0)
+    {
+      perror (path);
+      return -1;
+    }
+  close (fd);
+  return 0;
+}
+
+static int
+go_on (void)
+{
+  struct pollfd pfd = { .fd = 0, .events = POLLIN };
+
+  return poll (&pfd, 1, 0) > 0;
+}
+
+static int
+prepare (const char *file, long mib, char *buf)
+{
+  int fd = open (file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    return -1;
+  for (long i = 0; i < mib; i++)
+    if (write (fd, buf, MIB) != MIB)
+      return -1;
+  fsync (fd);
+  posix_fadvise (fd, 0, 0, POSIX_FADV_DONTNEED);
+  close (fd);
+  return 0;
+}
+
+/* One pass: read the file back. */
+static int
+churn (const char *file, char *buf)
+{
+  int fd = open (file, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    return -1;
+  while (!go_on () && read (fd, buf, MIB) > 0)
+    ;
+  close (fd);
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  static char buf[MIB];
+  long cache_mib, anon_mib;
+
+  if (argc < 5)
+    {
+      fprintf (stderr, "usage: pressure-hog CGROUP_DIR FILE CACHE_MIB ANON_MIB\n");
+      return 2;
+    }
+  cache_mib = strtol (argv[3], NULL, 10);
+  anon_mib = strtol (argv[4], NULL, 10);
+  memset (buf, 0x5a, sizeof buf);
+  if (prepare (argv[2], cache_mib, buf) < 0 || join (argv[1]) < 0)
+    {
+      perror (argv[2]);
+      return 1;
+    }
+  printf ("ready %d\n", (int)getpid ());
+  fflush (stdout);
+  while (!go_on ())
+    if (churn (argv[2], buf) < 0)
+      {
+        perror (argv[2]);
+        return 1;
+      }
+  unlink (argv[2]);
+  for (long i = 0; i < anon_mib; i++)
+    {
+      char *chunk = malloc (MIB);
+
+      if (chunk == NULL)
+        return 1;
+      memset (chunk, 0x5a, MIB);
+    }
+  return 0;
+}
