@@ -1,8 +1,10 @@
 /* pressure-hog: makes a cgroup's reclaim work before an OOM. It writes FILE (CACHE_MIB) and
  * drops it from the cache before joining the cgroup (dirty pages under writeback make the
  * kernel's reclaim look critical at once); then it reads the file over and over: clean page
- * cache beyond a small limit, all reclaimable, no OOM. Once a line arrives on stdin it
- * allocates anonymous memory (ANON_MIB, never freed) until the OOM killer stops it.
+ * cache beyond a small limit, all reclaimable, no OOM: the kernel says "low". After a first
+ * line on stdin it writes the file over and over instead (dirty pages reclaim badly: "medium"
+ * or "critical", still no OOM); after a second it allocates anonymous memory (ANON_MIB, never
+ * freed) until the OOM killer stops it.
  * Usage: pressure-hog CGROUP_DIR FILE CACHE_MIB ANON_MIB. Prints "ready PID" once in the
  * cgroup. */
 #include <fcntl.h>
@@ -33,12 +35,21 @@ join (const char *dir)
   return 0;
 }
 
+static int phase;
+
+/* Whether a line came in on stdin since the last look: the next phase begins. */
 static int
 go_on (void)
 {
   struct pollfd pfd = { .fd = 0, .events = POLLIN };
+  char c;
 
-  return poll (&pfd, 1, 0) > 0;
+  if (poll (&pfd, 1, 0) <= 0 || read (0, &c, 1) != 1)
+    return 0;
+  if (c != '\n')
+    return go_on ();
+  phase++;
+  return 1;
 }
 
 static int
@@ -57,16 +68,21 @@ prepare (const char *file, long mib, char *buf)
   return 0;
 }
 
-/* One pass: read the file back. */
+/* One pass: read the file back, or (phase 1) write it again. */
 static int
-churn (const char *file, char *buf)
+churn (const char *file, long mib, char *buf)
 {
-  int fd = open (file, O_RDONLY | O_CLOEXEC);
+  int fd = open (file, phase == 0 ? O_RDONLY | O_CLOEXEC : O_WRONLY | O_CLOEXEC);
 
   if (fd < 0)
     return -1;
-  while (!go_on () && read (fd, buf, MIB) > 0)
-    ;
+  if (phase == 0)
+    while (!go_on () && read (fd, buf, MIB) > 0)
+      ;
+  else
+    for (long i = 0; i < mib && !go_on (); i++)
+      if (write (fd, buf, MIB) != MIB)
+        break;
   close (fd);
   return 0;
 }
@@ -92,8 +108,8 @@ main (int argc, char **argv)
     }
   printf ("ready %d\n", (int)getpid ());
   fflush (stdout);
-  while (!go_on ())
-    if (churn (argv[2], buf) < 0)
+  while (phase < 2)
+    if (churn (argv[2], cache_mib, buf) < 0)
       {
         perror (argv[2]);
         return 1;

@@ -55,9 +55,9 @@ first_index (OwTestEnv *env, const char *cgroup, const char *kind)
   return -1;
 }
 
-/* Page-cache churn over a 32 MiB limit brings "low" (once: the rate limit holds the
- * kernel's hundreds back), then anonymous memory brings "medium" or "critical", all before
- * the OOM. */
+/* Clean page-cache churn over a 32 MiB limit brings "low" (once: the rate limit holds the
+ * kernel's hundreds back), dirty page cache "medium" or "critical", all before anonymous
+ * memory brings the OOM. */
 static void
 test_levels (void)
 {
@@ -89,7 +89,13 @@ test_levels (void)
   g_assert_cmpuint (level_value, ==, 50);
 
   input = g_subprocess_get_stdin_pipe (hog);
-  g_output_stream_write_all (input, "go\n", 3, NULL, NULL, &error);
+  g_output_stream_write_all (input, "write\n", 6, NULL, NULL, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < 6000 && first_index (env, canonical, "pressure-medium") < 0
+                  && first_index (env, canonical, "pressure-critical") < 0;
+       i++)
+    ow_test_env_iterate (10);
+  g_output_stream_write_all (input, "anon\n", 5, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (ow_test_env_wait_signal (env, canonical, "oom", 60000));
   ow_test_env_wait_process (hog);
