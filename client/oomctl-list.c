@@ -15,12 +15,26 @@ lookup_u64 (GVariant *dict, const char *key)
   return value;
 }
 
+/* "low/3": the lowest level armed and the fds it costs; "-" when none. */
+static char *
+format_pressure (GVariant *dict)
+{
+  const char *level = NULL;
+  guint32 fds = 0;
+
+  if (!g_variant_lookup (dict, OOMWATCH_KEY_PRESSURE, "&s", &level))
+    return g_strdup ("-");
+  g_variant_lookup (dict, OOMWATCH_KEY_PRESSURE_FDS, "u", &fds);
+  return g_strdup_printf ("%s/%u", level, fds);
+}
+
 static char *
 format_watch_human (const char *cgroup, GVariant *dict, int width)
 {
   guint32 hierarchy = 0, watchers = 0;
   gboolean under_oom = FALSE, recursive = FALSE;
   g_autofree char *since = NULL;
+  g_autofree char *pressure = format_pressure (dict);
 
   g_variant_lookup (dict, OOMWATCH_KEY_HIERARCHY, "u", &hierarchy);
   g_variant_lookup (dict, OOMWATCH_KEY_WATCHERS, "u", &watchers);
@@ -28,10 +42,10 @@ format_watch_human (const char *cgroup, GVariant *dict, int width)
   since = oomctl_format_time ((gint64) lookup_u64 (dict, OOMWATCH_KEY_SINCE));
   g_variant_lookup (dict, OOMWATCH_KEY_RECURSIVE, "b", &recursive);
   return g_strdup_printf ("%-*s v%-3u %8u %8" G_GUINT64_FORMAT " %8" G_GUINT64_FORMAT
-                          " %-9s %-9s %s",
+                          " %-9s %-9s %-11s %s",
                           width, cgroup, hierarchy, watchers, lookup_u64 (dict, OOMWATCH_KIND_OOM),
                           lookup_u64 (dict, OOMWATCH_KIND_OOM_KILL), under_oom ? "yes" : "no",
-                          recursive ? "yes" : "no", since);
+                          recursive ? "yes" : "no", pressure, since);
 }
 
 static char *
@@ -95,8 +109,8 @@ oomctl_list (int argc, char **argv)
       g_variant_unref (dict);
     }
   if (!json)
-    g_print ("%-*s %-4s %8s %8s %8s %-9s %-9s %s\n", width, "CGROUP", "HIER", "WATCHERS", "OOM",
-             "OOM-KILL", "UNDER-OOM", "RECURSIVE", "SINCE");
+    g_print ("%-*s %-4s %8s %8s %8s %-9s %-9s %-11s %s\n", width, "CGROUP", "HIER", "WATCHERS",
+             "OOM", "OOM-KILL", "UNDER-OOM", "RECURSIVE", "PRESSURE/FD", "SINCE");
   g_variant_iter_init (&iter, watches);
   while (g_variant_iter_next (&iter, "(&s@a{sv})", &cgroup, &dict))
     {
@@ -107,6 +121,28 @@ oomctl_list (int argc, char **argv)
       g_variant_unref (dict);
     }
   return OOMCTL_EXIT_OK;
+}
+
+/* Memory pressure costs the daemon one fd per level armed, on top of one per watch. */
+static void
+print_pressure_costs (GVariant *watches)
+{
+  GVariantIter iter;
+  GVariant *dict;
+  guint armed = 0, fds = 0;
+
+  g_variant_iter_init (&iter, watches);
+  while (g_variant_iter_next (&iter, "(&s@a{sv})", NULL, &dict))
+    {
+      guint32 n = 0;
+
+      if (g_variant_lookup (dict, OOMWATCH_KEY_PRESSURE_FDS, "u", &n))
+        armed++;
+      fds += n;
+      g_variant_unref (dict);
+    }
+  g_print ("pressure:  %u watches with memory pressure armed, %u fds (each counts as a watch)\n",
+           armed, fds);
 }
 
 int
@@ -139,6 +175,7 @@ oomctl_status (int argc, char **argv)
                                    ? "read (oom-kill signals name the victim)"
                                    : "not read (oom-kill signals carry no victim names)");
   g_print ("watches:   %zu\n", g_variant_n_children (watches));
+  print_pressure_costs (watches);
   return OOMCTL_EXIT_OK;
 }
 

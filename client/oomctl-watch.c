@@ -3,6 +3,7 @@
 #include "oomctl-common.h"
 #include "oomctl-format.h"
 #include "oomwatch-cgroup.h"
+#include "oomwatch-names.h"
 
 #include <glib-unix.h>
 #include <stdio.h>
@@ -57,6 +58,17 @@ on_oom_event (OomwatchManager *manager, const char *cgroup, const char *kind, gu
   if (!wanted (listener, cgroup))
     return;
   print_line (listener, oomctl_format_oom_event (listener->json, cgroup, kind, count, details));
+}
+
+static void
+on_memory_pressure (OomwatchManager *manager, const char *cgroup, const char *level,
+                    GVariant *details, gpointer user_data)
+{
+  Listener *listener = user_data;
+
+  if (!wanted (listener, cgroup))
+    return;
+  print_line (listener, oomctl_format_memory_pressure (listener->json, cgroup, level, details));
 }
 
 static void
@@ -140,9 +152,15 @@ run_listener (int argc, char **argv, gboolean watch)
 {
   gboolean json = FALSE, recursive = FALSE;
   int count = 0, timeout = 0;
+  g_autofree char *pressure = NULL;
+  g_auto (GStrv) events = NULL;
   const GOptionEntry watch_entries[] = {
     { "recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
       "Also watch every cgroup below, now and later", NULL },
+    { "pressure", 'p', 0, G_OPTION_ARG_STRING, &pressure,
+      "Also print memory pressure at LEVEL or above (low, medium, critical)", "LEVEL" },
+    { "events", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &events,
+      "Also print memory.events KIND rises (high, max; cgroup v2; repeatable)", "KIND" },
     { NULL }
   };
   const GOptionEntry entries[] = {
@@ -182,6 +200,7 @@ run_listener (int argc, char **argv, gboolean watch)
   /* Connect before calling Watch so that no event between the two is lost. */
   g_signal_connect (manager, "oom-event", G_CALLBACK (on_oom_event), &listener);
   g_signal_connect (manager, "watch-removed", G_CALLBACK (on_watch_removed), &listener);
+  g_signal_connect (manager, "memory-pressure", G_CALLBACK (on_memory_pressure), &listener);
 
   if (watch)
     {
@@ -196,6 +215,10 @@ run_listener (int argc, char **argv, gboolean watch)
 
           if (recursive)
             g_variant_dict_insert (&dict, "recursive", "b", TRUE);
+          if (pressure != NULL)
+            g_variant_dict_insert (&dict, OOMWATCH_OPTION_PRESSURE, "s", pressure);
+          if (events != NULL)
+            g_variant_dict_insert (&dict, OOMWATCH_OPTION_EVENTS, "^as", events);
           options = g_variant_ref_sink (g_variant_dict_end (&dict));
 
           if (!oomwatch_manager_call_watch_sync (manager, argv[i], options, G_DBUS_CALL_FLAGS_NONE,

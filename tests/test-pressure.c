@@ -203,6 +203,73 @@ test_costs (void)
   ow_test_env_free (env);
 }
 
+static char *
+run_oomctl (const char *const *args, int *status)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+  char *out = NULL;
+
+  g_ptr_array_add (argv, (gpointer)g_getenv ("OOMCTL"));
+  for (gsize i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer)args[i]);
+  g_ptr_array_add (argv, NULL);
+  process = g_subprocess_newv ((const char *const *)argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE,
+                               &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  *status = g_subprocess_get_exit_status (process);
+  g_test_message ("oomctl %s → %d:\n%s", args[0], *status, out);
+  return out;
+}
+
+/* oomctl watch --pressure prints MemoryPressure (JSON here); list and status show the cost. */
+static void
+test_oomctl (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *canonical = ow_test_env_make_cgroup (env, "ctl", "32M", FALSE);
+  g_autofree char *dir = ow_test_env_cgroup_path (env, "ctl");
+  g_autofree char *file = g_build_filename (env->tmpdir, "churn", NULL);
+  const char *hog_argv[] = { g_getenv ("PRESSURE_HOG"), dir, file, "256", "0", NULL };
+  const char *watch[] = { g_getenv ("OOMCTL"), "watch", "--pressure", "low", "--json",
+                          "--count=1", "--timeout=60", canonical, NULL };
+  const char *list[] = { "list", NULL };
+  const char *status[] = { "status", NULL };
+  g_autoptr (GSubprocess) watcher = NULL;
+  g_autoptr (GSubprocess) hog = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL, *listed = NULL, *shown = NULL;
+  g_autofree char *expected = g_strdup_printf ("\"signal\":\"MemoryPressure\",\"cgroup\":\"%s\","
+                                               "\"level\":\"low\",\"details\":{",
+                                               canonical);
+  int exit_status;
+
+  watcher = g_subprocess_newv (watch, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < 1000 && ow_test_env_find_watch (env, canonical) == NULL; i++)
+    ow_test_env_iterate (10);
+  listed = run_oomctl (list, &exit_status);
+  g_assert_cmpint (exit_status, ==, 0);
+  g_assert_nonnull (strstr (listed, "PRESSURE/FD"));
+  g_assert_nonnull (strstr (listed, " low/3 "));
+  shown = run_oomctl (status, &exit_status);
+  g_assert_nonnull (strstr (shown, "pressure:  1 watches with memory pressure armed, 3 fds"));
+
+  hog = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDIN_PIPE, hog_argv);
+  g_subprocess_communicate_utf8 (watcher, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("oomctl watch:\n%s", out);
+  g_assert_cmpint (g_subprocess_get_exit_status (watcher), ==, 0);
+  g_assert_nonnull (strstr (out, expected));
+  g_assert_nonnull (strstr (out, "\"level-value\":50"));
+  g_subprocess_force_exit (hog);
+  ow_test_env_wait_process (hog);
+  ow_test_env_free (env);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -213,5 +280,6 @@ main (int argc, char **argv)
   g_test_add_func ("/pressure/levels", test_levels);
   g_test_add_func ("/pressure/bad-options", test_bad_options);
   g_test_add_func ("/pressure/costs", test_costs);
+  g_test_add_func ("/pressure/oomctl", test_oomctl);
   return g_test_run ();
 }
