@@ -57,21 +57,19 @@ on_memory_pressure (OomwatchManager *manager, const char *cgroup, const char *le
                             "Close something before a process is killed.",
                             level, cgroup, some);
   else
-    body = g_strdup_printf ("Pressure %s in %s. Close something before a process is killed.",
-                            level, cgroup);
+    body = g_strdup_printf ("Pressure %s in %s. Close something before a process is killed.", level,
+                            cgroup);
   g_variant_builder_init (&hints, G_VARIANT_TYPE ("a{sv}"));
   g_variant_builder_add (&hints, "{sv}", "urgency",
                          g_variant_new_byte (strcmp (level, OOMWATCH_PRESSURE_CRITICAL) == 0));
   g_variant_builder_add (&hints, "{sv}", "category", g_variant_new_string ("system"));
-  g_variant_builder_add (&hints, "{sv}", "desktop-entry",
-                         g_variant_new_string ("oomwatch-notify"));
-  g_dbus_connection_call (self->session, "org.freedesktop.Notifications",
-                          "/org/freedesktop/Notifications", "org.freedesktop.Notifications",
-                          "Notify",
-                          g_variant_new ("(susssasa{sv}i)", "oomwatch", self->shown_id,
-                                         "dialog-information", summary, body, NULL, &hints, -1),
-                          G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_notified,
-                          self);
+  g_variant_builder_add (&hints, "{sv}", "desktop-entry", g_variant_new_string ("oomwatch-notify"));
+  g_dbus_connection_call (
+      self->session, "org.freedesktop.Notifications", "/org/freedesktop/Notifications",
+      "org.freedesktop.Notifications", "Notify",
+      g_variant_new ("(susssasa{sv}i)", "oomwatch", self->shown_id, "dialog-information", summary,
+                     body, NULL, &hints, -1),
+      G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_notified, self);
 }
 
 NotifyPressure *

@@ -9,7 +9,7 @@ struct _OwPressure
 {
   const OwSourceContext *context;
   char *cgroup;
-  GHashTable *asks; /* watcher name → packed OwWatchAsk */
+  GHashTable *asks;                                    /* watcher name → packed OwWatchAsk */
   OwPressureSource *sources[OW_PRESSURE_N_LEVELS + 1]; /* by level; [0] unused */
 };
 
@@ -173,8 +173,8 @@ arm (OwPressure *self, OwPressureLevel lowest, GError **error)
   for (OwPressureLevel level = OW_PRESSURE_LOW; level <= OW_PRESSURE_CRITICAL; level++)
     if (level_armed_for (lowest, level) && self->sources[level] == NULL)
       {
-        made[level] = ow_pressure_source_new (self->context, self->cgroup, level, on_level, self,
-                                              error);
+        made[level]
+            = ow_pressure_source_new (self->context, self->cgroup, level, on_level, self, error);
         if (made[level] == NULL)
           {
             for (guint i = 0; i < G_N_ELEMENTS (made); i++)

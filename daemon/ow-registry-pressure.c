@@ -30,6 +30,14 @@ ow_registry_forget_ask (OwClient *client, const char *cgroup, gboolean recursive
   g_hash_table_remove (client->asks, key);
 }
 
+/* Unwatch drops the recursive watch of CGROUP first, if any, else the plain one. */
+void
+ow_registry_forget_unwatched_ask (OwClient *client, const char *cgroup)
+{
+  if (client != NULL)
+    ow_registry_forget_ask (client, cgroup, g_hash_table_contains (client->recursive, cgroup));
+}
+
 /* What CLIENT asks for on CGROUP: its plain watch of it and every recursive watch above. */
 static void
 ask_for (OwClient *client, const char *cgroup, OwWatchAsk *ask)
@@ -69,6 +77,32 @@ ow_registry_apply_ask (OwRegistry *self, const char *cgroup, const char *name, G
   return ow_pressure_set (watch->pressure, name, &ask, error);
 }
 
+/* A new watcher whose pressure the kernel refuses is not added at all. */
+gboolean
+ow_registry_apply_ask_or_drop (OwRegistry *self, const char *cgroup, const char *name,
+                               GError **error)
+{
+  if (ow_registry_apply_ask (self, cgroup, name, error))
+    return TRUE;
+  ow_registry_drop_watcher (self, cgroup, name);
+  return FALSE;
+}
+
+/* After an Unwatch: what NAME still watches at or below BELOW gets what remains asked. */
+void
+ow_registry_reapply_asks (OwRegistry *self, const char *name, const char *below)
+{
+  OwClient *client = g_hash_table_lookup (self->clients, name);
+  g_autofree GStrv watched = NULL;
+
+  if (client == NULL)
+    return;
+  watched = (GStrv)g_hash_table_get_keys_as_array (client->cgroups, NULL);
+  for (gsize i = 0; watched[i] != NULL; i++)
+    if (oomwatch_cgroup_is_at_or_below (watched[i], below))
+      ow_registry_apply_ask (self, watched[i], name, NULL); /* disarming only: cannot fail */
+}
+
 void
 ow_registry_forget_pressure (OwWatch *watch, const char *name)
 {
@@ -79,8 +113,8 @@ ow_registry_forget_pressure (OwWatch *watch, const char *name)
 }
 
 /* Pressure units CLIENT's uid holds once WANTED is added with the asks now remembered. */
-guint
-ow_registry_pressure_units (OwRegistry *self, OwClient *client, GPtrArray *wanted)
+static guint
+pressure_units (OwRegistry *self, OwClient *client, GPtrArray *wanted)
 {
   GHashTableIter iter;
   OwClient *other;
@@ -117,8 +151,8 @@ ow_registry_pressure_units (OwRegistry *self, OwClient *client, GPtrArray *wante
 }
 
 /* Pressure fds the daemon holds, plus those WANTED would add for CLIENT. */
-guint
-ow_registry_pressure_fds (OwRegistry *self, OwClient *client, GPtrArray *wanted)
+static guint
+pressure_fds (OwRegistry *self, OwClient *client, GPtrArray *wanted)
 {
   GHashTableIter iter;
   OwWatch *watch;
@@ -140,11 +174,20 @@ ow_registry_pressure_fds (OwRegistry *self, OwClient *client, GPtrArray *wanted)
   return fds;
 }
 
+void
+ow_registry_pressure_costs (OwRegistry *self, OwClient *client, GPtrArray *wanted, guint *units,
+                            guint *fds)
+{
+  /* Root has no per-uid limit: no need to count. */
+  *units = client->uid != 0 ? pressure_units (self, client, wanted) : 0;
+  *fds = pressure_fds (self, client, wanted);
+}
+
 /* A second Watch of what CLIENT already watches, with other options: applied to every
  * cgroup the watch covers, within the limits; on failure the old asks stay. */
 gboolean
-ow_registry_change_ask (OwRegistry *self, const char *name, const char *cgroup,
-                        gboolean recursive, const OwWatchAsk *ask, GError **error)
+ow_registry_change_ask (OwRegistry *self, const char *name, const char *cgroup, gboolean recursive,
+                        const OwWatchAsk *ask, GError **error)
 {
   OwClient *client = g_hash_table_lookup (self->clients, name);
   g_autofree char *key = ask_key (cgroup, recursive);

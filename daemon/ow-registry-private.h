@@ -51,11 +51,15 @@ gboolean ow_registry_add_all (OwRegistry *self, const char *name, GPtrArray *wan
 void ow_registry_remember_ask (OwClient *client, const char *cgroup, gboolean recursive,
                                const OwWatchAsk *ask);
 void ow_registry_forget_ask (OwClient *client, const char *cgroup, gboolean recursive);
+void ow_registry_forget_unwatched_ask (OwClient *client, const char *cgroup);
 gboolean ow_registry_apply_ask (OwRegistry *self, const char *cgroup, const char *name,
                                 GError **error);
+gboolean ow_registry_apply_ask_or_drop (OwRegistry *self, const char *cgroup, const char *name,
+                                        GError **error);
+void ow_registry_reapply_asks (OwRegistry *self, const char *name, const char *below);
 void ow_registry_forget_pressure (OwWatch *watch, const char *name);
-guint ow_registry_pressure_units (OwRegistry *self, OwClient *client, GPtrArray *wanted);
-guint ow_registry_pressure_fds (OwRegistry *self, OwClient *client, GPtrArray *wanted);
+void ow_registry_pressure_costs (OwRegistry *self, OwClient *client, GPtrArray *wanted,
+                                 guint *units, guint *fds);
 gboolean ow_registry_change_ask (OwRegistry *self, const char *name, const char *cgroup,
                                  gboolean recursive, const OwWatchAsk *ask, GError **error);
 

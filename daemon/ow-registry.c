@@ -158,23 +158,17 @@ add_watcher (OwRegistry *self, OwClient *client, const char *name, const char *c
     }
   g_hash_table_add (watch->watchers, g_strdup (name));
   client_add_cgroup (self, client, cgroup);
-  if (!ow_registry_apply_ask (self, cgroup, name, error))
-    {
-      ow_registry_drop_watcher (self, cgroup, name);
-      return FALSE;
-    }
-  return TRUE;
+  return ow_registry_apply_ask_or_drop (self, cgroup, name, error);
 }
 
 gboolean
 ow_registry_check_limits (OwRegistry *self, OwClient *client, const char *cgroup, GPtrArray *wanted,
                           GError **error)
 {
-  guint new_for_client = 0, new_watches = 0;
+  guint new_for_client, new_watches; /* from pressure fds first (ow-registry-pressure.c) */
   guint held = ow_registry_count_for_uid (self, client->uid);
-  /* Pressure fds count like watches (ow-registry-pressure.c). */
-  guint pressure_units = client->uid != 0 ? ow_registry_pressure_units (self, client, wanted) : 0;
-  guint pressure_fds = ow_registry_pressure_fds (self, client, wanted);
+
+  ow_registry_pressure_costs (self, client, wanted, &new_for_client, &new_watches);
 
   for (guint i = 0; i < wanted->len; i++)
     {
@@ -183,21 +177,19 @@ ow_registry_check_limits (OwRegistry *self, OwClient *client, const char *cgroup
       new_for_client += !g_hash_table_contains (client->cgroups, c);
       new_watches += !g_hash_table_contains (self->watches, c);
     }
-  if (client->uid != 0 && held + new_for_client + pressure_units > self->limits.client_watch_limit)
+  if (client->uid != 0 && held + new_for_client > self->limits.client_watch_limit)
     {
       g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_LIMIT_EXCEEDED,
                    "Cannot watch '%s' (%u cgroups): uid %u already holds %u watches, the limit "
-                   "for callers that are not root is %u (with memory pressure armed a cgroup "
-                   "counts twice)",
+                   "for callers that are not root is %u (memory pressure counts twice)",
                    cgroup, wanted->len, client->uid, held, self->limits.client_watch_limit);
       return FALSE;
     }
-  if (g_hash_table_size (self->watches) + new_watches + pressure_fds
-      > self->limits.total_watch_limit)
+  if (g_hash_table_size (self->watches) + new_watches > self->limits.total_watch_limit)
     {
       g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_LIMIT_EXCEEDED,
                    "Cannot watch '%s' (%u cgroups): the daemon already watches %u cgroups, its "
-                   "limit is %u (each memory pressure fd counts as a watch)",
+                   "limit is %u (a memory pressure fd counts as a watch)",
                    cgroup, wanted->len, g_hash_table_size (self->watches),
                    self->limits.total_watch_limit);
       return FALSE;
@@ -350,8 +342,8 @@ ow_registry_unwatch (OwRegistry *self, const char *name, const char *cgroup, GEr
 {
   OwClient *client = g_hash_table_lookup (self->clients, name);
   g_autofree GStrv watched = NULL;
-  gboolean recursive = client != NULL && g_hash_table_contains (client->recursive, cgroup);
 
+  ow_registry_forget_unwatched_ask (client, cgroup);
   if (client == NULL
       || (!g_hash_table_remove (client->recursive, cgroup)
           && !g_hash_table_remove (client->plain, cgroup)))
@@ -360,7 +352,6 @@ ow_registry_unwatch (OwRegistry *self, const char *name, const char *cgroup, GEr
                    "Cgroup '%s' is not watched by this connection (%s)", cgroup, name);
       return FALSE;
     }
-  ow_registry_forget_ask (client, cgroup, recursive);
   watched = (GStrv)g_hash_table_get_keys_as_array (client->cgroups, NULL);
   for (gsize i = 0; watched[i] != NULL; i++)
     {
@@ -368,9 +359,8 @@ ow_registry_unwatch (OwRegistry *self, const char *name, const char *cgroup, GEr
 
       if (oomwatch_cgroup_is_at_or_below (c, cgroup) && !ow_registry_client_wants (client, c))
         ow_registry_drop_watcher (self, c, name);
-      else if (oomwatch_cgroup_is_at_or_below (c, cgroup))
-        ow_registry_apply_ask (self, c, name, NULL); /* what remains asked for, maybe less */
     }
+  ow_registry_reapply_asks (self, name, cgroup);
   ow_registry_forget_client_if_idle (self, name);
   return TRUE;
 }

@@ -81,11 +81,10 @@ test_levels (void)
   /* Keep churning a while: the kernel signals "low" hundreds of times meanwhile. */
   ow_test_env_iterate (2000);
   g_assert_cmpuint (ow_test_env_n_signals (env, canonical, "pressure-low"), ==, 1);
-  g_assert_true (g_variant_lookup (
-      ((OwTestSignal *)g_ptr_array_index (env->signals, first_index (env, canonical,
-                                                                      "pressure-low")))
-          ->details,
-      OOMWATCH_KEY_LEVEL_VALUE, "u", &level_value));
+  g_assert_true (g_variant_lookup (((OwTestSignal *)g_ptr_array_index (
+                                        env->signals, first_index (env, canonical, "pressure-low")))
+                                       ->details,
+                                   OOMWATCH_KEY_LEVEL_VALUE, "u", &level_value));
   g_assert_cmpuint (level_value, ==, 50);
 
   input = g_subprocess_get_stdin_pipe (hog);
@@ -103,11 +102,13 @@ test_levels (void)
   low = first_index (env, canonical, "pressure-low");
   oom = first_index (env, canonical, "oom");
   higher = first_index (env, canonical, "pressure-critical");
-  if (higher < 0 || (first_index (env, canonical, "pressure-medium") >= 0
-                     && first_index (env, canonical, "pressure-medium") < higher))
+  if (higher < 0
+      || (first_index (env, canonical, "pressure-medium") >= 0
+          && first_index (env, canonical, "pressure-medium") < higher))
     higher = first_index (env, canonical, "pressure-medium");
   for (guint i = 0; i < env->signals->len; i++)
-    g_test_message ("signal %u: %s", i, ((OwTestSignal *)g_ptr_array_index (env->signals, i))->kind);
+    g_test_message ("signal %u: %s", i,
+                    ((OwTestSignal *)g_ptr_array_index (env->signals, i))->kind);
   g_assert_cmpint (low, >=, 0);
   g_assert_cmpint (higher, >, low);
   g_assert_cmpint (oom, >, higher);
@@ -234,8 +235,8 @@ test_oomctl (void)
   g_autofree char *dir = ow_test_env_cgroup_path (env, "ctl");
   g_autofree char *file = g_build_filename (env->tmpdir, "churn", NULL);
   const char *hog_argv[] = { g_getenv ("PRESSURE_HOG"), dir, file, "256", "0", NULL };
-  const char *watch[] = { g_getenv ("OOMCTL"), "watch", "--pressure", "low", "--json",
-                          "--count=1", "--timeout=60", canonical, NULL };
+  const char *watch[] = { g_getenv ("OOMCTL"), "watch",        "--pressure", "low", "--json",
+                          "--count=1",         "--timeout=60", canonical,    NULL };
   const char *list[] = { "list", NULL };
   const char *status[] = { "status", NULL };
   g_autoptr (GSubprocess) watcher = NULL;
