@@ -162,6 +162,31 @@ watch_key_u (OwTestEnv *env, const char *canonical, const char *key)
   return value;
 }
 
+static char *
+run_oomctl (const char *const *args, gboolean as_nobody, int *status)
+{
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+  char *out = NULL;
+
+  g_ptr_array_add (argv, (gpointer)g_getenv ("OOMCTL"));
+  for (gsize i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer)args[i]);
+  g_ptr_array_add (argv, NULL);
+  if (as_nobody)
+    g_subprocess_launcher_set_child_setup (launcher, ow_test_env_drop_to_nobody, NULL, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  *status = g_subprocess_get_exit_status (process);
+  g_test_message ("oomctl %s → %d:\n%s", args[0], *status, out);
+  return out;
+}
+
 /* Each level armed costs one fd, shared by every watcher, and counts against the limits. */
 static void
 test_costs (void)
@@ -175,6 +200,18 @@ test_costs (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) entry = NULL;
   const char *level = NULL;
+  const char *both[] = { "watch", "--pressure=critical", "--timeout=1", a, b, NULL };
+  g_autofree char *refused = NULL;
+  int status;
+
+  /* Not root: a cgroup with pressure counts twice, so the second exceeds 3. */
+  refused = run_oomctl (both, TRUE, &status);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_nonnull (strstr (refused, "already holds 1 watches"));
+  g_assert_nonnull (strstr (refused, "memory pressure counts twice"));
+  for (int i = 0; i < 500 && ow_test_env_watched (env, ca); i++)
+    ow_test_env_iterate (10);
+  g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, 0);
 
   g_assert_true (watch_pressure (env, a, "critical", FALSE, &error));
   g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, 2);
@@ -204,28 +241,6 @@ test_costs (void)
   ow_test_env_free (env);
 }
 
-static char *
-run_oomctl (const char *const *args, int *status)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GSubprocess) process = NULL;
-  g_autoptr (GError) error = NULL;
-  char *out = NULL;
-
-  g_ptr_array_add (argv, (gpointer)g_getenv ("OOMCTL"));
-  for (gsize i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer)args[i]);
-  g_ptr_array_add (argv, NULL);
-  process = g_subprocess_newv ((const char *const *)argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE,
-                               &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
-  g_assert_no_error (error);
-  *status = g_subprocess_get_exit_status (process);
-  g_test_message ("oomctl %s → %d:\n%s", args[0], *status, out);
-  return out;
-}
-
 /* oomctl watch --pressure prints MemoryPressure (JSON here); list and status show the cost. */
 static void
 test_oomctl (void)
@@ -252,11 +267,11 @@ test_oomctl (void)
   g_assert_no_error (error);
   for (int i = 0; i < 1000 && ow_test_env_find_watch (env, canonical) == NULL; i++)
     ow_test_env_iterate (10);
-  listed = run_oomctl (list, &exit_status);
+  listed = run_oomctl (list, FALSE, &exit_status);
   g_assert_cmpint (exit_status, ==, 0);
   g_assert_nonnull (strstr (listed, "PRESSURE/FD"));
   g_assert_nonnull (strstr (listed, " low/3 "));
-  shown = run_oomctl (status, &exit_status);
+  shown = run_oomctl (status, FALSE, &exit_status);
   g_assert_nonnull (strstr (shown, "pressure:  1 watches with memory pressure armed, 3 fds"));
 
   hog = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDIN_PIPE, hog_argv);
