@@ -112,75 +112,60 @@ ow_registry_forget_pressure (OwWatch *watch, const char *name)
     ow_pressure_set (watch->pressure, name, &none, NULL); /* disarming cannot fail */
 }
 
-/* Pressure units CLIENT's uid holds once WANTED is added with the asks now remembered. */
+/* Pressure units UID holds, with the asks now remembered (a cgroup with pressure: one). */
 static guint
-pressure_units (OwRegistry *self, OwClient *client, GPtrArray *wanted)
+held_units (OwRegistry *self, guint32 uid)
 {
   GHashTableIter iter;
-  OwClient *other;
+  OwClient *client;
   guint units = 0;
 
   g_hash_table_iter_init (&iter, self->clients);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&other))
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&client))
     {
       GHashTableIter cgroups;
       const char *cgroup;
 
-      if (other->uid != client->uid || g_hash_table_size (other->asks) == 0)
+      if (client->uid != uid || g_hash_table_size (client->asks) == 0)
         continue;
-      g_hash_table_iter_init (&cgroups, other->cgroups);
+      g_hash_table_iter_init (&cgroups, client->cgroups);
       while (g_hash_table_iter_next (&cgroups, (gpointer *)&cgroup, NULL))
         {
           OwWatchAsk ask;
 
-          ask_for (other, cgroup, &ask);
+          ask_for (client, cgroup, &ask);
           units += ask.pressure != OW_PRESSURE_NONE;
         }
-    }
-  for (guint i = 0; wanted != NULL && i < wanted->len; i++)
-    {
-      const char *cgroup = g_ptr_array_index (wanted, i);
-      OwWatchAsk ask;
-
-      if (g_hash_table_contains (client->cgroups, cgroup))
-        continue;
-      ask_for (client, cgroup, &ask);
-      units += ask.pressure != OW_PRESSURE_NONE;
     }
   return units;
 }
 
-/* Pressure fds the daemon holds, plus those WANTED would add for CLIENT. */
-static guint
-pressure_fds (OwRegistry *self, OwClient *client, GPtrArray *wanted)
+/* What CLIENT's uid holds and the daemon's pressure fds come to once WANTED is added. Root has
+ * no per-uid limit: its units are not counted. */
+void
+ow_registry_pressure_costs (OwRegistry *self, OwClient *client, GPtrArray *wanted, guint *units,
+                            guint *fds)
 {
   GHashTableIter iter;
   OwWatch *watch;
-  guint fds = 0;
 
+  *units = client->uid != 0 ? held_units (self, client->uid) : 0;
+  *fds = 0;
   g_hash_table_iter_init (&iter, self->watches);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&watch))
-    fds += ow_pressure_fd_count (watch->pressure);
-  for (guint i = 0; client != NULL && wanted != NULL && i < wanted->len; i++)
+    *fds += ow_pressure_fd_count (watch->pressure);
+  for (guint i = 0; i < wanted->len; i++)
     {
       const char *cgroup = g_ptr_array_index (wanted, i);
       OwWatch *existing = g_hash_table_lookup (self->watches, cgroup);
       OwWatchAsk ask;
 
       ask_for (client, cgroup, &ask);
-      if (ask.pressure != OW_PRESSURE_NONE)
-        fds += ow_pressure_fds_needed (existing != NULL ? existing->pressure : NULL, &ask);
+      if (ask.pressure == OW_PRESSURE_NONE)
+        continue;
+      *fds += ow_pressure_fds_needed (existing != NULL ? existing->pressure : NULL, &ask);
+      *units += client->uid != 0 && !g_hash_table_contains (client->cgroups, cgroup);
     }
-  return fds;
-}
-
-void
-ow_registry_pressure_costs (OwRegistry *self, OwClient *client, GPtrArray *wanted, guint *units,
-                            guint *fds)
-{
-  /* Root has no per-uid limit: no need to count. */
-  *units = client->uid != 0 ? pressure_units (self, client, wanted) : 0;
-  *fds = pressure_fds (self, client, wanted);
 }
 
 /* A second Watch of what CLIENT already watches, with other options: applied to every
