@@ -241,6 +241,49 @@ test_costs (void)
   ow_test_env_free (env);
 }
 
+static gboolean
+pressure_armed (OwTestEnv *env, const char *canonical, const char *level)
+{
+  g_autoptr (GVariant) entry = ow_test_env_find_watch (env, canonical);
+  const char *armed = NULL;
+
+  return entry != NULL && g_variant_lookup (entry, OOMWATCH_KEY_PRESSURE, "&s", &armed)
+         && g_strcmp0 (armed, level) == 0;
+}
+
+/* A recursive watch arms pressure on every cgroup it covers, also on those created later;
+ * unwatching its root disarms them all, and a plain watch below keeps what it asked. */
+static void
+test_recursive (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *top = ow_test_env_make_cgroup (env, "top", NULL, FALSE);
+  g_autofree char *kid = ow_test_env_make_cgroup (env, "top/kid", NULL, FALSE);
+  g_autofree char *late = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (watch_pressure (env, top, "medium", TRUE, &error));
+  g_assert_true (pressure_armed (env, top, "medium"));
+  g_assert_true (pressure_armed (env, kid, "medium"));
+  g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, 2 * 3);
+  late = ow_test_env_make_cgroup (env, "top/kid/late", NULL, FALSE);
+  for (int i = 0; i < 500 && !pressure_armed (env, late, "medium"); i++)
+    ow_test_env_iterate (10);
+  g_assert_true (pressure_armed (env, late, "medium"));
+  g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, 3 * 3);
+
+  /* The same connection also watches kid plainly, at critical only. */
+  g_assert_true (watch_pressure (env, kid, "critical", FALSE, &error));
+  oomwatch_manager_call_unwatch_sync (env->manager, top, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (ow_test_env_find_watch (env, top));
+  g_assert_null (ow_test_env_find_watch (env, late));
+  g_assert_true (pressure_armed (env, kid, "critical"));
+  g_assert_cmpuint (watch_key_u (env, kid, OOMWATCH_KEY_PRESSURE_FDS), ==, 1);
+  g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, 2);
+  ow_test_env_free (env);
+}
+
 /* oomctl watch --pressure prints MemoryPressure (JSON here); list and status show the cost. */
 static void
 test_oomctl (void)
@@ -297,5 +340,6 @@ main (int argc, char **argv)
   g_test_add_func ("/pressure/bad-options", test_bad_options);
   g_test_add_func ("/pressure/costs", test_costs);
   g_test_add_func ("/pressure/oomctl", test_oomctl);
+  g_test_add_func ("/pressure/recursive", test_recursive);
   return g_test_run ();
 }
