@@ -46,15 +46,17 @@ on_source_event (const char *cgroup, const OwEvent *event, gpointer user_data)
   self->listener->event (watch, event, self->user_data);
 }
 
+/* Told by a source (v1 removal wake-up, v2 ENODEV) or by the cgroup monitor (IN_DELETE),
+ * whichever comes first; the second finds nothing to drop. */
 static void
-on_source_removed (const char *cgroup, gpointer user_data)
+on_removed (const char *cgroup, gpointer user_data)
 {
   ow_registry_cgroup_removed (user_data, cgroup);
 }
 
 const OwSourceListener ow_registry_source_listener = {
   .event = on_source_event,
-  .removed = on_source_removed,
+  .removed = on_removed,
 };
 
 /* Whether the watch of CGROUP is of another directory than the one there now: rmdir + mkdir
@@ -108,13 +110,7 @@ on_monitor_created (const char *cgroup, gpointer user_data)
   ow_registry_cgroup_created (user_data, cgroup);
 }
 
-static void
-on_monitor_removed (const char *cgroup, gpointer user_data)
-{
-  ow_registry_cgroup_removed (user_data, cgroup);
-}
-
 const OwCgroupMonitorListener ow_registry_monitor_listener = {
   .created = on_monitor_created,
-  .removed = on_monitor_removed,
+  .removed = on_removed,
 };
