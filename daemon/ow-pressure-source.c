@@ -136,6 +136,14 @@ ow_pressure_source_get_fd (OwPressureSource *self)
 }
 
 static gboolean
+not_supported (OwPressureSource *self, const char *why, GError **error)
+{
+  g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NOT_SUPPORTED,
+               "Memory pressure of '%s' cannot be watched: %s", self->cgroup, why);
+  return FALSE;
+}
+
+static gboolean
 register_v1 (OwPressureSource *self, int dir, GError **error)
 {
   g_auto (OwFd) level_fd = -1;
@@ -155,6 +163,8 @@ register_v1 (OwPressureSource *self, int dir, GError **error)
       if (write (control, line, strlen (line)) == (ssize_t)strlen (line))
         return TRUE;
     }
+  if (errno == ENOENT)
+    return not_supported (self, "memory.pressure_level is missing", error);
   oomwatch_set_error_errno (error, errno, "Cannot register for memory pressure of '%s'",
                             self->cgroup);
   return FALSE;
@@ -173,6 +183,8 @@ register_v2 (OwPressureSource *self, int dir, GError **error)
     self->fd = openat (dir, "memory.pressure", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
   if (self->fd >= 0 && write (self->fd, trigger, strlen (trigger) + 1) >= 0)
     return TRUE;
+  if (errno == ENOENT || errno == EOPNOTSUPP)
+    return not_supported (self, "no PSI (a kernel built with psi disabled needs psi=1)", error);
   oomwatch_set_error_errno (error, errno, "Cannot set a memory pressure trigger (%s) on '%s'",
                             trigger, self->cgroup);
   return FALSE;
