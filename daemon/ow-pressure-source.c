@@ -129,6 +129,12 @@ ow_pressure_source_take_pending (OwPressureSource *self)
   return TRUE;
 }
 
+gboolean
+ow_pressure_source_is_quiet (OwPressureSource *self)
+{
+  return self->quiet_id != 0;
+}
+
 int
 ow_pressure_source_get_fd (OwPressureSource *self)
 {

@@ -30,6 +30,8 @@ OwPressureSource *ow_pressure_source_new (const OwSourceContext *context, const 
  * others' pending signal (starting their quiet periods too) and reports the highest. */
 gboolean ow_pressure_source_take_pending (OwPressureSource *self);
 int ow_pressure_source_get_fd (OwPressureSource *self);
+/* Whether it reported (or was taken) within its quiet period. */
+gboolean ow_pressure_source_is_quiet (OwPressureSource *self);
 void ow_pressure_source_free (OwPressureSource *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwPressureSource, ow_pressure_source_free)
 

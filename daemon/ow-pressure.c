@@ -144,6 +144,11 @@ on_level (OwPressureLevel level, int fd, gpointer user_data)
         level = other;
         fd = ow_pressure_source_get_fd (self->sources[other]);
       }
+  /* Levels do not go down within a quiet period: PSI triggers have windows of their own, so
+   * "low" may come just after "medium" for the same stall. */
+  for (OwPressureLevel other = level + 1; other <= OW_PRESSURE_CRITICAL; other++)
+    if (self->sources[other] != NULL && ow_pressure_source_is_quiet (self->sources[other]))
+      return;
   g_hash_table_iter_init (&iter, self->asks);
   while (g_hash_table_iter_next (&iter, (gpointer *)&name, &packed))
     {
