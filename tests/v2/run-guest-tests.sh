@@ -41,7 +41,7 @@ install -m 0755 "$here/guest-init.sh" "$root/init"
 trap 'rm -rf "$root" "$root.cpio"' EXIT
 
 log=$(mktemp)
-timeout 300 qemu-system-x86_64 -accel tcg -m 1024 -smp 1 \
+timeout 420 qemu-system-x86_64 -accel tcg -m 1024 -smp 1 \
   -kernel "$kernel" -initrd "$root.cpio" \
   -nodefaults -no-user-config -nographic -serial stdio -no-reboot \
   -append 'console=ttyS0 quiet panic=-1 psi=1' < /dev/null 2>&1 | tr -d '\r' | tee "$log"
