@@ -1,4 +1,5 @@
 #include "oomwatch-notify-pressure.h"
+#include "oomwatch-cgroup.h"
 #include "oomwatch-names.h"
 
 #include <string.h>
@@ -9,7 +10,8 @@ struct _NotifyPressure
   OomwatchManager *manager;
   char *level;
   gint64 quiet_usec;
-  GHashTable *last; /* cgroup → monotonic time of its last warning */
+  char *warned;     /* the cgroup of the last warning */
+  gint64 warned_at; /* when (monotonic) */
   guint32 shown_id;
 };
 
@@ -42,15 +44,23 @@ on_memory_pressure (OomwatchManager *manager, const char *cgroup, const char *le
 {
   NotifyPressure *self = user_data;
   gint64 now = g_get_monotonic_time ();
-  gpointer last = g_hash_table_lookup (self->last, cgroup);
+  gboolean recent = self->warned != NULL && now - self->warned_at < self->quiet_usec;
   g_autofree char *summary = NULL;
   g_autofree char *body = NULL;
   GVariantBuilder hints;
   double some = 0;
 
-  if (last != NULL && now - (gint64)GPOINTER_TO_SIZE (last) < self->quiet_usec)
+  /* Pressure below a watched cgroup is signalled on it and on each watched ancestor: one
+   * warning, naming the deepest; a recent one is updated in place for a deeper cgroup. */
+  if (recent && !oomwatch_cgroup_is_below (cgroup, self->warned))
     return;
-  g_hash_table_insert (self->last, g_strdup (cgroup), GSIZE_TO_POINTER ((gsize)now));
+  if (!recent)
+    {
+      self->shown_id = 0;
+      self->warned_at = now;
+    }
+  g_free (self->warned);
+  self->warned = g_strdup (cgroup);
   summary = g_strdup_printf ("Memory is running low in %s", short_name (cgroup));
   if (g_variant_lookup (details, OOMWATCH_KEY_SOME_AVG10, "d", &some))
     body = g_strdup_printf ("Pressure %s in %s: tasks waited for memory %.0f%% of the last 10 s. "
@@ -60,8 +70,9 @@ on_memory_pressure (OomwatchManager *manager, const char *cgroup, const char *le
     body = g_strdup_printf ("Pressure %s in %s. Close something before a process is killed.", level,
                             cgroup);
   g_variant_builder_init (&hints, G_VARIANT_TYPE ("a{sv}"));
-  g_variant_builder_add (&hints, "{sv}", "urgency",
-                         g_variant_new_byte (strcmp (level, OOMWATCH_PRESSURE_CRITICAL) == 0));
+  g_variant_builder_add (
+      &hints, "{sv}", "urgency",
+      g_variant_new_byte (strcmp (level, OOMWATCH_PRESSURE_CRITICAL) == 0 ? 2 : 1));
   g_variant_builder_add (&hints, "{sv}", "category", g_variant_new_string ("system"));
   g_variant_builder_add (&hints, "{sv}", "desktop-entry", g_variant_new_string ("oomwatch-notify"));
   g_dbus_connection_call (
@@ -85,7 +96,6 @@ notify_pressure_new (GDBusConnection *session, OomwatchManager *manager, const c
   self->manager = g_object_ref (manager);
   self->level = g_strdup (level);
   self->quiet_usec = (gint64)quiet_sec * G_USEC_PER_SEC;
-  self->last = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_signal_connect (manager, "memory-pressure", G_CALLBACK (on_memory_pressure), self);
   return self;
 }
@@ -98,7 +108,7 @@ notify_pressure_free (NotifyPressure *self)
   g_signal_handlers_disconnect_by_data (self->manager, self);
   g_object_unref (self->manager);
   g_object_unref (self->session);
-  g_hash_table_unref (self->last);
+  g_free (self->warned);
   g_free (self->level);
   g_free (self);
 }

@@ -1,6 +1,7 @@
 /* oomwatch-notify --pressure LEVEL: a warning before the kill ("Memory is running low in …"),
- * at most one per cgroup per quiet period (the daemon already sends at most one per level per
- * 15 s; a desktop wants far fewer). Off by default. */
+ * at most one per quiet period, updated in place when a deeper cgroup reports (the daemon
+ * already sends at most one per level per cgroup per 15 s; a desktop wants far fewer). Off by
+ * default. */
 #pragma once
 
 #include "oomwatch-generated.h"
@@ -9,7 +10,7 @@ G_BEGIN_DECLS
 
 typedef struct _NotifyPressure NotifyPressure;
 
-/* LEVEL NULL: off (returns NULL). QUIET_SEC: least time between two warnings of a cgroup. */
+/* LEVEL NULL: off (returns NULL). QUIET_SEC: least time between two warnings. */
 NotifyPressure *notify_pressure_new (GDBusConnection *session, OomwatchManager *manager,
                                      const char *level, guint quiet_sec);
 void notify_pressure_free (NotifyPressure *self);

@@ -282,7 +282,7 @@ main (int argc, char **argv)
   g_dbus_connection_set_exit_on_close (self.session, FALSE);
   g_signal_connect (self.session, "closed", G_CALLBACK (on_session_closed), &self);
   g_signal_connect (self.manager, "oom-event", G_CALLBACK (on_oom_event), &self);
-  /* At most one warning per cgroup in 5 minutes. */
+  /* At most one warning in 5 minutes. */
   self.pressure = pressure = notify_pressure_new (self.session, self.manager, pressure_level, 300);
   g_signal_connect (self.manager, "notify::g-name-owner", G_CALLBACK (on_name_owner), &self);
   g_unix_signal_add (SIGINT, on_quit, &self);

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #define MIB (1024 * 1024)
@@ -98,6 +100,8 @@ main (int argc, char **argv)
       fprintf (stderr, "usage: pressure-hog CGROUP_DIR FILE CACHE_MIB ANON_MIB\n");
       return 2;
     }
+  /* A test that fails an assertion must not leave a hog churning behind it. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
   cache_mib = strtol (argv[3], NULL, 10);
   anon_mib = strtol (argv[4], NULL, 10);
   memset (buf, 0x5a, sizeof buf);
