@@ -210,7 +210,6 @@ main (int argc, char **argv)
   gboolean no_watch = FALSE, verbose = FALSE;
   int coalesce = 10;
   g_autofree char *pressure_level = NULL;
-  g_autoptr (NotifyPressure) pressure = NULL;
   const GOptionEntry entries[] = {
     { "pressure", 'p', 0, G_OPTION_ARG_STRING, &pressure_level,
       "Also warn of memory pressure at LEVEL or above (low, medium, critical; default: off)",
@@ -283,13 +282,14 @@ main (int argc, char **argv)
   g_signal_connect (self.session, "closed", G_CALLBACK (on_session_closed), &self);
   g_signal_connect (self.manager, "oom-event", G_CALLBACK (on_oom_event), &self);
   /* At most one warning in 5 minutes. */
-  self.pressure = pressure = notify_pressure_new (self.session, self.manager, pressure_level, 300);
+  self.pressure = notify_pressure_new (self.session, self.manager, pressure_level, 300);
   g_signal_connect (self.manager, "notify::g-name-owner", G_CALLBACK (on_name_owner), &self);
   g_unix_signal_add (SIGINT, on_quit, &self);
   g_unix_signal_add (SIGTERM, on_quit, &self);
   watch_prefixes (&self);
   g_main_loop_run (loop);
 
+  g_clear_pointer (&self.pressure, notify_pressure_free);
   g_signal_handlers_disconnect_by_data (self.manager, &self);
   g_signal_handlers_disconnect_by_data (self.session, &self);
   g_queue_clear_full (&self.lines, g_free);

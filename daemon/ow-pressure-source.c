@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PSI_WINDOW_US 1000000
+#define PSI_WINDOW_US 1000000u
 
 struct _OwPressureSource
 {
