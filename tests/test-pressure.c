@@ -308,7 +308,7 @@ test_oomctl (void)
 
   watcher = g_subprocess_newv (watch, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
   g_assert_no_error (error);
-  for (int i = 0; i < 1000 && ow_test_env_find_watch (env, canonical) == NULL; i++)
+  for (int i = 0; i < 1000 && !ow_test_env_watched (env, canonical); i++)
     ow_test_env_iterate (10);
   listed = run_oomctl (list, FALSE, &exit_status);
   g_assert_cmpint (exit_status, ==, 0);
