@@ -81,6 +81,9 @@ on_quiet (gpointer user_data)
       if (!start_polling (self, &error))
         g_warning ("%s: pressure %s not re-armed: %s", self->cgroup,
                    ow_pressure_level_to_string (self->level), error->message);
+      else
+        g_debug ("%s: pressure %s quiet, re-armed", self->cgroup,
+                 ow_pressure_level_to_string (self->level));
     }
   self->quiet_id = 0;
   return G_SOURCE_REMOVE;

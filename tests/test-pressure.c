@@ -117,6 +117,48 @@ test_levels (void)
   ow_test_env_free (env);
 }
 
+static gboolean
+daemon_logged (OwTestEnv *env, const char *text)
+{
+  g_autofree char *log = NULL;
+
+  return g_file_get_contents (env->daemon_log, &log, NULL, NULL) && strstr (log, text) != NULL;
+}
+
+/* After a level has been quiet for its period it is sent again at once: a second hog after
+ * a pause gets its own "low". */
+static void
+test_rearm (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *canonical = ow_test_env_make_cgroup (env, "again", "32M", FALSE);
+  g_autofree char *dir = ow_test_env_cgroup_path (env, "again");
+  g_autofree char *file = g_build_filename (env->tmpdir, "churn", NULL);
+  g_autofree char *rearmed = g_strdup_printf ("%s: pressure low quiet, re-armed", canonical);
+  const char *argv[] = { g_getenv ("PRESSURE_HOG"), dir, file, "256", "0", NULL };
+  g_autoptr (GError) error = NULL;
+
+  g_signal_connect (env->manager, "memory-pressure", G_CALLBACK (on_memory_pressure), env);
+  g_assert_true (watch_pressure (env, canonical, "low", FALSE, &error));
+  for (guint round = 1; round <= 2; round++)
+    {
+      g_autoptr (GSubprocess) hog = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDIN_PIPE, argv);
+
+      g_assert_true (ow_test_env_wait_signal (env, canonical, "pressure-low", 30000));
+      for (int i = 0; i < 3000 && ow_test_env_n_signals (env, canonical, "pressure-low") < round;
+           i++)
+        ow_test_env_iterate (10);
+      g_assert_cmpuint (ow_test_env_n_signals (env, canonical, "pressure-low"), ==, round);
+      g_subprocess_force_exit (hog);
+      ow_test_env_wait_process (hog);
+      /* Quiet from now on: the level comes back within one or two periods (15 s each). */
+      for (int i = 0; round == 1 && i < 4000 && !daemon_logged (env, rearmed); i++)
+        ow_test_env_iterate (10);
+      g_assert_true (round == 2 || daemon_logged (env, rearmed));
+    }
+  ow_test_env_free (env);
+}
+
 static void
 assert_refused (OwTestEnv *env, const char *cgroup, GVariant *options, const char *names)
 {
@@ -341,5 +383,6 @@ main (int argc, char **argv)
   g_test_add_func ("/pressure/costs", test_costs);
   g_test_add_func ("/pressure/oomctl", test_oomctl);
   g_test_add_func ("/pressure/recursive", test_recursive);
+  g_test_add_func ("/pressure/rearm", test_rearm);
   return g_test_run ();
 }
