@@ -34,3 +34,21 @@ oomctl_parse_options (GOptionContext *context, int *argc, char ***argv)
   g_printerr ("oomctl: %s\n", error->message);
   return OOMCTL_EXIT_USAGE;
 }
+
+/* Options only: any argument left is a usage error. */
+int
+oomctl_parse_no_arguments (int *argc, char ***argv, const GOptionEntry *entries, const char *summary)
+{
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  int status;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_summary (context, summary);
+  status = oomctl_parse_options (context, argc, argv);
+  if (status == OOMCTL_EXIT_OK && *argc > 1)
+    {
+      g_printerr ("oomctl: unexpected argument '%s'\n", (*argv)[1]);
+      return OOMCTL_EXIT_USAGE;
+    }
+  return status;
+}

@@ -24,5 +24,7 @@ typedef struct
 OomwatchManager *oomctl_manager_new (GError **error);
 int oomctl_fail (const char *what, GError *error);
 int oomctl_parse_options (GOptionContext *context, int *argc, char ***argv);
+int oomctl_parse_no_arguments (int *argc, char ***argv, const GOptionEntry *entries,
+                               const char *summary);
 
 G_END_DECLS

@@ -1,4 +1,4 @@
-/* oomctl list / status / unwatch: one call each, then print. */
+/* oomctl list: every watched cgroup, as a table or as JSON Lines. */
 #include "oomctl-commands.h"
 #include "oomctl-common.h"
 #include "oomctl-format.h"
@@ -60,23 +60,6 @@ format_watch_json (const char *cgroup, GVariant *dict)
   return g_string_free (out, FALSE);
 }
 
-static int
-parse_no_arguments (int *argc, char ***argv, const GOptionEntry *entries, const char *summary)
-{
-  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
-  int status;
-
-  g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context, summary);
-  status = oomctl_parse_options (context, argc, argv);
-  if (status == OOMCTL_EXIT_OK && *argc > 1)
-    {
-      g_printerr ("oomctl: unexpected argument '%s'\n", (*argv)[1]);
-      return OOMCTL_EXIT_USAGE;
-    }
-  return status;
-}
-
 int
 oomctl_list (int argc, char **argv)
 {
@@ -93,7 +76,7 @@ oomctl_list (int argc, char **argv)
   GVariant *dict;
   int status, width = (int) strlen ("CGROUP");
 
-  status = parse_no_arguments (&argc, &argv, entries, "List the watched cgroups.");
+  status = oomctl_parse_no_arguments (&argc, &argv, entries, "List the watched cgroups.");
   if (status != OOMCTL_EXIT_OK)
     return status;
   manager = oomctl_manager_new (&error);
@@ -120,89 +103,5 @@ oomctl_list (int argc, char **argv)
       g_print ("%s\n", line);
       g_variant_unref (dict);
     }
-  return OOMCTL_EXIT_OK;
-}
-
-/* Memory pressure costs the daemon one fd per level armed, on top of one per watch. */
-static void
-print_pressure_costs (GVariant *watches)
-{
-  GVariantIter iter;
-  GVariant *dict;
-  guint armed = 0, fds = 0;
-
-  g_variant_iter_init (&iter, watches);
-  while (g_variant_iter_next (&iter, "(&s@a{sv})", NULL, &dict))
-    {
-      guint32 n = 0;
-
-      if (g_variant_lookup (dict, OOMWATCH_KEY_PRESSURE_FDS, "u", &n))
-        armed++;
-      fds += n;
-      g_variant_unref (dict);
-    }
-  g_print ("pressure:  %u watches with memory pressure armed, %u fds (each counts as a watch)\n",
-           armed, fds);
-}
-
-int
-oomctl_status (int argc, char **argv)
-{
-  const GOptionEntry entries[] = { { NULL } };
-  g_autoptr (OomwatchManager) manager = NULL;
-  g_autoptr (GVariant) watches = NULL;
-  g_autoptr (GError) error = NULL;
-  guint hierarchy;
-  int status;
-
-  status = parse_no_arguments (&argc, &argv, entries, "Show the daemon's state.");
-  if (status != OOMCTL_EXIT_OK)
-    return status;
-  manager = oomctl_manager_new (&error);
-  /* ListWatches first: it starts the daemon if needed, and proves it answers. */
-  if (manager == NULL || !oomwatch_manager_call_list_watches_sync (manager, G_DBUS_CALL_FLAGS_NONE, -1,
-                                                                      &watches, NULL, &error))
-    return oomctl_fail ("cannot reach oomwatchd", error);
-
-  hierarchy = oomwatch_manager_get_hierarchy (manager);
-  g_print ("version:   %s\n", oomwatch_manager_get_version (manager) ?: "?");
-  if (hierarchy == 0)
-    g_print ("hierarchy: none (no memory cgroup controller mounted)\n");
-  else
-    g_print ("hierarchy: cgroup v%u\nmount:     %s\n", hierarchy,
-             oomwatch_manager_get_mount_point (manager) ?: "?");
-  g_print ("kernel log: %s\n", oomwatch_manager_get_kernel_log (manager)
-                                   ? "read (oom-kill signals name the victim)"
-                                   : "not read (oom-kill signals carry no victim names)");
-  g_print ("watches:   %zu\n", g_variant_n_children (watches));
-  print_pressure_costs (watches);
-  return OOMCTL_EXIT_OK;
-}
-
-int
-oomctl_unwatch (int argc, char **argv)
-{
-  const GOptionEntry entries[] = { { NULL } };
-  g_autoptr (GOptionContext) context = g_option_context_new ("CGROUP");
-  g_autoptr (OomwatchManager) manager = NULL;
-  g_autoptr (GError) error = NULL;
-  int status;
-
-  g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context,
-                                "Drop this connection's watch of CGROUP (watches belong to the "
-                                "connection that made them).");
-  status = oomctl_parse_options (context, &argc, &argv);
-  if (status != OOMCTL_EXIT_OK)
-    return status;
-  if (argc != 2)
-    {
-      g_printerr ("oomctl: unwatch needs exactly one CGROUP\n");
-      return OOMCTL_EXIT_USAGE;
-    }
-  manager = oomctl_manager_new (&error);
-  if (manager == NULL || !oomwatch_manager_call_unwatch_sync (manager, argv[1], G_DBUS_CALL_FLAGS_NONE, -1,
-                                                                 NULL, &error))
-    return oomctl_fail (argv[1], error);
   return OOMCTL_EXIT_OK;
 }

@@ -8,9 +8,9 @@
 
 static const OomctlCommand commands[] = {
   { "watch", oomctl_watch, "Watch cgroups and print their OOM events" },
-  { "unwatch", oomctl_unwatch, "Drop a watch of this connection" },
+  { "unwatch", oomctl_unwatch, "Drop a persistent watch until the next reload (root)" },
   { "list", oomctl_list, "List the watched cgroups" },
-  { "monitor", oomctl_monitor, "Print every OOM signal of the daemon" },
+  { "monitor", oomctl_monitor, "Print every OOM signal of the daemon (root)" },
   { "status", oomctl_status, "Show the daemon's version, hierarchy and watches" },
 };
 

@@ -14,12 +14,90 @@ typedef struct
 
 struct _OwBusGuard
 {
+  gint ref_count;
   GMutex lock;         /* everything below: the filter runs in GDBus's worker thread */
   GHashTable *uids;    /* unique name → uid */
   GHashTable *buckets; /* "uid:N" or the unique name → Bucket */
+  GHashTable *asking;  /* unique names whose uid the bus is being asked for */
   GDBusConnection *connection;
+  GMainContext *context; /* the main loop's, where the bus is asked */
   guint filter_id;
 };
+
+static OwBusGuard *
+guard_ref (OwBusGuard *self)
+{
+  g_atomic_int_inc (&self->ref_count);
+  return self;
+}
+
+static void guard_unref (OwBusGuard *self);
+
+/* A caller's uid is asked of the bus as soon as it first calls, whatever it calls, so that
+ * its per-uid budget (or root's exemption) applies from its next calls on. */
+typedef struct
+{
+  OwBusGuard *guard;
+  char *name;
+} UidQuery;
+
+static void
+uid_query_free (UidQuery *query)
+{
+  guard_unref (query->guard);
+  g_free (query->name);
+  g_free (query);
+}
+
+static void
+on_uid_reply (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  UidQuery *query = user_data;
+  g_autoptr (GVariant) reply
+      = g_dbus_connection_call_finish (G_DBUS_CONNECTION (object), result, NULL);
+  guint32 uid;
+
+  if (reply != NULL)
+    {
+      g_variant_get (reply, "(u)", &uid);
+      ow_bus_guard_set_uid (query->guard, query->name, uid);
+    }
+  g_mutex_lock (&query->guard->lock);
+  g_hash_table_remove (query->guard->asking, query->name);
+  g_mutex_unlock (&query->guard->lock);
+  uid_query_free (query);
+}
+
+static gboolean
+ask_uid (gpointer user_data)
+{
+  UidQuery *query = user_data;
+
+  if (query->guard->connection == NULL)
+    {
+      uid_query_free (query);
+      return G_SOURCE_REMOVE;
+    }
+  g_dbus_connection_call (query->guard->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                          "org.freedesktop.DBus", "GetConnectionUnixUser",
+                          g_variant_new ("(s)", query->name), G_VARIANT_TYPE ("(u)"),
+                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_uid_reply, query);
+  return G_SOURCE_REMOVE;
+}
+
+/* Called with the lock held, from the worker thread. */
+static void
+start_asking (OwBusGuard *self, const char *sender)
+{
+  UidQuery *query;
+
+  if (self->context == NULL || !g_hash_table_add (self->asking, g_strdup (sender)))
+    return;
+  query = g_new0 (UidQuery, 1);
+  query->guard = guard_ref (self);
+  query->name = g_strdup (sender);
+  g_main_context_invoke (self->context, ask_uid, query);
+}
 
 static gboolean
 take_token (OwBusGuard *self, const char *key)
@@ -58,6 +136,8 @@ within_rate (OwBusGuard *self, const char *sender)
         return TRUE;
       key = g_strdup_printf ("uid:%u", GPOINTER_TO_UINT (uid));
     }
+  else
+    start_asking (self, sender);
   return take_token (self, key != NULL ? key : sender);
 }
 
@@ -179,6 +259,7 @@ ow_bus_guard_attach (OwBusGuard *self, GDBusConnection *connection)
 {
   ow_bus_guard_detach (self);
   self->connection = g_object_ref (connection);
+  self->context = g_main_context_ref_thread_default ();
   self->filter_id = g_dbus_connection_add_filter (connection, filter, self, NULL);
 }
 
@@ -189,6 +270,10 @@ ow_bus_guard_detach (OwBusGuard *self)
     return;
   g_dbus_connection_remove_filter (self->connection, self->filter_id);
   g_clear_object (&self->connection);
+  /* The filter may still be running in the worker thread (GDBus says so). */
+  g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_mutex_unlock (&self->lock);
 }
 
 void
@@ -226,20 +311,32 @@ ow_bus_guard_new (void)
 {
   OwBusGuard *self = g_new0 (OwBusGuard, 1);
 
+  self->ref_count = 1;
   g_mutex_init (&self->lock);
+  self->asking = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return self;
 }
 
+static void
+guard_unref (OwBusGuard *self)
+{
+  if (!g_atomic_int_dec_and_test (&self->ref_count))
+    return;
+  g_hash_table_unref (self->asking);
+  g_hash_table_unref (self->uids);
+  g_hash_table_unref (self->buckets);
+  g_mutex_clear (&self->lock);
+  g_free (self);
+}
+
+/* Queries still on their way keep what they need of the guard until they return. */
 void
 ow_bus_guard_free (OwBusGuard *self)
 {
   if (self == NULL)
     return;
   ow_bus_guard_detach (self);
-  g_hash_table_unref (self->uids);
-  g_hash_table_unref (self->buckets);
-  g_mutex_clear (&self->lock);
-  g_free (self);
+  guard_unref (self);
 }

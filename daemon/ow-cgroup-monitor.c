@@ -17,13 +17,6 @@ struct _OwCgroupMonitor
   GHashTable *followed; /* cgroup → number of follows */
 };
 
-static void
-tell_removed (OwCgroupMonitor *self, const char *cgroup)
-{
-  if (g_hash_table_contains (self->removals, cgroup))
-    self->listener->removed (cgroup, self->user_data);
-}
-
 /* Whether CGROUP is still the directory of inode INO. */
 static gboolean
 still_there (OwCgroupMonitor *self, const char *cgroup, guint64 ino)
@@ -34,6 +27,17 @@ still_there (OwCgroupMonitor *self, const char *cgroup, guint64 ino)
   if (fd < 0)
     return FALSE;
   return fstat (fd, &st) < 0 || (guint64)st.st_ino == ino;
+}
+
+/* An IN_DELETE read after the cgroup was made again, and the new directory already watched
+ * (an overflow's rescan got there first), is about the old one: not a removal. */
+static void
+tell_removed (OwCgroupMonitor *self, const char *cgroup)
+{
+  guint64 *ino = g_hash_table_lookup (self->removals, cgroup);
+
+  if (ino != NULL && !still_there (self, cgroup, *ino))
+    self->listener->removed (cgroup, self->user_data);
 }
 
 void
@@ -86,7 +90,14 @@ on_dir_event (const char *dir, const char *name, guint32 mask, gpointer user_dat
     return;
   cgroup = g_build_path ("/", dir, name, NULL);
   if (mask & IN_DELETE)
-    tell_removed (self, cgroup);
+    {
+      if (g_hash_table_contains (self->removals, cgroup))
+        tell_removed (self, cgroup);
+      /* A child of a followed directory that is not watched (skipped) is told too, so the
+       * registry stops listing it. */
+      else if (g_hash_table_contains (self->followed, dir))
+        self->listener->removed (cgroup, self->user_data);
+    }
   else if ((mask & IN_CREATE) && g_hash_table_contains (self->followed, dir))
     self->listener->created (cgroup, self->user_data);
 }

@@ -21,6 +21,9 @@ typedef struct _OwHierarchy OwHierarchy;
 OwHierarchy *ow_hierarchy_new_from_system (GError **error);
 OwHierarchy *ow_hierarchy_new (guint version, const char *mount_point,
                                const char *const *other_mounts, GError **error);
+/* Test seam: a hierarchy of VERSION over plain directories below DIR (no cgroup filesystem
+ * check), so unit tests run the registry and the cgroup monitor without root or cgroups. */
+OwHierarchy *ow_hierarchy_new_for_tests (guint version, const char *dir, GError **error);
 void ow_hierarchy_free (OwHierarchy *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwHierarchy, ow_hierarchy_free)
 

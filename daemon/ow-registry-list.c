@@ -39,6 +39,13 @@ ow_registry_set_persistent (OwRegistry *self, const char *const *plain,
   reconcile (self, TRUE, recursive);
 }
 
+/* g_ptr_array_sort hands the comparison pointers to the elements, not the elements. */
+static int
+compare_cgroups (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *)a, *(const char *const *)b);
+}
+
 static GStrv
 skipped_below (OwRegistry *self, const char *root)
 {
@@ -50,7 +57,7 @@ skipped_below (OwRegistry *self, const char *root)
   while (g_hash_table_iter_next (&iter, (gpointer *)&cgroup, NULL))
     if (oomwatch_cgroup_is_below (cgroup, root))
       g_ptr_array_add (found, g_strdup (cgroup));
-  g_ptr_array_sort (found, (GCompareFunc)g_strcmp0);
+  g_ptr_array_sort (found, compare_cgroups);
   g_ptr_array_add (found, NULL);
   return (GStrv)g_ptr_array_steal (found, NULL);
 }

@@ -143,9 +143,10 @@ add_watcher (OwRegistry *self, OwClient *client, const char *name, const char *c
   if (watch == NULL)
     {
       g_autoptr (OwWatch) made = ow_watch_new (cgroup);
+      OwSourceFactory factory = self->context->factory ?: ow_source_new; /* test seam */
 
-      made->source = ow_source_new (self->context, cgroup, baseline, &ow_registry_source_listener,
-                                    self, error);
+      made->source = factory (self->context, cgroup, baseline, &ow_registry_source_listener, self,
+                              error);
       if (made->source == NULL)
         return FALSE;
       if (!ow_cgroup_monitor_watch_removal (self->monitor, cgroup, made->source->ino, error))

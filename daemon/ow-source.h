@@ -19,18 +19,6 @@ G_BEGIN_DECLS
 
 typedef struct _OwSource OwSource;
 
-/* What every source needs; owned by the manager, which outlives every source. */
-typedef struct
-{
-  OwHierarchy *hierarchy;
-  OwFdMux *mux;
-  const char *kernel_log_path; /* the v2 root source is woken by the kernel log */
-  /* Memory pressure reports (ow-pressure.c): WATCHERS are the names that asked for LEVEL. */
-  void (*pressure) (const char *cgroup, const char *level, GPtrArray *watchers,
-                    GVariant *details, gpointer user_data);
-  gpointer pressure_data;
-} OwSourceContext;
-
 typedef struct
 {
   void (*event) (const char *cgroup, const OwEvent *event, gpointer user_data);
@@ -44,6 +32,30 @@ typedef enum
   OW_SOURCE_BASELINE_NOW,
   OW_SOURCE_BASELINE_ZERO,
 } OwSourceBaseline;
+
+typedef struct _OwSourceContext OwSourceContext;
+
+/* Makes the source of one cgroup; the signature of ow_source_new (ow-source-factory.c). */
+typedef OwSource *(*OwSourceFactory) (const OwSourceContext *context, const char *canonical,
+                                      OwSourceBaseline baseline, const OwSourceListener *listener,
+                                      gpointer user_data, GError **error);
+
+/* What every source needs; owned by the manager, which outlives every source. */
+struct _OwSourceContext
+{
+  OwHierarchy *hierarchy;
+  OwFdMux *mux;
+  const char *kernel_log_path; /* the v2 root source is woken by the kernel log */
+  /* Test seam: the registry makes its sources with this when set, else with ow_source_new.
+   * Unit tests plug in fake sources they drive by hand (tests/ow-fake-source.c), and find
+   * their own state in factory_data. The daemon leaves both NULL. */
+  OwSourceFactory factory;
+  gpointer factory_data;
+  /* Memory pressure reports (ow-pressure.c): WATCHERS are the names that asked for LEVEL. */
+  void (*pressure) (const char *cgroup, const char *level, GPtrArray *watchers,
+                    GVariant *details, gpointer user_data);
+  gpointer pressure_data;
+};
 
 typedef struct
 {

@@ -10,6 +10,7 @@
 #include "ow-fd.h"
 #include "ow-keyed-file.h"
 #include "oomwatch-error.h"
+#include "oomwatch-names.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -252,7 +253,9 @@ v1_source_describe (OwSource *source, GVariantDict *dict)
 {
   OwV1Source *self = (OwV1Source *)source;
 
-  g_variant_dict_insert (dict, "under-oom", "b", self->paused);
+  g_variant_dict_insert (dict, OOMWATCH_KEY_UNDER_OOM, "b", self->paused);
+  /* A kill or a recovery may still be reported: clients (and tests) can wait for quiet. */
+  g_variant_dict_insert (dict, OOMWATCH_KEY_RECHECKING, "b", self->recheck_id != 0);
 }
 
 static void

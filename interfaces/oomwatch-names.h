@@ -20,6 +20,7 @@
 #define OOMWATCH_KEY_HIERARCHY "hierarchy"
 #define OOMWATCH_KEY_TOTAL "total"
 #define OOMWATCH_KEY_UNDER_OOM "under-oom"
+#define OOMWATCH_KEY_RECHECKING "rechecking"
 #define OOMWATCH_KEY_WATCHERS "watchers"
 #define OOMWATCH_KEY_SINCE "since"
 #define OOMWATCH_KEY_RECURSIVE "recursive"

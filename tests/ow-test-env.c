@@ -1,5 +1,6 @@
 #include "ow-test-env.h"
 #include "ow-test-cgroups.h"
+#include "ow-test-wait.h"
 #include "oomwatch-error.h"
 
 #include <glib/gstdio.h>
@@ -203,7 +204,7 @@ find_daemon_pid (OwTestEnv *env, gboolean wrapped)
 static void
 wait_for_name (OwTestEnv *env)
 {
-  gint64 until = g_get_monotonic_time () + 15 * G_TIME_SPAN_SECOND;
+  gint64 until = g_get_monotonic_time () + ow_test_timeout_ms (15000) * G_TIME_SPAN_MILLISECOND;
   g_autofree char *owner = NULL;
 
   while (owner == NULL && g_get_monotonic_time () < until)
@@ -447,7 +448,7 @@ on_process_done (GObject *object, GAsyncResult *result, gpointer user_data)
 void
 ow_test_env_wait_process (GSubprocess *process)
 {
-  gint64 until = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  gint64 until = g_get_monotonic_time () + ow_test_timeout_ms (30000) * G_TIME_SPAN_MILLISECOND;
   gboolean done = FALSE;
 
   g_subprocess_wait_async (process, NULL, on_process_done, &done);
@@ -465,7 +466,8 @@ has_signal (OwTestEnv *env, const char *cgroup, const char *kind)
 gboolean
 ow_test_env_wait_signal (OwTestEnv *env, const char *cgroup, const char *kind, guint timeout_msec)
 {
-  gint64 until = g_get_monotonic_time () + timeout_msec * G_TIME_SPAN_MILLISECOND;
+  gint64 until
+      = g_get_monotonic_time () + ow_test_timeout_ms (timeout_msec) * G_TIME_SPAN_MILLISECOND;
 
   while (!has_signal (env, cgroup, kind) && g_get_monotonic_time () < until)
     ow_test_env_iterate (5);

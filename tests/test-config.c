@@ -1,5 +1,5 @@
 /* The configuration file: persistent watches, limits, Reload() and SIGHUP. */
-#include "ow-test-env.h"
+#include "ow-test-conditions.h"
 #include "oomwatch-error.h"
 
 #include <signal.h>
@@ -22,9 +22,7 @@ watch_flag (OwTestEnv *env, const char *cgroup, const char *key)
 static void
 wait_until_watched (OwTestEnv *env, const char *cgroup, gboolean watched)
 {
-  for (int i = 0; i < 1000 && ow_test_env_watched (env, cgroup) != watched; i++)
-    ow_test_env_iterate (10);
-  g_assert_true (ow_test_env_watched (env, cgroup) == watched);
+  g_assert_true (ow_test_env_wait_watched (env, cgroup, watched));
 }
 
 static void
@@ -163,6 +161,83 @@ test_limits_from_file (void)
   ow_test_env_free (env);
 }
 
+/* oomctl unwatch ARGUMENT as root, or as nobody: its exit status; its stderr in ERR. */
+static int
+oomctl_unwatch (const char *cgroup, gboolean as_nobody, char **err)
+{
+  const char *argv[] = { g_getenv ("OOMCTL"), "unwatch", cgroup, NULL };
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
+      G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr (GSubprocess) client = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (as_nobody)
+    g_subprocess_launcher_set_child_setup (launcher, ow_test_env_drop_to_nobody, NULL, NULL);
+  client = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (client, NULL, NULL, NULL, err, &error);
+  g_assert_no_error (error);
+  g_test_message ("oomctl unwatch %s%s: %s", cgroup, as_nobody ? " as nobody" : "", *err);
+  g_assert_true (g_subprocess_get_if_exited (client));
+  return g_subprocess_get_exit_status (client);
+}
+
+/* oomctl unwatch: root drops a persistent watch at run time, until the next reload. Nobody
+ * else can, and a cgroup without one is refused with the reason. */
+static void
+test_unwatch_persistent (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *kept = ow_test_env_make_cgroup (env, "kept", NULL, FALSE);
+  g_autofree char *mine = ow_test_env_make_cgroup (env, "mine", NULL, FALSE);
+  g_autofree char *config = g_strdup_printf ("[Watches]\nWatch=%s\n", kept);
+  g_autoptr (GError) error = NULL;
+
+  write_config (env, config);
+  reload (env, &error);
+  g_assert_no_error (error);
+  g_assert_true (watch_flag (env, kept, "persistent"));
+  g_free (ow_test_env_watch (env, NULL, mine));
+
+  /* A client's watch is the client's: not dropped, and the message says why. */
+  {
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (oomctl_unwatch (mine, FALSE, &err), ==, 1);
+    g_assert_nonnull (strstr (err, "not a persistent watch"));
+    g_assert_true (ow_test_env_watched (env, mine));
+  }
+  /* Only root drops a persistent watch. */
+  {
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (oomctl_unwatch (kept, TRUE, &err), ==, 1);
+    g_assert_nonnull (strstr (err, "only root"));
+    g_assert_true (watch_flag (env, kept, "persistent"));
+  }
+  {
+    g_autofree char *err = NULL;
+    g_autofree char *absolute = ow_test_env_cgroup_path (env, "kept");
+
+    /* Any accepted spelling of the path. */
+    g_assert_cmpint (oomctl_unwatch (absolute, FALSE, &err), ==, 0);
+    g_assert_cmpstr (err, ==, "");
+    g_assert_false (ow_test_env_watched (env, kept));
+  }
+  {
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (oomctl_unwatch (kept, FALSE, &err), ==, 1);
+    g_assert_nonnull (strstr (err, "not a persistent watch"));
+  }
+  /* The next reload brings it back. */
+  reload (env, &error);
+  g_assert_no_error (error);
+  g_assert_true (watch_flag (env, kept, "persistent"));
+  g_assert_true (ow_test_env_watched (env, mine));
+  ow_test_env_free (env);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -173,5 +248,6 @@ main (int argc, char **argv)
   g_test_add_func ("/config/persistent", test_persistent);
   g_test_add_func ("/config/bad", test_bad_config);
   g_test_add_func ("/config/limits-from-file", test_limits_from_file);
+  g_test_add_func ("/config/unwatch-persistent", test_unwatch_persistent);
   return g_test_run ();
 }

@@ -1,6 +1,6 @@
 /* Hardening: hostile input through a real bus (with an audit of what the daemon opened for
  * writing), client and watch storms, resource limits, and faults. */
-#include "ow-test-env.h"
+#include "ow-test-conditions.h"
 #include "oomwatch-error.h"
 
 #include <errno.h>
@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #define EVENT_TIMEOUT_MS 10000
-#define SETTLE_MS 1500
 
 typedef struct
 {
@@ -274,9 +273,7 @@ storm_round (OwTestEnv *env, char **cgroups, guint n_cgroups, guint clients)
       for (guint i = 0; i < connections->len; i++)
         g_dbus_connection_close_sync (g_ptr_array_index (connections, i), NULL, NULL);
     }
-  for (int i = 0; i < 1000 && ow_test_env_count_eventfds (env) > 0; i++)
-    ow_test_env_iterate (10);
-  g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, 0);
+  g_assert_true (ow_test_env_wait_eventfds (env, 0));
 }
 
 static void
@@ -306,12 +303,7 @@ test_client_storm (void)
       const char *argv[] = { g_getenv ("OOMCTL"), "watch", cgroups[i % 10], NULL };
       g_autoptr (GSubprocess) client = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDOUT_SILENCE,
                                                           argv);
-      g_autoptr (GVariant) watch = NULL;
-
-      for (int j = 0; j < 500 && (watch = ow_test_env_find_watch (env, cgroups[i % 10])) == NULL;
-           j++)
-        ow_test_env_iterate (5);
-      g_assert_nonnull (watch);
+      g_assert_true (ow_test_env_wait_watched (env, cgroups[i % 10], TRUE));
       g_subprocess_send_signal (client, SIGKILL);
       ow_test_env_wait_process (client);
     }
@@ -403,17 +395,25 @@ test_not_root (void)
   OwTestEnv *env = ow_test_env_new (NULL);
   const char *argv[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                          g_getenv ("OOMWATCHD"), "--replace", NULL };
-  g_autoptr (GSubprocess) intruder = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDERR_PIPE, argv);
+  g_autoptr (GSubprocess) intruder = NULL;
   g_autofree char *err = NULL;
+  g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (env->manager));
+  g_autofree char *owner_after = NULL;
+  g_autofree char *cgroup = ow_test_env_make_cgroup (env, "still", NULL, FALSE);
   g_autoptr (GError) error = NULL;
 
+  intruder = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDERR_PIPE, argv);
   g_subprocess_communicate_utf8 (intruder, NULL, NULL, NULL, &err, &error);
   g_assert_no_error (error);
   g_test_message ("as nobody: %s", err);
   g_assert_cmpint (g_subprocess_get_exit_status (intruder), ==, 1);
   g_assert_nonnull (strstr (err, "cannot own org.oomwatch.OomWatch1"));
-  /* The real one still serves. */
-  g_assert_null (ow_test_env_find_watch (env, "/"));
+  /* The real one still owns the name, and serves. */
+  ow_test_env_sync (env);
+  owner_after = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (env->manager));
+  g_assert_cmpstr (owner_after, ==, owner);
+  g_free (ow_test_env_watch (env, NULL, cgroup));
+  g_assert_true (ow_test_env_watched (env, cgroup));
   ow_test_env_free (env);
 }
 
@@ -434,11 +434,15 @@ test_rmdir_during_oom (void)
   second = ow_test_env_hog (env, "race", 64);
   g_subprocess_send_signal (paused, SIGKILL);
   g_subprocess_send_signal (second, SIGKILL);
-  for (int i = 0; i < 5000 && g_rmdir (dir) < 0; i++)
+  /* rmdir fails (EBUSY) until the killed tasks have left the cgroup. */
+  for (gint64 until = g_get_monotonic_time () + ow_test_timeout_ms (5000) * G_TIME_SPAN_MILLISECOND;
+       g_rmdir (dir) < 0 && g_get_monotonic_time () < until;)
     g_usleep (200);
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
   g_assert_true (ow_test_env_wait_signal (env, cgroup, "removed", EVENT_TIMEOUT_MS));
-  ow_test_env_iterate (SETTLE_MS);
+  /* The registration is closed: nothing more can come of it, and all sent has arrived. */
+  g_assert_true (ow_test_env_wait_eventfds (env, 0));
+  ow_test_env_sync (env);
 
   g_assert_cmpuint (ow_test_env_n_signals (env, cgroup, "removed"), ==, 1);
   removed_at = env->signals->len - 1;
@@ -507,24 +511,36 @@ flood_kernel_log (guint records)
     }
 }
 
+#define FLOOD_OPT_IN "OOMWATCH_TEST_FLOOD_KERNEL_LOG"
+
 static void
 test_kmsg_overrun (void)
 {
-  OwTestEnv *env = ow_test_env_new (NULL);
-  g_autofree char *cgroup = ow_test_env_make_cgroup (env, "overrun", "32M", FALSE);
-  g_free (ow_test_env_watch (env, NULL, cgroup));
+  OwTestEnv *env = NULL;
+  g_autofree char *cgroup = NULL;
   g_autoptr (GSubprocess) hog = NULL;
   g_autofree char *log = NULL;
-  guint32 pid = 0;
+  guint32 pid = 0, hog_pid;
+
+  /* It pushes the host's whole kernel log out: only where that is wanted (CI's fresh VM). */
+  if (g_strcmp0 (g_getenv (FLOOD_OPT_IN), "1") != 0)
+    {
+      g_test_skip ("writes ~9 MiB into the host's kernel log; set " FLOOD_OPT_IN "=1 to run it");
+      return;
+    }
+  env = ow_test_env_new (NULL);
+  cgroup = ow_test_env_make_cgroup (env, "overrun", "32M", FALSE);
+  g_free (ow_test_env_watch (env, NULL, cgroup));
 
   g_subprocess_send_signal (env->daemon, SIGSTOP);
   flood_kernel_log (40000); /* ~9 MiB, more than the kernel's log buffer */
   g_subprocess_send_signal (env->daemon, SIGCONT);
 
   hog = ow_test_env_hog (env, "overrun", 256);
+  hog_pid = ow_test_env_pid (hog);
   ow_test_env_wait_process (hog);
   g_assert_true (ow_test_env_wait_signal (env, cgroup, "oom-kill", EVENT_TIMEOUT_MS));
-  ow_test_env_iterate (SETTLE_MS);
+  ow_test_env_settle (env, cgroup);
   g_assert_cmpuint (ow_test_env_sum (env, cgroup, "oom-kill"), ==, 1);
   for (guint i = 0; i < env->signals->len; i++)
     {
@@ -533,7 +549,9 @@ test_kmsg_overrun (void)
       if (g_strcmp0 (signal->kind, "oom-kill") == 0)
         g_variant_lookup (signal->details, "pid", "u", &pid);
     }
-  g_assert_cmpuint (pid, !=, 0);
+  /* Named, unless the kernel's rate limit kept the record that names it out of the log. */
+  if (ow_test_kernel_logged_victim (hog_pid))
+    g_assert_cmpuint (pid, ==, hog_pid);
   g_assert_true (g_file_get_contents (env->daemon_log, &log, NULL, NULL));
   g_assert_nonnull (strstr (log, "kernel log overrun"));
   ow_test_env_free (env);
@@ -552,7 +570,7 @@ test_kmsg_unreadable (void)
   g_assert_false (oomwatch_manager_get_kernel_log (env->manager));
   ow_test_env_wait_process (hog);
   g_assert_true (ow_test_env_wait_signal (env, cgroup, "oom-kill", EVENT_TIMEOUT_MS));
-  ow_test_env_iterate (SETTLE_MS);
+  ow_test_env_settle (env, cgroup);
   g_assert_cmpuint (ow_test_env_sum (env, cgroup, "oom-kill"), ==, 1);
   ow_test_env_free (env);
 }

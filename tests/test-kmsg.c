@@ -194,6 +194,101 @@ test_truncated (void)
     }
 }
 
+/* Anyone may write to /dev/kmsg, but only the kernel writes with facility 0 (PRIO < 8): a
+ * record of any other facility is never taken for a kill, however it reads. */
+static void
+test_facility (void)
+{
+  const char *text = "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,"
+                     "mems_allowed=0,oom_memcg=/x,task_memcg=/x,task=a,pid=9,uid=0\n";
+  const char *killed = "Memory cgroup out of memory: Killed process 9 (a) total-vm:1kB, UID:0\n";
+  const struct
+  {
+    const char *prio;
+    gboolean trusted;
+  } cases[] = {
+    { "0", TRUE }, { "3", TRUE }, { "7", TRUE },       /* kernel, any level */
+    { "8", FALSE }, { "14", FALSE }, { "12", FALSE }, /* user (1 << 3), e.g. from echo */
+    { "30", FALSE }, { "191", FALSE },                /* daemon, local7 */
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    for (guint k = 0; k < 2; k++)
+      {
+        g_autofree char *record
+            = g_strdup_printf ("%s,77,1,-;%s", cases[i].prio, k == 0 ? text : killed);
+        OwKmsgRecord r;
+
+        parse (record, &r);
+        g_assert_cmpuint (r.seq, ==, 77); /* the sequence is read whatever the facility */
+        if (cases[i].trusted)
+          g_assert_cmpint (r.kind, ==, k == 0 ? OW_KMSG_OOM_KILL : OW_KMSG_KILLED_PROCESS);
+        else
+          {
+            g_assert_cmpint (r.kind, ==, OW_KMSG_OTHER);
+            g_assert_null (r.comm);
+          }
+        ow_kmsg_record_clear (&r);
+      }
+}
+
+/* When a cgroup or cpuset name repeats a field name, where a field starts is a guess: the
+ * record still names the process (pid, uid, comm) but no cgroup, so no cgroup is told of a
+ * kill someone forged into its name. */
+static void
+test_ambiguous (void)
+{
+  const struct
+  {
+    const char *record, *comm;
+    guint32 pid;
+  } cases[] = {
+    /* a cpuset named like a task_memcg field */
+    { "6,1,1,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),"
+      "cpuset=/e,task_memcg=/victim,mems_allowed=0,oom_memcg=/x,task_memcg=/x,task=a,pid=5,"
+      "uid=0\n",
+      "a", 5 },
+    /* an oom cgroup whose name holds ",task_memcg=" */
+    { "6,1,1,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+      "oom_memcg=/x,task_memcg=/y,task_memcg=/x,task=b,pid=6,uid=1000\n",
+      "b", 6 },
+    /* a cpuset whose name holds ",oom_memcg=" */
+    { "6,1,1,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/e,oom_memcg=/fake,"
+      "mems_allowed=0,oom_memcg=/x,task_memcg=/x,task=c,pid=7,uid=0\n",
+      "c", 7 },
+  };
+  OwKmsgRecord r;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      parse (cases[i].record, &r);
+      g_assert_cmpint (r.kind, ==, OW_KMSG_OOM_KILL);
+      g_assert_true (r.ambiguous);
+      g_assert_cmpstr (r.comm, ==, cases[i].comm);
+      g_assert_cmpuint (r.pid, ==, cases[i].pid);
+      g_assert_true (r.has_uid);
+      g_assert_null (r.task_memcg);
+      g_assert_null (r.oom_memcg);
+      ow_kmsg_record_clear (&r);
+    }
+  /* The unambiguous form of the same records is not flagged. */
+  parse ("6,1,1,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/e,"
+         "mems_allowed=0,oom_memcg=/x,task_memcg=/x/y,task=a,pid=5,uid=0\n",
+         &r);
+  g_assert_false (r.ambiguous);
+  g_assert_cmpstr (r.task_memcg, ==, "/x/y");
+  g_assert_cmpstr (r.oom_memcg, ==, "/x");
+  ow_kmsg_record_clear (&r);
+  /* A field name after task_memcg= can only be inside the task's cgroup: one way to read it. */
+  parse ("6,1,1,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,"
+         "mems_allowed=0,oom_memcg=/x,task_memcg=/x,oom_memcg=/z,task=c,pid=7,uid=0\n",
+         &r);
+  g_assert_false (r.ambiguous);
+  g_assert_cmpstr (r.task_memcg, ==, "/x,oom_memcg=/z");
+  g_assert_cmpstr (r.oom_memcg, ==, "/x");
+  ow_kmsg_record_clear (&r);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -205,5 +300,7 @@ main (int argc, char **argv)
   g_test_add_func ("/kmsg/killed-process-hostile", test_killed_process_hostile);
   g_test_add_func ("/kmsg/continuation-and-others", test_continuation_and_others);
   g_test_add_func ("/kmsg/truncated", test_truncated);
+  g_test_add_func ("/kmsg/facility", test_facility);
+  g_test_add_func ("/kmsg/ambiguous", test_ambiguous);
   return g_test_run ();
 }

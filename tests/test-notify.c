@@ -1,6 +1,6 @@
 /* oomwatch-notify against a real notification server implementation (python-dbusmock's
  * notification_daemon template) on a private session bus, with real OOMs. */
-#include "ow-test-env.h"
+#include "ow-test-conditions.h"
 
 #include <signal.h>
 #include <string.h>
@@ -35,12 +35,58 @@ spawn (const char *const *argv, GSubprocessFlags flags)
   return process;
 }
 
+static gboolean
+imports_dbusmock (const char *python)
+{
+  const char *argv[] = { python, "-c", "import dbusmock", NULL };
+  int status = -1;
+
+  return g_file_test (python, G_FILE_TEST_IS_EXECUTABLE)
+         && g_spawn_sync (NULL, (char **)argv, NULL,
+                          G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL,
+                          NULL, &status, NULL)
+         && g_spawn_check_wait_status (status, NULL);
+}
+
+/* The first python3 on PATH that can import dbusmock, wherever pip or the distribution put
+ * it (a pyenv or venv python3 may come first and lack it), or NULL. */
+static char *
+find_dbusmock_python (void)
+{
+  g_auto (GStrv) dirs = g_strsplit (g_getenv ("PATH") ?: "/usr/bin", ":", -1);
+
+  for (gsize i = 0; dirs[i] != NULL; i++)
+    {
+      g_autofree char *python = g_build_filename (dirs[i], "python3", NULL);
+
+      if (dirs[i][0] == '/' && imports_dbusmock (python))
+        return g_steal_pointer (&python);
+    }
+  return NULL;
+}
+
+static gboolean
+has_notification_server (gpointer user_data)
+{
+  Session *session = user_data;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      session->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "NameHasOwner", g_variant_new ("(s)", "org.freedesktop.Notifications"),
+      G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  gboolean has = FALSE;
+
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &has);
+  return has;
+}
+
 static void
 session_start (Session *session)
 {
   const char *bus_argv[] = { "dbus-daemon", "--session", "--nofork", "--print-address=1", NULL };
-  const char *mock_argv[] = { "/usr/bin/python3", "-m", "dbusmock", "--template",
-                              "notification_daemon", NULL };
+  g_autofree char *python = find_dbusmock_python ();
+  const char *mock_argv[] = { python, "-m", "dbusmock", "--template", "notification_daemon",
+                              NULL };
   g_autoptr (GDataInputStream) out = NULL;
   g_autoptr (GError) error = NULL;
 
@@ -55,22 +101,8 @@ session_start (Session *session)
       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
       NULL, NULL, &error);
   g_assert_no_error (error);
-  for (int i = 0; i < 1000; i++)
-    {
-      g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
-          session->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-          "org.freedesktop.DBus", "NameHasOwner",
-          g_variant_new ("(s)", "org.freedesktop.Notifications"), G_VARIANT_TYPE ("(b)"),
-          G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-      gboolean has = FALSE;
-
-      if (reply != NULL)
-        g_variant_get (reply, "(b)", &has);
-      if (has)
-        return;
-      g_usleep (20000);
-    }
-  g_error ("the mock notification server did not start");
+  if (!ow_test_wait_until (has_notification_server, session, 20000))
+    g_error ("the mock notification server did not start");
 }
 
 static void
@@ -149,18 +181,33 @@ received_notifications (Session *session)
   return notifications;
 }
 
-static GArray *
-wait_notifications (Session *session, guint at_least)
+typedef struct
 {
-  for (int i = 0; i < EVENT_TIMEOUT_MS / 20; i++)
-    {
-      GArray *got = received_notifications (session);
+  Session *session;
+  guint at_least;
+  const char *summary; /* the last one's, or NULL */
+} NotificationsWait;
 
-      if (got->len >= at_least)
-        return got;
-      g_array_unref (got);
-      ow_test_env_iterate (20);
-    }
+static gboolean
+has_notifications (gpointer user_data)
+{
+  NotificationsWait *wait = user_data;
+  g_autoptr (GArray) got = received_notifications (wait->session);
+
+  return got->len >= wait->at_least
+         && (wait->summary == NULL
+             || strstr (g_array_index (got, Notification, got->len - 1).summary, wait->summary)
+                    != NULL);
+}
+
+/* Waits (bounded) until at least AT_LEAST notifications came, the last one's summary holding
+ * SUMMARY (unless NULL); returns all that came. */
+static GArray *
+wait_notifications (Session *session, guint at_least, const char *summary)
+{
+  NotificationsWait wait = { session, at_least, summary };
+
+  ow_test_wait_until (has_notifications, &wait, EVENT_TIMEOUT_MS);
   return received_notifications (session);
 }
 
@@ -175,6 +222,7 @@ test_notify (void)
   g_autoptr (GArray) first = NULL;
   g_autoptr (GArray) all = NULL;
   Notification *n;
+  guint32 hog_pid;
 
   session_start (&session);
   {
@@ -182,30 +230,25 @@ test_notify (void)
 
     notifier = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_NONE, argv);
   }
-  for (int i = 0; i < 1000 && !ow_test_env_watched (env, app); i++)
-    ow_test_env_iterate (10);
-  g_assert_true (ow_test_env_watched (env, app));
+  g_assert_true (ow_test_env_wait_watched (env, app, TRUE));
 
   /* One kill: one critical notification naming the process and its cgroup. */
   {
     g_autoptr (GSubprocess) hog = ow_test_env_hog (env, "desk/app", 256);
 
+    hog_pid = ow_test_env_pid (hog);
     ow_test_env_wait_process (hog);
   }
-  first = wait_notifications (&session, 1);
+  first = wait_notifications (&session, 1, NULL);
   g_assert_cmpuint (first->len, ==, 1);
   n = &g_array_index (first, Notification, 0);
   g_test_message ("notification: %s / %s", n->summary, n->body);
   g_assert_cmpuint (n->replaces_id, ==, 0);
   g_assert_cmpuint (n->urgency, ==, 2);
-  g_assert_nonnull (strstr (n->body, "oom-hog"));
+  /* The name only when the kernel's rate limit let the record naming the victim through. */
+  if (ow_test_kernel_logged_victim (hog_pid))
+    g_assert_nonnull (strstr (n->body, "oom-hog"));
   g_assert_nonnull (strstr (n->body, app));
-  /* The kill was signalled on /desk and on /desk/app: still one notification. */
-  ow_test_env_iterate (1500);
-  g_array_unref (g_steal_pointer (&first));
-  first = received_notifications (&session);
-  g_assert_cmpuint (first->len, ==, 1);
-
   /* A burst of three more: the same notification, updated in place. */
   for (int i = 0; i < 3; i++)
     {
@@ -213,13 +256,19 @@ test_notify (void)
 
       ow_test_env_wait_process (hog);
     }
-  all = wait_notifications (&session, 4);
-  ow_test_env_iterate (1500);
-  g_array_unref (g_steal_pointer (&all));
-  all = received_notifications (&session);
+  /* Each kill is signalled on /desk and on /desk/app, yet counted once: one notification per
+   * kill, updated in place, counting 1, 2, 3, 4. A kill counted twice shows in the counts. */
+  all = wait_notifications (&session, 4, "4 processes");
+  for (guint i = 0; i < all->len; i++)
+    g_test_message ("notification %u: %s", i, g_array_index (all, Notification, i).summary);
   g_assert_cmpuint (all->len, ==, 4);
   for (guint i = 1; i < all->len; i++)
-    g_assert_cmpuint (g_array_index (all, Notification, i).replaces_id, !=, 0);
+    {
+      g_autofree char *count = g_strdup_printf ("%u processes", i + 1);
+
+      g_assert_cmpuint (g_array_index (all, Notification, i).replaces_id, !=, 0);
+      g_assert_nonnull (strstr (g_array_index (all, Notification, i).summary, count));
+    }
   n = &g_array_index (all, Notification, all->len - 1);
   g_test_message ("last update: %s / %s", n->summary, n->body);
   g_assert_nonnull (strstr (n->summary, "4 processes"));
@@ -253,7 +302,7 @@ test_pressure (void)
   for (int i = 0; i < 1000 && !ow_test_env_watched (env, app); i++)
     ow_test_env_iterate (10);
   hog = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDIN_PIPE, hog_argv);
-  got = wait_notifications (&session, 1);
+  got = wait_notifications (&session, 1, "Memory is running low");
   ow_test_env_iterate (2000); /* the kernel keeps signalling meanwhile */
   g_array_unref (g_steal_pointer (&got));
   got = received_notifications (&session);
@@ -283,11 +332,15 @@ main (int argc, char **argv)
 
   if (skip != 0)
     return skip;
-  if (!g_file_test ("/usr/lib/python3/dist-packages/dbusmock", G_FILE_TEST_IS_DIR))
-    {
-      g_print ("SKIP: python3-dbusmock is not installed (apt-get install python3-dbusmock)\n");
-      return OW_TEST_SKIP;
-    }
+  {
+    g_autofree char *python = find_dbusmock_python ();
+
+    if (python == NULL)
+      {
+        g_print ("SKIP: no python3 on PATH imports dbusmock (apt-get install python3-dbusmock)\n");
+        return OW_TEST_SKIP;
+      }
+  }
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/notify/burst", test_notify);
   g_test_add_func ("/notify/pressure", test_pressure);

@@ -1,0 +1,211 @@
+#include "ow-fake-source.h"
+#include "ow-fd.h"
+
+#include <sys/stat.h>
+
+struct _OwFakeFactory
+{
+  GHashTable *live;     /* cgroup → OwFakeSource (borrowed: the registry owns sources) */
+  GHashTable *failures; /* cgroup → Failure */
+  GHashTable *kills;    /* cgroup → guint64 * */
+  guint made;
+};
+
+typedef struct
+{
+  GQuark domain;
+  int code;
+  gboolean persistent;
+} Failure;
+
+struct _OwFakeSource
+{
+  OwSource parent;
+  OwFakeFactory *factory;
+  OwSourceBaseline baseline;
+  guint64 seen_kills;
+  guint syncs;
+};
+
+static guint64
+kernel_kills (OwFakeFactory *self, const char *cgroup)
+{
+  guint64 *kills = g_hash_table_lookup (self->kills, cgroup);
+
+  return kills != NULL ? *kills : 0;
+}
+
+void
+ow_fake_source_kills (OwFakeSource *source, guint64 kills)
+{
+  OwEvent event = { .kind = OW_EVENT_OOM_KILL, .has_total = TRUE, .total = kills };
+
+  ow_fake_factory_set_kills (source->factory, source->parent.cgroup, kills);
+  event.count = kills > source->seen_kills ? kills - source->seen_kills : 0;
+  source->seen_kills = kills;
+  ow_source_emit (&source->parent, &event);
+}
+
+static void
+fake_sync (OwSource *source)
+{
+  OwFakeSource *self = (OwFakeSource *)source;
+
+  self->syncs++;
+  ow_fake_source_kills (self, kernel_kills (self->factory, source->cgroup));
+}
+
+static void
+fake_describe (OwSource *source, GVariantDict *dict)
+{
+  g_variant_dict_insert (dict, "fake-syncs", "u", ((OwFakeSource *)source)->syncs);
+}
+
+static void
+fake_free (OwSource *source)
+{
+  OwFakeSource *self = (OwFakeSource *)source;
+
+  /* Only the live entry of this very source: a newer one of the same cgroup may exist. */
+  if (g_hash_table_lookup (self->factory->live, source->cgroup) == self)
+    g_hash_table_remove (self->factory->live, source->cgroup);
+  g_free (self);
+}
+
+static const OwSourceVTable fake_vtable = {
+  .sync = fake_sync,
+  .describe = fake_describe,
+  .free = fake_free,
+};
+
+static OwSource *
+fake_new (const OwSourceContext *context, const char *canonical, OwSourceBaseline baseline,
+          const OwSourceListener *listener, gpointer user_data, GError **error)
+{
+  OwFakeFactory *factory = context->factory_data;
+  Failure *failure = g_hash_table_lookup (factory->failures, canonical);
+  g_auto (OwFd) fd = -1;
+  OwFakeSource *self;
+  struct stat st;
+
+  if (failure != NULL)
+    {
+      g_set_error (error, failure->domain, failure->code, "fake failure for '%s'", canonical);
+      if (!failure->persistent)
+        g_hash_table_remove (factory->failures, canonical);
+      return NULL;
+    }
+  /* Like the real sources: the cgroup must be there, and its inode tells a re-creation. */
+  fd = ow_hierarchy_open_cgroup (context->hierarchy, canonical, error);
+  if (fd < 0)
+    return NULL;
+  g_assert_cmpint (fstat (fd, &st), ==, 0);
+  self = g_new0 (OwFakeSource, 1);
+  ow_source_init (&self->parent, &fake_vtable, context, canonical, listener, user_data);
+  self->parent.ino = st.st_ino;
+  self->factory = factory;
+  self->baseline = baseline;
+  self->seen_kills = baseline == OW_SOURCE_BASELINE_NOW ? kernel_kills (factory, canonical) : 0;
+  g_hash_table_insert (factory->live, g_strdup (canonical), self);
+  factory->made++;
+  return &self->parent;
+}
+
+OwFakeFactory *
+ow_fake_factory_new (void)
+{
+  OwFakeFactory *self = g_new0 (OwFakeFactory, 1);
+
+  self->live = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->kills = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  return self;
+}
+
+void
+ow_fake_factory_free (OwFakeFactory *self)
+{
+  if (self == NULL)
+    return;
+  /* The registry frees its sources first; one still here would point at freed memory. */
+  g_assert_cmpuint (g_hash_table_size (self->live), ==, 0);
+  g_hash_table_unref (self->live);
+  g_hash_table_unref (self->failures);
+  g_hash_table_unref (self->kills);
+  g_free (self);
+}
+
+void
+ow_fake_factory_install (OwFakeFactory *self, OwSourceContext *context)
+{
+  context->factory = fake_new;
+  context->factory_data = self;
+}
+
+void
+ow_fake_factory_fail (OwFakeFactory *self, const char *cgroup, GQuark domain, int code,
+                      gboolean persistent)
+{
+  Failure *failure = g_new0 (Failure, 1);
+
+  failure->domain = domain;
+  failure->code = code;
+  failure->persistent = persistent;
+  g_hash_table_insert (self->failures, g_strdup (cgroup), failure);
+}
+
+void
+ow_fake_factory_set_kills (OwFakeFactory *self, const char *cgroup, guint64 kills)
+{
+  g_hash_table_insert (self->kills, g_strdup (cgroup), g_memdup2 (&kills, sizeof kills));
+}
+
+OwFakeSource *
+ow_fake_factory_lookup (OwFakeFactory *self, const char *cgroup)
+{
+  return g_hash_table_lookup (self->live, cgroup);
+}
+
+guint
+ow_fake_factory_n_live (OwFakeFactory *self)
+{
+  return g_hash_table_size (self->live);
+}
+
+guint
+ow_fake_factory_n_made (OwFakeFactory *self)
+{
+  return self->made;
+}
+
+OwSourceBaseline
+ow_fake_source_get_baseline (OwFakeSource *source)
+{
+  return source->baseline;
+}
+
+guint
+ow_fake_source_get_syncs (OwFakeSource *source)
+{
+  return source->syncs;
+}
+
+guint64
+ow_fake_source_get_ino (OwFakeSource *source)
+{
+  return source->parent.ino;
+}
+
+void
+ow_fake_source_emit (OwFakeSource *source, OwEventKind kind, guint64 count)
+{
+  OwEvent event = { .kind = kind, .count = count };
+
+  ow_source_emit (&source->parent, &event);
+}
+
+void
+ow_fake_source_removed (OwFakeSource *source)
+{
+  ow_source_emit_removed (&source->parent);
+}

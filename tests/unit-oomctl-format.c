@@ -1,0 +1,130 @@
+/* oomctl's output: one human line, or one JSON object per line (oomctl(1) documents both). */
+#include "oomctl-format.h"
+#include "oomwatch-names.h"
+
+#include <string.h>
+
+/* 2026-11-28T09:00:11.123456Z */
+#define TIMESTAMP G_GUINT64_CONSTANT (1795856411123456)
+
+/* In a fixed order (a GVariantDict's is the hash table's): the formatter keeps it. */
+static GVariant *
+details (gboolean with_victim)
+{
+  return g_variant_ref_sink (g_variant_new_parsed (
+      with_victim ? "{'timestamp': <uint64 1795856411123456>, 'hierarchy': <uint32 1>, "
+                    "'total': <uint64 7>, 'pid': <uint32 42>, 'comm': <'a \"b\"\n'>}"
+                  : "{'timestamp': <uint64 1795856411123456>, 'hierarchy': <uint32 1>, "
+                    "'total': <uint64 7>}"));
+}
+
+static void
+test_time (void)
+{
+  g_autofree char *utc = NULL;
+  g_autofree char *east = NULL;
+  g_autofree char *before_epoch = NULL;
+
+  g_setenv ("TZ", "UTC", TRUE);
+  utc = oomctl_format_time (TIMESTAMP);
+  g_assert_cmpstr (utc, ==, "2026-11-28T09:00:11.123456+00:00");
+  g_setenv ("TZ", "+05:30", TRUE);
+  east = oomctl_format_time (TIMESTAMP);
+  g_assert_cmpstr (east, ==, "2026-11-28T14:30:11.123456+05:30");
+  g_setenv ("TZ", "UTC", TRUE);
+  before_epoch = oomctl_format_time (0);
+  g_assert_cmpstr (before_epoch, ==, "1970-01-01T00:00:00.000000+00:00");
+}
+
+static void
+test_json_string (void)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+
+  oomctl_json_append_string (out, "a\"b\\c\n\x01\x7f é");
+  g_assert_cmpstr (out->str, ==, "\"a\\\"b\\\\c\\u000a\\u0001\\u007f é\"");
+}
+
+static void
+test_json_value (void)
+{
+  const struct
+  {
+    const char *text, *json;
+  } cases[] = {
+    { "true", "true" },
+    { "uint64 18446744073709551615", "18446744073709551615" },
+    { "uint32 4294967295", "4294967295" },
+    { "int64 -9", "-9" },
+    { "int32 -3", "-3" },
+    { "'x\"y'", "\"x\\\"y\"" },
+    { "<<'nested'>>", "\"nested\"" },
+    { "@a{sv} {}", "{}" },
+    { "{'k': <uint32 1>, 'l': <{'m': <false>}>}", "{\"k\":1,\"l\":{\"m\":false}}" },
+    { "['a', 'b']", "\"['a', 'b']\"" }, /* not in the API: its text form */
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GVariant) value = g_variant_parse (NULL, cases[i].text, NULL, NULL, &error);
+      g_autoptr (GString) out = g_string_new (NULL);
+
+      g_assert_no_error (error);
+      oomctl_json_append_value (out, value);
+      g_assert_cmpstr (out->str, ==, cases[i].json);
+    }
+}
+
+static void
+test_oom_event (void)
+{
+  g_autoptr (GVariant) plain = details (FALSE);
+  g_autoptr (GVariant) victim = details (TRUE);
+  g_autofree char *human = NULL;
+  g_autofree char *human_victim = NULL;
+  g_autofree char *json = NULL;
+
+  g_setenv ("TZ", "UTC", TRUE);
+  human = oomctl_format_oom_event (FALSE, "/a b", "oom", 2, plain);
+  g_assert_cmpstr (human, ==, "2026-11-28T09:00:11.123456+00:00 /a b oom count=2 total=7");
+  /* The total first, then the rest in the dict's order; strings escaped, one line. */
+  human_victim = oomctl_format_oom_event (FALSE, "/a", "oom-kill", 1, victim);
+  g_assert_cmpstr (human_victim, ==,
+                   "2026-11-28T09:00:11.123456+00:00 /a oom-kill count=1 total=7 "
+                   "pid=42 comm=a \\\"b\\\"\\n");
+  json = oomctl_format_oom_event (TRUE, "/a", "oom-kill", 1, victim);
+  g_assert_cmpstr (json, ==,
+                   "{\"time\":\"2026-11-28T09:00:11.123456+00:00\",\"signal\":\"OomEvent\","
+                   "\"cgroup\":\"/a\",\"kind\":\"oom-kill\",\"count\":1,\"details\":{"
+                   "\"timestamp\":1795856411123456,\"hierarchy\":1,\"total\":7,\"pid\":42,"
+                   "\"comm\":\"a \\\"b\\\"\\u000a\"}}");
+  g_assert_null (strchr (json, '\n'));
+}
+
+static void
+test_watch_removed (void)
+{
+  g_autofree char *human = oomctl_format_watch_removed (FALSE, "/a", "cgroup-removed");
+  g_autofree char *json = oomctl_format_watch_removed (TRUE, "/a\"", "cgroup-removed");
+
+  /* Now, in local time: only the shape is fixed. */
+  g_assert_true (g_regex_match_simple ("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}"
+                                       "[+-]\\d\\d:\\d\\d /a removed reason=cgroup-removed$",
+                                       human, 0, 0));
+  g_assert_true (g_regex_match_simple ("^\\{\"time\":\"[^\"]+\",\"signal\":\"WatchRemoved\","
+                                       "\"cgroup\":\"/a\\\\\"\",\"reason\":\"cgroup-removed\"\\}$",
+                                       json, 0, 0));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/format/time", test_time);
+  g_test_add_func ("/format/json-string", test_json_string);
+  g_test_add_func ("/format/json-value", test_json_value);
+  g_test_add_func ("/format/oom-event", test_oom_event);
+  g_test_add_func ("/format/watch-removed", test_watch_removed);
+  return g_test_run ();
+}
