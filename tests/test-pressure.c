@@ -1,5 +1,5 @@
 /* Memory pressure on cgroup v1 (issue 15): levels before the OOM, bad options, costs. */
-#include "ow-test-env.h"
+#include "ow-test-conditions.h"
 #include "oomwatch-error.h"
 #include "oomwatch-names.h"
 
@@ -251,8 +251,7 @@ test_costs (void)
   g_assert_cmpint (status, ==, 1);
   g_assert_nonnull (strstr (refused, "already holds 1 watches"));
   g_assert_nonnull (strstr (refused, "memory pressure counts twice"));
-  for (int i = 0; i < 500 && ow_test_env_watched (env, ca); i++)
-    ow_test_env_iterate (10);
+  g_assert_true (ow_test_env_wait_watched (env, ca, FALSE));
   g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, 0);
 
   g_assert_true (watch_pressure (env, a, "critical", FALSE, &error));
@@ -350,8 +349,7 @@ test_oomctl (void)
 
   watcher = g_subprocess_newv (watch, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
   g_assert_no_error (error);
-  for (int i = 0; i < 1000 && !ow_test_env_watched (env, canonical); i++)
-    ow_test_env_iterate (10);
+  g_assert_true (ow_test_env_wait_watched (env, canonical, TRUE));
   listed = run_oomctl (list, FALSE, &exit_status);
   g_assert_cmpint (exit_status, ==, 0);
   g_assert_nonnull (strstr (listed, "PRESSURE/FD"));
@@ -374,15 +372,15 @@ test_oomctl (void)
 int
 main (int argc, char **argv)
 {
-  int skip = ow_test_env_init (&argc, &argv);
+  const OwTestCase cases[] = {
+    { "/pressure/levels", test_levels },
+    { "/pressure/bad-options", test_bad_options },
+    { "/pressure/costs", test_costs },
+    { "/pressure/oomctl", test_oomctl },
+    { "/pressure/recursive", test_recursive },
+    { "/pressure/rearm", test_rearm },
+    { NULL },
+  };
 
-  if (skip != 0)
-    return skip;
-  g_test_add_func ("/pressure/levels", test_levels);
-  g_test_add_func ("/pressure/bad-options", test_bad_options);
-  g_test_add_func ("/pressure/costs", test_costs);
-  g_test_add_func ("/pressure/oomctl", test_oomctl);
-  g_test_add_func ("/pressure/recursive", test_recursive);
-  g_test_add_func ("/pressure/rearm", test_rearm);
-  return g_test_run ();
+  return ow_test_env_main (argc, argv, cases);
 }
