@@ -27,7 +27,9 @@ struct _OwPressureSource
   gpointer user_data;
 };
 
-/* The PSI trigger per level: low-memory-monitor's and GLib's GMemoryMonitor figures. */
+/* The PSI trigger per level: low-memory-monitor's figures (a 1 s window; GLib's in-process
+ * GMemoryMonitorPsi has the same stalls over 2 s, the shortest window unprivileged openers may
+ * use; the daemon opens as root). */
 static const struct
 {
   const char *kind;

@@ -14,8 +14,8 @@
 
 G_BEGIN_DECLS
 
-/* How long a level must stay quiet before it is reported again: low-memory-monitor's
- * recovery interval. */
+/* How long a level must stay quiet before it is reported again: the recovery interval of
+ * low-memory-monitor and of GLib's GMemoryMonitorBase (one signal per level per 15 s). */
 #define OW_PRESSURE_QUIET_MS 15000
 
 typedef struct _OwPressureSource OwPressureSource;
