@@ -13,6 +13,8 @@ char *oomctl_format_oom_event (gboolean json, const char *cgroup, const char *ki
                                GVariant *details);
 char *oomctl_format_memory_pressure (gboolean json, const char *cgroup, const char *level,
                                      GVariant *details);
-char *oomctl_format_watch_removed (gboolean json, const char *cgroup, const char *reason);
+char *oomctl_format_watch_removed (gboolean json, const char *cgroup, const char *reason,
+                                   GVariant *details);
+char *oomctl_format_history_entry (gboolean json, GVariant *entry);
 
 G_END_DECLS

@@ -1,13 +1,14 @@
 #include "ow-manager.h"
 #include "ow-bus-guard.h"
 #include "ow-caller.h"
+#include "ow-continuity.h"
 #include "ow-fd-mux.h"
+#include "ow-oomd.h"
 #include "ow-registry.h"
 #include "ow-reporter.h"
+#include "ow-watch-options.h"
 #include "oomwatch-error.h"
 #include "oomwatch-names.h"
-
-#include <string.h>
 
 struct _OwManager
 {
@@ -25,6 +26,8 @@ struct _OwManager
   guint fd_watch_limit;
   GDBusConnection *connection;
   guint name_owner_changed_id;
+  OwOomd *oomd; /* systemd-oomd's kills (issue 14) */
+  OwContinuity *continuity; /* nogaps: seq, history, saved counters, metrics */
 };
 
 static void manager_iface_init (OomwatchManagerIface *iface);
@@ -52,9 +55,31 @@ on_pressure (const char *cgroup, const char *level, GPtrArray *watchers, GVarian
                               level, watchers, details);
 }
 
+static void
+on_oomd_kill (const char *cgroup, const OwEvent *event, gpointer user_data)
+{
+  ow_signal_emitter_event (ow_reporter_get_emitter (OW_MANAGER (user_data)->reporter), cgroup,
+                           event, NULL);
+}
+
+/* nogaps hooks: saved counters follow the kernel registrations. */
+static void
+on_registry_created (OwWatch *watch, gpointer user_data)
+{
+  ow_continuity_watch_created (OW_MANAGER (user_data)->continuity, watch);
+}
+
+static void
+on_registry_dropped (const char *cgroup, gpointer user_data)
+{
+  ow_continuity_watch_dropped (OW_MANAGER (user_data)->continuity, cgroup);
+}
+
 static const OwRegistryListener registry_listener = {
   .event = on_registry_event,
   .removed = on_registry_removed,
+  .created = on_registry_created,
+  .dropped = on_registry_dropped,
 };
 
 static void
@@ -85,71 +110,11 @@ refuse_non_root (GDBusMethodInvocation *invocation, guint32 uid, const char *wha
 
 /* Watch() */
 
-typedef struct
-{
-  char *cgroup;
-  gboolean recursive;
-  OwWatchAsk ask; /* pressure, events (ow-pressure-level.c) */
-} WatchRequest;
-
-static void
-watch_request_free (gpointer data)
-{
-  WatchRequest *request = data;
-
-  g_free (request->cgroup);
-  g_free (request);
-}
-
-static gboolean
-parse_options (GVariant *options, guint hierarchy, WatchRequest *request, GError **error)
-{
-  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-  GVariantIter iter;
-  const char *key;
-  GVariant *boxed;
-
-  if (g_variant_n_children (options) > OW_BUS_GUARD_MAX_OPTIONS)
-    {
-      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS, "Watch takes at most %d options",
-                   OW_BUS_GUARD_MAX_OPTIONS);
-      return FALSE;
-    }
-  g_variant_iter_init (&iter, options);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &boxed))
-    {
-      g_autoptr (GVariant) value = boxed;
-      g_autofree char *shown = g_strescape (key, NULL);
-
-      if (!g_hash_table_add (seen, (gpointer)key))
-        {
-          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS, "Option '%s' is given twice",
-                       shown);
-          return FALSE;
-        }
-      if (strcmp (key, OOMWATCH_KEY_RECURSIVE) != 0)
-        {
-          if (!ow_watch_ask_parse_option (&request->ask, key, value, hierarchy, error))
-            return FALSE;
-          continue;
-        }
-      if (!g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
-        {
-          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                       "Option '%s' must be a boolean (b), not '%s'", shown,
-                       g_variant_get_type_string (value));
-          return FALSE;
-        }
-      request->recursive = g_variant_get_boolean (value);
-    }
-  return TRUE;
-}
-
 static void
 complete_watch (GObject *owner, GDBusMethodInvocation *invocation, guint32 uid, gpointer data)
 {
   OwManager *self = OW_MANAGER (owner);
-  WatchRequest *request = data;
+  OwWatchRequest *request = data;
   const char *name = g_dbus_method_invocation_get_sender (invocation);
   g_autoptr (GError) error = NULL;
 
@@ -166,17 +131,17 @@ handle_watch (OomwatchManager *object, GDBusMethodInvocation *invocation, const 
 {
   OwManager *self = OW_MANAGER (object);
   g_autoptr (GError) error = NULL;
-  WatchRequest *request = g_new0 (WatchRequest, 1);
+  OwWatchRequest *request = g_new0 (OwWatchRequest, 1);
 
-  if (!parse_options (options, ow_hierarchy_get_version (self->hierarchy), request, &error)
+  if (!ow_watch_request_parse (options, ow_hierarchy_get_version (self->hierarchy), request, &error)
       || (request->cgroup = ow_hierarchy_canonicalize (self->hierarchy, cgroup, &error)) == NULL)
     {
-      watch_request_free (request);
+      ow_watch_request_free (request);
       g_dbus_method_invocation_return_gerror (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   ow_caller_with_uid (self->guard, G_OBJECT (self), invocation, complete_watch, request,
-                      watch_request_free);
+                      ow_watch_request_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -270,6 +235,24 @@ handle_monitor (OomwatchManager *object, GDBusMethodInvocation *invocation)
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* History() and Metrics(): nogaps hooks */
+
+static gboolean
+handle_history (OomwatchManager *object, GDBusMethodInvocation *invocation, guint64 after,
+                GVariant *options)
+{
+  OwManager *self = OW_MANAGER (object);
+
+  return ow_continuity_handle_history (self->continuity, self->guard, G_OBJECT (self), invocation,
+                                       after, options);
+}
+
+static gboolean
+handle_metrics (OomwatchManager *object, GDBusMethodInvocation *invocation, GVariant *options)
+{
+  return ow_continuity_handle_metrics (OW_MANAGER (object)->continuity, invocation, options);
+}
+
 static void
 manager_iface_init (OomwatchManagerIface *iface)
 {
@@ -278,6 +261,8 @@ manager_iface_init (OomwatchManagerIface *iface)
   iface->handle_list_watches = handle_list_watches;
   iface->handle_reload = handle_reload;
   iface->handle_monitor = handle_monitor;
+  iface->handle_history = handle_history; /* nogaps */
+  iface->handle_metrics = handle_metrics; /* nogaps */
 }
 
 /* Object life */
@@ -290,6 +275,7 @@ ow_manager_finalize (GObject *object)
   ow_manager_unexport (self);
   /* Users first: the reporter uses the registry, the registry's sources the mux. */
   g_clear_pointer (&self->reporter, ow_reporter_free);
+  g_clear_pointer (&self->continuity, ow_continuity_free); /* nogaps */
   g_clear_pointer (&self->registry, ow_registry_free);
   g_clear_pointer (&self->mux, ow_fd_mux_free);
   g_clear_pointer (&self->hierarchy, ow_hierarchy_free);
@@ -357,6 +343,10 @@ ow_manager_reload (OwManager *self, GError **error)
   ow_registry_set_limits (self->registry, &limits);
   kernel_log = ow_reporter_set_kernel_log (self->reporter, settings.kernel_log);
   oomwatch_manager_set_kernel_log (OOMWATCH_MANAGER (self), kernel_log);
+  ow_continuity_configure (self->continuity, /* nogaps */
+                           config->history_size >= 0 ? (guint)config->history_size
+                                                     : OW_DEFAULT_HISTORY_SIZE,
+                           config->metrics_file);
   if (ow_hierarchy_get_version (self->hierarchy) != 0)
     {
       plain = canonicalize_all (self, config->watches);
@@ -398,6 +388,11 @@ ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings, GErro
   self->context.pressure_data = self;
   self->registry = ow_registry_new (&self->context, &no_limits, &registry_listener, self);
   self->reporter = ow_reporter_new (self->registry, version, self->kernel_log_path);
+  self->continuity = ow_continuity_new (settings->runtime_dir ?: OW_DEFAULT_RUNTIME_DIR, /* nogaps */
+                                        OW_BOOT_ID_PATH, hierarchy, self->registry,
+                                        ow_reporter_get_emitter (self->reporter), error);
+  if (self->continuity == NULL)
+    return NULL;
   oomwatch_manager_set_version (OOMWATCH_MANAGER (self), OOMWATCH_VERSION);
   oomwatch_manager_set_hierarchy (OOMWATCH_MANAGER (self), version);
   oomwatch_manager_set_mount_point (OOMWATCH_MANAGER (self),
@@ -417,6 +412,7 @@ ow_manager_export (OwManager *self, GDBusConnection *connection, GError **error)
     return FALSE;
   self->connection = g_object_ref (connection);
   ow_signal_emitter_set_connection (ow_reporter_get_emitter (self->reporter), connection);
+  self->oomd = ow_oomd_new (connection, self->registry, on_oomd_kill, self);
   /* One subscription for every client: per-name watches would each cost a match rule, and
    * the bus caps those per connection. */
   self->name_owner_changed_id = g_dbus_connection_signal_subscribe (
@@ -432,6 +428,7 @@ ow_manager_unexport (OwManager *self)
     return;
   g_dbus_connection_signal_unsubscribe (self->connection, self->name_owner_changed_id);
   self->name_owner_changed_id = 0;
+  g_clear_pointer (&self->oomd, ow_oomd_free);
   if (self->reporter != NULL)
     ow_signal_emitter_set_connection (ow_reporter_get_emitter (self->reporter), NULL);
   ow_bus_guard_detach (self->guard);

@@ -86,6 +86,11 @@ test_levels (void)
                                        ->details,
                                    OOMWATCH_KEY_LEVEL_VALUE, "u", &level_value));
   g_assert_cmpuint (level_value, ==, 50);
+  /* Numbered with the other signals (nogaps), though not kept for History(). */
+  g_assert_true (g_variant_lookup (((OwTestSignal *)g_ptr_array_index (
+                                        env->signals, first_index (env, canonical, "pressure-low")))
+                                       ->details,
+                                   OOMWATCH_KEY_SEQ, "t", NULL));
 
   input = g_subprocess_get_stdin_pipe (hog);
   g_output_stream_write_all (input, "write\n", 6, NULL, NULL, &error);
@@ -341,7 +346,7 @@ test_oomctl (void)
   g_autoptr (GSubprocess) watcher = NULL;
   g_autoptr (GSubprocess) hog = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *out = NULL, *listed = NULL, *shown = NULL;
+  g_autofree char *out = NULL, *listed = NULL, *shown = NULL, *pressure_line = NULL;
   g_autofree char *expected = g_strdup_printf ("\"signal\":\"MemoryPressure\",\"cgroup\":\"%s\","
                                                "\"level\":\"low\",\"details\":{",
                                                canonical);
@@ -364,6 +369,9 @@ test_oomctl (void)
   g_assert_cmpint (g_subprocess_get_exit_status (watcher), ==, 0);
   g_assert_nonnull (strstr (out, expected));
   g_assert_nonnull (strstr (out, "\"level-value\":50"));
+  /* Numbered (nogaps) on the MemoryPressure line itself, not only on OOM lines. */
+  pressure_line = g_strndup (strstr (out, expected), strcspn (strstr (out, expected), "\n"));
+  g_assert_nonnull (strstr (pressure_line, "\"seq\":"));
   g_subprocess_force_exit (hog);
   ow_test_env_wait_process (hog);
   ow_test_env_free (env);
