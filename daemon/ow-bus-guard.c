@@ -97,7 +97,9 @@ start_asking (OwBusGuard *self, const char *sender)
   query = g_new0 (UidQuery, 1);
   query->guard = guard_ref (self);
   query->name = g_strdup (sender);
+  /* ask_uid owns the query from here (it frees it, or hands it to the bus call). */
   g_main_context_invoke (self->context, ask_uid, query);
+  /* cppcheck-suppress memleak */
 }
 
 static gboolean
