@@ -56,6 +56,25 @@ oomctl_json_append_value (GString *out, GVariant *value)
     g_string_append_printf (out, "%d", g_variant_get_int32 (value));
   else if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
     oomctl_json_append_string (out, g_variant_get_string (value, NULL));
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_DOUBLE))
+    {
+      char number[G_ASCII_DTOSTR_BUF_SIZE];
+
+      g_string_append (out, g_ascii_dtostr (number, sizeof number, g_variant_get_double (value)));
+    }
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING_ARRAY))
+    {
+      g_autofree const char **items = g_variant_get_strv (value, NULL);
+
+      g_string_append_c (out, '[');
+      for (gsize i = 0; items[i] != NULL; i++)
+        {
+          if (i > 0)
+            g_string_append_c (out, ',');
+          oomctl_json_append_string (out, items[i]);
+        }
+      g_string_append_c (out, ']');
+    }
   else if (g_variant_is_of_type (value, G_VARIANT_TYPE_VARDICT))
     {
       GVariantIter iter;
@@ -198,6 +217,26 @@ oomctl_format_oom_event (gboolean json, const char *cgroup, const char *kind, gu
   g_string_append (out, ",\"kind\":");
   oomctl_json_append_string (out, kind);
   g_string_append_printf (out, ",\"count\":%" G_GUINT64_FORMAT ",\"details\":", count);
+  oomctl_json_append_value (out, details);
+  g_string_append_c (out, '}');
+  return g_string_free (out, FALSE);
+}
+
+char *
+oomctl_format_memory_pressure (gboolean json, const char *cgroup, const char *level,
+                               GVariant *details)
+{
+  GString *out = start_line (json, details_timestamp (details), "MemoryPressure", cgroup);
+
+  if (!json)
+    {
+      g_string_append_printf (out, " pressure %s", level);
+      append_details_human (out, details);
+      return g_string_free (out, FALSE);
+    }
+  g_string_append (out, ",\"level\":");
+  oomctl_json_append_string (out, level);
+  g_string_append (out, ",\"details\":");
   oomctl_json_append_value (out, details);
   g_string_append_c (out, '}');
   return g_string_free (out, FALSE);

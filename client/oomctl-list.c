@@ -15,12 +15,26 @@ lookup_u64 (GVariant *dict, const char *key)
   return value;
 }
 
+/* "low/3": the lowest level armed and the fds it costs; "-" when none. */
+static char *
+format_pressure (GVariant *dict)
+{
+  const char *level = NULL;
+  guint32 fds = 0;
+
+  if (!g_variant_lookup (dict, OOMWATCH_KEY_PRESSURE, "&s", &level))
+    return g_strdup ("-");
+  g_variant_lookup (dict, OOMWATCH_KEY_PRESSURE_FDS, "u", &fds);
+  return g_strdup_printf ("%s/%u", level, fds);
+}
+
 static char *
 format_watch_human (const char *cgroup, GVariant *dict, int width)
 {
   guint32 hierarchy = 0, watchers = 0;
   gboolean under_oom = FALSE, recursive = FALSE;
   g_autofree char *since = NULL;
+  g_autofree char *pressure = format_pressure (dict);
 
   g_variant_lookup (dict, OOMWATCH_KEY_HIERARCHY, "u", &hierarchy);
   g_variant_lookup (dict, OOMWATCH_KEY_WATCHERS, "u", &watchers);
@@ -28,10 +42,10 @@ format_watch_human (const char *cgroup, GVariant *dict, int width)
   since = oomctl_format_time ((gint64) lookup_u64 (dict, OOMWATCH_KEY_SINCE));
   g_variant_lookup (dict, OOMWATCH_KEY_RECURSIVE, "b", &recursive);
   return g_strdup_printf ("%-*s v%-3u %8u %8" G_GUINT64_FORMAT " %8" G_GUINT64_FORMAT
-                          " %-9s %-9s %s",
+                          " %-9s %-9s %-11s %s",
                           width, cgroup, hierarchy, watchers, lookup_u64 (dict, OOMWATCH_KIND_OOM),
                           lookup_u64 (dict, OOMWATCH_KIND_OOM_KILL), under_oom ? "yes" : "no",
-                          recursive ? "yes" : "no", since);
+                          recursive ? "yes" : "no", pressure, since);
 }
 
 static char *
@@ -78,8 +92,8 @@ oomctl_list (int argc, char **argv)
       g_variant_unref (dict);
     }
   if (!json)
-    g_print ("%-*s %-4s %8s %8s %8s %-9s %-9s %s\n", width, "CGROUP", "HIER", "WATCHERS", "OOM",
-             "OOM-KILL", "UNDER-OOM", "RECURSIVE", "SINCE");
+    g_print ("%-*s %-4s %8s %8s %8s %-9s %-9s %-11s %s\n", width, "CGROUP", "HIER", "WATCHERS",
+             "OOM", "OOM-KILL", "UNDER-OOM", "RECURSIVE", "PRESSURE/FD", "SINCE");
   g_variant_iter_init (&iter, watches);
   while (g_variant_iter_next (&iter, "(&s@a{sv})", &cgroup, &dict))
     {

@@ -1,6 +1,29 @@
 /* oomctl status: the daemon's version, hierarchy, kernel log and number of watches. */
 #include "oomctl-commands.h"
 #include "oomctl-common.h"
+#include "oomwatch-names.h"
+
+/* Memory pressure costs the daemon one fd per level armed, on top of one per watch. */
+static void
+print_pressure_costs (GVariant *watches)
+{
+  GVariantIter iter;
+  GVariant *dict;
+  guint armed = 0, fds = 0;
+
+  g_variant_iter_init (&iter, watches);
+  while (g_variant_iter_next (&iter, "(&s@a{sv})", NULL, &dict))
+    {
+      guint32 n = 0;
+
+      if (g_variant_lookup (dict, OOMWATCH_KEY_PRESSURE_FDS, "u", &n))
+        armed++;
+      fds += n;
+      g_variant_unref (dict);
+    }
+  g_print ("pressure:  %u watches with memory pressure armed, %u fds (each counts as a watch)\n",
+           armed, fds);
+}
 
 int
 oomctl_status (int argc, char **argv)
@@ -33,5 +56,6 @@ oomctl_status (int argc, char **argv)
                                    ? "read (oom-kill signals name the victim)"
                                    : "not read (oom-kill signals carry no victim names)");
   g_print ("watches:   %zu\n", g_variant_n_children (watches));
+  print_pressure_costs (watches);
   return OOMCTL_EXIT_OK;
 }

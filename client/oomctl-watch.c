@@ -1,5 +1,5 @@
-/* The verbs that listen, oomctl watch and oomctl monitor: print signals as they arrive. When oomwatchd goes away they
- * wait for it, make their watches again, and print what they missed from History(): every
+/* The verbs that listen, oomctl watch and oomctl monitor: print signals as they arrive. When
+ * oomwatchd goes away they wait for it, make their watches again, and print what they missed from History(): every
  * signal once, by its seq. */
 #include "oomctl-commands.h"
 #include "oomctl-common.h"
@@ -25,6 +25,8 @@ typedef struct
   guint timer_id;
   OomwatchManager *manager;
   char **targets;       /* watch: the cgroups as given, to watch again after a restart */
+  const char *pressure; /* watch --pressure LEVEL, or NULL */
+  char **events;        /* watch --events KIND…, or NULL */
   gboolean catch_up;    /* print History() before live signals (--since, or a restart) */
   OomctlSince since;
   GHashTable *printed;  /* seqs printed from History(), so live copies are dropped */
@@ -84,6 +86,19 @@ on_oom_event (OomwatchManager *manager, const char *cgroup, const char *kind, gu
   print_line (listener, oomctl_format_oom_event (listener->json, cgroup, kind, count, details));
 }
 
+/* MemoryPressure is not kept in History(): printed live only. */
+static void
+on_memory_pressure (OomwatchManager *manager, const char *cgroup, const char *level,
+                    GVariant *details, gpointer user_data)
+{
+  Listener *listener = user_data;
+
+  if (!wanted (listener, cgroup) || !first_time (listener, details))
+    return;
+  print_line (listener,
+              oomctl_format_memory_pressure (listener->json, cgroup, level, details));
+}
+
 static void
 on_watch_removed (OomwatchManager *manager, const char *cgroup, const char *reason,
                   GVariant *details, gpointer user_data)
@@ -117,6 +132,10 @@ watch_targets (Listener *listener, gboolean again, GError **error)
 
       if (listener->recursive)
         g_variant_dict_insert (&dict, OOMWATCH_KEY_RECURSIVE, "b", TRUE);
+      if (listener->pressure != NULL)
+        g_variant_dict_insert (&dict, OOMWATCH_OPTION_PRESSURE, "s", listener->pressure);
+      if (listener->events != NULL)
+        g_variant_dict_insert (&dict, OOMWATCH_OPTION_EVENTS, "^as", listener->events);
       if (oomwatch_manager_call_watch_sync (listener->manager, listener->targets[i],
                                             g_variant_dict_end (&dict), G_DBUS_CALL_FLAGS_NONE,
                                             -1, &canonical, NULL, &local))
@@ -265,6 +284,8 @@ run_listener (int argc, char **argv, gboolean watch)
   gboolean json = FALSE, recursive = FALSE;
   int count = 0, timeout = 0;
   g_autofree char *since_text = NULL;
+  g_autofree char *pressure = NULL;
+  g_auto (GStrv) events = NULL;
   const GOptionEntry watch_entries[] = {
     { "recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
       "Also watch every cgroup below, now and later", NULL },
@@ -272,6 +293,10 @@ run_listener (int argc, char **argv, gboolean watch)
       "First print what was sent after this seq number, or since this time (ISO 8601, or 10m, "
       "2h … ago)",
       "SEQ|TIME" },
+    { "pressure", 'p', 0, G_OPTION_ARG_STRING, &pressure,
+      "Also print memory pressure at LEVEL or above (low, medium, critical)", "LEVEL" },
+    { "events", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &events,
+      "Also print memory.events KIND rises (high, max; cgroup v2; repeatable)", "KIND" },
     { NULL }
   };
   const GOptionEntry entries[] = {
@@ -319,6 +344,7 @@ run_listener (int argc, char **argv, gboolean watch)
   /* Connect before calling Watch so that no event between the two is lost. */
   g_signal_connect (manager, "oom-event", G_CALLBACK (on_oom_event), &listener);
   g_signal_connect (manager, "watch-removed", G_CALLBACK (on_watch_removed), &listener);
+  g_signal_connect (manager, "memory-pressure", G_CALLBACK (on_memory_pressure), &listener);
 
   if (watch)
     {
@@ -326,6 +352,8 @@ run_listener (int argc, char **argv, gboolean watch)
       listener.cgroups = cgroups;
       listener.recursive = recursive;
       listener.targets = argv + 1;
+      listener.pressure = pressure;
+      listener.events = events;
       if (!watch_targets (&listener, FALSE, &error))
         return oomctl_fail (NULL, error);
     }

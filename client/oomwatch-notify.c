@@ -10,6 +10,7 @@
 #include "oomwatch-cgroup.h"
 #include "oomwatch-generated.h"
 #include "oomwatch-names.h"
+#include "oomwatch-notify-pressure.h"
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
@@ -29,6 +30,7 @@ typedef struct
   gboolean watch;
   guint32 uid;
   gint64 coalesce_usec;
+  NotifyPressure *pressure; /* --pressure: NULL when off */
 
   /* The notification being updated, and what it shows. */
   guint32 shown_id;
@@ -303,6 +305,7 @@ watch_prefixes (Notifier *self)
       g_autofree char *canonical = NULL;
 
       g_variant_dict_insert (&options, OOMWATCH_KEY_RECURSIVE, "b", TRUE);
+      notify_pressure_add_option (self->pressure, &options);
       if (!oomwatch_manager_call_watch_sync (self->manager, self->prefixes[i],
                                              g_variant_dict_end (&options), G_DBUS_CALL_FLAGS_NONE,
                                              -1, &canonical, NULL, &error))
@@ -402,7 +405,11 @@ main (int argc, char **argv)
   g_auto (GStrv) kinds = NULL;
   gboolean no_watch = FALSE, verbose = FALSE;
   int coalesce = 10, missed_window = 3600;
+  g_autofree char *pressure_level = NULL;
   const GOptionEntry entries[] = {
+    { "pressure", 'p', 0, G_OPTION_ARG_STRING, &pressure_level,
+      N_ ("Also warn of memory pressure at LEVEL or above (low, medium, critical; default: off)"),
+      "LEVEL" },
     { "cgroup", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &prefixes,
       N_ ("Notify for this cgroup and everything below it (repeatable; default: your user slice)"),
       "CGROUP" },
@@ -483,6 +490,8 @@ main (int argc, char **argv)
   g_dbus_connection_set_exit_on_close (self.session, FALSE);
   g_signal_connect (self.session, "closed", G_CALLBACK (on_session_closed), &self);
   g_signal_connect (self.manager, "oom-event", G_CALLBACK (on_oom_event), &self);
+  /* At most one warning in 5 minutes. */
+  self.pressure = notify_pressure_new (self.session, self.manager, pressure_level, 300);
   g_signal_connect (self.manager, "notify::g-name-owner", G_CALLBACK (on_name_owner), &self);
   g_unix_signal_add (SIGINT, on_quit, &self);
   g_unix_signal_add (SIGTERM, on_quit, &self);
@@ -490,6 +499,7 @@ main (int argc, char **argv)
   catch_up (&self);
   g_main_loop_run (loop);
 
+  g_clear_pointer (&self.pressure, notify_pressure_free);
   g_signal_handlers_disconnect_by_data (self.manager, &self);
   g_signal_handlers_disconnect_by_data (self.session, &self);
   g_queue_clear_full (&self.lines, g_free);

@@ -53,6 +53,15 @@ ow_continuity_add_keys (OwContinuity *self, GVariantDict *details)
     g_variant_dict_insert (details, OOMWATCH_KEY_WHILE_DOWN, "b", TRUE);
 }
 
+void
+ow_continuity_unkept_keys (OwContinuity *self, GVariantDict *details)
+{
+  if (self == NULL)
+    return;
+  self->current_seq = ow_seq_next (self->seq);
+  ow_continuity_add_keys (self, details);
+}
+
 static void
 record (OwContinuity *self, OwHistoryEntry *entry)
 {

@@ -46,6 +46,8 @@ void ow_continuity_event (OwContinuity *self, const char *cgroup, const OwEvent 
 void ow_continuity_add_keys (OwContinuity *self, GVariantDict *details);
 void ow_continuity_record (OwContinuity *self, const char *cgroup, const OwEvent *event,
                            OwVictim *victim, GVariant *details);
+/* A signal not kept in the history (MemoryPressure: frequent) still gets its seq. */
+void ow_continuity_unkept_keys (OwContinuity *self, GVariantDict *details);
 /* Returns a floating a{sv}. */
 GVariant *ow_continuity_removed (OwContinuity *self, const char *cgroup, const char *reason);
 

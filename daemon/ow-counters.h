@@ -21,7 +21,8 @@ typedef struct
 } OwCounters;
 
 /* The counter an event kind is counted in; FALSE for kinds without a kernel counter
- * (oom-recovered; systemd-oomd's kills, which no counter of ours holds). */
+ * (oom-recovered; systemd-oomd's kills, which no counter of ours holds) and for high/max,
+ * which are frequent, sent only on request and not caught up after a restart. */
 static inline gboolean
 ow_counter_for_kind (OwEventKind kind, OwCounter *counter)
 {
@@ -38,6 +39,8 @@ ow_counter_for_kind (OwEventKind kind, OwCounter *counter)
       return TRUE;
     case OW_EVENT_OOM_RECOVERED:
     case OW_EVENT_OOMD_KILL:
+    case OW_EVENT_HIGH:
+    case OW_EVENT_MAX:
       break;
     }
   return FALSE;

@@ -16,6 +16,10 @@ ow_event_kind_to_string (OwEventKind kind)
       return OOMWATCH_KIND_OOM_GROUP_KILL;
     case OW_EVENT_OOMD_KILL:
       return OOMWATCH_KIND_OOMD_KILL;
+    case OW_EVENT_HIGH:
+      return OOMWATCH_KIND_HIGH;
+    case OW_EVENT_MAX:
+      return OOMWATCH_KIND_MAX;
     }
   g_return_val_if_reached ("unknown");
 }

@@ -12,6 +12,8 @@ typedef enum
   OW_EVENT_OOM_RECOVERED,
   OW_EVENT_OOM_GROUP_KILL,
   OW_EVENT_OOMD_KILL, /* systemd-oomd killed task_cgroup (ow-oomd.c) */
+  OW_EVENT_HIGH, /* v2 memory.events, sent only to watchers who asked */
+  OW_EVENT_MAX,
 } OwEventKind;
 
 typedef struct

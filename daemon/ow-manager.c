@@ -6,10 +6,9 @@
 #include "ow-oomd.h"
 #include "ow-registry.h"
 #include "ow-reporter.h"
+#include "ow-watch-options.h"
 #include "oomwatch-error.h"
 #include "oomwatch-names.h"
-
-#include <string.h>
 
 struct _OwManager
 {
@@ -46,6 +45,14 @@ static void
 on_registry_removed (OwWatch *watch, gpointer user_data)
 {
   ow_reporter_removed (OW_MANAGER (user_data)->reporter, watch);
+}
+
+static void
+on_pressure (const char *cgroup, const char *level, GPtrArray *watchers, GVariant *details,
+             gpointer user_data)
+{
+  ow_signal_emitter_pressure (ow_reporter_get_emitter (OW_MANAGER (user_data)->reporter), cgroup,
+                              level, watchers, details);
 }
 
 static void
@@ -103,74 +110,16 @@ refuse_non_root (GDBusMethodInvocation *invocation, guint32 uid, const char *wha
 
 /* Watch() */
 
-typedef struct
-{
-  char *cgroup;
-  gboolean recursive;
-} WatchRequest;
-
-static void
-watch_request_free (gpointer data)
-{
-  WatchRequest *request = data;
-
-  g_free (request->cgroup);
-  g_free (request);
-}
-
-static gboolean
-parse_options (GVariant *options, WatchRequest *request, GError **error)
-{
-  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-  GVariantIter iter;
-  const char *key;
-  GVariant *boxed;
-
-  if (g_variant_n_children (options) > OW_BUS_GUARD_MAX_OPTIONS)
-    {
-      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS, "Watch takes at most %d options",
-                   OW_BUS_GUARD_MAX_OPTIONS);
-      return FALSE;
-    }
-  g_variant_iter_init (&iter, options);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &boxed))
-    {
-      g_autoptr (GVariant) value = boxed;
-      g_autofree char *shown = g_strescape (key, NULL);
-
-      if (strcmp (key, OOMWATCH_KEY_RECURSIVE) != 0)
-        {
-          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                       "Unknown option '%.200s' (known: recursive)", shown);
-          return FALSE;
-        }
-      if (!g_hash_table_add (seen, (gpointer)key))
-        {
-          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS, "Option '%s' is given twice",
-                       shown);
-          return FALSE;
-        }
-      if (!g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
-        {
-          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                       "Option '%s' must be a boolean (b), not '%s'", shown,
-                       g_variant_get_type_string (value));
-          return FALSE;
-        }
-      request->recursive = g_variant_get_boolean (value);
-    }
-  return TRUE;
-}
-
 static void
 complete_watch (GObject *owner, GDBusMethodInvocation *invocation, guint32 uid, gpointer data)
 {
   OwManager *self = OW_MANAGER (owner);
-  WatchRequest *request = data;
+  OwWatchRequest *request = data;
   const char *name = g_dbus_method_invocation_get_sender (invocation);
   g_autoptr (GError) error = NULL;
 
-  if (!ow_registry_watch (self->registry, name, uid, request->cgroup, request->recursive, &error))
+  if (!ow_registry_watch_full (self->registry, name, uid, request->cgroup, request->recursive,
+                               &request->ask, &error))
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
     oomwatch_manager_complete_watch (OOMWATCH_MANAGER (self), invocation, request->cgroup);
@@ -182,17 +131,17 @@ handle_watch (OomwatchManager *object, GDBusMethodInvocation *invocation, const 
 {
   OwManager *self = OW_MANAGER (object);
   g_autoptr (GError) error = NULL;
-  WatchRequest *request = g_new0 (WatchRequest, 1);
+  OwWatchRequest *request = g_new0 (OwWatchRequest, 1);
 
-  if (!parse_options (options, request, &error)
+  if (!ow_watch_request_parse (options, ow_hierarchy_get_version (self->hierarchy), request, &error)
       || (request->cgroup = ow_hierarchy_canonicalize (self->hierarchy, cgroup, &error)) == NULL)
     {
-      watch_request_free (request);
+      ow_watch_request_free (request);
       g_dbus_method_invocation_return_gerror (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   ow_caller_with_uid (self->guard, G_OBJECT (self), invocation, complete_watch, request,
-                      watch_request_free);
+                      ow_watch_request_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -435,6 +384,8 @@ ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings, GErro
   self->context.hierarchy = hierarchy;
   self->context.mux = self->mux;
   self->context.kernel_log_path = self->kernel_log_path;
+  self->context.pressure = on_pressure;
+  self->context.pressure_data = self;
   self->registry = ow_registry_new (&self->context, &no_limits, &registry_listener, self);
   self->reporter = ow_reporter_new (self->registry, version, self->kernel_log_path);
   self->continuity = ow_continuity_new (settings->runtime_dir ?: OW_DEFAULT_RUNTIME_DIR, /* nogaps */

@@ -26,6 +26,8 @@ ow_registry_cgroup_removed (OwRegistry *self, const char *gone)
       ow_registry_client_remove_cgroup (self, client, cgroup);
       g_hash_table_remove (client->plain, cgroup);
       g_hash_table_remove (client->recursive, cgroup);
+      ow_registry_forget_ask (client, cgroup, FALSE);
+      ow_registry_forget_ask (client, cgroup, TRUE);
       if (g_hash_table_size (client->cgroups) == 0 && g_hash_table_size (client->recursive) == 0)
         g_hash_table_iter_remove (&iter);
     }

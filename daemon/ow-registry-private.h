@@ -29,6 +29,7 @@ typedef struct
   GHashTable *cgroups;   /* every cgroup it watches now */
   GHashTable *plain;     /* asked for one by one */
   GHashTable *recursive; /* roots of recursive watches */
+  GHashTable *asks;      /* pressure/events asked per watch (ow-registry-pressure.c) */
 } OwClient;
 
 OwClient *ow_registry_ensure_client (OwRegistry *self, const char *name, guint32 uid);
@@ -45,6 +46,22 @@ GPtrArray *ow_registry_walk_subtree (OwRegistry *self, OwClient *client, const c
 gboolean ow_registry_skippable (OwRegistry *self, const char *cgroup, const GError *error);
 gboolean ow_registry_add_all (OwRegistry *self, const char *name, GPtrArray *wanted,
                               gboolean follow, OwSourceBaseline baseline, GError **error);
+
+/* ow-registry-pressure.c */
+void ow_registry_remember_ask (OwClient *client, const char *cgroup, gboolean recursive,
+                               const OwWatchAsk *ask);
+void ow_registry_forget_ask (OwClient *client, const char *cgroup, gboolean recursive);
+void ow_registry_forget_unwatched_ask (OwClient *client, const char *cgroup);
+gboolean ow_registry_apply_ask (OwRegistry *self, const char *cgroup, const char *name,
+                                GError **error);
+gboolean ow_registry_apply_ask_or_drop (OwRegistry *self, const char *cgroup, const char *name,
+                                        GError **error);
+void ow_registry_reapply_asks (OwRegistry *self, const char *name, const char *below);
+void ow_registry_forget_pressure (OwWatch *watch, const char *name);
+void ow_registry_pressure_costs (OwRegistry *self, OwClient *client, GPtrArray *wanted,
+                                 guint *units, guint *fds);
+gboolean ow_registry_change_ask (OwRegistry *self, const char *name, const char *cgroup,
+                                 gboolean recursive, const OwWatchAsk *ask, GError **error);
 
 extern const OwSourceListener ow_registry_source_listener;
 extern const OwCgroupMonitorListener ow_registry_monitor_listener;

@@ -13,6 +13,7 @@ client_free (gpointer data)
   g_hash_table_unref (client->cgroups);
   g_hash_table_unref (client->plain);
   g_hash_table_unref (client->recursive);
+  g_hash_table_unref (client->asks);
   g_free (client);
 }
 
@@ -34,6 +35,7 @@ ow_registry_ensure_client (OwRegistry *self, const char *name, guint32 uid)
       client->cgroups = string_set_new ();
       client->plain = string_set_new ();
       client->recursive = string_set_new ();
+      client->asks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       g_hash_table_insert (self->clients, g_strdup (name), client);
     }
   return client;
@@ -129,6 +131,7 @@ ow_registry_drop_watcher (OwRegistry *self, const char *cgroup, const char *name
   if (watch == NULL)
     return;
   g_hash_table_remove (watch->watchers, name);
+  ow_registry_forget_pressure (watch, name);
   if (g_hash_table_size (watch->watchers) == 0)
     ow_registry_remove_watch (self, cgroup);
 }
@@ -160,15 +163,17 @@ add_watcher (OwRegistry *self, OwClient *client, const char *name, const char *c
     }
   g_hash_table_add (watch->watchers, g_strdup (name));
   client_add_cgroup (self, client, cgroup);
-  return TRUE;
+  return ow_registry_apply_ask_or_drop (self, cgroup, name, error);
 }
 
 gboolean
 ow_registry_check_limits (OwRegistry *self, OwClient *client, const char *cgroup, GPtrArray *wanted,
                           GError **error)
 {
-  guint new_for_client = 0, new_watches = 0;
+  guint new_for_client, new_watches; /* from pressure fds first (ow-registry-pressure.c) */
   guint held = ow_registry_count_for_uid (self, client->uid);
+
+  ow_registry_pressure_costs (self, client, wanted, &new_for_client, &new_watches);
 
   for (guint i = 0; i < wanted->len; i++)
     {
@@ -181,7 +186,7 @@ ow_registry_check_limits (OwRegistry *self, OwClient *client, const char *cgroup
     {
       g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_LIMIT_EXCEEDED,
                    "Cannot watch '%s' (%u cgroups): uid %u already holds %u watches, the limit "
-                   "for callers that are not root is %u",
+                   "for callers that are not root is %u (memory pressure counts twice)",
                    cgroup, wanted->len, client->uid, held, self->limits.client_watch_limit);
       return FALSE;
     }
@@ -189,7 +194,7 @@ ow_registry_check_limits (OwRegistry *self, OwClient *client, const char *cgroup
     {
       g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_LIMIT_EXCEEDED,
                    "Cannot watch '%s' (%u cgroups): the daemon already watches %u cgroups, its "
-                   "limit is %u",
+                   "limit is %u (a memory pressure fd counts as a watch)",
                    cgroup, wanted->len, g_hash_table_size (self->watches),
                    self->limits.total_watch_limit);
       return FALSE;
@@ -279,7 +284,8 @@ ow_registry_add_all (OwRegistry *self, const char *name, GPtrArray *wanted, gboo
 
       if (g_hash_table_contains (client->cgroups, cgroup))
         {
-          if (!follow || follow_children (self, cgroup, &local))
+          if (ow_registry_apply_ask (self, cgroup, name, &local)
+              && (!follow || follow_children (self, cgroup, &local)))
             continue;
         }
       else if (add_watcher (self, client, name, cgroup, baseline, created, &local))
@@ -307,15 +313,16 @@ ow_registry_add_all (OwRegistry *self, const char *name, GPtrArray *wanted, gboo
 }
 
 gboolean
-ow_registry_watch (OwRegistry *self, const char *name, guint32 uid, const char *cgroup,
-                   gboolean recursive, GError **error)
+ow_registry_watch_full (OwRegistry *self, const char *name, guint32 uid, const char *cgroup,
+                        gboolean recursive, const OwWatchAsk *ask, GError **error)
 {
   OwClient *client = ow_registry_ensure_client (self, name, uid);
   g_autoptr (GPtrArray) wanted = NULL;
   gboolean ok;
 
   if (g_hash_table_contains (recursive ? client->recursive : client->plain, cgroup))
-    return TRUE;
+    return ow_registry_change_ask (self, name, cgroup, recursive, ask, error);
+  ow_registry_remember_ask (client, cgroup, recursive, ask);
   if (recursive)
     wanted = ow_registry_walk_subtree (self, client, cgroup, error);
   else
@@ -329,6 +336,8 @@ ow_registry_watch (OwRegistry *self, const char *name, guint32 uid, const char *
   if (ok && (client = g_hash_table_lookup (self->clients, name)) != NULL
       && g_hash_table_contains (client->cgroups, cgroup))
     g_hash_table_add (recursive ? client->recursive : client->plain, g_strdup (cgroup));
+  else if ((client = g_hash_table_lookup (self->clients, name)) != NULL)
+    ow_registry_forget_ask (client, cgroup, recursive);
   ow_registry_forget_client_if_idle (self, name);
   return ok;
 }
@@ -339,6 +348,7 @@ ow_registry_unwatch (OwRegistry *self, const char *name, const char *cgroup, GEr
   OwClient *client = g_hash_table_lookup (self->clients, name);
   g_autofree GStrv watched = NULL;
 
+  ow_registry_forget_unwatched_ask (client, cgroup);
   if (client == NULL
       || (!g_hash_table_remove (client->recursive, cgroup)
           && !g_hash_table_remove (client->plain, cgroup)))
@@ -355,6 +365,7 @@ ow_registry_unwatch (OwRegistry *self, const char *name, const char *cgroup, GEr
       if (oomwatch_cgroup_is_at_or_below (c, cgroup) && !ow_registry_client_wants (client, c))
         ow_registry_drop_watcher (self, c, name);
     }
+  ow_registry_reapply_asks (self, name, cgroup);
   ow_registry_forget_client_if_idle (self, name);
   return TRUE;
 }

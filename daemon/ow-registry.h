@@ -38,8 +38,16 @@ OwRegistry *ow_registry_new (const OwSourceContext *context, const OwLimits *lim
 void ow_registry_free (OwRegistry *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwRegistry, ow_registry_free)
 
-gboolean ow_registry_watch (OwRegistry *self, const char *client, guint32 uid, const char *cgroup,
-                            gboolean recursive, GError **error);
+/* With ASK (NULL: nothing more): a pressure level and memory.events kinds to report too. */
+gboolean ow_registry_watch_full (OwRegistry *self, const char *client, guint32 uid,
+                                 const char *cgroup, gboolean recursive, const OwWatchAsk *ask,
+                                 GError **error);
+static inline gboolean
+ow_registry_watch (OwRegistry *self, const char *client, guint32 uid, const char *cgroup,
+                   gboolean recursive, GError **error)
+{
+  return ow_registry_watch_full (self, client, uid, cgroup, recursive, NULL, error);
+}
 gboolean ow_registry_unwatch (OwRegistry *self, const char *client, const char *cgroup,
                               GError **error);
 void ow_registry_drop_client (OwRegistry *self, const char *client);

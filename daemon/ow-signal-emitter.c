@@ -41,10 +41,12 @@ event_details (OwSignalEmitter *self, const OwEvent *event, OwVictim *victim, gb
   return g_variant_dict_end (&details);
 }
 
-/* The connections that get the signals of CGROUP: its watchers and the monitors. */
+/* The connections that get the signals of CGROUP: its watchers and the monitors. The v2
+ * memory.events kinds high and max (KIND) go only to watchers who asked for them. */
 static GPtrArray *
-recipients (OwSignalEmitter *self, const char *cgroup)
+recipients (OwSignalEmitter *self, const char *cgroup, OwEventKind kind)
 {
+  gboolean on_request = kind == OW_EVENT_HIGH || kind == OW_EVENT_MAX;
   GPtrArray *names = g_ptr_array_new ();
   OwWatch *watch = ow_registry_lookup (self->registry, cgroup);
   GHashTableIter iter;
@@ -55,9 +57,12 @@ recipients (OwSignalEmitter *self, const char *cgroup)
       g_hash_table_iter_init (&iter, watch->watchers);
       while (g_hash_table_iter_next (&iter, (gpointer *)&name, NULL))
         if (g_strcmp0 (name, OW_PERSISTENT_CLIENT) != 0
-            && !g_hash_table_contains (self->monitors, name))
+            && (on_request || !g_hash_table_contains (self->monitors, name))
+            && (!on_request || ow_pressure_wants_event (watch->pressure, name, kind)))
           g_ptr_array_add (names, (gpointer)name);
     }
+  if (on_request)
+    return names;
   g_hash_table_iter_init (&iter, self->monitors);
   while (g_hash_table_iter_next (&iter, (gpointer *)&name, NULL))
     g_ptr_array_add (names, (gpointer)name);
@@ -101,7 +106,7 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
   ow_continuity_event (self->continuity, cgroup, event); /* nogaps: seq, counters */
   if (self->connection != NULL)
     {
-      names = recipients (self, cgroup);
+      names = recipients (self, cgroup, event->kind);
       for (guint i = 0; i < names->len; i++)
         {
           const char *name = g_ptr_array_index (names, i);
@@ -115,10 +120,40 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
           send (self, name, "OomEvent", *params);
         }
     }
+  if (event->kind == OW_EVENT_HIGH || event->kind == OW_EVENT_MAX)
+    return; /* frequent: neither kept in the history (it would push OOMs out) nor journalled */
   ow_continuity_record (self->continuity, cgroup, event, victim, /* nogaps: history */
                         event_details (self, event, victim, TRUE, units));
   if (!event->logged)
     ow_event_log (cgroup, event, victim, units);
+}
+
+void
+ow_signal_emitter_pressure (OwSignalEmitter *self, const char *cgroup, const char *level,
+                            GPtrArray *watchers, GVariant *details)
+{
+  g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+  g_autoptr (GVariant) params = NULL;
+  GHashTableIter iter;
+  const char *name;
+
+  g_variant_dict_init (&dict, g_variant_ref_sink (details));
+  g_variant_unref (details);
+  ow_continuity_unkept_keys (self->continuity, &dict); /* nogaps: seq, not kept in history */
+  params = g_variant_ref_sink (
+      g_variant_new ("(ss@a{sv})", cgroup, level, g_variant_dict_end (&dict)));
+  if (self->connection == NULL)
+    return;
+  for (guint i = 0; i < watchers->len; i++)
+    {
+      name = g_ptr_array_index (watchers, i);
+      if (g_strcmp0 (name, OW_PERSISTENT_CLIENT) != 0
+          && !g_hash_table_contains (self->monitors, name))
+        send (self, name, "MemoryPressure", params);
+    }
+  g_hash_table_iter_init (&iter, self->monitors);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&name, NULL))
+    send (self, name, "MemoryPressure", params);
 }
 
 void
@@ -132,7 +167,7 @@ ow_signal_emitter_removed (OwSignalEmitter *self, OwWatch *watch)
 
   if (self->connection != NULL)
     {
-      names = recipients (self, watch->cgroup);
+      names = recipients (self, watch->cgroup, OW_EVENT_OOM);
       for (guint i = 0; i < names->len; i++)
         send (self, g_ptr_array_index (names, i), "WatchRemoved", params);
     }

@@ -27,6 +27,10 @@ void ow_signal_emitter_forget (OwSignalEmitter *self, const char *name);
 
 void ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEvent *event,
                               OwVictim *victim);
+/* MemoryPressure (s cgroup, s level, a{sv} details) to WATCHERS (names that asked for the
+ * level) and the monitors; DETAILS is floating or owned and consumed. */
+void ow_signal_emitter_pressure (OwSignalEmitter *self, const char *cgroup, const char *level,
+                                 GPtrArray *watchers, GVariant *details);
 void ow_signal_emitter_removed (OwSignalEmitter *self, OwWatch *watch);
 
 G_END_DECLS

@@ -52,6 +52,10 @@ struct _OwSourceContext
    * their own state in factory_data. The daemon leaves both NULL. */
   OwSourceFactory factory;
   gpointer factory_data;
+  /* Memory pressure reports (ow-pressure.c): WATCHERS are the names that asked for LEVEL. */
+  void (*pressure) (const char *cgroup, const char *level, GPtrArray *watchers,
+                    GVariant *details, gpointer user_data);
+  gpointer pressure_data;
 };
 
 typedef struct

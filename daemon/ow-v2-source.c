@@ -22,6 +22,8 @@ static const struct
   { "oom", OW_EVENT_OOM },
   { "oom_kill", OW_EVENT_OOM_KILL },
   { "oom_group_kill", OW_EVENT_OOM_GROUP_KILL },
+  { "high", OW_EVENT_HIGH }, /* reported only to watchers who asked (ow-signal-emitter.c) */
+  { "max", OW_EVENT_MAX },
 };
 
 typedef struct

@@ -18,6 +18,7 @@ ow_watch_free (OwWatch *watch)
 {
   if (watch == NULL)
     return;
+  g_clear_pointer (&watch->pressure, ow_pressure_free);
   g_clear_pointer (&watch->source, ow_source_free);
   g_hash_table_unref (watch->watchers);
   g_free (watch->cgroup);
@@ -52,5 +53,6 @@ ow_watch_describe (OwWatch *watch, guint hierarchy, gboolean recursive_root, gbo
     g_variant_dict_insert (&dict, OOMWATCH_KEY_SKIPPED, "^as", skipped);
   if (watch->source != NULL)
     ow_source_describe (watch->source, &dict);
+  ow_pressure_describe (watch->pressure, &dict);
   return g_variant_new ("(s@a{sv})", watch->cgroup, g_variant_dict_end (&dict));
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ow-event.h"
+#include "ow-pressure.h"
 #include "ow-source.h"
 #include "oomwatch-unit.h"
 
@@ -13,6 +14,7 @@ typedef struct
 {
   char *cgroup;
   OwSource *source;
+  OwPressure *pressure; /* NULL until a watcher asks for pressure or events (ow-pressure.h) */
   GHashTable *watchers; /* unique bus names (and the persistent pseudo-client) */
   guint64 oom_count;
   guint64 oom_kill_count;

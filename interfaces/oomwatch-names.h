@@ -50,3 +50,19 @@
  * event that happened while the daemon was not running */
 #define OOMWATCH_KEY_SEQ "seq"
 #define OOMWATCH_KEY_WHILE_DOWN "while-down"
+
+/* Memory pressure (issue 15): Watch options, MemoryPressure levels and details, OomEvent kinds
+ * sent only on request (cgroup v2), ListWatches keys. */
+#define OOMWATCH_OPTION_PRESSURE "pressure"
+#define OOMWATCH_OPTION_EVENTS "events"
+#define OOMWATCH_PRESSURE_LOW "low"
+#define OOMWATCH_PRESSURE_MEDIUM "medium"
+#define OOMWATCH_PRESSURE_CRITICAL "critical"
+#define OOMWATCH_KIND_HIGH "high"
+#define OOMWATCH_KIND_MAX "max"
+#define OOMWATCH_KEY_LEVEL_VALUE "level-value"
+#define OOMWATCH_KEY_SOME_AVG10 "some-avg10"
+#define OOMWATCH_KEY_FULL_AVG10 "full-avg10"
+#define OOMWATCH_KEY_PRESSURE "pressure"
+#define OOMWATCH_KEY_PRESSURE_FDS "pressure-fds"
+#define OOMWATCH_KEY_EVENTS "events"

@@ -271,6 +271,51 @@ test_notify (void)
   ow_test_env_free (env);
 }
 
+/* --pressure: a warning before the kill, once for the cgroup however often the level comes. */
+static void
+test_pressure (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *top = ow_test_env_make_cgroup (env, "desk", NULL, FALSE);
+  g_autofree char *app = ow_test_env_make_cgroup (env, "desk/app", "32M", FALSE);
+  g_autofree char *dir = ow_test_env_cgroup_path (env, "desk/app");
+  g_autofree char *file = g_build_filename (env->tmpdir, "churn", NULL);
+  const char *hog_argv[] = { g_getenv ("PRESSURE_HOG"), dir, file, "256", "0", NULL };
+  const char *argv[] = { g_getenv ("OOMWATCH_NOTIFY"), "--cgroup", top, "--pressure", "low", NULL };
+  g_autoptr (GSubprocess) notifier = NULL;
+  g_autoptr (GSubprocess) hog = NULL;
+  g_autoptr (GArray) got = NULL;
+  Session session = { 0 };
+  Notification *n;
+
+  session_start (&session);
+  notifier = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_NONE, argv);
+  for (int i = 0; i < 1000 && !ow_test_env_watched (env, app); i++)
+    ow_test_env_iterate (10);
+  hog = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDIN_PIPE, hog_argv);
+  got = wait_notifications (&session, 1, "Memory is running low");
+  ow_test_env_iterate (2000); /* the kernel keeps signalling meanwhile */
+  g_array_unref (g_steal_pointer (&got));
+  got = received_notifications (&session);
+  /* Signalled on /desk/app and on /desk: one warning, updated in place if /desk came first. */
+  g_assert_cmpuint (got->len, >=, 1);
+  g_assert_cmpuint (got->len, <=, 2);
+  for (guint i = 1; i < got->len; i++)
+    g_assert_cmpuint (g_array_index (got, Notification, i).replaces_id, !=, 0);
+  n = &g_array_index (got, Notification, got->len - 1);
+  g_test_message ("notification: %s / %s", n->summary, n->body);
+  g_assert_cmpstr (n->summary, ==, "Memory is running low in app");
+  g_assert_nonnull (strstr (n->body, app));
+  g_assert_cmpuint (n->urgency, ==, 1);
+
+  g_subprocess_force_exit (hog);
+  ow_test_env_wait_process (hog);
+  g_subprocess_send_signal (notifier, SIGTERM);
+  ow_test_env_wait_process (notifier);
+  session_stop (&session);
+  ow_test_env_free (env);
+}
+
 static void
 write_desktop_file (const char *data_dir, const char *id, const char *name)
 {
@@ -518,5 +563,6 @@ main (int argc, char **argv)
   g_test_add_func ("/notify/burst", test_notify);
   g_test_add_func ("/notify/apps", test_notify_apps);
   g_test_add_func ("/notify/missed", test_missed);
+  g_test_add_func ("/notify/pressure", test_pressure);
   return g_test_run ();
 }

@@ -61,7 +61,9 @@ test_json_value (void)
     { "<<'nested'>>", "\"nested\"" },
     { "@a{sv} {}", "{}" },
     { "{'k': <uint32 1>, 'l': <{'m': <false>}>}", "{\"k\":1,\"l\":{\"m\":false}}" },
-    { "['a', 'b']", "\"['a', 'b']\"" }, /* not in the API: its text form */
+    { "['a', 'b']", "[\"a\",\"b\"]" }, /* skipped, events */
+    { "2.5", "2.5" },                  /* some-avg10, full-avg10 */
+    { "(1, 2)", "\"(1, 2)\"" },        /* not in the API: its text form */
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

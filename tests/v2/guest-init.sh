@@ -165,6 +165,40 @@ else
   fail recursive-named "pid $pid: named on /rec/a/b $named times, on /rec $on_top times"
 fi
 
+# 8. memory pressure (issue 15): a hog throttled at memory.high (the kernel counts the
+# throttling as memory stall) brings MemoryPressure with the PSI averages; then memory.high is
+# lifted and the hog is killed at memory.max: the levels come before the kill, never going
+# down; memory.events high rises reach the watcher that asked (--events high). The kernel
+# needs psi=1 (Debian builds PSI disabled by default).
+make press 40M
+echo 24M > $CG/press/memory.high
+oomctl watch --json --pressure low --events high --timeout 60 /press > /tmp/press.out 2>&1 &
+watcher=$!
+for i in $(seq 200); do oomctl list | grep -q "^/press .* low/3 " && break; sleep 0.05; done
+armed=$(oomctl list | grep -c "^/press .* low/3 ")
+oom-hog $CG/press 256 > /dev/null 2>&1 &
+hog=$!
+for i in $(seq 400); do grep -q '"signal":"MemoryPressure"' /tmp/press.out && break; sleep 0.05; done
+echo max > $CG/press/memory.high
+wait $hog
+for i in $(seq 100); do grep -q '"kind":"oom-kill"' /tmp/press.out && break; sleep 0.05; done
+kill $watcher
+wait $watcher
+cat /tmp/press.out
+levels=$(awk '/"kind":"oom-kill"/ { exit } /"signal":"MemoryPressure"/ {
+  l = $0; sub(/.*"level":"/, "", l); sub(/".*/, "", l); printf "%s ", l }' /tmp/press.out)
+ordered=$(echo "$levels" | awk '{ r["low"] = 1; r["medium"] = 2; r["critical"] = 3; ok = NF > 0
+  for (i = 2; i <= NF; i++) if (r[$i] < r[$(i - 1)]) ok = 0; print ok }')
+averages=$(grep '"signal":"MemoryPressure"' /tmp/press.out | head -n 1 | grep '"some-avg10":' |
+  grep -c '"full-avg10":')
+highs=$(grep -c '"cgroup":"/press","kind":"high"' /tmp/press.out)
+if [ "$armed" = 1 ] && [ "$ordered" = 1 ] && [ "$averages" = 1 ] && [ "$highs" -ge 1 ] &&
+   grep -q '"kind":"oom-kill"' /tmp/press.out; then
+  pass pressure
+else
+  fail pressure "armed=$armed levels before the kill: '$levels' averages=$averages high=$highs"
+fi
+
 echo "---- oomwatchd log"
 cat /tmp/oomwatchd.log
 echo "OOMWATCH-DONE failures=$failures"

@@ -41,19 +41,19 @@ install -m 0755 "$here/guest-init.sh" "$root/init"
 trap 'rm -rf "$root" "$root.cpio"' EXIT
 
 log=$(mktemp)
-timeout 300 qemu-system-x86_64 -accel tcg -m 1024 -smp 1 \
+timeout 420 qemu-system-x86_64 -accel tcg -m 1024 -smp 1 \
   -kernel "$kernel" -initrd "$root.cpio" \
   -nodefaults -no-user-config -nographic -serial stdio -no-reboot \
-  -append 'console=ttyS0 quiet panic=-1' < /dev/null 2>&1 | tr -d '\r' | tee "$log"
+  -append 'console=ttyS0 quiet panic=-1 psi=1' < /dev/null 2>&1 | tr -d '\r' | tee "$log"
 
 # qemu's exit status says nothing about the guest: the markers do.
 cases=$(grep -c '^OOMWATCH-CASE .* PASS' "$log")
-if grep -q '^OOMWATCH-DONE failures=0' "$log" && [ "$cases" -eq 7 ]; then
+if grep -q '^OOMWATCH-DONE failures=0' "$log" && [ "$cases" -eq 8 ]; then
   echo "v2 guest: all $cases scenarios passed"
   rm -f "$log"
   exit 0
 fi
-echo "v2 guest: FAILED ($cases of 7 scenarios passed)"
+echo "v2 guest: FAILED ($cases of 8 scenarios passed)"
 grep '^OOMWATCH-CASE' "$log"
 rm -f "$log"
 exit 1
