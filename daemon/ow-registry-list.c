@@ -100,3 +100,26 @@ ow_registry_describe (OwRegistry *self)
     }
   return g_variant_builder_end (&builder);
 }
+
+gboolean
+ow_registry_get_client_uid (OwRegistry *self, const char *name, guint32 *uid)
+{
+  OwClient *client = g_hash_table_lookup (self->clients, name);
+
+  if (client == NULL)
+    return FALSE;
+  *uid = client->uid;
+  return TRUE;
+}
+
+OwWatch *
+ow_registry_lookup (OwRegistry *self, const char *cgroup)
+{
+  return g_hash_table_lookup (self->watches, cgroup);
+}
+
+guint
+ow_registry_count (OwRegistry *self)
+{
+  return g_hash_table_size (self->watches);
+}

@@ -147,8 +147,8 @@ add_watcher (OwRegistry *self, OwClient *client, const char *name, const char *c
       g_autoptr (OwWatch) made = ow_watch_new (cgroup);
       OwSourceFactory factory = self->context->factory ?: ow_source_new; /* test seam */
 
-      made->source = factory (self->context, cgroup, baseline, &ow_registry_source_listener, self,
-                              error);
+      made->source
+          = factory (self->context, cgroup, baseline, &ow_registry_source_listener, self, error);
       if (made->source == NULL)
         return FALSE;
       if (!ow_cgroup_monitor_watch_removal (self->monitor, cgroup, made->source->ino, error))
@@ -390,33 +390,10 @@ ow_registry_drop_client (OwRegistry *self, const char *name)
   g_hash_table_remove (self->clients, name);
 }
 
-gboolean
-ow_registry_get_client_uid (OwRegistry *self, const char *name, guint32 *uid)
-{
-  OwClient *client = g_hash_table_lookup (self->clients, name);
-
-  if (client == NULL)
-    return FALSE;
-  *uid = client->uid;
-  return TRUE;
-}
-
 void
 ow_registry_set_limits (OwRegistry *self, const OwLimits *limits)
 {
   self->limits = *limits;
-}
-
-OwWatch *
-ow_registry_lookup (OwRegistry *self, const char *cgroup)
-{
-  return g_hash_table_lookup (self->watches, cgroup);
-}
-
-guint
-ow_registry_count (OwRegistry *self)
-{
-  return g_hash_table_size (self->watches);
 }
 
 OwRegistry *
