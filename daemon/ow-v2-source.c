@@ -32,6 +32,7 @@ typedef struct
   int events_fd;
   guint events_fd_id;
   guint64 seen[G_N_ELEMENTS (counters)];
+  char *first_read; /* counting from zero: the counters as first read, until reported */
 } OwV2Source;
 
 /* Reads memory.events; FALSE with errno ENODEV once the cgroup is gone. */
@@ -68,10 +69,18 @@ read_and_report (OwV2Source *self)
 {
   char buf[1024];
 
+  g_autofree char *first_read = g_steal_pointer (&self->first_read);
+
   if (read_events (self->events_fd, buf, sizeof buf))
     report_changes (self, buf);
   else if (errno == ENODEV)
-    ow_source_emit_removed (&self->parent); /* may free self: nothing after this */
+    {
+      /* A cgroup that died at birth (a scope OOM-killed at once and removed by systemd
+       * before its first report): what the first read saw still happened, and is told. */
+      if (first_read != NULL)
+        report_changes (self, first_read);
+      ow_source_emit_removed (&self->parent); /* may free self: nothing after this */
+    }
   else
     g_warning ("Cannot read memory.events of '%s': %s", self->parent.cgroup, g_strerror (errno));
 }
@@ -95,6 +104,7 @@ v2_source_free (OwSource *source)
 
   ow_fd_mux_remove (source->context->mux, &self->events_fd_id);
   ow_fd_close (self->events_fd);
+  g_free (self->first_read);
   g_free (self);
 }
 
@@ -159,6 +169,8 @@ ow_v2_source_new (const OwSourceContext *context, const char *canonical, OwSourc
     if (baseline == OW_SOURCE_BASELINE_ZERO
         || !ow_keyed_file_lookup (buf, counters[i].key, &self->seen[i]))
       self->seen[i] = 0;
+  if (baseline == OW_SOURCE_BASELINE_ZERO)
+    self->first_read = g_strdup (buf);
   self->events_fd_id
       = ow_fd_mux_add (context->mux, self->events_fd, EPOLLPRI, on_events, self, error);
   if (self->events_fd_id == 0)
