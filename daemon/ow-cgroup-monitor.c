@@ -15,6 +15,8 @@ struct _OwCgroupMonitor
   OwDirMonitor *dirs;   /* made when first needed */
   GHashTable *removals; /* cgroup → its inode (guint64 *) */
   GHashTable *followed; /* cgroup → number of follows */
+  GHashTable *fresh;    /* newly followed cgroups, to be listed once more */
+  guint fresh_id;
 };
 
 /* Whether CGROUP is still the directory of inode INO. */
@@ -144,6 +146,34 @@ ow_cgroup_monitor_unwatch_removal (OwCgroupMonitor *self, const char *cgroup)
     ow_dir_monitor_remove (self->dirs, parent);
 }
 
+/* A child made after the follower listed CGROUP but before its inotify watch was added raised
+ * no IN_CREATE (mkdir -p a/b/c under a recursive watch): once the watch is in place, the
+ * newly followed cgroups are listed again, when idle, and their children told as created
+ * (the listener ignores those it has). */
+static gboolean
+on_fresh (gpointer user_data)
+{
+  OwCgroupMonitor *self = user_data;
+  /* Swapped out first: telling the listener may follow more cgroups. */
+  g_autoptr (GHashTable) fresh = g_steal_pointer (&self->fresh);
+  g_autofree GStrv parents = (GStrv)g_hash_table_get_keys_as_array (fresh, NULL);
+
+  self->fresh = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->fresh_id = 0;
+  for (gsize i = 0; parents[i] != NULL; i++)
+    {
+      const char *parent = parents[i];
+      g_autoptr (GPtrArray) children = NULL;
+
+      if (!g_hash_table_contains (self->followed, parent))
+        continue;
+      children = ow_hierarchy_list_children (self->hierarchy, parent, NULL);
+      for (guint j = 0; children != NULL && j < children->len; j++)
+        self->listener->created (g_ptr_array_index (children, j), self->user_data);
+    }
+  return G_SOURCE_REMOVE;
+}
+
 gboolean
 ow_cgroup_monitor_follow_children (OwCgroupMonitor *self, const char *cgroup, GError **error)
 {
@@ -152,6 +182,12 @@ ow_cgroup_monitor_follow_children (OwCgroupMonitor *self, const char *cgroup, GE
   if (count == 0 && !watch_dir (self, cgroup, error))
     return FALSE;
   g_hash_table_insert (self->followed, g_strdup (cgroup), GUINT_TO_POINTER (count + 1));
+  if (count == 0)
+    {
+      g_hash_table_add (self->fresh, g_strdup (cgroup));
+      if (self->fresh_id == 0)
+        self->fresh_id = g_idle_add (on_fresh, self);
+    }
   return TRUE;
 }
 
@@ -181,6 +217,7 @@ ow_cgroup_monitor_new (OwHierarchy *hierarchy, const OwCgroupMonitorListener *li
   self->user_data = user_data;
   self->removals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->followed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->fresh = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   /* Made now, not at the first watch: a fixed cost, so fd counts stay flat per watch. */
   if (ow_hierarchy_get_version (hierarchy) != 0 && !ensure_dirs (self, &error))
     g_warning ("%s", error->message);
@@ -192,7 +229,9 @@ ow_cgroup_monitor_free (OwCgroupMonitor *self)
 {
   if (self == NULL)
     return;
+  g_clear_handle_id (&self->fresh_id, g_source_remove);
   g_clear_pointer (&self->dirs, ow_dir_monitor_free);
+  g_hash_table_unref (self->fresh);
   g_hash_table_unref (self->removals);
   g_hash_table_unref (self->followed);
   g_free (self);
