@@ -42,13 +42,30 @@ tell_removed (OwCgroupMonitor *self, const char *cgroup)
     self->listener->removed (cgroup, self->user_data);
 }
 
+/* Tells the listener of every child of those of PARENTS still followed. PARENTS must not be
+ * the tables' own keys: the listener changes the tables. */
+static void
+tell_children (OwCgroupMonitor *self, const char *const *parents)
+{
+  for (gsize i = 0; parents[i] != NULL; i++)
+    {
+      g_autoptr (GPtrArray) children = NULL;
+
+      if (!g_hash_table_contains (self->followed, parents[i]))
+        continue;
+      children = ow_hierarchy_list_children (self->hierarchy, parents[i], NULL);
+      for (guint j = 0; children != NULL && j < children->len; j++)
+        self->listener->created (g_ptr_array_index (children, j), self->user_data);
+    }
+}
+
 void
 ow_cgroup_monitor_rescan (OwCgroupMonitor *self)
 {
   g_autofree GStrv watched = (GStrv)g_hash_table_get_keys_as_array (self->removals, NULL);
   g_autofree GStrv followed = (GStrv)g_hash_table_get_keys_as_array (self->followed, NULL);
   g_autoptr (GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) parents = g_ptr_array_new_with_free_func (g_free);
+  g_auto (GStrv) parents = g_strdupv (followed);
 
   g_warning ("inotify queue overflow: re-checking %u cgroups and %u followed directories",
              g_strv_length (watched), g_strv_length (followed));
@@ -60,21 +77,9 @@ ow_cgroup_monitor_rescan (OwCgroupMonitor *self)
       if (!still_there (self, watched[i], *ino))
         g_ptr_array_add (gone, g_strdup (watched[i]));
     }
-  for (gsize i = 0; followed[i] != NULL; i++)
-    g_ptr_array_add (parents, g_strdup (followed[i]));
   for (guint i = 0; i < gone->len; i++)
     tell_removed (self, g_ptr_array_index (gone, i));
-  for (guint i = 0; i < parents->len; i++)
-    {
-      const char *parent = g_ptr_array_index (parents, i);
-      g_autoptr (GPtrArray) children = NULL;
-
-      if (!g_hash_table_contains (self->followed, parent))
-        continue;
-      children = ow_hierarchy_list_children (self->hierarchy, parent, NULL);
-      for (guint j = 0; children != NULL && j < children->len; j++)
-        self->listener->created (g_ptr_array_index (children, j), self->user_data);
-    }
+  tell_children (self, (const char *const *)parents);
 }
 
 static void
@@ -160,17 +165,7 @@ on_fresh (gpointer user_data)
 
   self->fresh = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->fresh_id = 0;
-  for (gsize i = 0; parents[i] != NULL; i++)
-    {
-      const char *parent = parents[i];
-      g_autoptr (GPtrArray) children = NULL;
-
-      if (!g_hash_table_contains (self->followed, parent))
-        continue;
-      children = ow_hierarchy_list_children (self->hierarchy, parent, NULL);
-      for (guint j = 0; children != NULL && j < children->len; j++)
-        self->listener->created (g_ptr_array_index (children, j), self->user_data);
-    }
+  tell_children (self, (const char *const *)parents);
   return G_SOURCE_REMOVE;
 }
 
