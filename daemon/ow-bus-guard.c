@@ -202,6 +202,12 @@ refuse (OwBusGuard *self, GDBusMessage *message, const char **error_name, char *
       *text = g_strdup ("oomwatchd does not accept file descriptors");
       return TRUE;
     }
+  if (body != NULL && g_variant_get_size (body) > OW_BUS_GUARD_MAX_BODY)
+    {
+      *error_name = "org.freedesktop.DBus.Error.InvalidArgs";
+      *text = g_strdup_printf ("Calls to oomwatchd are at most %d bytes", OW_BUS_GUARD_MAX_BODY);
+      return TRUE;
+    }
   if (expected != NULL && g_strcmp0 (signature ?: "", expected) != 0)
     {
       *error_name = "org.freedesktop.DBus.Error.InvalidArgs";
@@ -227,6 +233,15 @@ refuse (OwBusGuard *self, GDBusMessage *message, const char **error_name, char *
   return FALSE;
 }
 
+/* A huge message leaves the heap grown by what its parsing took: give that back as soon as
+ * GDBus has freed it. Object data is dropped last when the message is finalized, after its
+ * body, so this runs right after the free, in the thread that freed it. */
+static void
+trim_heap (gpointer data)
+{
+  malloc_trim (0);
+}
+
 static GDBusMessage *
 filter (GDBusConnection *connection, GDBusMessage *message, gboolean incoming, gpointer user_data)
 {
@@ -240,17 +255,16 @@ filter (GDBusConnection *connection, GDBusMessage *message, gboolean incoming, g
       || !refuse (self, message, &error_name, &text))
     return message;
   large = g_dbus_message_get_body (message) != NULL
-          && g_variant_get_size (g_dbus_message_get_body (message)) > 65536;
+          && g_variant_get_size (g_dbus_message_get_body (message)) > OW_BUS_GUARD_MAX_BODY;
   if (!(g_dbus_message_get_flags (message) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED))
     {
       reply = g_dbus_message_new_method_error_literal (message, error_name, text);
       g_dbus_connection_send_message (connection, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL,
                                       NULL);
     }
-  g_object_unref (message); /* closes its fds, frees its body */
-  /* A huge message leaves the heap grown: give it back now, not at the next large free. */
   if (large)
-    malloc_trim (0);
+    g_object_set_data_full (G_OBJECT (message), "oomwatch-trim", message, trim_heap);
+  g_object_unref (message); /* closes its fds; GDBus frees the body after the filters */
   return NULL;
 }
 

@@ -2,8 +2,9 @@
  * in GDBus's worker thread as each message arrives (so a busy main loop cannot make hostile
  * messages pile up):
  * - method calls carrying unix fds are refused and their fds closed at once;
- * - Watch() options beyond OW_BUS_GUARD_MAX_OPTIONS entries, and calls to our interfaces
- *   with the wrong signature, are refused before they are queued;
+ * - calls over OW_BUS_GUARD_MAX_BODY bytes, Watch() options beyond OW_BUS_GUARD_MAX_OPTIONS
+ *   entries, and calls to our interfaces with the wrong signature, are refused before they
+ *   are queued, and the heap they grew is given back;
  * - callers that are not root are rate-limited per uid (per connection until its uid is
  *   known): a flood costs the flooding user, not the others.
  * It also keeps the uid of each caller, learnt once on the main loop. */
@@ -14,6 +15,8 @@
 G_BEGIN_DECLS
 
 #define OW_BUS_GUARD_MAX_OPTIONS 8
+/* No call of ours needs more: a path is at most 4 KiB. */
+#define OW_BUS_GUARD_MAX_BODY 65536
 /* Method calls per second a uid that is not root may make, after a burst. */
 #define OW_BUS_GUARD_RATE 50
 #define OW_BUS_GUARD_BURST 100

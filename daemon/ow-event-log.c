@@ -1,22 +1,46 @@
 #include "ow-event-log.h"
 
-/* Fields: MESSAGE_ID, OOMWATCH_CGROUP, OOMWATCH_KIND, OOMWATCH_COUNT and, when the kernel log
- * named the victim, OOMWATCH_PID, OOMWATCH_COMM, OOMWATCH_UID, OOMWATCH_TASK_CGROUP,
- * OOMWATCH_OOM_CGROUP. */
-void
-ow_event_log (const char *cgroup, const char *kind, guint64 count, const OwVictim *victim)
+static void
+add_unit_fields (GLogField *fields, gsize *n, const OomwatchUnitInfo *units)
 {
-  g_autofree char *count_text = g_strdup_printf ("%" G_GUINT64_FORMAT, count);
+  if (units == NULL)
+    return;
+  if (units->unit != NULL)
+    fields[(*n)++] = (GLogField){ "OOMWATCH_UNIT", units->unit, -1 };
+  if (units->slice != NULL)
+    fields[(*n)++] = (GLogField){ "OOMWATCH_SLICE", units->slice, -1 };
+  if (units->user_unit != NULL)
+    fields[(*n)++] = (GLogField){ "OOMWATCH_USER_UNIT", units->user_unit, -1 };
+  if (units->app_id != NULL)
+    fields[(*n)++] = (GLogField){ "OOMWATCH_APP_ID", units->app_id, -1 };
+}
+
+/* Fields: MESSAGE_ID, OOMWATCH_CGROUP, OOMWATCH_KIND, OOMWATCH_COUNT; OOMWATCH_UNIT,
+ * OOMWATCH_SLICE, OOMWATCH_USER_UNIT, OOMWATCH_APP_ID where the cgroup path has them; when the
+ * kernel log named the victim, OOMWATCH_PID, OOMWATCH_COMM, OOMWATCH_UID,
+ * OOMWATCH_TASK_CGROUP, OOMWATCH_OOM_CGROUP; for systemd-oomd's kills OOMWATCH_REASON and
+ * OOMWATCH_TASK_CGROUP (the cgroup it killed). */
+void
+ow_event_log (const char *cgroup, const OwEvent *event, const OwVictim *victim,
+              const OomwatchUnitInfo *units)
+{
+  const char *kind = ow_event_kind_to_string (event->kind);
+  g_autofree char *count_text = g_strdup_printf ("%" G_GUINT64_FORMAT, event->count);
   g_autofree char *pid = NULL, *uid = NULL, *message = NULL;
-  GLogField fields[12];
+  const char *app = units != NULL && units->app_id != NULL ? units->app_id : NULL;
+  GLogField fields[20];
   gsize n = 0;
 
   if (victim != NULL)
-    message
-        = g_strdup_printf ("%s %s count=%s pid=%u comm=%s task-cgroup=%s", cgroup, kind, count_text,
-                           victim->pid, victim->comm ?: "?", victim->task_cgroup ?: "?");
+    message = g_strdup_printf ("%s %s count=%s pid=%u comm=%s task-cgroup=%s%s%s", cgroup, kind,
+                               count_text, victim->pid, victim->comm ?: "?",
+                               victim->task_cgroup ?: "?", app ? " app-id=" : "", app ?: "");
+  else if (event->reason != NULL)
+    message = g_strdup_printf ("%s %s reason=%s%s%s", cgroup, kind, event->reason,
+                               app ? " app-id=" : "", app ?: "");
   else
-    message = g_strdup_printf ("%s %s count=%s", cgroup, kind, count_text);
+    message = g_strdup_printf ("%s %s count=%s%s%s", cgroup, kind, count_text,
+                               app ? " app-id=" : "", app ?: "");
 
   fields[n++] = (GLogField){ "MESSAGE", message, -1 };
   fields[n++] = (GLogField){ "PRIORITY", "5", -1 }; /* notice */
@@ -25,6 +49,11 @@ ow_event_log (const char *cgroup, const char *kind, guint64 count, const OwVicti
   fields[n++] = (GLogField){ "OOMWATCH_CGROUP", cgroup, -1 };
   fields[n++] = (GLogField){ "OOMWATCH_KIND", kind, -1 };
   fields[n++] = (GLogField){ "OOMWATCH_COUNT", count_text, -1 };
+  add_unit_fields (fields, &n, units);
+  if (event->reason != NULL)
+    fields[n++] = (GLogField){ "OOMWATCH_REASON", event->reason, -1 };
+  if (victim == NULL && event->task_cgroup != NULL)
+    fields[n++] = (GLogField){ "OOMWATCH_TASK_CGROUP", event->task_cgroup, -1 };
   if (victim != NULL)
     {
       pid = g_strdup_printf ("%u", victim->pid);

@@ -1,7 +1,9 @@
 /* One journal record per event, with stable fields that log shippers can alert on. */
 #pragma once
 
+#include "ow-event.h"
 #include "ow-victim.h"
+#include "oomwatch-unit.h"
 
 G_BEGIN_DECLS
 
@@ -10,7 +12,8 @@ G_BEGIN_DECLS
 /* MESSAGE_ID of WatchRemoved records */
 #define OW_REMOVED_MESSAGE_ID "c3e1d2b4a5f64789b0a1c2d3e4f5a6b7"
 
-void ow_event_log (const char *cgroup, const char *kind, guint64 count, const OwVictim *victim);
+void ow_event_log (const char *cgroup, const OwEvent *event, const OwVictim *victim,
+                   const OomwatchUnitInfo *units);
 void ow_event_log_removed (const char *cgroup);
 
 G_END_DECLS

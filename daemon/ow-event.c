@@ -14,6 +14,8 @@ ow_event_kind_to_string (OwEventKind kind)
       return OOMWATCH_KIND_OOM_RECOVERED;
     case OW_EVENT_OOM_GROUP_KILL:
       return OOMWATCH_KIND_OOM_GROUP_KILL;
+    case OW_EVENT_OOMD_KILL:
+      return OOMWATCH_KIND_OOMD_KILL;
     }
   g_return_val_if_reached ("unknown");
 }

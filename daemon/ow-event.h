@@ -11,6 +11,7 @@ typedef enum
   OW_EVENT_OOM_KILL,
   OW_EVENT_OOM_RECOVERED,
   OW_EVENT_OOM_GROUP_KILL,
+  OW_EVENT_OOMD_KILL, /* systemd-oomd killed task_cgroup (ow-oomd.c) */
 } OwEventKind;
 
 typedef struct
@@ -21,6 +22,9 @@ typedef struct
   guint64 total;
   gboolean has_under_oom;
   gboolean under_oom;
+  const char *reason;      /* oomd-kill: systemd-oomd's reason */
+  const char *task_cgroup; /* oomd-kill: the cgroup it killed */
+  gboolean logged;         /* the journal has it already (once per oomd kill, not per watch) */
 } OwEvent;
 
 const char *ow_event_kind_to_string (OwEventKind kind);

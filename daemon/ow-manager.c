@@ -1,7 +1,9 @@
 #include "ow-manager.h"
 #include "ow-bus-guard.h"
 #include "ow-caller.h"
+#include "ow-continuity.h"
 #include "ow-fd-mux.h"
+#include "ow-oomd.h"
 #include "ow-registry.h"
 #include "ow-reporter.h"
 #include "oomwatch-error.h"
@@ -25,6 +27,8 @@ struct _OwManager
   guint fd_watch_limit;
   GDBusConnection *connection;
   guint name_owner_changed_id;
+  OwOomd *oomd; /* systemd-oomd's kills (issue 14) */
+  OwContinuity *continuity; /* nogaps: seq, history, saved counters, metrics */
 };
 
 static void manager_iface_init (OomwatchManagerIface *iface);
@@ -44,9 +48,31 @@ on_registry_removed (OwWatch *watch, gpointer user_data)
   ow_reporter_removed (OW_MANAGER (user_data)->reporter, watch);
 }
 
+static void
+on_oomd_kill (const char *cgroup, const OwEvent *event, gpointer user_data)
+{
+  ow_signal_emitter_event (ow_reporter_get_emitter (OW_MANAGER (user_data)->reporter), cgroup,
+                           event, NULL);
+}
+
+/* nogaps hooks: saved counters follow the kernel registrations. */
+static void
+on_registry_created (OwWatch *watch, gpointer user_data)
+{
+  ow_continuity_watch_created (OW_MANAGER (user_data)->continuity, watch);
+}
+
+static void
+on_registry_dropped (const char *cgroup, gpointer user_data)
+{
+  ow_continuity_watch_dropped (OW_MANAGER (user_data)->continuity, cgroup);
+}
+
 static const OwRegistryListener registry_listener = {
   .event = on_registry_event,
   .removed = on_registry_removed,
+  .created = on_registry_created,
+  .dropped = on_registry_dropped,
 };
 
 static void
@@ -260,6 +286,24 @@ handle_monitor (OomwatchManager *object, GDBusMethodInvocation *invocation)
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* History() and Metrics(): nogaps hooks */
+
+static gboolean
+handle_history (OomwatchManager *object, GDBusMethodInvocation *invocation, guint64 after,
+                GVariant *options)
+{
+  OwManager *self = OW_MANAGER (object);
+
+  return ow_continuity_handle_history (self->continuity, self->guard, G_OBJECT (self), invocation,
+                                       after, options);
+}
+
+static gboolean
+handle_metrics (OomwatchManager *object, GDBusMethodInvocation *invocation, GVariant *options)
+{
+  return ow_continuity_handle_metrics (OW_MANAGER (object)->continuity, invocation, options);
+}
+
 static void
 manager_iface_init (OomwatchManagerIface *iface)
 {
@@ -268,6 +312,8 @@ manager_iface_init (OomwatchManagerIface *iface)
   iface->handle_list_watches = handle_list_watches;
   iface->handle_reload = handle_reload;
   iface->handle_monitor = handle_monitor;
+  iface->handle_history = handle_history; /* nogaps */
+  iface->handle_metrics = handle_metrics; /* nogaps */
 }
 
 /* Object life */
@@ -280,6 +326,7 @@ ow_manager_finalize (GObject *object)
   ow_manager_unexport (self);
   /* Users first: the reporter uses the registry, the registry's sources the mux. */
   g_clear_pointer (&self->reporter, ow_reporter_free);
+  g_clear_pointer (&self->continuity, ow_continuity_free); /* nogaps */
   g_clear_pointer (&self->registry, ow_registry_free);
   g_clear_pointer (&self->mux, ow_fd_mux_free);
   g_clear_pointer (&self->hierarchy, ow_hierarchy_free);
@@ -347,6 +394,10 @@ ow_manager_reload (OwManager *self, GError **error)
   ow_registry_set_limits (self->registry, &limits);
   kernel_log = ow_reporter_set_kernel_log (self->reporter, settings.kernel_log);
   oomwatch_manager_set_kernel_log (OOMWATCH_MANAGER (self), kernel_log);
+  ow_continuity_configure (self->continuity, /* nogaps */
+                           config->history_size >= 0 ? (guint)config->history_size
+                                                     : OW_DEFAULT_HISTORY_SIZE,
+                           config->metrics_file);
   if (ow_hierarchy_get_version (self->hierarchy) != 0)
     {
       plain = canonicalize_all (self, config->watches);
@@ -386,6 +437,11 @@ ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings, GErro
   self->context.kernel_log_path = self->kernel_log_path;
   self->registry = ow_registry_new (&self->context, &no_limits, &registry_listener, self);
   self->reporter = ow_reporter_new (self->registry, version, self->kernel_log_path);
+  self->continuity = ow_continuity_new (settings->runtime_dir ?: OW_DEFAULT_RUNTIME_DIR, /* nogaps */
+                                        OW_BOOT_ID_PATH, hierarchy, self->registry,
+                                        ow_reporter_get_emitter (self->reporter), error);
+  if (self->continuity == NULL)
+    return NULL;
   oomwatch_manager_set_version (OOMWATCH_MANAGER (self), OOMWATCH_VERSION);
   oomwatch_manager_set_hierarchy (OOMWATCH_MANAGER (self), version);
   oomwatch_manager_set_mount_point (OOMWATCH_MANAGER (self),
@@ -405,6 +461,7 @@ ow_manager_export (OwManager *self, GDBusConnection *connection, GError **error)
     return FALSE;
   self->connection = g_object_ref (connection);
   ow_signal_emitter_set_connection (ow_reporter_get_emitter (self->reporter), connection);
+  self->oomd = ow_oomd_new (connection, self->registry, on_oomd_kill, self);
   /* One subscription for every client: per-name watches would each cost a match rule, and
    * the bus caps those per connection. */
   self->name_owner_changed_id = g_dbus_connection_signal_subscribe (
@@ -420,6 +477,7 @@ ow_manager_unexport (OwManager *self)
     return;
   g_dbus_connection_signal_unsubscribe (self->connection, self->name_owner_changed_id);
   self->name_owner_changed_id = 0;
+  g_clear_pointer (&self->oomd, ow_oomd_free);
   if (self->reporter != NULL)
     ow_signal_emitter_set_connection (ow_reporter_get_emitter (self->reporter), NULL);
   ow_bus_guard_detach (self->guard);

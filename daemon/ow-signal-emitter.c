@@ -1,5 +1,6 @@
 #include "ow-signal-emitter.h"
 #include "ow-event-log.h"
+#include "ow-event-units.h"
 #include "oomwatch-names.h"
 
 struct _OwSignalEmitter
@@ -8,10 +9,12 @@ struct _OwSignalEmitter
   guint hierarchy;
   GDBusConnection *connection;
   GHashTable *monitors; /* unique names of root Monitor() callers */
+  OwContinuity *continuity; /* nogaps */
 };
 
 static GVariant *
-event_details (OwSignalEmitter *self, const OwEvent *event, OwVictim *victim, gboolean identity)
+event_details (OwSignalEmitter *self, const OwEvent *event, OwVictim *victim, gboolean identity,
+               const OomwatchUnitInfo *units)
 {
   g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
 
@@ -25,6 +28,7 @@ event_details (OwSignalEmitter *self, const OwEvent *event, OwVictim *victim, gb
     g_variant_dict_insert (&details, OOMWATCH_KEY_TASK_CGROUP, "s", victim->task_cgroup);
   if (victim != NULL && victim->oom_cgroup != NULL)
     g_variant_dict_insert (&details, OOMWATCH_KEY_OOM_CGROUP, "s", victim->oom_cgroup);
+  ow_event_units_add_details (&details, event, victim, units); /* issue 14 */
   if (victim != NULL && identity)
     {
       g_variant_dict_insert (&details, OOMWATCH_KEY_PID, "u", victim->pid);
@@ -33,6 +37,7 @@ event_details (OwSignalEmitter *self, const OwEvent *event, OwVictim *victim, gb
       if (victim->has_uid)
         g_variant_dict_insert (&details, OOMWATCH_KEY_UID, "u", victim->uid);
     }
+  ow_continuity_add_keys (self->continuity, &details); /* nogaps: seq, while-down */
   return g_variant_dict_end (&details);
 }
 
@@ -89,7 +94,11 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
   g_autoptr (GVariant) open = NULL;
   g_autoptr (GVariant) redacted = NULL;
   g_autoptr (GPtrArray) names = NULL;
+  g_autoptr (OomwatchUnitInfo) scratch = NULL;
+  const OomwatchUnitInfo *units = ow_event_units_for (
+      cgroup, ow_registry_lookup (self->registry, cgroup), event, victim, &scratch);
 
+  ow_continuity_event (self->continuity, cgroup, event); /* nogaps: seq, counters */
   if (self->connection != NULL)
     {
       names = recipients (self, cgroup);
@@ -102,23 +111,27 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
           if (*params == NULL)
             *params = g_variant_ref_sink (
                 g_variant_new ("(sst@a{sv})", cgroup, kind, event->count,
-                               event_details (self, event, victim, identity)));
+                               event_details (self, event, victim, identity, units)));
           send (self, name, "OomEvent", *params);
         }
     }
-  ow_event_log (cgroup, kind, event->count, victim);
+  ow_continuity_record (self->continuity, cgroup, event, victim, /* nogaps: history */
+                        event_details (self, event, victim, TRUE, units));
+  if (!event->logged)
+    ow_event_log (cgroup, event, victim, units);
 }
 
 void
 ow_signal_emitter_removed (OwSignalEmitter *self, OwWatch *watch)
 {
   g_autoptr (GPtrArray) names = NULL;
-  g_autoptr (GVariant) params = NULL;
+  g_autoptr (GVariant) params = g_variant_ref_sink (g_variant_new (
+      "(ss@a{sv})", watch->cgroup, OOMWATCH_REASON_CGROUP_REMOVED,
+      ow_continuity_removed (self->continuity, watch->cgroup, /* nogaps: details, seq */
+                             OOMWATCH_REASON_CGROUP_REMOVED)));
 
   if (self->connection != NULL)
     {
-      params = g_variant_ref_sink (
-          g_variant_new ("(ss)", watch->cgroup, OOMWATCH_REASON_CGROUP_REMOVED));
       names = recipients (self, watch->cgroup);
       for (guint i = 0; i < names->len; i++)
         send (self, g_ptr_array_index (names, i), "WatchRemoved", params);
@@ -130,6 +143,12 @@ void
 ow_signal_emitter_set_connection (OwSignalEmitter *self, GDBusConnection *connection)
 {
   g_set_object (&self->connection, connection);
+}
+
+void
+ow_signal_emitter_set_continuity (OwSignalEmitter *self, OwContinuity *continuity)
+{
+  self->continuity = continuity;
 }
 
 void

@@ -270,10 +270,19 @@ v1_source_free (OwSource *source)
   g_free (self);
 }
 
+/* nogaps hook: v1 keeps a cumulative counter of kills only. */
+static void
+v1_source_counters (OwSource *source, OwCounters *counters)
+{
+  counters->has[OW_COUNTER_OOM_KILL] = TRUE;
+  counters->value[OW_COUNTER_OOM_KILL] = ((OwV1Source *) source)->oom_kill_seen;
+}
+
 static const OwSourceVTable v1_source_vtable = {
   .sync = v1_source_sync,
   .describe = v1_source_describe,
   .free = v1_source_free,
+  .counters = v1_source_counters,
 };
 
 /* A delegated cgroup's cgroup.event_control belongs to its user (mode 0200): without

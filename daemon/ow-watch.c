@@ -9,6 +9,7 @@ ow_watch_new (const char *cgroup)
   watch->cgroup = g_strdup (cgroup);
   watch->watchers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   watch->since = g_get_real_time ();
+  watch->units = oomwatch_unit_info_new (cgroup);
   return watch;
 }
 
@@ -20,6 +21,7 @@ ow_watch_free (OwWatch *watch)
   g_clear_pointer (&watch->source, ow_source_free);
   g_hash_table_unref (watch->watchers);
   g_free (watch->cgroup);
+  oomwatch_unit_info_free (watch->units);
   g_free (watch);
 }
 

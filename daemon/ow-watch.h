@@ -3,6 +3,7 @@
 
 #include "ow-event.h"
 #include "ow-source.h"
+#include "oomwatch-unit.h"
 
 #include <gio/gio.h>
 
@@ -18,6 +19,7 @@ typedef struct
   gint64 since;
   gboolean children_followed; /* new child cgroups are followed (recursive watches) */
   gboolean removal_watched;
+  OomwatchUnitInfo *units;    /* unit and app keys of cgroup, parsed once (issue 14) */
 } OwWatch;
 
 OwWatch *ow_watch_new (const char *cgroup);

@@ -11,6 +11,7 @@
 #define OOMWATCH_KIND_OOM_KILL "oom-kill"
 #define OOMWATCH_KIND_OOM_RECOVERED "oom-recovered"
 #define OOMWATCH_KIND_OOM_GROUP_KILL "oom-group-kill"
+#define OOMWATCH_KIND_OOMD_KILL "oomd-kill" /* systemd-oomd killed a cgroup */
 
 /* WatchRemoved reasons */
 #define OOMWATCH_REASON_CGROUP_REMOVED "cgroup-removed"
@@ -31,3 +32,21 @@
 #define OOMWATCH_KEY_UID "uid"
 #define OOMWATCH_KEY_TASK_CGROUP "task-cgroup"
 #define OOMWATCH_KEY_OOM_CGROUP "oom-cgroup"
+/* Derived from cgroup paths (interfaces/oomwatch-unit.h); not victim identity */
+#define OOMWATCH_KEY_UNIT "unit"
+#define OOMWATCH_KEY_SLICE "slice"
+#define OOMWATCH_KEY_USER_UNIT "user-unit"
+#define OOMWATCH_KEY_APP_ID "app-id"
+/* oomd-kill: systemd-oomd's reason, e.g. "memory-pressure" */
+#define OOMWATCH_KEY_REASON "reason"
+
+/* systemd-oomd on the system bus (systemd >= 252) */
+#define OOMWATCH_OOMD_BUS_NAME "org.freedesktop.oom1"
+#define OOMWATCH_OOMD_OBJECT_PATH "/org/freedesktop/oom1"
+#define OOMWATCH_OOMD_INTERFACE "org.freedesktop.oom1.Manager"
+#define OOMWATCH_OOMD_KILLED_SIGNAL "Killed"
+
+/* No gaps (issue 16): the daemon-wide sequence number of every signal, and the mark of an
+ * event that happened while the daemon was not running */
+#define OOMWATCH_KEY_SEQ "seq"
+#define OOMWATCH_KEY_WHILE_DOWN "while-down"

@@ -1,10 +1,12 @@
 /* oomwatch-notify against a real notification server implementation (python-dbusmock's
  * notification_daemon template) on a private session bus, with real OOMs. */
 #include "ow-test-conditions.h"
+#include "ow-test-oomd.h"
+#include "ow-test-nogaps.h"
 
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #define EVENT_TIMEOUT_MS 15000
 
@@ -15,25 +17,6 @@ typedef struct
   GDBusConnection *connection;
   char *address;
 } Session;
-
-static void
-die_with_test (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static GSubprocess *
-spawn (const char *const *argv, GSubprocessFlags flags)
-{
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
-  g_autoptr (GError) error = NULL;
-  GSubprocess *process;
-
-  g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
-  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
-  return process;
-}
 
 static gboolean
 imports_dbusmock (const char *python)
@@ -89,12 +72,12 @@ session_start (Session *session)
   g_autoptr (GDataInputStream) out = NULL;
   g_autoptr (GError) error = NULL;
 
-  session->bus = spawn (bus_argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  session->bus = ow_test_spawn_tied (bus_argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (session->bus));
   session->address = g_data_input_stream_read_line (out, NULL, NULL, &error);
   g_assert_no_error (error);
   g_setenv ("DBUS_SESSION_BUS_ADDRESS", session->address, TRUE);
-  session->mock = spawn (mock_argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  session->mock = ow_test_spawn_tied (mock_argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   session->connection = g_dbus_connection_new_for_address_sync (
       session->address,
       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
@@ -118,13 +101,15 @@ session_stop (Session *session)
   g_free (session->address);
 }
 
-/* The Notify calls the mock server received: (replaces_id, summary, body, urgency). */
+/* The Notify calls the mock server received. */
 typedef struct
 {
   guint32 replaces_id;
+  char *icon;
   char *summary;
   char *body;
   guint8 urgency;
+  char *desktop_entry;
 } Notification;
 
 static void
@@ -132,8 +117,10 @@ notification_clear (gpointer data)
 {
   Notification *n = data;
 
+  g_free (n->icon);
   g_free (n->summary);
   g_free (n->body);
+  g_free (n->desktop_entry);
 }
 
 /* Argument I of a call the mock recorded (an av) */
@@ -167,14 +154,17 @@ received_notifications (Session *session)
     {
       Notification n = { 0 };
       g_autoptr (GVariant) replaces = unboxed_arg (args, 1);
+      g_autoptr (GVariant) icon = unboxed_arg (args, 2);
       g_autoptr (GVariant) summary = unboxed_arg (args, 3);
       g_autoptr (GVariant) body = unboxed_arg (args, 4);
       g_autoptr (GVariant) hints = unboxed_arg (args, 6);
 
       n.replaces_id = g_variant_get_uint32 (replaces);
+      n.icon = g_variant_dup_string (icon, NULL);
       n.summary = g_variant_dup_string (summary, NULL);
       n.body = g_variant_dup_string (body, NULL);
       g_variant_lookup (hints, "urgency", "y", &n.urgency);
+      g_variant_lookup (hints, "desktop-entry", "s", &n.desktop_entry);
       g_array_append_val (notifications, n);
       g_variant_unref (args);
     }
@@ -304,6 +294,233 @@ test_notify (void)
   ow_test_env_free (env);
 }
 
+static void
+write_desktop_file (const char *data_dir, const char *id, const char *name)
+{
+  g_autofree char *dir = g_build_filename (data_dir, "applications", NULL);
+  g_autofree char *file = g_strdup_printf ("%s/%s.desktop", dir, id);
+  g_autofree char *contents = g_strdup_printf ("[Desktop Entry]\nType=Application\nName=%s\n"
+                                               "Icon=%s\nExec=true\n",
+                                               name, id);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (file, contents, -1, NULL));
+}
+
+static void
+remove_desktop_file (const char *data_dir, const char *id)
+{
+  g_autofree char *file = g_strdup_printf ("%s/applications/%s.desktop", data_dir, id);
+  g_autofree char *dir = g_build_filename (data_dir, "applications", NULL);
+
+  g_unlink (file);
+  g_rmdir (dir);
+  g_rmdir (data_dir);
+}
+
+/* The newest notification, after at least AT_LEAST arrived and no more came for a while. */
+static GArray *
+settled_notifications (Session *session, guint at_least)
+{
+  g_autoptr (GArray) got = wait_notifications (session, at_least, NULL);
+
+  ow_test_env_iterate (1500);
+  return received_notifications (session);
+}
+
+static void
+check_app_notification (GArray *all, guint count, const char *summary, const char *id)
+{
+  Notification *n;
+
+  g_assert_cmpuint (all->len, ==, count);
+  n = &g_array_index (all, Notification, count - 1);
+  g_test_message ("notification: [%s] %s / %s (%s)", n->icon, n->summary, n->body,
+                  n->desktop_entry);
+  g_assert_cmpuint (n->replaces_id, ==, 0);
+  g_assert_cmpstr (n->summary, ==, summary);
+  g_assert_cmpstr (n->icon, ==, id);
+  g_assert_cmpstr (n->desktop_entry, ==, id);
+}
+
+/* A real OOM kill in the cgroup NAME: the COUNT-th notification, a new one, names the app. */
+static void
+kill_and_check (OwTestEnv *env, Session *session, const char *name, guint count,
+                const char *summary, const char *id)
+{
+  g_autoptr (GSubprocess) hog = ow_test_env_hog (env, name, 256);
+  g_autoptr (GArray) all = NULL;
+
+  ow_test_env_wait_process (hog);
+  all = settled_notifications (session, count);
+  check_app_notification (all, count, summary, id);
+  g_assert_nonnull (strstr (g_array_index (all, Notification, count - 1).body, "oom-hog"));
+}
+
+/* Kills in cgroups named as GNOME Shell and Flatpak name them, and a systemd-oomd kill: each
+ * notification names the app by its desktop entry (found through XDG_DATA_DIRS, as Flatpak's
+ * exports are) and carries its icon and desktop-entry hint. */
+static void
+test_notify_apps (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *top = ow_test_env_make_cgroup (env, "desk", NULL, FALSE);
+  g_autofree char *editor = ow_test_env_make_cgroup (
+      env, "desk/app-gnome-org.gnome.TextEditor-123.scope", "32M", FALSE);
+  g_autofree char *flatpak
+      = ow_test_env_make_cgroup (env, "desk/app-flatpak-org.example.Hog-77.scope", "32M", FALSE);
+  g_autofree char *share = g_build_filename (env->tmpdir, "share", NULL);
+  g_autofree char *exports = g_build_filename (env->tmpdir, "exports", NULL);
+  g_autofree char *home = g_build_filename (env->tmpdir, "home", NULL);
+  g_autofree char *data_dirs = g_strdup_printf ("%s:%s", share, exports);
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) notifier = NULL;
+  g_autoptr (GDBusConnection) oomd = NULL;
+  g_autoptr (GError) error = NULL;
+  Session session = { 0 };
+  const char *argv[] = { g_getenv ("OOMWATCH_NOTIFY"), "--cgroup", top, "--coalesce=1", NULL };
+
+  write_desktop_file (share, "org.gnome.TextEditor", "Text Editor");
+  write_desktop_file (exports, "org.example.Hog", "Hog Example");
+  session_start (&session);
+  /* A launcher copies the environment when it is made: after the session bus is known. */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_DIRS", data_dirs, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "LANGUAGE", "C", TRUE);
+  notifier = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < 1000 && !ow_test_env_watched (env, flatpak); i++)
+    ow_test_env_iterate (10);
+  g_assert_true (ow_test_env_watched (env, flatpak));
+
+  kill_and_check (env, &session, "desk/app-gnome-org.gnome.TextEditor-123.scope", 1,
+                  "Text Editor was stopped — it ran out of memory", "org.gnome.TextEditor");
+  kill_and_check (env, &session, "desk/app-flatpak-org.example.Hog-77.scope", 2,
+                  "Hog Example was stopped — it ran out of memory", "org.example.Hog");
+  /* systemd-oomd kills the editor's scope: signalled on it and on desk, told once. */
+  oomd = ow_test_oomd_connect (env, TRUE);
+  ow_test_oomd_log_wait (env, "Following systemd-oomd", 1);
+  ow_test_oomd_emit_killed (oomd, editor, "memory-pressure");
+  {
+    g_autoptr (GArray) all = settled_notifications (&session, 3);
+
+    check_app_notification (all, 3, "Text Editor was stopped by systemd-oomd: memory pressure",
+                            "org.gnome.TextEditor");
+  }
+  /* An app without a desktop entry: named by its unit, with the notifier's own icon and entry. */
+  {
+    g_autofree char *missing = g_strdup_printf ("%s/app-gnome-org.example.Missing-5.scope", top);
+    g_autoptr (GArray) all = NULL;
+    Notification *n;
+
+    ow_test_oomd_emit_killed (oomd, missing, "memory-used");
+    all = settled_notifications (&session, 4);
+    g_assert_cmpuint (all->len, ==, 4);
+    n = &g_array_index (all, Notification, 3);
+    g_assert_cmpstr (n->summary, ==,
+                     "app-gnome-org.example.Missing-5.scope was stopped by systemd-oomd: too much "
+                     "memory and swap in use");
+    g_assert_cmpstr (n->icon, ==, "dialog-warning");
+    g_assert_cmpstr (n->desktop_entry, ==, "oomwatch-notify");
+  }
+
+  g_subprocess_send_signal (notifier, SIGTERM);
+  ow_test_env_wait_process (notifier);
+  g_assert_cmpint (g_subprocess_get_exit_status (notifier), ==, 0);
+  session_stop (&session);
+  remove_desktop_file (share, "org.gnome.TextEditor");
+  remove_desktop_file (exports, "org.example.Hog");
+  g_clear_object (&oomd);
+  ow_test_env_free (env);
+}
+
+static void
+kill_one (OwTestEnv *env, const char *name)
+{
+  g_autoptr (GSubprocess) hog = ow_test_env_hog (env, name, 256);
+
+  ow_test_env_wait_process (hog);
+  g_assert_true (g_subprocess_get_if_signaled (hog));
+}
+
+static guint
+settled_count (Session *session, guint at_least)
+{
+  g_autoptr (GArray) got = wait_notifications (session, at_least, NULL);
+
+  ow_test_env_iterate (1500); /* anything more, or twice, would come now */
+  g_array_unref (g_steal_pointer (&got));
+  got = received_notifications (session);
+  return got->len;
+}
+
+static char *
+last_summary (Session *session)
+{
+  g_autoptr (GArray) got = received_notifications (session);
+
+  g_assert_cmpuint (got->len, >, 0);
+  return g_strdup (g_array_index (got, Notification, got->len - 1).summary);
+}
+
+/* Issue 16: kills the notifier missed are shown when it starts, and those of a daemon restart
+ * when the daemon is back; never twice, not even by a notifier started again. */
+static void
+test_missed (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *top = ow_test_env_make_cgroup (env, "away", NULL, FALSE);
+  g_autofree char *app = ow_test_env_make_cgroup (env, "away/app", "32M", FALSE);
+  g_autofree char *state = g_build_filename (env->tmpdir, "state", NULL);
+  const char *argv[] = { g_getenv ("OOMWATCH_NOTIFY"), "--cgroup", top, "--coalesce=1", NULL };
+  g_autofree char *summary = NULL;
+  g_autoptr (GSubprocess) notifier = NULL;
+  Session session = { 0 };
+  guint shown;
+
+  g_setenv ("XDG_STATE_HOME", state, TRUE);
+  session_start (&session);
+  /* Two kills while no notifier runs (this connection's watch makes the daemon see them). */
+  g_free (ow_test_env_watch (env, NULL, app));
+  kill_one (env, "away/app");
+  kill_one (env, "away/app");
+  for (int i = 0; i < 1000 && ow_test_env_sum (env, app, "oom-kill") < 2; i++)
+    ow_test_env_iterate (10);
+  g_assert_cmpuint (ow_test_env_sum (env, app, "oom-kill"), ==, 2);
+
+  notifier = ow_test_spawn_tied (argv, G_SUBPROCESS_FLAGS_NONE);
+  shown = settled_count (&session, 1);
+  summary = last_summary (&session);
+  g_assert_nonnull (strstr (summary, "2 processes"));
+  g_clear_pointer (&summary, g_free);
+
+  /* Started again: nothing it has shown comes again. */
+  g_subprocess_send_signal (notifier, SIGTERM);
+  ow_test_env_wait_process (notifier);
+  g_clear_object (&notifier);
+  notifier = ow_test_spawn_tied (argv, G_SUBPROCESS_FLAGS_NONE);
+  for (int i = 0; i < 1000 && !ow_test_env_watched (env, top); i++)
+    ow_test_env_iterate (10);
+  g_assert_true (ow_test_env_watched (env, top));
+  g_assert_cmpuint (settled_count (&session, shown), ==, shown);
+
+  /* A kill while oomwatchd is down: shown once it is back (the notifier watches again). */
+  ow_test_nogaps_kill_daemon (env);
+  kill_one (env, "away/app");
+  ow_test_nogaps_start_daemon (env);
+  g_assert_cmpuint (settled_count (&session, shown + 1), ==, shown + 1);
+  summary = last_summary (&session);
+  g_assert_nonnull (strstr (summary, "A process"));
+
+  g_subprocess_send_signal (notifier, SIGTERM);
+  ow_test_env_wait_process (notifier);
+  g_assert_cmpint (g_subprocess_get_exit_status (notifier), ==, 0);
+  session_stop (&session);
+  ow_test_remove_tree (state);
+  ow_test_env_free (env);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -322,5 +539,7 @@ main (int argc, char **argv)
   }
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/notify/burst", test_notify);
+  g_test_add_func ("/notify/apps", test_notify_apps);
+  g_test_add_func ("/notify/missed", test_missed);
   return g_test_run ();
 }

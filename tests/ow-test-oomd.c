@@ -1,0 +1,62 @@
+#include "ow-test-oomd.h"
+#include "oomwatch-names.h"
+
+#include <string.h>
+
+#define LOG_TIMEOUT_MS 15000
+
+/* A connection that owns org.freedesktop.oom1 (OWN_NAME), or one that only pretends to. */
+GDBusConnection *
+ow_test_oomd_connect (OwTestEnv *env, gboolean own_name)
+{
+  GDBusConnection *connection = ow_test_env_connect (env);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  guint32 result = 0;
+
+  if (!own_name)
+    return connection;
+  reply = g_dbus_connection_call_sync (
+      connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "RequestName", g_variant_new ("(su)", OOMWATCH_OOMD_BUS_NAME, 0), G_VARIANT_TYPE ("(u)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(u)", &result);
+  g_assert_cmpuint (result, ==, 1); /* DBUS_REQUEST_NAME_REPLY_PRIMARY_OWNER */
+  return connection;
+}
+
+/* What systemd-oomd sends: a broadcast Killed(s cgroup, s reason). */
+void
+ow_test_oomd_emit_killed (GDBusConnection *connection, const char *cgroup, const char *reason)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_dbus_connection_emit_signal (connection, NULL, OOMWATCH_OOMD_OBJECT_PATH,
+                                 OOMWATCH_OOMD_INTERFACE, OOMWATCH_OOMD_KILLED_SIGNAL,
+                                 g_variant_new ("(ss)", cgroup, reason), &error);
+  g_assert_no_error (error);
+  g_dbus_connection_flush_sync (connection, NULL, &error);
+  g_assert_no_error (error);
+}
+
+guint
+ow_test_oomd_log_count (OwTestEnv *env, const char *needle)
+{
+  g_autofree char *log = NULL;
+  guint n = 0;
+
+  if (!g_file_get_contents (env->daemon_log, &log, NULL, NULL))
+    return 0;
+  for (const char *p = strstr (log, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+void
+ow_test_oomd_log_wait (OwTestEnv *env, const char *needle, guint at_least)
+{
+  for (int i = 0; i < LOG_TIMEOUT_MS / 10 && ow_test_oomd_log_count (env, needle) < at_least; i++)
+    ow_test_env_iterate (10);
+  g_assert_cmpuint (ow_test_oomd_log_count (env, needle), >=, at_least);
+}

@@ -1,0 +1,15 @@
+/* Test helpers for issue 14: a stand-in for systemd-oomd on the test's private system bus
+ * (tests/system-bus.conf.in lets root own org.freedesktop.oom1), and reading the daemon's log. */
+#pragma once
+
+#include "ow-test-env.h"
+
+G_BEGIN_DECLS
+
+GDBusConnection *ow_test_oomd_connect (OwTestEnv *env, gboolean own_name);
+void ow_test_oomd_emit_killed (GDBusConnection *connection, const char *cgroup,
+                               const char *reason);
+guint ow_test_oomd_log_count (OwTestEnv *env, const char *needle);
+void ow_test_oomd_log_wait (OwTestEnv *env, const char *needle, guint at_least);
+
+G_END_DECLS
