@@ -180,8 +180,11 @@ ow_attribution_victim_ancestors (OwAttribution *self, OwVictim *victim)
   for (GList *l = self->remembered.head; l != NULL && r == NULL; l = l->next)
     if (((Remembered *)l->data)->victim == victim)
       r = l->data;
-  /* Forgotten already: too late to tell it apart from a kill reported by a counter. */
-  if (self->hierarchy != 1 || r == NULL || victim->task_cgroup == NULL)
+  /* Forgotten already: too late to tell it apart from a kill reported by a counter. And when
+   * the victim's own cgroup is watched, its counter reports the kill to the ancestors, exactly:
+   * a record read after that rise must not add a second, named, report of the same kill. */
+  if (self->hierarchy != 1 || r == NULL || victim->task_cgroup == NULL
+      || self->lookup->is_watched (victim->task_cgroup, self->user_data))
     return reports;
   ancestors = watched_ancestors (self, victim->task_cgroup);
   for (guint i = 0; i < ancestors->len; i++)

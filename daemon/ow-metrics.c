@@ -1,4 +1,5 @@
 #include "ow-metrics.h"
+#include "oomwatch-unit.h"
 
 static const struct
 {
@@ -18,12 +19,9 @@ static const struct
 char *
 ow_metrics_unit_of (const char *cgroup)
 {
-  g_auto (GStrv) parts = g_strsplit (cgroup, "/", -1);
+  g_autoptr (OomwatchUnitInfo) info = oomwatch_unit_info_new (cgroup);
 
-  for (gint i = (gint)g_strv_length (parts) - 1; i >= 0; i--)
-    if (g_str_has_suffix (parts[i], ".service") || g_str_has_suffix (parts[i], ".scope"))
-      return g_strdup (parts[i]);
-  return g_strdup ("");
+  return g_strdup (info != NULL && info->unit != NULL ? info->unit : "");
 }
 
 /* Label values escape backslash, double quote and newline; the rest is UTF-8 as is. Cgroup

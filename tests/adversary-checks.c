@@ -49,11 +49,11 @@ adv_check_exact (GPtrArray *signals, const char *who, const char *cgroup, const 
 {
   guint64 sum = adv_sum (signals, cgroup, kind);
 
-  g_test_message ("%s: %s on %s: %" G_GUINT64_FORMAT " (expected %" G_GUINT64_FORMAT ")", who,
-                  kind, cgroup, sum, expected);
+  g_test_message ("%s: %s on %s: %" G_GUINT64_FORMAT " (expected %" G_GUINT64_FORMAT ")", who, kind,
+                  cgroup, sum, expected);
   if (sum != expected)
-    adv_fail ("%s received %" G_GUINT64_FORMAT " %s on %s, expected %" G_GUINT64_FORMAT,
-                        who, sum, kind, cgroup, expected);
+    adv_fail ("%s received %" G_GUINT64_FORMAT " %s on %s, expected %" G_GUINT64_FORMAT, who, sum,
+              kind, cgroup, expected);
 }
 
 /* Every signal WHO received names one of CGROUPS (what it watches): nothing else reaches it. */
@@ -91,8 +91,30 @@ adv_check_identity (GPtrArray *signals, const char *who, const char *cgroup, gbo
       g_test_message ("%s: oom-kill on %s: %s", who, cgroup, shown);
       if (adv_has_identity (signal) != wanted)
         adv_fail ("%s %s the victim's pid/comm/uid on %s: %s", who,
-                            wanted ? "did not receive" : "received", cgroup, shown);
+                  wanted ? "did not receive" : "received", cgroup, shown);
     }
+}
+
+/* The end of a case: once stray signals had time to come, what the legitimate user saw, or
+ * NULL when the daemon no longer answers (the test has failed then). */
+GPtrArray *
+adv_legit_signals (OwTestEnv *env, AdvProc *user)
+{
+  ow_test_env_iterate (ADV_SETTLE_MS);
+  if (!adv_daemon_answers (env))
+    return NULL;
+  adv_sync (user);
+  return adv_signals (user);
+}
+
+/* Both legitimate watchers, root (the test's own connection) and the user (SEEN), received
+ * exactly EXPECTED of KIND on CGROUP. */
+void
+adv_check_both (OwTestEnv *env, GPtrArray *seen, const char *cgroup, const char *kind,
+                guint64 expected)
+{
+  adv_check_exact (env->signals, "root", cgroup, kind, expected);
+  adv_check_exact (seen, "user", cgroup, kind, expected);
 }
 
 static gboolean
@@ -100,7 +122,7 @@ sum_reached (gpointer data)
 {
   gpointer *args = data;
 
-  return ow_test_env_sum (args[0], args[1], args[2]) >= *(guint64 *) args[3];
+  return ow_test_env_sum (args[0], args[1], args[2]) >= *(guint64 *)args[3];
 }
 
 /* The test's own (root) connection has received AT_LEAST of KIND on CGROUP. */
@@ -108,7 +130,7 @@ gboolean
 adv_wait_sum (OwTestEnv *env, const char *cgroup, const char *kind, guint64 at_least,
               guint timeout_ms)
 {
-  gpointer args[] = { env, (gpointer) cgroup, (gpointer) kind, &at_least };
+  gpointer args[] = { env, (gpointer)cgroup, (gpointer)kind, &at_least };
 
   adv_wait_until (sum_reached, args, timeout_ms);
   return sum_reached (args);
@@ -123,8 +145,10 @@ adv_hog (OwTestEnv *env, const char *name, guint uid)
   g_autofree char *reuid = g_strdup_printf ("--reuid=%u", uid);
   g_autofree char *regid = g_strdup_printf ("--regid=%u", uid);
   g_autofree char *mib = g_strdup_printf ("%u", ADV_HOG_MIB);
-  const char *argv[] = { "setpriv", "--pdeathsig=KILL", "--clear-groups", reuid, regid,
-                         g_getenv ("OOM_HOG"), dir, mib, NULL };
+  const char *argv[] = {
+    "setpriv", "--pdeathsig=KILL", "--clear-groups", reuid, regid, g_getenv ("OOM_HOG"), dir, mib,
+    NULL
+  };
 
   g_assert_cmpint (chown (procs, uid, uid), ==, 0);
   return ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, argv);
@@ -142,7 +166,7 @@ adv_oom (OwTestEnv *env, const char *name, guint uid, guint64 kills_before)
   ow_test_env_wait_process (hog);
   if (!adv_wait_sum (env, cgroup, "oom-kill", kills_before + 1, adv_ms (10000)))
     adv_fail ("no oom-kill on %s (kill %" G_GUINT64_FORMAT ") within %u ms", cgroup,
-                        kills_before + 1, adv_ms (10000));
+              kills_before + 1, adv_ms (10000));
   else
     g_test_message ("oom-kill on %s signalled %.0f ms after the hog started", cgroup,
                     (g_get_monotonic_time () - start) / 1000.0);
@@ -183,16 +207,23 @@ adv_daemon_fds (OwTestEnv *env)
   return count;
 }
 
+/* A number from the daemon's /proc/PID/status ("VmRSS:", "CapEff:"), 0 once it is gone. */
 guint64
-adv_daemon_rss_kib (OwTestEnv *env)
+adv_daemon_status (OwTestEnv *env, const char *field, guint base)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%s/status", env->daemon_pid);
   g_autofree char *status = NULL;
-  const char *rss;
+  const char *at;
 
-  if (!g_file_get_contents (path, &status, NULL, NULL) || (rss = strstr (status, "VmRSS:")) == NULL)
+  if (!g_file_get_contents (path, &status, NULL, NULL) || (at = strstr (status, field)) == NULL)
     return 0;
-  return g_ascii_strtoull (rss + strlen ("VmRSS:"), NULL, 10);
+  return g_ascii_strtoull (at + strlen (field), NULL, base);
+}
+
+guint64
+adv_daemon_rss_kib (OwTestEnv *env)
+{
+  return adv_daemon_status (env, "VmRSS:", 10);
 }
 
 struct _AdvSampler
@@ -244,7 +275,7 @@ adv_kmsg_write (const char *record)
   int fd = open ("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 
   g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (write (fd, record, strlen (record)), ==, (gssize) strlen (record));
+  g_assert_cmpint (write (fd, record, strlen (record)), ==, (gssize)strlen (record));
   close (fd);
 }
 

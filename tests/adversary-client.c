@@ -27,8 +27,7 @@
 static GMainLoop *loop;
 static GDBusConnection *bus;
 
-static void
-say (const char *format, ...) G_GNUC_PRINTF (1, 2);
+static void say (const char *format, ...) G_GNUC_PRINTF (1, 2);
 
 static void
 say (const char *format, ...)
@@ -57,7 +56,8 @@ on_message (GDBusConnection *connection, GDBusMessage *message, gboolean incomin
       || g_strcmp0 (g_dbus_message_get_interface (message), OOMWATCH_MANAGER_INTERFACE) != 0
       || body == NULL)
     return message;
-  if (g_strcmp0 (member, "OomEvent") == 0 && g_variant_is_of_type (body, G_VARIANT_TYPE ("(ssta{sv})")))
+  if (g_strcmp0 (member, "OomEvent") == 0
+      && g_variant_is_of_type (body, G_VARIANT_TYPE ("(ssta{sv})")))
     {
       const char *cgroup, *kind;
       guint64 count;
@@ -68,11 +68,12 @@ on_message (GDBusConnection *connection, GDBusMessage *message, gboolean incomin
       shown = g_variant_print (details, TRUE);
       say ("event\tOomEvent\t%s\t%s\t%" G_GUINT64_FORMAT "\t%s", cgroup, kind, count, shown);
     }
-  else if (g_strcmp0 (member, "WatchRemoved") == 0 && g_variant_is_of_type (body, G_VARIANT_TYPE ("(ss)")))
+  else if (g_strcmp0 (member, "WatchRemoved") == 0
+           && g_variant_is_of_type (body, G_VARIANT_TYPE ("(ssa{sv})")))
     {
       const char *cgroup, *reason;
 
-      g_variant_get (body, "(&s&s)", &cgroup, &reason);
+      g_variant_get (body, "(&s&s@a{sv})", &cgroup, &reason, NULL);
       say ("event\tWatchRemoved\t%s\t%s", cgroup, reason);
     }
   return message;
@@ -80,20 +81,19 @@ on_message (GDBusConnection *connection, GDBusMessage *message, gboolean incomin
 
 /* The filter prints signals; a subscription only makes the bus send them. */
 static void
-on_signal (GDBusConnection *connection, const char *sender, const char *path,
-           const char *interface, const char *member, GVariant *parameters, gpointer user_data)
+on_signal (GDBusConnection *connection, const char *sender, const char *path, const char *interface,
+           const char *member, GVariant *parameters, gpointer user_data)
 {
 }
 
 static GVariant *
-manager_call (const char *method, GVariant *parameters, const GVariantType *reply_type,
-              double *ms, GError **error)
+manager_call (const char *method, GVariant *parameters, const GVariantType *reply_type, double *ms,
+              GError **error)
 {
   gint64 start = g_get_monotonic_time ();
-  GVariant *reply = g_dbus_connection_call_sync (bus, OOMWATCH_BUS_NAME, OOMWATCH_OBJECT_PATH,
-                                                 OOMWATCH_MANAGER_INTERFACE, method, parameters,
-                                                 reply_type, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                                 error);
+  GVariant *reply = g_dbus_connection_call_sync (
+      bus, OOMWATCH_BUS_NAME, OOMWATCH_OBJECT_PATH, OOMWATCH_MANAGER_INTERFACE, method, parameters,
+      reply_type, G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
 
   *ms = (g_get_monotonic_time () - start) / 1000.0;
   return reply;
@@ -129,10 +129,14 @@ run_command (const char *line)
   else if (g_str_equal (verb, "sync"))
     {
       /* Replies and signals from the daemon arrive in the order it sent them. */
-      reply = g_dbus_connection_call_sync (bus, OOMWATCH_BUS_NAME, OOMWATCH_OBJECT_PATH,
-                                           "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
-                                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-      say (error == NULL ? "synced" : "error sync 0 %s", error != NULL ? error->message : "");
+      g_autoptr (GVariant) pong = g_dbus_connection_call_sync (
+          bus, OOMWATCH_BUS_NAME, OOMWATCH_OBJECT_PATH, "org.freedesktop.DBus.Peer", "Ping", NULL,
+          NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+      if (pong != NULL)
+        say ("synced");
+      else
+        say ("error sync 0 %s", error->message);
       return;
     }
   else
@@ -178,10 +182,11 @@ serve (gboolean eavesdrop)
   g_dbus_connection_signal_subscribe (bus, OOMWATCH_BUS_NAME, OOMWATCH_MANAGER_INTERFACE, NULL,
                                       NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_signal, NULL, NULL);
   if (eavesdrop)
-    g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                 "org.freedesktop.DBus", "AddMatch",
-                                 g_variant_new ("(s)", "type='signal',eavesdrop=true,interface='" OOMWATCH_MANAGER_INTERFACE "'"),
-                                 NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+    g_dbus_connection_call_sync (
+        bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch",
+        g_variant_new ("(s)",
+                       "type='signal',eavesdrop=true,interface='" OOMWATCH_MANAGER_INTERFACE "'"),
+        NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
   say ("ready %s", g_dbus_connection_get_unique_name (bus));
   g_data_input_stream_read_line_async (input, G_PRIORITY_DEFAULT, NULL, on_line, NULL);
   g_main_loop_run (loop);
@@ -191,7 +196,7 @@ serve (gboolean eavesdrop)
 static int
 compare_doubles (gconstpointer a, gconstpointer b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
 
   return x < y ? -1 : x > y;
 }
@@ -200,20 +205,21 @@ static int
 latency (const char *cgroup, guint n, guint interval_ms, guint deadline_s)
 {
   g_autoptr (GArray) times = g_array_new (FALSE, FALSE, sizeof (double));
-  gint64 deadline = g_get_monotonic_time () + deadline_s * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + (gint64)deadline_s * G_USEC_PER_SEC;
   guint errors = 0;
 
   for (guint i = 0; i < n && g_get_monotonic_time () < deadline; i++)
     {
-      gint64 next = g_get_monotonic_time () + interval_ms * G_TIME_SPAN_MILLISECOND;
+      gint64 next = g_get_monotonic_time () + (gint64)interval_ms * G_TIME_SPAN_MILLISECOND;
       g_autoptr (GError) error = NULL;
       g_autoptr (GVariant) watched = NULL, unwatched = NULL;
       double watch_ms = 0, unwatch_ms = 0, total;
 
       watched = manager_call ("Watch", watch_parameters (cgroup, FALSE), NULL, &watch_ms, &error);
       if (watched != NULL)
-        unwatched = manager_call ("Unwatch", g_variant_new ("(s)", cgroup), NULL, &unwatch_ms,
-                                  &error);
+        unwatched
+            = manager_call ("Unwatch", g_variant_new ("(s)", cgroup), NULL, &unwatch_ms, &error);
+      (void)unwatched; /* its error, if any, is in ERROR */
       total = watch_ms + unwatch_ms;
       g_array_append_val (times, total);
       if (error != NULL)
@@ -297,10 +303,9 @@ main (int argc, char **argv)
   if (g_str_equal (argv[1], "listen") || g_str_equal (argv[1], "watch"))
     return serve (g_str_equal (argv[1], "listen"));
   if (g_str_equal (argv[1], "latency") && argc == 6)
-    return latency (argv[2], (guint) atoi (argv[3]), (guint) atoi (argv[4]),
-                    (guint) atoi (argv[5]));
+    return latency (argv[2], (guint)atoi (argv[3]), (guint)atoi (argv[4]), (guint)atoi (argv[5]));
   if (g_str_equal (argv[1], "hold") && argc >= 4)
-    return hold ((guint) atoi (argv[2]), argv + 3);
+    return hold ((guint)atoi (argv[2]), argv + 3);
   g_printerr ("adversary-client: bad arguments\n");
   return 2;
 }

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #define FDS_PER_MESSAGE 16
-#define BIG_PATH_BYTES (1024 * 1024)
+#define BIG_PATH_BYTES ((gsize)1024 * 1024)
 /* After the last call, how long replies are awaited: a huge call takes long to parse. */
 #define GRACE_USEC (10 * G_USEC_PER_SEC)
 #define ONCE_GRACE_USEC (60 * G_USEC_PER_SEC)
@@ -49,9 +49,8 @@ on_term (int signo)
 static GByteArray *
 manager_call (const char *member, const char *signature, AdvBody *body, guint32 n_fds)
 {
-  return adv_wire_method_call (OOMWATCH_BUS_NAME, OOMWATCH_OBJECT_PATH,
-                               OOMWATCH_MANAGER_INTERFACE, member, signature, body, n_fds,
-                               no_reply);
+  return adv_wire_method_call (OOMWATCH_BUS_NAME, OOMWATCH_OBJECT_PATH, OOMWATCH_MANAGER_INTERFACE,
+                               member, signature, body, n_fds, no_reply);
 }
 
 static GByteArray *
@@ -74,7 +73,7 @@ make_message (const char *kind)
   if (g_str_equal (kind, "fds"))
     return watch_call (cgroup, strlen (cgroup), 1, FDS_PER_MESSAGE);
   if (g_str_equal (kind, "huge"))
-    return watch_call (cgroup, strlen (cgroup), (guint) huge_keys, 0);
+    return watch_call (cgroup, strlen (cgroup), (guint)huge_keys, 0);
   if (g_str_equal (kind, "big"))
     {
       g_autofree char *path = g_strnfill (BIG_PATH_BYTES, 'b');
@@ -85,8 +84,8 @@ make_message (const char *kind)
     return manager_call ("ListWatches", NULL, NULL, 0);
   if (g_str_equal (kind, "introspect"))
     return adv_wire_method_call (OOMWATCH_BUS_NAME, OOMWATCH_OBJECT_PATH,
-                                 "org.freedesktop.DBus.Introspectable", "Introspect", NULL, NULL,
-                                 0, no_reply);
+                                 "org.freedesktop.DBus.Introspectable", "Introspect", NULL, NULL, 0,
+                                 no_reply);
   if (g_str_equal (kind, "ping"))
     return adv_wire_method_call (OOMWATCH_BUS_NAME, OOMWATCH_OBJECT_PATH,
                                  "org.freedesktop.DBus.Peer", "Ping", NULL, NULL, 0, no_reply);
@@ -126,7 +125,7 @@ print_summary (guint64 sent, guint64 replies, GHashTable *errors)
                    replies);
   g_hash_table_iter_init (&iter, errors);
   while (g_hash_table_iter_next (&iter, &name, &count))
-    g_string_append_printf (line, " %s=%u", (char *) name, GPOINTER_TO_UINT (count));
+    g_string_append_printf (line, " %s=%u", (char *)name, GPOINTER_TO_UINT (count));
   printf ("%s\n", line->str);
   fflush (stdout);
 }
@@ -134,22 +133,22 @@ print_summary (guint64 sent, guint64 replies, GHashTable *errors)
 int
 main (int argc, char **argv)
 {
-  const GOptionEntry entries[] = {
-    { "connections", 'n', 0, G_OPTION_ARG_INT, &connections, "Connections", "N" },
-    { "window", 'w', 0, G_OPTION_ARG_INT, &window, "Unanswered calls per connection", "N" },
-    { "seconds", 's', 0, G_OPTION_ARG_DOUBLE, &seconds, "How long", "S" },
-    { "cgroup", 'c', 0, G_OPTION_ARG_STRING, &cgroup, "Cgroup the Watch calls name", "CGROUP" },
-    { "kinds", 'k', 0, G_OPTION_ARG_STRING, &kinds, "Comma-separated kinds", "K,…" },
-    { "huge-keys", 0, 0, G_OPTION_ARG_INT, &huge_keys, "Option keys in a huge call", "N" },
-    { "once", 0, 0, G_OPTION_ARG_NONE, &once, "One call of each kind per connection", NULL },
-    { "no-reply", 0, 0, G_OPTION_ARG_NONE, &no_reply, "Ask for no replies", NULL },
-    { NULL }
-  };
+  const GOptionEntry entries[]
+      = { { "connections", 'n', 0, G_OPTION_ARG_INT, &connections, "Connections", "N" },
+          { "window", 'w', 0, G_OPTION_ARG_INT, &window, "Unanswered calls per connection", "N" },
+          { "seconds", 's', 0, G_OPTION_ARG_DOUBLE, &seconds, "How long", "S" },
+          { "cgroup", 'c', 0, G_OPTION_ARG_STRING, &cgroup, "Cgroup the Watch calls name",
+            "CGROUP" },
+          { "kinds", 'k', 0, G_OPTION_ARG_STRING, &kinds, "Comma-separated kinds", "K,…" },
+          { "huge-keys", 0, 0, G_OPTION_ARG_INT, &huge_keys, "Option keys in a huge call", "N" },
+          { "once", 0, 0, G_OPTION_ARG_NONE, &once, "One call of each kind per connection", NULL },
+          { "no-reply", 0, 0, G_OPTION_ARG_NONE, &no_reply, "Ask for no replies", NULL },
+          { NULL } };
   g_autoptr (GOptionContext) context = g_option_context_new ("- flood oomwatchd");
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) wires = g_ptr_array_new_with_free_func ((GDestroyNotify) adv_wire_free);
-  g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) g_byte_array_unref);
+  g_autoptr (GPtrArray) wires = g_ptr_array_new_with_free_func ((GDestroyNotify)adv_wire_free);
+  g_autoptr (GPtrArray) messages
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)g_byte_array_unref);
   g_autoptr (GHashTable) errors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_auto (GStrv) kind_names = NULL;
   int fds[FDS_PER_MESSAGE];
@@ -159,11 +158,11 @@ main (int argc, char **argv)
 
   signal (SIGTERM, on_term);
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error) || address == NULL
-      || kinds == NULL)
+  if (!g_option_context_parse (context, &argc, &argv, &error) || address == NULL || kinds == NULL)
     {
-      g_printerr ("adversary-flood: %s\n", error != NULL ? error->message : "need --kinds and "
-                                                                            "a bus");
+      g_printerr ("adversary-flood: %s\n", error != NULL ? error->message
+                                                         : "need --kinds and "
+                                                           "a bus");
       return 2;
     }
   if (cgroup == NULL)
@@ -193,7 +192,7 @@ main (int argc, char **argv)
     for (guint i = 0; i < wires->len; i++)
       for (guint k = 0; k < messages->len; k++)
         sent += send_kind (wires, &i, g_ptr_array_index (messages, k), kind_names[k], fds);
-  until = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+  until = g_get_monotonic_time () + (gint64)(seconds * G_USEC_PER_SEC);
   while (wires->len > 0)
     {
       gboolean sending, can_send = FALSE, waiting = FALSE;
@@ -204,7 +203,7 @@ main (int argc, char **argv)
       sending = !once && g_get_monotonic_time () < until;
 
       for (guint i = 0; sending && i < wires->len; i++)
-        if ((int) ((AdvWire *) g_ptr_array_index (wires, i))->outstanding < window)
+        if ((int)((AdvWire *)g_ptr_array_index (wires, i))->outstanding < window)
           {
             guint k = next++ % messages->len;
 
@@ -216,12 +215,11 @@ main (int argc, char **argv)
           AdvWire *wire = g_ptr_array_index (wires, i);
 
           polls[i] = (struct pollfd){ wire->fd, POLLIN, 0 };
-          can_send |= (int) wire->outstanding < window;
+          can_send |= (int)wire->outstanding < window;
           waiting |= wire->outstanding > 0;
         }
       if (!sending
-          && (!waiting
-              || g_get_monotonic_time () > until + (once ? ONCE_GRACE_USEC : GRACE_USEC)))
+          && (!waiting || g_get_monotonic_time () > until + (once ? ONCE_GRACE_USEC : GRACE_USEC)))
         break;
       /* Below the window everywhere: poll without waiting, else sleep until a reply comes. */
       poll (polls, wires->len, sending && can_send ? 0 : 100);
@@ -239,7 +237,7 @@ main (int argc, char **argv)
               g_ptr_array_remove_index (wires, i);
               continue;
             }
-          replies += (guint64) got;
+          replies += (guint64)got;
         }
     }
   print_summary (sent, replies, errors);

@@ -45,6 +45,33 @@ adv_env_new_quiet_bus (const OwTestDaemonOptions *options)
   return env;
 }
 
+/* A bus whose policy lets fds through (a dbus-daemon without max_fds, or an edited policy):
+ * the daemon must drop them itself. Returns the bus config to use, written to DIR. */
+char *
+adv_bus_config_passing_fds (const char *dir)
+{
+  g_autofree char *config = NULL, *policy = NULL, *policy_path = NULL;
+  g_autofree char *new_policy_path = g_build_filename (dir, "policy-passing-fds.conf", NULL);
+  char *new_config_path = g_build_filename (dir, "bus-passing-fds.conf", NULL);
+  g_auto (GStrv) halves = NULL;
+  g_autofree char *stripped = NULL, *new_config = NULL;
+  const char *start, *end;
+
+  g_assert_true (g_file_get_contents (g_getenv ("BUS_CONFIG"), &config, NULL, NULL));
+  start = strstr (config, "<include>");
+  end = strstr (config, "</include>");
+  g_assert_true (start != NULL && end != NULL);
+  policy_path = g_strndup (start + strlen ("<include>"), end - start - strlen ("<include>"));
+  g_assert_true (g_file_get_contents (policy_path, &policy, NULL, NULL));
+  halves = g_strsplit (policy, " max_fds=\"0\"", -1);
+  stripped = g_strjoinv ("", halves);
+  g_assert_true (g_file_set_contents (new_policy_path, stripped, -1, NULL));
+  new_config
+      = g_strdup_printf ("%.*s<include>%s%s", (int)(start - config), config, new_policy_path, end);
+  g_assert_true (g_file_set_contents (new_config_path, new_config, -1, NULL));
+  return new_config_path;
+}
+
 /* Every timeout scales: the suite also runs under AddressSanitizer and valgrind. */
 guint
 adv_ms (guint ms)
@@ -121,10 +148,9 @@ adv_spawn (guint uid, const char *label, const char *const *argv)
   g_ptr_array_add (full, NULL);
   proc->label = g_strdup (label);
   proc->lines = g_ptr_array_new_with_free_func (g_free);
-  proc->process = g_subprocess_newv ((const char *const *) full->pdata,
-                                     G_SUBPROCESS_FLAGS_STDIN_PIPE
-                                         | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
-                                     &error);
+  proc->process
+      = g_subprocess_newv ((const char *const *)full->pdata,
+                           G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
   g_assert_no_error (error);
   proc->in = g_subprocess_get_stdin_pipe (proc->process);
   proc->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc->process));
@@ -141,7 +167,7 @@ adv_client (guint uid, const char *label, const char *mode)
 
   if (adv_wait_line (proc, "ready", adv_ms (10000)) == NULL)
     g_error ("%s (uid %u) did not connect: %s", label, uid,
-             proc->lines->len > 0 ? (char *) g_ptr_array_index (proc->lines, 0) : "");
+             proc->lines->len > 0 ? (char *)g_ptr_array_index (proc->lines, 0) : "");
   return proc;
 }
 
@@ -153,11 +179,11 @@ adv_flood (guint uid, const char *label, const char *const *args)
   AdvProc *proc;
   const char *ready;
 
-  g_ptr_array_add (argv, (gpointer) g_getenv ("ADVERSARY_FLOOD"));
+  g_ptr_array_add (argv, (gpointer)g_getenv ("ADVERSARY_FLOOD"));
   for (gsize i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
+    g_ptr_array_add (argv, (gpointer)args[i]);
   g_ptr_array_add (argv, NULL);
-  proc = adv_spawn (uid, label, (const char *const *) argv->pdata);
+  proc = adv_spawn (uid, label, (const char *const *)argv->pdata);
   ready = adv_wait_line (proc, "ready", adv_ms (20000));
   if (ready == NULL)
     g_error ("%s did not connect", label);
@@ -228,8 +254,7 @@ adv_call_ok (AdvProc *proc, const char *command, guint max_ms)
   if (!g_str_has_prefix (answer, "ok "))
     adv_fail ("%s: '%s' failed: %s", proc->label, command, answer);
   else if (ms > adv_ms (max_ms))
-    adv_fail ("%s: '%s' took %.1f ms (limit %u ms)", proc->label, command, ms,
-                        adv_ms (max_ms));
+    adv_fail ("%s: '%s' took %.1f ms (limit %u ms)", proc->label, command, ms, adv_ms (max_ms));
 }
 
 /* Afterwards every signal the daemon sent PROC before now has been printed. */
@@ -272,22 +297,11 @@ adv_proc_free (AdvProc *proc)
   g_free (proc);
 }
 
-static void
-signal_free (gpointer data)
-{
-  OwTestSignal *signal = data;
-
-  g_free (signal->cgroup);
-  g_free (signal->kind);
-  g_clear_pointer (&signal->details, g_variant_unref);
-  g_free (signal);
-}
-
 /* The signals PROC printed, as the harness records its own (WatchRemoved: kind "removed"). */
 GPtrArray *
 adv_signals (AdvProc *proc)
 {
-  GPtrArray *signals = g_ptr_array_new_with_free_func (signal_free);
+  GPtrArray *signals = g_ptr_array_new_with_free_func (ow_test_signal_free);
 
   for (guint i = 0; i < proc->lines->len; i++)
     {

@@ -9,12 +9,12 @@ G_BEGIN_DECLS
 
 /* dbus-daemon refuses a uid without a passwd entry: these are in Debian's base-passwd. */
 #define ADV_UID_NOBODY 65534
-#define ADV_UID_ATTACKER2 2 /* bin: a second attacking uid */
-#define ADV_UID_VICTIM 3    /* sys: owner of a killed process */
+#define ADV_UID_ATTACKER2 2            /* bin: a second attacking uid */
+#define ADV_UID_VICTIM 3               /* sys: owner of a killed process */
 #define ADV_UID_USER (adv_uid_user ()) /* the legitimate second user */
-#define ADV_HOG_MIB 256     /* a hog this big OOMs a cgroup limited to ADV_LIMIT */
+#define ADV_HOG_MIB 256u               /* a hog this big OOMs a cgroup limited to ADV_LIMIT */
 #define ADV_LIMIT "32M"
-#define ADV_CALL_MS 250 /* a legitimate call under attack, at most */
+#define ADV_CALL_MS 250    /* a legitimate call under attack, at most */
 #define ADV_SETTLE_MS 1500 /* after the last awaited signal: time for a stray one */
 
 /* A helper process and what it printed so far. */
@@ -32,6 +32,7 @@ typedef struct
 void adv_fail (const char *format, ...) G_GNUC_PRINTF (1, 2);
 guint adv_ms (guint ms);
 OwTestEnv *adv_env_new_quiet_bus (const OwTestDaemonOptions *options);
+char *adv_bus_config_passing_fds (const char *dir);
 guint adv_uid_user (void);
 void adv_wait_until (gboolean (*done) (gpointer), gpointer data, guint timeout_ms);
 
@@ -52,8 +53,10 @@ gboolean adv_has_identity (OwTestSignal *signal);
 void adv_check_exact (GPtrArray *signals, const char *who, const char *cgroup, const char *kind,
                       guint64 expected);
 void adv_check_only (GPtrArray *signals, const char *who, const char *const *cgroups);
-void adv_check_identity (GPtrArray *signals, const char *who, const char *cgroup,
-                         gboolean wanted);
+void adv_check_identity (GPtrArray *signals, const char *who, const char *cgroup, gboolean wanted);
+GPtrArray *adv_legit_signals (OwTestEnv *env, AdvProc *user);
+void adv_check_both (OwTestEnv *env, GPtrArray *seen, const char *cgroup, const char *kind,
+                     guint64 expected);
 gboolean adv_wait_sum (OwTestEnv *env, const char *cgroup, const char *kind, guint64 at_least,
                        guint timeout_ms);
 
@@ -65,6 +68,7 @@ typedef struct _AdvSampler AdvSampler;
 AdvSampler *adv_sampler_start (OwTestEnv *env);
 void adv_sampler_stop (AdvSampler *sampler, guint *max_fds, guint64 *max_rss_kib);
 guint adv_daemon_fds (OwTestEnv *env);
+guint64 adv_daemon_status (OwTestEnv *env, const char *field, guint base);
 guint64 adv_daemon_rss_kib (OwTestEnv *env);
 gboolean adv_daemon_answers (OwTestEnv *env);
 void adv_watch_both (OwTestEnv *env, AdvProc *user, const char *cgroup, gboolean recursive);

@@ -41,24 +41,24 @@ void
 adv_body_u32 (AdvBody *body, guint32 value)
 {
   adv_body_align (body, 4);
-  g_byte_array_append (body, (const guint8 *) &value, 4);
+  g_byte_array_append (body, (const guint8 *)&value, 4);
 }
 
 void
 adv_body_string (AdvBody *body, const char *value, gsize len)
 {
-  adv_body_u32 (body, (guint32) len);
-  g_byte_array_append (body, (const guint8 *) value, (guint) len);
-  g_byte_array_append (body, (const guint8 *) "", 1);
+  adv_body_u32 (body, (guint32)len);
+  g_byte_array_append (body, (const guint8 *)value, (guint)len);
+  g_byte_array_append (body, (const guint8 *)"", 1);
 }
 
 void
 adv_body_signature (AdvBody *body, const char *value)
 {
-  guint8 len = (guint8) strlen (value);
+  guint8 len = (guint8)strlen (value);
 
   g_byte_array_append (body, &len, 1);
-  g_byte_array_append (body, (const guint8 *) value, len + 1);
+  g_byte_array_append (body, (const guint8 *)value, len + 1);
 }
 
 /* a{sv}: N_KEYS entries KEY → <true>. The array's length counts from its first element. */
@@ -100,8 +100,8 @@ header_field (AdvBody *header, guint8 code, const char *type, const char *value,
 /* The serial (bytes 8–11) is written by adv_wire_send(), so one message can be sent often. */
 GByteArray *
 adv_wire_method_call (const char *destination, const char *path, const char *interface,
-                      const char *member, const char *signature, const AdvBody *body,
-                      guint32 n_fds, gboolean no_reply)
+                      const char *member, const char *signature, const AdvBody *body, guint32 n_fds,
+                      gboolean no_reply)
 {
   GByteArray *message = g_byte_array_new ();
   guint8 fixed[4] = { 'l', 1, no_reply ? FLAG_NO_REPLY : 0, 1 };
@@ -120,7 +120,7 @@ adv_wire_method_call (const char *destination, const char *path, const char *int
   if (signature != NULL && signature[0] != '\0')
     header_field (message, FIELD_SIGNATURE, "g", signature, 0);
   if (n_fds > 0)
-    header_field (message, FIELD_UNIX_FDS, "u", NULL, n_fds);
+    header_field (message, FIELD_UNIX_FDS, "u", "", n_fds);
   fields_len = message->len - 16;
   memcpy (message->data + 12, &fields_len, 4);
   adv_body_align (message, 8);
@@ -134,7 +134,7 @@ write_all (int fd, const guint8 *data, gsize len, const int *fds, guint n_fds, G
 {
   while (len > 0)
     {
-      struct iovec iov = { (void *) data, len };
+      struct iovec iov = { (void *)data, len };
       char control[CMSG_SPACE (sizeof (int) * 64)] = { 0 };
       struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
       ssize_t written;
@@ -164,7 +164,7 @@ write_all (int fd, const guint8 *data, gsize len, const int *fds, guint n_fds, G
           return FALSE;
         }
       data += written;
-      len -= (gsize) written;
+      len -= (gsize)written;
       n_fds = 0;
     }
   return TRUE;
@@ -201,7 +201,7 @@ error_name (const guint8 *data, gsize header_end)
   while (at + 4 <= header_end)
     {
       guint8 code = data[at], sig_len = data[at + 1];
-      char type = (char) data[at + 2];
+      char type = (char)data[at + 2];
       gsize value_len;
 
       at += 3 + sig_len;
@@ -209,12 +209,12 @@ error_name (const guint8 *data, gsize header_end)
         value_len = 1 + data[at] + 1;
       else
         {
-          at = (at + 3) & ~(gsize) 3;
+          at = (at + 3) & ~(gsize)3;
           value_len = type == 'u' ? 4 : 4 + get_u32 (data + at) + 1;
         }
       if (code == FIELD_ERROR_NAME)
-        return g_strndup ((const char *) data + at + 4, get_u32 (data + at));
-      at = (at + value_len + 7) & ~(gsize) 7;
+        return g_strndup ((const char *)data + at + 4, get_u32 (data + at));
+      at = (at + value_len + 7) & ~(gsize)7;
     }
   return NULL;
 }
@@ -230,7 +230,7 @@ parse_messages (AdvWire *wire, GHashTable *errors)
     {
       const guint8 *data = wire->in->data;
       gsize header_end = 16 + get_u32 (data + 12);
-      gsize total = ((header_end + 7) & ~(gsize) 7) + get_u32 (data + 4);
+      gsize total = ((header_end + 7) & ~(gsize)7) + get_u32 (data + 4);
 
       if (wire->in->len < total)
         break;
@@ -245,12 +245,11 @@ parse_messages (AdvWire *wire, GHashTable *errors)
           char *name = error_name (data, header_end);
 
           if (name != NULL)
-            g_hash_table_insert (errors, name,
-                                 GUINT_TO_POINTER (GPOINTER_TO_UINT (
-                                                       g_hash_table_lookup (errors, name))
-                                                   + 1));
+            g_hash_table_insert (
+                errors, name,
+                GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (errors, name)) + 1));
         }
-      g_byte_array_remove_range (wire->in, 0, (guint) total);
+      g_byte_array_remove_range (wire->in, 0, (guint)total);
     }
   return replies;
 }
@@ -279,8 +278,8 @@ adv_wire_read (AdvWire *wire, GHashTable *errors, gboolean block, GError **error
   for (struct cmsghdr *cmsg = CMSG_FIRSTHDR (&msg); cmsg != NULL; cmsg = CMSG_NXTHDR (&msg, cmsg))
     if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
       for (gsize i = 0; i < (cmsg->cmsg_len - CMSG_LEN (0)) / sizeof (int); i++)
-        close (((int *) CMSG_DATA (cmsg))[i]);
-  g_byte_array_append (wire->in, buf, (guint) got);
+        close (((int *)CMSG_DATA (cmsg))[i]);
+  g_byte_array_append (wire->in, buf, (guint)got);
   return parse_messages (wire, errors);
 }
 
@@ -290,7 +289,7 @@ auth_line (int fd, const char *send, const char *expect, GError **error)
   char reply[512];
   gsize got = 0;
 
-  if (!write_all (fd, (const guint8 *) send, strlen (send), NULL, 0, error))
+  if (!write_all (fd, (const guint8 *)send, strlen (send), NULL, 0, error))
     return FALSE;
   while (got < sizeof reply - 1 && (got < 2 || memcmp (reply + got - 2, "\r\n", 2) != 0))
     {
@@ -301,7 +300,7 @@ auth_line (int fd, const char *send, const char *expect, GError **error)
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "authentication: the bus hung up");
           return FALSE;
         }
-      got += (gsize) n;
+      got += (gsize)n;
     }
   reply[got] = '\0';
   if (!g_str_has_prefix (reply, expect))
@@ -318,7 +317,7 @@ adv_wire_connect (const char *address, gboolean unix_fds, GError **error)
 {
   g_autoptr (AdvWire) wire = g_new0 (AdvWire, 1);
   struct sockaddr_un sun = { .sun_family = AF_UNIX };
-  g_autofree char *uid = g_strdup_printf ("%u", (guint) getuid ());
+  g_autofree char *uid = g_strdup_printf ("%u", (guint)getuid ());
   g_autofree char *auth = NULL;
   g_autoptr (GString) hex = g_string_new (NULL);
   g_autoptr (GByteArray) hello = NULL;
@@ -330,19 +329,19 @@ adv_wire_connect (const char *address, gboolean unix_fds, GError **error)
   g_strlcpy (sun.sun_path, path + 5, sizeof sun.sun_path);
   if (strchr (sun.sun_path, ',') != NULL)
     *strchr (sun.sun_path, ',') = '\0';
-  if (connect (wire->fd, (struct sockaddr *) &sun, sizeof sun) < 0)
+  if (connect (wire->fd, (struct sockaddr *)&sun, sizeof sun) < 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "connect %s: %s", sun.sun_path,
                    g_strerror (errno));
       return NULL;
     }
   for (const char *c = uid; *c != '\0'; c++)
-    g_string_append_printf (hex, "%02x", (guint) *c);
+    g_string_append_printf (hex, "%02x", (guint)*c);
   auth = g_strdup_printf ("AUTH EXTERNAL %s\r\n", hex->str);
-  if (!write_all (wire->fd, (const guint8 *) "", 1, NULL, 0, error)
+  if (!write_all (wire->fd, (const guint8 *)"", 1, NULL, 0, error)
       || !auth_line (wire->fd, auth, "OK ", error)
       || (unix_fds && !auth_line (wire->fd, "NEGOTIATE_UNIX_FD\r\n", "AGREE_UNIX_FD", error))
-      || !write_all (wire->fd, (const guint8 *) "BEGIN\r\n", 7, NULL, 0, error))
+      || !write_all (wire->fd, (const guint8 *)"BEGIN\r\n", 7, NULL, 0, error))
     return NULL;
   hello = adv_wire_method_call ("org.freedesktop.DBus", "/org/freedesktop/DBus",
                                 "org.freedesktop.DBus", "Hello", NULL, NULL, 0, FALSE);

@@ -21,10 +21,9 @@ AdvWire *adv_wire_connect (const char *address, gboolean unix_fds, GError **erro
 void adv_wire_free (AdvWire *wire);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AdvWire, adv_wire_free)
 
-GByteArray *adv_wire_method_call (const char *destination, const char *path,
-                                  const char *interface, const char *member,
-                                  const char *signature, const AdvBody *body, guint32 n_fds,
-                                  gboolean no_reply);
+GByteArray *adv_wire_method_call (const char *destination, const char *path, const char *interface,
+                                  const char *member, const char *signature, const AdvBody *body,
+                                  guint32 n_fds, gboolean no_reply);
 gboolean adv_wire_send (AdvWire *wire, GByteArray *message, const int *fds, guint n_fds,
                         GError **error);
 int adv_wire_read (AdvWire *wire, GHashTable *errors, gboolean block, GError **error);

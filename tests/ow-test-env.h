@@ -43,6 +43,7 @@ typedef struct
   const char *config;         /* contents of its oomwatch.conf; NULL: none */
 } OwTestDaemonOptions;
 
+void ow_test_signal_free (gpointer data);
 int ow_test_env_check (void);
 int ow_test_env_init (int *argc, char ***argv);
 void ow_test_env_drop_to_nobody (gpointer user_data);

@@ -32,8 +32,8 @@ test_uaf (void)
   g_autofree char *tree = adv_make_tree (env, "tree", 20);
   g_autofree char *target = flood_cgroup_arg (tree);
   /* Refused recursive watches of 401 cgroups: each one costs the main loop a walk. */
-  const char *flood_args[] = { "--connections=8", "--window=32", "--seconds=120",
-                               "--kinds=recursive", target, NULL };
+  const char *flood_args[]
+      = { "--connections=8", "--window=32", "--seconds=120", "--kinds=recursive", target, NULL };
   g_autoptr (AdvProc) flood = NULL;
   g_autoptr (AdvProc) user = NULL;
   g_autoptr (GPtrArray) seen = NULL;
@@ -48,28 +48,20 @@ test_uaf (void)
   first = g_get_monotonic_time ();
   /* The second kill must come after the first victim was forgotten. */
   ow_test_env_iterate (VICTIM_MEMORY_MS + 1000);
-  g_test_message ("second OOM %.1f s after the first",
-                  (g_get_monotonic_time () - first) / 1e6);
+  g_test_message ("second OOM %.1f s after the first", (g_get_monotonic_time () - first) / 1e6);
   adv_oom (env, "anc/leaf", 0, 1);
   g_test_message ("attacker: %s", adv_stop (flood));
 
   adv_wait_sum (env, anc, "oom-kill", 2, adv_ms (10000));
-  ow_test_env_iterate (ADV_SETTLE_MS);
-  if (adv_daemon_answers (env))
+  seen = adv_legit_signals (env, user);
+  if (seen != NULL)
     {
       const char *const watched[] = { anc, leaf, NULL };
 
-      adv_sync (user);
-      seen = adv_signals (user);
-      for (guint who = 0; who < 2; who++)
-        {
-          GPtrArray *signals = who == 0 ? env->signals : seen;
-          const char *name = who == 0 ? "root" : "user";
-
-          adv_check_exact (signals, name, leaf, "oom-kill", 2);
-          adv_check_exact (signals, name, anc, "oom-kill", 2);
-          adv_check_only (signals, name, watched);
-        }
+      adv_check_both (env, seen, leaf, "oom-kill", 2);
+      adv_check_both (env, seen, anc, "oom-kill", 2);
+      adv_check_only (seen, "user", watched);
+      adv_check_only (env->signals, "root", watched);
     }
   ow_test_env_free (env); /* fails unless the daemon exits 0 on SIGTERM */
 }
@@ -78,24 +70,22 @@ test_uaf (void)
  * cgroup gives WatchRemoved (no false oom), and a cgroup recreated under that name is really
  * registered (a real OOM in it is signalled). */
 static void
-test_fd_flood (void)
+fd_flood (OwTestEnv *env, gboolean bus_refuses_fds)
 {
-  /* A service's fd limit, low enough for the flood to reach it within seconds. */
-  OwTestDaemonOptions options = { .nofile = 4096 };
-  OwTestEnv *env = adv_env_new_quiet_bus (&options);
   g_autofree char *gone = ow_test_env_make_cgroup (env, "gone", NULL, FALSE);
   g_autofree char *legit = ow_test_env_make_cgroup (env, "legit", ADV_LIMIT, FALSE);
   g_autofree char *other = ow_test_env_make_cgroup (env, "other", NULL, FALSE);
   g_autofree char *gone_dir = ow_test_env_cgroup_path (env, "gone");
   g_autofree char *tree = adv_make_tree (env, "tree", 20);
   g_autofree char *target = flood_cgroup_arg (tree);
-  const char *flood_args[] = { "--connections=4", "--window=64", "--seconds=120", "--kinds=fds",
-                               target, NULL };
+  const char *flood_args[]
+      = { "--connections=4", "--window=64", "--seconds=120", "--kinds=fds", target, NULL };
   const char *const watched[] = { gone, legit, other, NULL };
   g_autoptr (AdvProc) user = adv_client (ADV_UID_USER, "user", "watch");
   g_autoptr (AdvProc) nobody = NULL, bin = NULL;
   g_autoptr (GPtrArray) seen = NULL;
   AdvSampler *sampler;
+  g_autofree char *watch_other = g_strdup_printf ("watch %s", other);
   guint idle_fds, max_fds, bound;
   guint64 false_before_recreate;
 
@@ -106,24 +96,35 @@ test_fd_flood (void)
   sampler = adv_sampler_start (env);
   nobody = adv_flood (ADV_UID_NOBODY, "attacker nobody", flood_args);
   bin = adv_flood (ADV_UID_ATTACKER2, "attacker uid 2", flood_args);
-  for (int i = 0; i < (int) adv_ms (3000) / 10 && adv_daemon_fds (env) <= bound; i++)
+  for (int i = 0; i < (int)adv_ms (3000) / 10 && adv_daemon_fds (env) <= bound; i++)
     ow_test_env_iterate (10);
   g_test_message ("daemon fds: %u idle, %u now", idle_fds, adv_daemon_fds (env));
 
-  g_autofree char *watch_other = g_strdup_printf ("watch %s", other);
-
-  adv_call_ok (user, watch_other, ADV_CALL_MS);
+  /* Where the bus refuses fds, other users' calls go through during the flood. Where fds reach
+   * the daemon, the bus's own queue to it (max_outgoing_unix_fds, 64) is always full of them
+   * and the bus refuses everyone's calls to it (LimitsExceeded), whatever the daemon does: the
+   * calls are then made once the flood is over, and the daemon's own bounds are checked. */
+  if (bus_refuses_fds)
+    adv_call_ok (user, watch_other, ADV_CALL_MS);
+  else
+    adv_call (user, watch_other, NULL);
   g_assert_cmpint (g_rmdir (gone_dir), ==, 0);
   if (!ow_test_env_wait_signal (env, gone, "removed", adv_ms (15000)))
     adv_fail ("no WatchRemoved for %s under the fd flood", gone);
-  false_before_recreate = adv_sum (env->signals, gone, "oom") + adv_sum (env->signals, gone,
-                                                                         "oom-kill");
+  false_before_recreate
+      = adv_sum (env->signals, gone, "oom") + adv_sum (env->signals, gone, "oom-kill");
   g_free (ow_test_env_make_cgroup (env, "gone", ADV_LIMIT, FALSE));
-  adv_watch_both (env, user, gone, FALSE);
+  if (bus_refuses_fds)
+    adv_watch_both (env, user, gone, FALSE);
   adv_oom (env, "legit", ADV_UID_USER, 0);
   g_test_message ("attacker nobody: %s", adv_stop (nobody));
   g_test_message ("attacker uid 2: %s", adv_stop (bin));
   adv_sampler_stop (sampler, &max_fds, NULL);
+  if (!bus_refuses_fds)
+    {
+      adv_call_ok (user, watch_other, ADV_CALL_MS);
+      adv_watch_both (env, user, gone, FALSE);
+    }
 
   /* The recreated cgroup is really registered with the kernel. */
   adv_oom (env, "gone", 0, 0);
@@ -133,22 +134,48 @@ test_fd_flood (void)
   if (max_fds > bound)
     adv_fail ("the daemon held %u fds under the flood, bound %u", max_fds, bound);
   if (false_before_recreate > 0)
-    adv_fail ("%" G_GUINT64_FORMAT " false oom events on the removed %s",
-                        false_before_recreate, gone);
-  if (adv_daemon_answers (env))
+    adv_fail ("%" G_GUINT64_FORMAT " false oom events on the removed %s", false_before_recreate,
+              gone);
+  seen = adv_legit_signals (env, user);
+  if (seen != NULL)
     {
-      adv_sync (user);
-      seen = adv_signals (user);
-      adv_check_exact (env->signals, "root", legit, "oom-kill", 1);
-      adv_check_exact (env->signals, "root", gone, "oom-kill", 1);
-      adv_check_exact (env->signals, "root", gone, "removed", 1);
-      adv_check_exact (seen, "user", legit, "oom-kill", 1);
-      adv_check_exact (seen, "user", gone, "oom-kill", 1);
-      adv_check_exact (seen, "user", gone, "removed", 1);
+      adv_check_both (env, seen, legit, "oom-kill", 1);
+      adv_check_both (env, seen, gone, "oom-kill", 1);
+      adv_check_both (env, seen, gone, "removed", 1);
       adv_check_only (seen, "user", watched);
       adv_check_only (env->signals, "root", watched);
     }
   ow_test_env_free (env);
+}
+
+/* A service's fd limit, low enough for a flood to reach it within seconds. */
+static const OwTestDaemonOptions fd_limited = { .nofile = 4096 };
+
+/* On a bus with the project's policy, which refuses fds (max_fds="0"). */
+static void
+test_fd_flood (void)
+{
+  fd_flood (adv_env_new_quiet_bus (&fd_limited), TRUE);
+}
+
+/* On a bus that lets them through: the daemon drops them itself. */
+static void
+test_fd_flood_daemon (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("oomwatch-adversary-XXXXXX", NULL);
+  g_autofree char *config = adv_bus_config_passing_fds (dir);
+  g_autofree char *policy = g_build_filename (dir, "policy-passing-fds.conf", NULL);
+  g_autofree char *standard = g_strdup (g_getenv ("BUS_CONFIG"));
+  OwTestEnv *env;
+
+  g_setenv ("BUS_CONFIG", config, TRUE);
+  env = adv_env_new_quiet_bus (&fd_limited);
+  g_setenv ("BUS_CONFIG", standard, TRUE);
+  /* The bus has read its configuration by now. */
+  g_unlink (config);
+  g_unlink (policy);
+  g_rmdir (dir);
+  fd_flood (env, FALSE);
 }
 
 /* 4: starvation. Nobody, with 32 connections, sends everything the bus lets it send (refused
@@ -163,11 +190,14 @@ test_starvation (void)
   g_autofree char *tree = adv_make_tree (env, "tree", 20);
   g_autofree char *target = flood_cgroup_arg (tree);
   g_autofree char *deadline = g_strdup_printf ("%u", adv_ms (30000) / 1000);
-  const char *flood_args[] = { "--connections=32", "--window=8", "--seconds=120",
-                               "--kinds=recursive,list,introspect,getall,ping,big", target,
+  const char *flood_args[] = { "--connections=32",
+                               "--window=8",
+                               "--seconds=120",
+                               "--kinds=recursive,list,introspect,getall,ping,big",
+                               target,
                                NULL };
-  const char *latency_argv[] = { g_getenv ("ADVERSARY_CLIENT"), "latency", lat, "100", "20",
-                                 deadline, NULL };
+  const char *latency_argv[]
+      = { g_getenv ("ADVERSARY_CLIENT"), "latency", lat, "100", "20", deadline, NULL };
   const char *const watched[] = { legit, NULL };
   g_autoptr (AdvProc) user = adv_client (ADV_UID_USER, "user", "watch");
   g_autoptr (AdvProc) flood = NULL, latency = NULL;
@@ -185,7 +215,8 @@ test_starvation (void)
   g_test_message ("attacker: %s", adv_stop (flood));
   if (result == NULL
       || sscanf (result, "latency n=%u p50=%lf p90=%lf max=%lf errors=%u", &n, &p50, &p90, &max,
-                 &errors) != 5)
+                 &errors)
+             != 5)
     adv_fail ("the latency client did not finish: %s", result);
   g_test_message ("second user's Watch+Unwatch under the flood, ms: p50 %.2f p90 %.2f max %.2f "
                   "(%u pairs, %u errors)",
@@ -194,17 +225,15 @@ test_starvation (void)
           p90, max, n);
   if (n != 100 || errors != 0)
     adv_fail ("%u of 100 Watch+Unwatch pairs done, %u failed", n, errors);
-  if (p50 >= adv_ms (20))
-    adv_fail ("Watch+Unwatch p50 %.2f ms under the flood, goal < %u ms", p50,
-                        adv_ms (20));
+  /* A sanitizer slows the daemon several times, not the attacker: the goal is the plain
+   * build's. */
+  if (p50 >= 20 && !adv_under_tool ())
+    adv_fail ("Watch+Unwatch p50 %.2f ms under the flood, goal < 20 ms", p50);
 
-  ow_test_env_iterate (ADV_SETTLE_MS);
-  if (adv_daemon_answers (env))
+  seen = adv_legit_signals (env, user);
+  if (seen != NULL)
     {
-      adv_sync (user);
-      seen = adv_signals (user);
-      adv_check_exact (env->signals, "root", legit, "oom-kill", 1);
-      adv_check_exact (seen, "user", legit, "oom-kill", 1);
+      adv_check_both (env, seen, legit, "oom-kill", 1);
       /* The kernel log was read despite the flood: both see who was killed (their own uid). */
       adv_check_identity (env->signals, "root", legit, TRUE);
       adv_check_identity (seen, "user", legit, TRUE);
@@ -218,7 +247,7 @@ rss_settled (gpointer data)
 {
   gpointer *args = data;
 
-  return adv_daemon_rss_kib (args[0]) <= *(guint64 *) args[1];
+  return adv_daemon_rss_kib (args[0]) <= *(guint64 *)args[1];
 }
 
 /* 5: memory. Six Watch calls with ~1.3 M duplicate option keys (31 MB each, the bus's limit is
@@ -231,8 +260,8 @@ test_memory (void)
   OwTestEnv *env = ow_test_env_new (NULL);
   g_autofree char *legit = ow_test_env_make_cgroup (env, "legit", ADV_LIMIT, FALSE);
   g_autofree char *target = flood_cgroup_arg (legit);
-  const char *flood_args[] = { "--connections=3", "--once", "--kinds=huge", "--huge-keys=1300000",
-                               target, NULL };
+  const char *flood_args[]
+      = { "--connections=3", "--once", "--kinds=huge", "--huge-keys=1300000", target, NULL };
   g_autoptr (AdvProc) user = adv_client (ADV_UID_USER, "user", "watch");
   g_autoptr (AdvProc) nobody = NULL, bin = NULL;
   g_autoptr (GPtrArray) seen = NULL;
@@ -270,16 +299,11 @@ test_memory (void)
               max_rss - idle_rss);
   if (!adv_under_tool () && !rss_settled (args))
     adv_fail ("RSS stayed at %" G_GUINT64_FORMAT " KiB (idle %" G_GUINT64_FORMAT ")",
-                        adv_daemon_rss_kib (env), idle_rss);
+              adv_daemon_rss_kib (env), idle_rss);
 
-  ow_test_env_iterate (ADV_SETTLE_MS);
-  if (adv_daemon_answers (env))
-    {
-      adv_sync (user);
-      seen = adv_signals (user);
-      adv_check_exact (env->signals, "root", legit, "oom-kill", 1);
-      adv_check_exact (seen, "user", legit, "oom-kill", 1);
-    }
+  seen = adv_legit_signals (env, user);
+  if (seen != NULL)
+    adv_check_both (env, seen, legit, "oom-kill", 1);
   ow_test_env_free (env);
 }
 
@@ -316,7 +340,7 @@ test_uid_limit (void)
   g_ptr_array_add (hold_argv, NULL);
   adv_watch_both (env, user, legit, FALSE);
 
-  hoarder = adv_spawn (ADV_UID_NOBODY, "hoarder", (const char *const *) hold_argv->pdata);
+  hoarder = adv_spawn (ADV_UID_NOBODY, "hoarder", (const char *const *)hold_argv->pdata);
   held = adv_wait_line (hoarder, "held ", adv_ms (30000));
   g_assert_nonnull (held);
   g_assert_cmpint (sscanf (held, "held ok=%u refused=%u", &ok, &refused), ==, 2);
@@ -332,7 +356,7 @@ test_uid_limit (void)
     adv_fail ("a recursive watch of 101 cgroups over nobody's limit: %s", answer);
   if (ow_test_env_count_eventfds (env) != eventfds)
     adv_fail ("a refused recursive watch left %d registrations",
-                        (int) ow_test_env_count_eventfds (env) - (int) eventfds);
+              (int)ow_test_env_count_eventfds (env) - (int)eventfds);
 
   for (guint i = 90; i < 95; i++)
     {
@@ -341,11 +365,9 @@ test_uid_limit (void)
       adv_call_ok (user, command, ADV_CALL_MS);
     }
   adv_oom (env, "legit", ADV_UID_USER, 0);
-  ow_test_env_iterate (ADV_SETTLE_MS);
-  adv_sync (user);
-  seen = adv_signals (user);
-  adv_check_exact (env->signals, "root", legit, "oom-kill", 1);
-  adv_check_exact (seen, "user", legit, "oom-kill", 1);
+  seen = adv_legit_signals (env, user);
+  if (seen != NULL)
+    adv_check_both (env, seen, legit, "oom-kill", 1);
   ow_test_env_free (env);
 }
 
@@ -363,6 +385,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/adversary/uaf", test_uaf);
   g_test_add_func ("/adversary/fd-flood", test_fd_flood);
+  g_test_add_func ("/adversary/fd-flood-daemon", test_fd_flood_daemon);
   g_test_add_func ("/adversary/starvation", test_starvation);
   g_test_add_func ("/adversary/memory", test_memory);
   g_test_add_func ("/adversary/uid-limit", test_uid_limit);

@@ -1,5 +1,6 @@
 /* Integration tests on cgroup v1: the API's errors, the limits, and --replace. */
 #include "ow-test-conditions.h"
+#include "ow-test-cgroups.h"
 #include "oomwatch-error.h"
 
 #include <string.h>
@@ -25,7 +26,8 @@ test_errors (void)
 {
   OwTestEnv *env = ow_test_env_new (NULL);
   g_autofree char *cgroup = ow_test_env_make_cgroup (env, "errors", NULL, FALSE);
-  g_autofree char *file = g_strdup_printf ("%s/memory.oom_control", cgroup);
+  g_autofree char *file = g_strdup_printf (
+      "%s/%s", cgroup, ow_test_cgroups_version () == 1 ? "memory.oom_control" : "memory.events");
   g_autofree char *dotdot = g_strdup_printf ("%s/../errors", cgroup);
   g_autofree char *missing = g_strdup_printf ("%s/missing", cgroup);
   g_autofree char *long_path = g_strnfill (8192, 'a');
@@ -37,7 +39,7 @@ test_errors (void)
   assert_watch_fails (env, "", NULL, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP);
   assert_watch_fails (env, dotdot, NULL, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP);
   assert_watch_fails (env, "/sys/fs/cgroup/cpu", NULL, OOMWATCH_ERROR,
-                      OOMWATCH_ERROR_INVALID_CGROUP);
+                      ow_test_cgroups_other_controller_error ());
   assert_watch_fails (env, file, NULL, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP);
   assert_watch_fails (env, long_path, NULL, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP);
   /* A call over 64 KiB is refused whole, before its arguments are looked at. */

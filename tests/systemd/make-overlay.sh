@@ -1,0 +1,43 @@
+#!/bin/bash
+# make-overlay.sh SOURCE_ROOT WORK_DIR: the project as the README installs it, for the systemd
+# guest. Configures WORK_DIR/build with --prefix=/usr --sysconfdir=/etc, builds it, runs
+# `meson install` into a DESTDIR (the files that land on top of the cached Debian root), adds
+# the test programs and the guest's runner, and packs that as WORK_DIR/overlay.cpio, plus
+# WORK_DIR/broker.cpio (the two links that make dbus-broker the bus, as `systemctl enable
+# dbus-broker` does). Enabling oomwatchd is left to the guest, as the README says.
+set -eu
+src=$1 work=$2
+here=$src/tests/systemd
+build=$work/build
+mkdir -p "$work"
+if [ ! -f "$build/build.ninja" ]; then
+  meson setup "$build" "$src" --prefix=/usr --sysconfdir=/etc > "$work/setup.log" 2>&1 ||
+    { cat "$work/setup.log"; exit 1; }
+fi
+meson compile -C "$build" > "$work/compile.log" 2>&1 || { cat "$work/compile.log"; exit 1; }
+
+dest=$work/overlay
+rm -rf "$dest"
+meson install -C "$build" --no-rebuild --quiet --destdir "$dest" > /dev/null
+
+lib=$dest/usr/lib/oomwatch-guest
+install -d "$lib" "$dest/etc/systemd/system/multi-user.target.wants"
+for t in test-service test-service-api test-service-victims test-oomctl test-config test-notify \
+         test-hardening test-adversary adversary-client adversary-flood oom-hog; do
+  install -m 0755 "$build/tests/$t" "$lib/$t"
+done
+install -m 0755 "$here"/guest/*.sh "$here"/guest/*.py "$lib/"
+sed 's|@POLICY@|/usr/share/dbus-1/system.d/org.oomwatch.OomWatch1.conf|' \
+  "$src/tests/system-bus.conf.in" > "$lib/system-bus.conf"
+sed 's|@POLICY@|/usr/share/dbus-1/system.d/org.oomwatch.OomWatch1.conf|' \
+  "$src/tests/adversary-bus.conf.in" > "$lib/adversary-bus.conf"
+install -m 0644 "$here/guest/oomwatch-guest.service" "$dest/etc/systemd/system/"
+ln -sf ../oomwatch-guest.service "$dest/etc/systemd/system/multi-user.target.wants/"
+(cd "$dest" && find . -mindepth 1 | cpio -o -H newc --quiet) > "$work/overlay.cpio"
+
+broker=$work/broker
+rm -rf "$broker"
+install -d "$broker/etc/systemd/system" "$broker/etc/systemd/user"
+ln -s /usr/lib/systemd/system/dbus-broker.service "$broker/etc/systemd/system/dbus.service"
+ln -s /usr/lib/systemd/user/dbus-broker.service "$broker/etc/systemd/user/dbus.service"
+(cd "$broker" && find . -mindepth 1 | cpio -o -H newc --quiet) > "$work/broker.cpio"
