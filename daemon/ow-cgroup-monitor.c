@@ -15,6 +15,8 @@ struct _OwCgroupMonitor
   OwDirMonitor *dirs;   /* made when first needed */
   GHashTable *removals; /* cgroup → its inode (guint64 *) */
   GHashTable *followed; /* cgroup → number of follows */
+  GHashTable *fresh;    /* newly followed cgroups, to be listed once more */
+  guint fresh_id;
 };
 
 /* Whether CGROUP is still the directory of inode INO. */
@@ -40,13 +42,30 @@ tell_removed (OwCgroupMonitor *self, const char *cgroup)
     self->listener->removed (cgroup, self->user_data);
 }
 
+/* Tells the listener of every child of those of PARENTS still followed. PARENTS must not be
+ * the tables' own keys: the listener changes the tables. */
+static void
+tell_children (OwCgroupMonitor *self, const char *const *parents)
+{
+  for (gsize i = 0; parents[i] != NULL; i++)
+    {
+      g_autoptr (GPtrArray) children = NULL;
+
+      if (!g_hash_table_contains (self->followed, parents[i]))
+        continue;
+      children = ow_hierarchy_list_children (self->hierarchy, parents[i], NULL);
+      for (guint j = 0; children != NULL && j < children->len; j++)
+        self->listener->created (g_ptr_array_index (children, j), self->user_data);
+    }
+}
+
 void
 ow_cgroup_monitor_rescan (OwCgroupMonitor *self)
 {
   g_autofree GStrv watched = (GStrv)g_hash_table_get_keys_as_array (self->removals, NULL);
   g_autofree GStrv followed = (GStrv)g_hash_table_get_keys_as_array (self->followed, NULL);
   g_autoptr (GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) parents = g_ptr_array_new_with_free_func (g_free);
+  g_auto (GStrv) parents = g_strdupv (followed);
 
   g_warning ("inotify queue overflow: re-checking %u cgroups and %u followed directories",
              g_strv_length (watched), g_strv_length (followed));
@@ -58,21 +77,9 @@ ow_cgroup_monitor_rescan (OwCgroupMonitor *self)
       if (!still_there (self, watched[i], *ino))
         g_ptr_array_add (gone, g_strdup (watched[i]));
     }
-  for (gsize i = 0; followed[i] != NULL; i++)
-    g_ptr_array_add (parents, g_strdup (followed[i]));
   for (guint i = 0; i < gone->len; i++)
     tell_removed (self, g_ptr_array_index (gone, i));
-  for (guint i = 0; i < parents->len; i++)
-    {
-      const char *parent = g_ptr_array_index (parents, i);
-      g_autoptr (GPtrArray) children = NULL;
-
-      if (!g_hash_table_contains (self->followed, parent))
-        continue;
-      children = ow_hierarchy_list_children (self->hierarchy, parent, NULL);
-      for (guint j = 0; children != NULL && j < children->len; j++)
-        self->listener->created (g_ptr_array_index (children, j), self->user_data);
-    }
+  tell_children (self, (const char *const *)parents);
 }
 
 static void
@@ -144,6 +151,24 @@ ow_cgroup_monitor_unwatch_removal (OwCgroupMonitor *self, const char *cgroup)
     ow_dir_monitor_remove (self->dirs, parent);
 }
 
+/* A child made after the follower listed CGROUP but before its inotify watch was added raised
+ * no IN_CREATE (mkdir -p a/b/c under a recursive watch): once the watch is in place, the
+ * newly followed cgroups are listed again, when idle, and their children told as created
+ * (the listener ignores those it has). */
+static gboolean
+on_fresh (gpointer user_data)
+{
+  OwCgroupMonitor *self = user_data;
+  /* Swapped out first: telling the listener may follow more cgroups. */
+  g_autoptr (GHashTable) fresh = g_steal_pointer (&self->fresh);
+  g_autofree GStrv parents = (GStrv)g_hash_table_get_keys_as_array (fresh, NULL);
+
+  self->fresh = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->fresh_id = 0;
+  tell_children (self, (const char *const *)parents);
+  return G_SOURCE_REMOVE;
+}
+
 gboolean
 ow_cgroup_monitor_follow_children (OwCgroupMonitor *self, const char *cgroup, GError **error)
 {
@@ -152,6 +177,12 @@ ow_cgroup_monitor_follow_children (OwCgroupMonitor *self, const char *cgroup, GE
   if (count == 0 && !watch_dir (self, cgroup, error))
     return FALSE;
   g_hash_table_insert (self->followed, g_strdup (cgroup), GUINT_TO_POINTER (count + 1));
+  if (count == 0)
+    {
+      g_hash_table_add (self->fresh, g_strdup (cgroup));
+      if (self->fresh_id == 0)
+        self->fresh_id = g_idle_add (on_fresh, self);
+    }
   return TRUE;
 }
 
@@ -181,6 +212,7 @@ ow_cgroup_monitor_new (OwHierarchy *hierarchy, const OwCgroupMonitorListener *li
   self->user_data = user_data;
   self->removals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->followed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->fresh = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   /* Made now, not at the first watch: a fixed cost, so fd counts stay flat per watch. */
   if (ow_hierarchy_get_version (hierarchy) != 0 && !ensure_dirs (self, &error))
     g_warning ("%s", error->message);
@@ -192,7 +224,9 @@ ow_cgroup_monitor_free (OwCgroupMonitor *self)
 {
   if (self == NULL)
     return;
+  g_clear_handle_id (&self->fresh_id, g_source_remove);
   g_clear_pointer (&self->dirs, ow_dir_monitor_free);
+  g_hash_table_unref (self->fresh);
   g_hash_table_unref (self->removals);
   g_hash_table_unref (self->followed);
   g_free (self);

@@ -96,7 +96,12 @@ ow_registry_cgroup_created (OwRegistry *self, const char *cgroup)
         {
           if (g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_PERMISSION_DENIED))
             ow_registry_skippable (self, cgroup, error);
-          else if (!g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP))
+          /* Gone meanwhile, or not a memory cgroup (v2): not ours to watch, as in a walk. The
+           * cgroup monitor also tells of children it already told of (see on_fresh). */
+          else if (g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP)
+                   || g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP))
+            g_debug ("%s: not followed for %s: %s", cgroup, names[i], error->message);
+          else
             g_warning ("Not following new cgroup %s for %s: %s", cgroup, names[i], error->message);
           continue;
         }

@@ -8,8 +8,15 @@ struct _OwFakeFactory
   GHashTable *live;     /* cgroup → OwFakeSource (borrowed: the registry owns sources) */
   GHashTable *failures; /* cgroup → Failure */
   GHashTable *kills;    /* cgroup → guint64 * */
+  GHashTable *hooks;    /* cgroup → Hook */
   guint made;
 };
+
+typedef struct
+{
+  GFunc func;
+  gpointer data;
+} Hook;
 
 typedef struct
 {
@@ -108,6 +115,17 @@ fake_new (const OwSourceContext *context, const char *canonical, OwSourceBaselin
   self->seen_kills = baseline == OW_SOURCE_BASELINE_NOW ? kernel_kills (factory, canonical) : 0;
   g_hash_table_insert (factory->live, g_strdup (canonical), self);
   factory->made++;
+  {
+    Hook *hook = g_hash_table_lookup (factory->hooks, canonical);
+
+    if (hook != NULL)
+      {
+        Hook once = *hook;
+
+        g_hash_table_remove (factory->hooks, canonical);
+        once.func ((gpointer)canonical, once.data);
+      }
+  }
   return &self->parent;
 }
 
@@ -119,6 +137,7 @@ ow_fake_factory_new (void)
   self->live = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->kills = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->hooks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return self;
 }
 
@@ -132,6 +151,7 @@ ow_fake_factory_free (OwFakeFactory *self)
   g_hash_table_unref (self->live);
   g_hash_table_unref (self->failures);
   g_hash_table_unref (self->kills);
+  g_hash_table_unref (self->hooks);
   g_free (self);
 }
 
@@ -158,6 +178,16 @@ void
 ow_fake_factory_set_kills (OwFakeFactory *self, const char *cgroup, guint64 kills)
 {
   g_hash_table_insert (self->kills, g_strdup (cgroup), g_memdup2 (&kills, sizeof kills));
+}
+
+void
+ow_fake_factory_on_make (OwFakeFactory *self, const char *cgroup, GFunc func, gpointer data)
+{
+  Hook *hook = g_new0 (Hook, 1);
+
+  hook->func = func;
+  hook->data = data;
+  g_hash_table_insert (self->hooks, g_strdup (cgroup), hook);
 }
 
 OwFakeSource *

@@ -24,6 +24,9 @@ void ow_fake_factory_fail (OwFakeFactory *self, const char *cgroup, GQuark domai
 /* The kill counter the "kernel" keeps for CGROUP; a source made with BASELINE_ZERO reports
  * it as oom-kill on its first sync, one made with BASELINE_NOW starts from it. */
 void ow_fake_factory_set_kills (OwFakeFactory *self, const char *cgroup, guint64 kills);
+/* When the source of CGROUP is made, run FUNC (once): lets a test act at that very moment,
+ * e.g. make a directory after the registry listed CGROUP but before it follows it. */
+void ow_fake_factory_on_make (OwFakeFactory *self, const char *cgroup, GFunc func, gpointer data);
 /* The live source of CGROUP, or NULL. */
 OwFakeSource *ow_fake_factory_lookup (OwFakeFactory *self, const char *cgroup);
 guint ow_fake_factory_n_live (OwFakeFactory *self);

@@ -71,6 +71,40 @@ typedef struct
 {
   OwTestRegistry *f;
   const char *cgroup;
+} LateMkdir;
+
+static void
+mkdir_late (gpointer made, gpointer user_data)
+{
+  LateMkdir *late = user_data;
+
+  ow_test_registry_mkdir (late->f, late->cgroup);
+}
+
+/* A directory made after the registry listed its parent but before it followed the parent
+ * (mkdir -p a/b/c under a recursive watch) is not lost. */
+static void
+test_created_while_following (OwTestRegistry *f, gconstpointer data)
+{
+  LateMkdir late = { f, "/r/new/late" };
+  LateMkdir later = { f, "/r/top/deep/later" };
+
+  ow_test_registry_mkdir (f, "/r/top/deep");
+  ow_fake_factory_on_make (f->factory, "/r/top/deep", mkdir_late, &later);
+  WATCH_OK (f, ":1.1", 1000, "/r", TRUE); /* the race in the recursive watch itself */
+  g_assert_true (ow_test_registry_wait_watched (f, "/r/top/deep/later", TRUE));
+  ow_fake_factory_on_make (f->factory, "/r/new", mkdir_late, &late);
+  ow_test_registry_mkdir (f, "/r/new"); /* the race in following a new cgroup */
+  g_assert_true (ow_test_registry_wait_watched (f, "/r/new", TRUE));
+  g_assert_true (ow_test_registry_wait_watched (f, "/r/new/late", TRUE));
+  g_assert_cmpint (ow_fake_source_get_baseline (source_of (f, "/r/new/late")), ==,
+                   OW_SOURCE_BASELINE_ZERO);
+}
+
+typedef struct
+{
+  OwTestRegistry *f;
+  const char *cgroup;
   guint64 not_ino;
 } NewDirWait;
 
@@ -259,6 +293,7 @@ main (int argc, char **argv)
 #define ADD(path, func)                                                                            \
   g_test_add (path, OwTestRegistry, NULL, ow_test_registry_setup, func, ow_test_registry_teardown)
   ADD ("/registry/follow-created", test_follow_created);
+  ADD ("/registry/created-while-following", test_created_while_following);
   ADD ("/registry/rmdir-mkdir", test_rmdir_mkdir);
   ADD ("/registry/overflow-rescan", test_overflow_rescan);
   ADD ("/registry/overflow-real", test_overflow_real);
