@@ -1,12 +1,27 @@
-/* bench-relay CGROUP_DIR: the floor of any D-Bus design. Registers its own eventfd for the
- * cgroup's memory.oom_control and emits one GDBus signal per wake-up, nothing else. */
+/* bench-relay CGROUP_DIR [CANONICAL]: the floor of any D-Bus design. Registers its own eventfd
+ * for the cgroup's memory.oom_control and emits one GDBus signal per wake-up, nothing else.
+ * With CANONICAL, the relay does what oomwatchd's signal cannot do without: it re-opens and
+ * reads memory.oom_control (under-oom, and telling the removal wake-up apart) and sends
+ * oomwatchd's arguments (cgroup, kind, count, details with timestamp, hierarchy, under-oom).
+ * SIGUSR1: register again (a new eventfd), so that the kernel wakes this one before the
+ * registrations made earlier; prints "ready" each time it is registered. */
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+typedef struct
+{
+  GDBusConnection *connection;
+  char *cgroup_dir;
+  const char *canonical; /* NULL: the bare relay */
+  int efd;
+  guint efd_id;
+} Relay;
 
 static gboolean
 on_term (gpointer user_data)
@@ -18,14 +33,74 @@ on_term (gpointer user_data)
 static gboolean
 on_eventfd (int fd, GIOCondition condition, gpointer user_data)
 {
-  GDBusConnection *connection = user_data;
+  Relay *relay = user_data;
   guint64 count;
 
   if (read (fd, &count, sizeof count) != sizeof count)
     return G_SOURCE_CONTINUE;
-  g_dbus_connection_emit_signal (connection, NULL, "/org/oomwatch/Bench", "org.oomwatch.Bench",
-                                 "Oom", g_variant_new ("(t)", count), NULL);
-  g_dbus_connection_flush_sync (connection, NULL, NULL);
+  if (relay->canonical != NULL)
+    {
+      g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
+      g_autofree char *path = g_build_filename (relay->cgroup_dir, "memory.oom_control", NULL);
+      char text[512] = "";
+      int control = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+      struct stat st;
+
+      if (control < 0 || fstat (control, &st) < 0 || pread (control, text, sizeof text - 1, 0) < 0)
+        perror ("bench-relay");
+      if (control >= 0)
+        close (control);
+      g_variant_dict_insert (&details, "timestamp", "t", (guint64)g_get_real_time ());
+      g_variant_dict_insert (&details, "hierarchy", "u", 1);
+      g_variant_dict_insert (&details, "under-oom", "b", strstr (text, "under_oom 1") != NULL);
+      g_dbus_connection_emit_signal (relay->connection, NULL, "/org/oomwatch/Bench",
+                                     "org.oomwatch.Bench", "Oom",
+                                     g_variant_new ("(sst@a{sv})", relay->canonical, "oom", count,
+                                                    g_variant_dict_end (&details)),
+                                     NULL);
+    }
+  else
+    g_dbus_connection_emit_signal (relay->connection, NULL, "/org/oomwatch/Bench",
+                                   "org.oomwatch.Bench", "Oom", g_variant_new ("(t)", count), NULL);
+  g_dbus_connection_flush_sync (relay->connection, NULL, NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+relay_register (Relay *relay)
+{
+  g_autofree char *control_path = g_build_filename (relay->cgroup_dir, "memory.oom_control", NULL);
+  g_autofree char *event_path = g_build_filename (relay->cgroup_dir, "cgroup.event_control", NULL);
+  g_autofree char *line = NULL;
+  int cfd, ecfd;
+  gboolean ok;
+
+  g_clear_handle_id (&relay->efd_id, g_source_remove);
+  if (relay->efd >= 0)
+    close (relay->efd); /* the kernel drops that registration */
+  relay->efd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  cfd = open (control_path, O_RDONLY | O_CLOEXEC);
+  ecfd = open (event_path, O_WRONLY | O_CLOEXEC);
+  line = g_strdup_printf ("%d %d", relay->efd, cfd);
+  ok = relay->efd >= 0 && cfd >= 0 && ecfd >= 0 && write (ecfd, line, strlen (line)) > 0;
+  if (!ok)
+    perror ("bench-relay");
+  if (cfd >= 0)
+    close (cfd);
+  if (ecfd >= 0)
+    close (ecfd);
+  if (!ok)
+    return FALSE;
+  relay->efd_id = g_unix_fd_add (relay->efd, G_IO_IN, on_eventfd, relay);
+  printf ("ready\n");
+  fflush (stdout);
+  return TRUE;
+}
+
+static gboolean
+on_usr1 (gpointer user_data)
+{
+  relay_register (user_data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -33,35 +108,24 @@ int
 main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GDBusConnection) connection = NULL;
-  g_autofree char *control_path = NULL, *event_path = NULL, *line = NULL;
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  int efd, cfd, ecfd;
+  Relay relay = { .efd = -1 };
 
-  if (argc != 2)
+  if (argc != 2 && argc != 3)
     return 2;
-  connection = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
-  if (connection == NULL)
+  relay.cgroup_dir = argv[1];
+  relay.canonical = argv[2];
+  relay.connection = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
+  if (relay.connection == NULL)
     {
       g_printerr ("bench-relay: %s\n", error->message);
       return 1;
     }
-  control_path = g_build_filename (argv[1], "memory.oom_control", NULL);
-  event_path = g_build_filename (argv[1], "cgroup.event_control", NULL);
-  efd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
-  cfd = open (control_path, O_RDONLY | O_CLOEXEC);
-  ecfd = open (event_path, O_WRONLY | O_CLOEXEC);
-  line = g_strdup_printf ("%d %d", efd, cfd);
-  if (efd < 0 || cfd < 0 || ecfd < 0 || write (ecfd, line, strlen (line)) < 0)
-    {
-      perror ("bench-relay");
-      return 1;
-    }
-  close (ecfd);
-  g_unix_fd_add (efd, G_IO_IN, on_eventfd, connection);
   g_unix_signal_add (SIGTERM, on_term, loop);
-  printf ("ready\n");
-  fflush (stdout);
+  g_unix_signal_add (SIGUSR1, on_usr1, &relay);
+  if (!relay_register (&relay))
+    return 1;
   g_main_loop_run (loop);
+  g_object_unref (relay.connection);
   return 0;
 }

@@ -6,3 +6,5 @@ int oomctl_monitor (int argc, char **argv);
 int oomctl_unwatch (int argc, char **argv);
 int oomctl_list (int argc, char **argv);
 int oomctl_status (int argc, char **argv);
+int oomctl_history (int argc, char **argv);
+int oomctl_metrics (int argc, char **argv);

@@ -115,10 +115,12 @@ append_detail_human (GString *out, const char *key, GVariant *value)
     }
 }
 
-/* Keys printed in a fixed place: these first, then the rest as they come, then LAST_KEYS. */
+/* Keys printed in a fixed place: these first, then the rest as they come, then LAST_KEYS
+ * (seq last on the line, where it is easy to pick for --since). */
 static const char *const first_keys[] = { OOMWATCH_KEY_TOTAL, OOMWATCH_KEY_REASON, NULL };
 static const char *const last_keys[] = { OOMWATCH_KEY_UNIT, OOMWATCH_KEY_SLICE,
-                                         OOMWATCH_KEY_USER_UNIT, OOMWATCH_KEY_APP_ID, NULL };
+                                         OOMWATCH_KEY_USER_UNIT, OOMWATCH_KEY_APP_ID,
+                                         OOMWATCH_KEY_SEQ, NULL };
 
 static void
 append_keys_human (GString *out, GVariant *details, const char *const *keys)
@@ -130,6 +132,16 @@ append_keys_human (GString *out, GVariant *details, const char *const *keys)
       if (value != NULL)
         append_detail_human (out, keys[i], value);
     }
+}
+
+/* History entries: seq last on the line, as on live signals. */
+static void
+append_seq_human (GString *out, GVariant *details)
+{
+  guint64 seq;
+
+  if (details != NULL && g_variant_lookup (details, OOMWATCH_KEY_SEQ, "t", &seq))
+    g_string_append_printf (out, " seq=%" G_GUINT64_FORMAT, seq);
 }
 
 static void
@@ -192,17 +204,47 @@ oomctl_format_oom_event (gboolean json, const char *cgroup, const char *kind, gu
 }
 
 char *
-oomctl_format_watch_removed (gboolean json, const char *cgroup, const char *reason)
+oomctl_format_watch_removed (gboolean json, const char *cgroup, const char *reason,
+                             GVariant *details)
 {
-  GString *out = start_line (json, g_get_real_time (), "WatchRemoved", cgroup);
+  GString *out = start_line (json, details_timestamp (details), "WatchRemoved", cgroup);
 
   if (!json)
     {
       g_string_append_printf (out, " removed reason=%s", reason);
+      append_seq_human (out, details);
       return g_string_free (out, FALSE);
     }
   g_string_append (out, ",\"reason\":");
   oomctl_json_append_string (out, reason);
+  if (details != NULL)
+    {
+      g_string_append (out, ",\"details\":");
+      oomctl_json_append_value (out, details);
+    }
   g_string_append_c (out, '}');
   return g_string_free (out, FALSE);
+}
+
+/* One entry of History(): printed as the signal it stands for was. */
+char *
+oomctl_format_history_entry (gboolean json, GVariant *entry)
+{
+  const char *signal = "", *cgroup = "", *kind = "", *reason = "";
+  g_autoptr (GVariant) details = NULL;
+  guint64 count = 0;
+
+  g_variant_lookup (entry, "signal", "&s", &signal);
+  g_variant_lookup (entry, "cgroup", "&s", &cgroup);
+  g_variant_lookup (entry, "details", "@a{sv}", &details);
+  if (details == NULL)
+    details = g_variant_ref_sink (g_variant_new ("a{sv}", NULL));
+  if (g_strcmp0 (signal, "WatchRemoved") == 0)
+    {
+      g_variant_lookup (entry, "reason", "&s", &reason);
+      return oomctl_format_watch_removed (json, cgroup, reason, details);
+    }
+  g_variant_lookup (entry, "kind", "&s", &kind);
+  g_variant_lookup (entry, "count", "t", &count);
+  return oomctl_format_oom_event (json, cgroup, kind, count, details);
 }

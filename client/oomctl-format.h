@@ -11,6 +11,8 @@ void oomctl_json_append_value (GString *out, GVariant *value);
 
 char *oomctl_format_oom_event (gboolean json, const char *cgroup, const char *kind, guint64 count,
                                GVariant *details);
-char *oomctl_format_watch_removed (gboolean json, const char *cgroup, const char *reason);
+char *oomctl_format_watch_removed (gboolean json, const char *cgroup, const char *reason,
+                                   GVariant *details);
+char *oomctl_format_history_entry (gboolean json, GVariant *entry);
 
 G_END_DECLS

@@ -1,51 +1,351 @@
-/* oomctl watch: watch cgroups (this connection's watches) and print their signals. */
+/* The verbs that listen, oomctl watch and oomctl monitor: print signals as they arrive. When oomwatchd goes away they
+ * wait for it, make their watches again, and print what they missed from History(): every
+ * signal once, by its seq. */
 #include "oomctl-commands.h"
-#include "oomctl-listener.h"
+#include "oomctl-common.h"
+#include "oomctl-format.h"
+#include "oomctl-history.h"
+#include "oomwatch-cgroup.h"
+#include "oomwatch-error.h"
+#include "oomwatch-names.h"
 
-int
-oomctl_watch (int argc, char **argv)
+#include <glib-unix.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct
 {
-  OomctlListenOptions options = { 0 };
-  gboolean recursive = FALSE;
-  const GOptionEntry entries[] = { { "recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
-                                     "Also watch every cgroup below, now and later", NULL },
-                                   { NULL } };
-  g_autoptr (GOptionContext) context = g_option_context_new ("CGROUP…");
-  g_autoptr (OomwatchManager) manager = NULL;
-  g_autoptr (OomctlListener) listener = NULL;
-  g_autoptr (GVariant) watch_options = NULL;
+  GMainLoop *loop;
+  gboolean json;
+  GHashTable *cgroups; /* canonical paths printed; NULL: every cgroup (monitor) */
+  gboolean recursive;  /* and everything below them */
+  int count;           /* events to print before exiting; 0: no limit */
+  int seen;
+  int status;
+  guint timer_id;
+  OomwatchManager *manager;
+  char **targets;       /* watch: the cgroups as given, to watch again after a restart */
+  gboolean catch_up;    /* print History() before live signals (--since, or a restart) */
+  OomctlSince since;
+  GHashTable *printed;  /* seqs printed from History(), so live copies are dropped */
+  char *epoch;          /* of the daemon's seq numbers, as History() last said */
+} Listener;
+
+/* Every signal once: one History() printed is not printed again when it also arrives live. */
+static gboolean
+first_time (Listener *listener, GVariant *details)
+{
+  guint64 seq;
+
+  if (details == NULL || !g_variant_lookup (details, OOMWATCH_KEY_SEQ, "t", &seq))
+    return TRUE;
+  if (g_hash_table_contains (listener->printed, &seq))
+    return FALSE;
+  listener->since.after = MAX (listener->since.after, seq);
+  return TRUE;
+}
+
+static void
+print_line (Listener *listener, char *line)
+{
+  g_print ("%s\n", line);
+  fflush (stdout);
+  g_free (line);
+  listener->seen++;
+  if (listener->count > 0 && listener->seen >= listener->count)
+    g_main_loop_quit (listener->loop);
+}
+
+static gboolean
+wanted (Listener *listener, const char *cgroup)
+{
+  GHashTableIter iter;
+  const char *root;
+
+  if (listener->cgroups == NULL || g_hash_table_contains (listener->cgroups, cgroup))
+    return TRUE;
+  if (!listener->recursive)
+    return FALSE;
+  g_hash_table_iter_init (&iter, listener->cgroups);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &root, NULL))
+    if (oomwatch_cgroup_is_below (cgroup, root))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+on_oom_event (OomwatchManager *manager, const char *cgroup, const char *kind, guint64 count,
+              GVariant *details, gpointer user_data)
+{
+  Listener *listener = user_data;
+
+  if (!wanted (listener, cgroup) || !first_time (listener, details))
+    return;
+  print_line (listener, oomctl_format_oom_event (listener->json, cgroup, kind, count, details));
+}
+
+static void
+on_watch_removed (OomwatchManager *manager, const char *cgroup, const char *reason,
+                  GVariant *details, gpointer user_data)
+{
+  Listener *listener = user_data;
+
+  if (!wanted (listener, cgroup) || !first_time (listener, details))
+    return;
+  print_line (listener, oomctl_format_watch_removed (listener->json, cgroup, reason, details));
+  if (listener->cgroups != NULL)
+    g_hash_table_remove (listener->cgroups, cgroup);
+  /* Nothing more can come for a watch whose cgroups are all gone. */
+  if (listener->cgroups != NULL && g_hash_table_size (listener->cgroups) == 0)
+    g_main_loop_quit (listener->loop);
+}
+
+/* Watch() every target; the signals are already subscribed to, so nothing falls between.
+ * AGAIN: after a restart of the daemon, where a cgroup removed meanwhile is no error. */
+static gboolean
+watch_targets (Listener *listener, gboolean again, GError **error)
+{
+  /* Signals are sent only to the connections that watch, or to root's monitors. */
+  if (listener->cgroups == NULL)
+    return oomwatch_manager_call_monitor_sync (listener->manager, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                               error);
+  for (gsize i = 0; listener->targets != NULL && listener->targets[i] != NULL; i++)
+    {
+      g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+      g_autoptr (GError) local = NULL;
+      char *canonical = NULL;
+
+      if (listener->recursive)
+        g_variant_dict_insert (&dict, OOMWATCH_KEY_RECURSIVE, "b", TRUE);
+      if (oomwatch_manager_call_watch_sync (listener->manager, listener->targets[i],
+                                            g_variant_dict_end (&dict), G_DBUS_CALL_FLAGS_NONE,
+                                            -1, &canonical, NULL, &local))
+        g_hash_table_add (listener->cgroups, canonical);
+      else if (again && g_error_matches (local, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP))
+        g_printerr ("oomctl: %s was removed while oomwatchd was away\n", listener->targets[i]);
+      else
+        {
+          g_dbus_error_strip_remote_error (local);
+          g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s: ",
+                                      listener->targets[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* What History() has after the last seq printed. Live signals that came meanwhile wait in the
+ * main loop's queue and are dropped there when History() already printed them. With PRINT
+ * FALSE it only learns where numbering stands. */
+static gboolean
+catch_up (Listener *listener, gboolean print, GError **error)
+{
+  g_autoptr (GVariant) info = NULL;
+  g_autoptr (GVariant) events = NULL;
+  const char *epoch = "";
+  guint64 last = 0;
+
+  events = oomctl_history_call (listener->manager, &listener->since, &info, error);
+  if (events == NULL)
+    return FALSE;
+  g_variant_lookup (info, "epoch", "&s", &epoch);
+  g_variant_lookup (info, "last-seq", "t", &last);
+  if (listener->epoch != NULL && strcmp (epoch, listener->epoch) != 0)
+    {
+      /* Numbering started again (a stop, not a restart): every signal of it is new to us. */
+      listener->since.after = 0;
+      g_hash_table_remove_all (listener->printed);
+      g_clear_pointer (&events, g_variant_unref);
+      events = oomctl_history_call (listener->manager, &listener->since, NULL, error);
+      if (events == NULL)
+        return FALSE;
+    }
+  g_free (listener->epoch);
+  listener->epoch = g_strdup (epoch);
+  if (!print)
+    {
+      listener->since.after = MAX (listener->since.after, last);
+      return TRUE;
+    }
+  for (gsize i = 0; i < g_variant_n_children (events); i++)
+    {
+      g_autoptr (GVariant) entry = g_variant_get_child_value (events, i);
+      const char *cgroup = "";
+      guint64 seq = 0;
+
+      g_variant_lookup (entry, "cgroup", "&s", &cgroup);
+      g_variant_lookup (entry, "seq", "t", &seq);
+      if (!wanted (listener, cgroup) || g_hash_table_contains (listener->printed, &seq))
+        continue;
+      g_hash_table_add (listener->printed, g_memdup2 (&seq, sizeof seq));
+      listener->since.after = MAX (listener->since.after, seq);
+      print_line (listener, oomctl_format_history_entry (listener->json, entry));
+    }
+  /* Once caught up, only seqs matter: a time bound would hide nothing more. */
+  listener->since.time = 0;
+  return TRUE;
+}
+
+static void
+on_name_owner (GObject *proxy, GParamSpec *pspec, gpointer user_data)
+{
+  Listener *listener = user_data;
+  g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (proxy));
   g_autoptr (GError) error = NULL;
-  g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+
+  if (owner == NULL)
+    {
+      g_printerr ("oomctl: oomwatchd went away; waiting for it to come back\n");
+      return;
+    }
+  /* A new daemon: our watches went with the old one. */
+  if (listener->cgroups != NULL)
+    g_hash_table_remove_all (listener->cgroups);
+  if (!watch_targets (listener, TRUE, &error) || !catch_up (listener, TRUE, &error))
+    {
+      listener->status = oomctl_fail ("after oomwatchd came back", error);
+      g_main_loop_quit (listener->loop);
+      return;
+    }
+  g_printerr ("oomctl: oomwatchd is back; printed what it sent since\n");
+  if (listener->cgroups != NULL && g_hash_table_size (listener->cgroups) == 0)
+    g_main_loop_quit (listener->loop);
+}
+
+static gboolean
+on_interrupt (gpointer user_data)
+{
+  Listener *listener = user_data;
+
+  g_main_loop_quit (listener->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_timeout (gpointer user_data)
+{
+  Listener *listener = user_data;
+
+  listener->timer_id = 0;
+  if (listener->count > 0)
+    {
+      g_printerr ("oomctl: timed out after %d of %d events\n", listener->seen, listener->count);
+      listener->status = OOMCTL_EXIT_TIMEOUT;
+    }
+  g_main_loop_quit (listener->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static int
+listen (OomwatchManager *manager, Listener *listener, int timeout)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  guint sigint, sigterm;
+
+  listener->loop = loop;
+  g_signal_connect (manager, "notify::g-name-owner", G_CALLBACK (on_name_owner), listener);
+  sigint = g_unix_signal_add (SIGINT, on_interrupt, listener);
+  sigterm = g_unix_signal_add (SIGTERM, on_interrupt, listener);
+  if (timeout > 0)
+    listener->timer_id = g_timeout_add_seconds ((guint) timeout, on_timeout, listener);
+
+  if (listener->cgroups == NULL || g_hash_table_size (listener->cgroups) > 0)
+    g_main_loop_run (loop);
+
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  g_clear_handle_id (&listener->timer_id, g_source_remove);
+  g_signal_handlers_disconnect_by_data (manager, listener);
+  return listener->status;
+}
+
+static int
+run_listener (int argc, char **argv, gboolean watch)
+{
+  gboolean json = FALSE, recursive = FALSE;
+  int count = 0, timeout = 0;
+  g_autofree char *since_text = NULL;
+  const GOptionEntry watch_entries[] = {
+    { "recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
+      "Also watch every cgroup below, now and later", NULL },
+    { "since", 's', 0, G_OPTION_ARG_STRING, &since_text,
+      "First print what was sent after this seq number, or since this time (ISO 8601, or 10m, "
+      "2h … ago)",
+      "SEQ|TIME" },
+    { NULL }
+  };
+  const GOptionEntry entries[] = {
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print JSON Lines", NULL },
+    { "count", 'n', 0, G_OPTION_ARG_INT, &count, "Exit after N events", "N" },
+    { "timeout", 't', 0, G_OPTION_ARG_INT, &timeout, "Exit after SEC seconds", "SEC" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (watch ? "CGROUP…" : NULL);
+  g_autoptr (OomwatchManager) manager = NULL;
+  g_autoptr (GHashTable) cgroups = NULL;
+  g_autoptr (GHashTable) printed = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autoptr (GError) error = NULL;
+  Listener listener = { 0 };
   int status;
 
-  oomctl_listen_options_add (context, &options);
   g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_summary (context, "Watch cgroups and print their OOM events.");
+  if (watch)
+    g_option_context_add_main_entries (context, watch_entries, NULL);
+  g_option_context_set_summary (context, watch ? "Watch cgroups and print their OOM events."
+                                               : "Print every oomwatchd signal.");
   status = oomctl_parse_options (context, &argc, &argv);
   if (status != OOMCTL_EXIT_OK)
     return status;
-  if (argc < 2 || options.count < 0 || options.timeout < 0)
+  if ((watch && argc < 2) || (!watch && argc > 1) || count < 0 || timeout < 0)
     {
-      g_printerr ("oomctl: watch needs at least one CGROUP\n");
+      g_printerr ("oomctl: %s\n", watch ? "watch needs at least one CGROUP"
+                                        : "monitor takes options only");
       return OOMCTL_EXIT_USAGE;
     }
+  if (since_text != NULL && !oomctl_parse_since (since_text, &listener.since, &error))
+    {
+      g_printerr ("oomctl: %s\n", error->message);
+      return OOMCTL_EXIT_USAGE;
+    }
+
   manager = oomctl_manager_new (&error);
   if (manager == NULL)
     return oomctl_fail ("cannot reach oomwatchd", error);
 
-  /* Listening before calling Watch, so that no event between the two is lost. */
-  listener = oomctl_listener_new (manager, &options, TRUE, recursive);
-  if (recursive)
-    g_variant_dict_insert (&dict, "recursive", "b", TRUE);
-  watch_options = g_variant_ref_sink (g_variant_dict_end (&dict));
-  for (int i = 1; i < argc; i++)
-    {
-      char *canonical = NULL;
+  listener.json = json;
+  listener.count = count;
+  listener.manager = manager;
+  listener.printed = printed;
+  /* Connect before calling Watch so that no event between the two is lost. */
+  g_signal_connect (manager, "oom-event", G_CALLBACK (on_oom_event), &listener);
+  g_signal_connect (manager, "watch-removed", G_CALLBACK (on_watch_removed), &listener);
 
-      if (!oomwatch_manager_call_watch_sync (manager, argv[i], watch_options,
-                                             G_DBUS_CALL_FLAGS_NONE, -1, &canonical, NULL, &error))
-        return oomctl_fail (argv[i], error);
-      oomctl_listener_add (listener, canonical);
+  if (watch)
+    {
+      cgroups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      listener.cgroups = cgroups;
+      listener.recursive = recursive;
+      listener.targets = argv + 1;
+      if (!watch_targets (&listener, FALSE, &error))
+        return oomctl_fail (NULL, error);
     }
-  return oomctl_listener_run (listener);
+  else if (!watch_targets (&listener, FALSE, &error))
+    return oomctl_fail ("monitor", error);
+  status = catch_up (&listener, since_text != NULL, &error)
+               ? listen (manager, &listener, timeout)
+               : oomctl_fail ("History", error);
+  g_free (listener.epoch);
+  return status;
+}
+
+int
+oomctl_watch (int argc, char **argv)
+{
+  return run_listener (argc, argv, TRUE);
+}
+
+int
+oomctl_monitor (int argc, char **argv)
+{
+  return run_listener (argc, argv, FALSE);
 }

@@ -12,6 +12,8 @@ static const OomctlCommand commands[] = {
   { "list", oomctl_list, "List the watched cgroups" },
   { "monitor", oomctl_monitor, "Print every OOM signal of the daemon (root)" },
   { "status", oomctl_status, "Show the daemon's version, hierarchy and watches" },
+  { "history", oomctl_history, "Print the signals sent recently (what a client missed)" },
+  { "metrics", oomctl_metrics, "Print the OOM counters for Prometheus" },
 };
 
 static void

@@ -1,7 +1,10 @@
 /* oomwatch-notify: runs in a user's session and turns OomEvent signals from the system bus into
  * desktop notifications (org.freedesktop.Notifications on the session bus) that name the
  * application, as its desktop entry does. A burst of kills updates one notification in place
- * (replaces_id) instead of piling up fifty. */
+ * (replaces_id) instead of piling up fifty. On start, and when oomwatchd comes back after a
+ * restart, it shows what it missed (History(), within a window, as one burst); the last seq
+ * shown is kept in the user's state directory, so a kill is never told twice, not even across
+ * restarts of the notifier. */
 #include "notify-app.h"
 #include "oomwatch-error.h"
 #include "oomwatch-cgroup.h"
@@ -38,6 +41,12 @@ typedef struct
   gboolean in_flight;  /* a Notify call awaits its id */
   gboolean dirty;      /* something came in meanwhile */
   int status;
+
+  /* What was shown already, by the daemon's seq (issue 16) */
+  gint64 missed_window_usec; /* 0: do not catch up */
+  char *state_path;
+  char *epoch; /* of the daemon's seq numbers */
+  guint64 last_seq;
 } Notifier;
 
 static gboolean
@@ -176,6 +185,51 @@ start_burst (Notifier *self)
 }
 
 static void
+save_state (Notifier *self)
+{
+  g_autofree char *dir = g_path_get_dirname (self->state_path);
+  g_autofree char *text = g_strdup_printf ("%s %" G_GUINT64_FORMAT "\n", self->epoch ?: "-",
+                                           self->last_seq);
+  g_autoptr (GError) error = NULL;
+
+  if (g_mkdir_with_parents (dir, 0700) < 0
+      || !g_file_set_contents_full (self->state_path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT,
+                                    0600, &error))
+    g_debug ("Cannot save %s: %s", self->state_path, error != NULL ? error->message : "mkdir");
+}
+
+static void
+load_state (Notifier *self)
+{
+  g_autofree char *text = NULL;
+  g_auto (GStrv) fields = NULL;
+
+  if (!g_file_get_contents (self->state_path, &text, NULL, NULL))
+    return;
+  fields = g_strsplit (g_strstrip (text), " ", 2);
+  if (g_strv_length (fields) == 2)
+    {
+      self->epoch = g_strdup (fields[0]);
+      self->last_seq = g_ascii_strtoull (fields[1], NULL, 10);
+    }
+}
+
+/* FALSE for a signal told already (it came live and from History()). */
+static gboolean
+first_time (Notifier *self, GVariant *details)
+{
+  guint64 seq;
+
+  if (!g_variant_lookup (details, OOMWATCH_KEY_SEQ, "t", &seq))
+    return TRUE;
+  if (seq <= self->last_seq)
+    return FALSE;
+  self->last_seq = seq;
+  save_state (self);
+  return TRUE;
+}
+
+static void
 on_oom_event (OomwatchManager *manager, const char *cgroup, const char *kind, guint64 count,
               GVariant *details, gpointer user_data)
 {
@@ -192,6 +246,8 @@ on_oom_event (OomwatchManager *manager, const char *cgroup, const char *kind, gu
   g_variant_lookup (details, OOMWATCH_KEY_UID, "u", &uid);
   if (!in_prefixes (self, cgroup)
       && !(strcmp (kind, OOMWATCH_KIND_OOM_KILL) == 0 && uid == self->uid))
+    return;
+  if (!first_time (self, details))
     return;
 
   /* Not shown_id == 0: the id of the burst's first notification may still be on its way. */
@@ -237,6 +293,54 @@ watch_prefixes (Notifier *self)
     }
 }
 
+/* Shows the kills of the window that were not shown yet, through the same path as live ones:
+ * they coalesce into one notification. */
+static void
+catch_up (Notifier *self)
+{
+  g_auto (GVariantDict) options = G_VARIANT_DICT_INIT (NULL);
+  g_autoptr (GVariant) events = NULL;
+  g_autoptr (GVariant) info = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *epoch = NULL;
+
+  if (self->missed_window_usec == 0)
+    return;
+  g_variant_dict_insert (&options, "since", "t",
+                         (guint64) MAX (g_get_real_time () - self->missed_window_usec, 1));
+  if (!oomwatch_manager_call_history_sync (self->manager, 0, g_variant_dict_end (&options),
+                                           G_DBUS_CALL_FLAGS_NONE, -1, &events, &info, NULL,
+                                           &error))
+    {
+      g_dbus_error_strip_remote_error (error);
+      g_warning ("Cannot ask what was missed: %s", error->message);
+      return;
+    }
+  /* seq numbers of another epoch (boot, or lost runtime directory) say nothing of this one. */
+  if (g_variant_lookup (info, "epoch", "&s", &epoch) && g_strcmp0 (epoch, self->epoch) != 0)
+    {
+      g_free (self->epoch);
+      self->epoch = g_strdup (epoch);
+      self->last_seq = 0;
+    }
+  for (gsize i = 0; i < g_variant_n_children (events); i++)
+    {
+      g_autoptr (GVariant) entry = g_variant_get_child_value (events, i);
+      g_autoptr (GVariant) details = NULL;
+      const char *signal = "", *cgroup = "", *kind = "";
+      guint64 count = 0;
+
+      g_variant_lookup (entry, "signal", "&s", &signal);
+      if (strcmp (signal, "OomEvent") != 0
+          || !g_variant_lookup (entry, "details", "@a{sv}", &details))
+        continue;
+      g_variant_lookup (entry, "cgroup", "&s", &cgroup);
+      g_variant_lookup (entry, "kind", "&s", &kind);
+      g_variant_lookup (entry, "count", "t", &count);
+      on_oom_event (self->manager, cgroup, kind, count, details, self);
+    }
+}
+
 static void
 on_name_owner (GObject *object, GParamSpec *pspec, gpointer user_data)
 {
@@ -245,7 +349,10 @@ on_name_owner (GObject *object, GParamSpec *pspec, gpointer user_data)
 
   /* oomwatchd restarted: our watches went with the old one. */
   if (owner != NULL)
-    watch_prefixes (self);
+    {
+      watch_prefixes (self);
+      catch_up (self);
+    }
 }
 
 static void
@@ -272,7 +379,7 @@ main (int argc, char **argv)
   g_auto (GStrv) prefixes = NULL;
   g_auto (GStrv) kinds = NULL;
   gboolean no_watch = FALSE, verbose = FALSE;
-  int coalesce = 10;
+  int coalesce = 10, missed_window = 3600;
   const GOptionEntry entries[] = {
     { "cgroup", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &prefixes,
       N_ ("Notify for this cgroup and everything below it (repeatable; default: your user slice)"),
@@ -283,6 +390,10 @@ main (int argc, char **argv)
       N_ ("Do not ask oomwatchd to watch: use the watches others (or its config) hold"), NULL },
     { "coalesce", 0, 0, G_OPTION_ARG_INT, &coalesce,
       N_ ("Seconds during which new kills update the last notification (default 10)"), "SEC" },
+    { "missed-window", 0, 0, G_OPTION_ARG_INT, &missed_window,
+      N_ ("On start and when oomwatchd comes back, show kills of the last SEC seconds not shown "
+          "yet (default 3600; 0: never)"),
+      "SEC" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_ ("Log debug messages"), NULL },
     { NULL }
   };
@@ -299,9 +410,11 @@ main (int argc, char **argv)
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_summary (context, _ ("Show a desktop notification when an application "
                                             "or process is stopped for lack of memory."));
-  if (!g_option_context_parse (context, &argc, &argv, &error) || coalesce < 0)
+  if (!g_option_context_parse (context, &argc, &argv, &error) || coalesce < 0
+      || missed_window < 0)
     {
-      g_printerr ("oomwatch-notify: %s\n", error != NULL ? error->message : "bad --coalesce");
+      g_printerr ("oomwatch-notify: %s\n",
+                  error != NULL ? error->message : "--coalesce and --missed-window must be >= 0");
       return 2;
     }
   if (verbose)
@@ -320,6 +433,9 @@ main (int argc, char **argv)
   self.watch = !no_watch;
   self.coalesce_usec = (gint64)coalesce * G_USEC_PER_SEC;
   self.seen = seen;
+  self.missed_window_usec = (gint64) missed_window * G_USEC_PER_SEC;
+  self.state_path = g_build_filename (g_get_user_state_dir (), "oomwatch-notify", "last-seq", NULL);
+  load_state (&self);
   g_queue_init (&self.lines);
 
   (void)OOMWATCH_ERROR;
@@ -348,6 +464,7 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGINT, on_quit, &self);
   g_unix_signal_add (SIGTERM, on_quit, &self);
   watch_prefixes (&self);
+  catch_up (&self);
   g_main_loop_run (loop);
 
   g_signal_handlers_disconnect_by_data (self.manager, &self);
@@ -355,6 +472,8 @@ main (int argc, char **argv)
   g_queue_clear_full (&self.lines, g_free);
   g_clear_pointer (&self.subject, notify_app_free);
   g_free (self.first_summary);
+  g_free (self.state_path);
+  g_free (self.epoch);
   g_object_unref (self.manager);
   g_object_unref (self.session);
   return self.status;

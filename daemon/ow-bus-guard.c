@@ -1,4 +1,5 @@
 #include "ow-bus-guard.h"
+#include "ow-cgroup-path.h"
 #include "oomwatch-error.h"
 #include "oomwatch-generated.h"
 #include "oomwatch-names.h"
@@ -96,7 +97,9 @@ start_asking (OwBusGuard *self, const char *sender)
   query = g_new0 (UidQuery, 1);
   query->guard = guard_ref (self);
   query->name = g_strdup (sender);
+  /* ask_uid owns the query from here (it frees it, or hands it to the bus call). */
   g_main_context_invoke (self->context, ask_uid, query);
+  /* cppcheck-suppress memleak */
 }
 
 static gboolean
@@ -194,6 +197,7 @@ refuse (OwBusGuard *self, GDBusMessage *message, const char **error_name, char *
   const char *expected = expected_signature (interface, member);
   GVariant *body = g_dbus_message_get_body (message);
   g_autoptr (GVariant) options = NULL;
+  g_autoptr (GVariant) path = NULL;
 
   if (g_dbus_message_get_num_unix_fds (message) > 0
       || g_dbus_message_get_unix_fd_list (message) != NULL)
@@ -202,16 +206,26 @@ refuse (OwBusGuard *self, GDBusMessage *message, const char **error_name, char *
       *text = g_strdup ("oomwatchd does not accept file descriptors");
       return TRUE;
     }
-  if (body != NULL && g_variant_get_size (body) > OW_BUS_GUARD_MAX_BODY)
-    {
-      *error_name = "org.freedesktop.DBus.Error.InvalidArgs";
-      *text = g_strdup_printf ("Calls to oomwatchd are at most %d bytes", OW_BUS_GUARD_MAX_BODY);
-      return TRUE;
-    }
   if (expected != NULL && g_strcmp0 (signature ?: "", expected) != 0)
     {
       *error_name = "org.freedesktop.DBus.Error.InvalidArgs";
       *text = g_strdup_printf ("%s.%s takes (%s)", interface, member, expected);
+      return TRUE;
+    }
+  /* Our methods that take a path take it first: a path longer than any cgroup's is refused as
+   * the methods themselves would, only earlier. */
+  if (g_strcmp0 (interface, OOMWATCH_MANAGER_INTERFACE) == 0 && expected != NULL
+      && expected[0] == 's' && (path = g_variant_get_child_value (body, 0)) != NULL
+      && g_variant_get_size (path) > OW_CGROUP_PATH_MAX + 1)
+    {
+      *error_name = OOMWATCH_ERROR_PREFIX "InvalidCgroup";
+      *text = g_strdup_printf ("Invalid cgroup path: longer than %d bytes", OW_CGROUP_PATH_MAX);
+      return TRUE;
+    }
+  if (body != NULL && g_variant_get_size (body) > OW_BUS_GUARD_MAX_BODY)
+    {
+      *error_name = "org.freedesktop.DBus.Error.InvalidArgs";
+      *text = g_strdup_printf ("Calls to oomwatchd are at most %d bytes", OW_BUS_GUARD_MAX_BODY);
       return TRUE;
     }
   if (g_strcmp0 (interface, OOMWATCH_MANAGER_INTERFACE) == 0 && g_strcmp0 (member, "Watch") == 0

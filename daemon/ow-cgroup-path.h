@@ -16,4 +16,6 @@ char *ow_cgroup_path_for_message (const char *input);
 int ow_cgroup_path_open_dir (int root_fd, const char *canonical, unsigned long fs_magic,
                              GError **error);
 
+int ow_cgroup_path_open_file (int root_fd, const char *canonical, const char *name, GError **error);
+
 G_END_DECLS

@@ -1,6 +1,7 @@
 /* The file is a GKeyFile:
  *   [Daemon]  ClientWatchLimit=256  TotalWatchLimit=0  KernelLog=true
  *   [Watches] Watch=/a;/b           RecursiveWatch=/user.slice
+ *   [Daemon]  HistorySize=1024      MetricsFile=/var/lib/prometheus/node-exporter/oomwatch.prom
  * A missing file means the defaults; anything unknown or mistyped is an error, so a typo
  * never silently changes what the daemon does. */
 #include "ow-config.h"
@@ -11,9 +12,10 @@
 static const struct
 {
   const char *group;
-  const char *keys[4];
+  const char *keys[6];
 } known[] = {
-  { "Daemon", { "ClientWatchLimit", "TotalWatchLimit", "KernelLog", NULL } },
+  { "Daemon",
+    { "ClientWatchLimit", "TotalWatchLimit", "KernelLog", "HistorySize", "MetricsFile", NULL } },
   { "Watches", { "Watch", "RecursiveWatch", NULL } },
 };
 
@@ -25,6 +27,7 @@ ow_config_new (void)
   config->client_watch_limit = -1;
   config->total_watch_limit = -1;
   config->kernel_log = -1;
+  config->history_size = -1;
   config->watches = g_new0 (char *, 1);
   config->recursive_watches = g_new0 (char *, 1);
   return config;
@@ -37,6 +40,7 @@ ow_config_free (OwConfig *config)
     return;
   g_strfreev (config->watches);
   g_strfreev (config->recursive_watches);
+  g_free (config->metrics_file);
   g_free (config);
 }
 
@@ -89,6 +93,25 @@ read_limit (GKeyFile *file, const char *path, const char *key, int *value, GErro
   return TRUE;
 }
 
+/* The textfile collector reads only *.prom files of its directory. */
+static gboolean
+read_metrics_file (GKeyFile *file, const char *path, char **value, GError **error)
+{
+  g_autofree char *read = NULL;
+
+  if (!g_key_file_has_key (file, "Daemon", "MetricsFile", NULL))
+    return TRUE;
+  read = g_key_file_get_string (file, "Daemon", "MetricsFile", NULL);
+  if (read == NULL || !g_path_is_absolute (read) || !g_str_has_suffix (read, ".prom"))
+    {
+      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_FAILED,
+                   "%s: MetricsFile must be an absolute path ending in .prom", path);
+      return FALSE;
+    }
+  *value = g_steal_pointer (&read);
+  return TRUE;
+}
+
 static GStrv
 read_list (GKeyFile *file, const char *key)
 {
@@ -115,7 +138,9 @@ ow_config_load (const char *path, GError **error)
     }
   if (!check_known (file, path, error)
       || !read_limit (file, path, "ClientWatchLimit", &config->client_watch_limit, error)
-      || !read_limit (file, path, "TotalWatchLimit", &config->total_watch_limit, error))
+      || !read_limit (file, path, "TotalWatchLimit", &config->total_watch_limit, error)
+      || !read_limit (file, path, "HistorySize", &config->history_size, error)
+      || !read_metrics_file (file, path, &config->metrics_file, error))
     return NULL;
   if (g_key_file_has_key (file, "Daemon", "KernelLog", NULL))
     {

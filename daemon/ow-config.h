@@ -12,6 +12,8 @@ typedef struct
   int kernel_log;         /* -1: not set; 0/1 */
   GStrv watches;          /* persistent, canonical order as written */
   GStrv recursive_watches;
+  int history_size;   /* -1: not set */
+  char *metrics_file; /* NULL: none */
 } OwConfig;
 
 /* What the daemon runs with: the file's settings, the command line's on top, defaults. */

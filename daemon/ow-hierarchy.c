@@ -196,6 +196,16 @@ ow_hierarchy_open_cgroup (OwHierarchy *self, const char *canonical, GError **err
                                   error);
 }
 
+/* The file NAME of CANONICAL, read-only, in one openat2: for a wake-up's hot path. */
+int
+ow_hierarchy_open_cgroup_file (OwHierarchy *self, const char *canonical, const char *name,
+                               GError **error)
+{
+  if (!check_supported (self, error))
+    return -1;
+  return ow_cgroup_path_open_file (self->root_fd, canonical, name, error);
+}
+
 /* The canonical paths of the child cgroups of CANONICAL. */
 GPtrArray *
 ow_hierarchy_list_children (OwHierarchy *self, const char *canonical, GError **error)

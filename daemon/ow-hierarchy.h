@@ -32,6 +32,8 @@ const char *ow_hierarchy_get_mount_point (OwHierarchy *self);
 
 char *ow_hierarchy_canonicalize (OwHierarchy *self, const char *input, GError **error);
 int ow_hierarchy_open_cgroup (OwHierarchy *self, const char *canonical, GError **error);
+int ow_hierarchy_open_cgroup_file (OwHierarchy *self, const char *canonical, const char *name,
+                                   GError **error);
 /* The canonical paths of the child cgroups of CANONICAL. */
 GPtrArray *ow_hierarchy_list_children (OwHierarchy *self, const char *canonical, GError **error);
 

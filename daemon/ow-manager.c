@@ -1,6 +1,7 @@
 #include "ow-manager.h"
 #include "ow-bus-guard.h"
 #include "ow-caller.h"
+#include "ow-continuity.h"
 #include "ow-fd-mux.h"
 #include "ow-oomd.h"
 #include "ow-registry.h"
@@ -27,6 +28,7 @@ struct _OwManager
   GDBusConnection *connection;
   guint name_owner_changed_id;
   OwOomd *oomd; /* systemd-oomd's kills (issue 14) */
+  OwContinuity *continuity; /* nogaps: seq, history, saved counters, metrics */
 };
 
 static void manager_iface_init (OomwatchManagerIface *iface);
@@ -53,9 +55,24 @@ on_oomd_kill (const char *cgroup, const OwEvent *event, gpointer user_data)
                            event, NULL);
 }
 
+/* nogaps hooks: saved counters follow the kernel registrations. */
+static void
+on_registry_created (OwWatch *watch, gpointer user_data)
+{
+  ow_continuity_watch_created (OW_MANAGER (user_data)->continuity, watch);
+}
+
+static void
+on_registry_dropped (const char *cgroup, gpointer user_data)
+{
+  ow_continuity_watch_dropped (OW_MANAGER (user_data)->continuity, cgroup);
+}
+
 static const OwRegistryListener registry_listener = {
   .event = on_registry_event,
   .removed = on_registry_removed,
+  .created = on_registry_created,
+  .dropped = on_registry_dropped,
 };
 
 static void
@@ -269,6 +286,24 @@ handle_monitor (OomwatchManager *object, GDBusMethodInvocation *invocation)
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* History() and Metrics(): nogaps hooks */
+
+static gboolean
+handle_history (OomwatchManager *object, GDBusMethodInvocation *invocation, guint64 after,
+                GVariant *options)
+{
+  OwManager *self = OW_MANAGER (object);
+
+  return ow_continuity_handle_history (self->continuity, self->guard, G_OBJECT (self), invocation,
+                                       after, options);
+}
+
+static gboolean
+handle_metrics (OomwatchManager *object, GDBusMethodInvocation *invocation, GVariant *options)
+{
+  return ow_continuity_handle_metrics (OW_MANAGER (object)->continuity, invocation, options);
+}
+
 static void
 manager_iface_init (OomwatchManagerIface *iface)
 {
@@ -277,6 +312,8 @@ manager_iface_init (OomwatchManagerIface *iface)
   iface->handle_list_watches = handle_list_watches;
   iface->handle_reload = handle_reload;
   iface->handle_monitor = handle_monitor;
+  iface->handle_history = handle_history; /* nogaps */
+  iface->handle_metrics = handle_metrics; /* nogaps */
 }
 
 /* Object life */
@@ -289,6 +326,7 @@ ow_manager_finalize (GObject *object)
   ow_manager_unexport (self);
   /* Users first: the reporter uses the registry, the registry's sources the mux. */
   g_clear_pointer (&self->reporter, ow_reporter_free);
+  g_clear_pointer (&self->continuity, ow_continuity_free); /* nogaps */
   g_clear_pointer (&self->registry, ow_registry_free);
   g_clear_pointer (&self->mux, ow_fd_mux_free);
   g_clear_pointer (&self->hierarchy, ow_hierarchy_free);
@@ -356,6 +394,10 @@ ow_manager_reload (OwManager *self, GError **error)
   ow_registry_set_limits (self->registry, &limits);
   kernel_log = ow_reporter_set_kernel_log (self->reporter, settings.kernel_log);
   oomwatch_manager_set_kernel_log (OOMWATCH_MANAGER (self), kernel_log);
+  ow_continuity_configure (self->continuity, /* nogaps */
+                           config->history_size >= 0 ? (guint)config->history_size
+                                                     : OW_DEFAULT_HISTORY_SIZE,
+                           config->metrics_file);
   if (ow_hierarchy_get_version (self->hierarchy) != 0)
     {
       plain = canonicalize_all (self, config->watches);
@@ -395,6 +437,11 @@ ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings, GErro
   self->context.kernel_log_path = self->kernel_log_path;
   self->registry = ow_registry_new (&self->context, &no_limits, &registry_listener, self);
   self->reporter = ow_reporter_new (self->registry, version, self->kernel_log_path);
+  self->continuity = ow_continuity_new (settings->runtime_dir ?: OW_DEFAULT_RUNTIME_DIR, /* nogaps */
+                                        OW_BOOT_ID_PATH, hierarchy, self->registry,
+                                        ow_reporter_get_emitter (self->reporter), error);
+  if (self->continuity == NULL)
+    return NULL;
   oomwatch_manager_set_version (OOMWATCH_MANAGER (self), OOMWATCH_VERSION);
   oomwatch_manager_set_hierarchy (OOMWATCH_MANAGER (self), version);
   oomwatch_manager_set_mount_point (OOMWATCH_MANAGER (self),

@@ -113,6 +113,8 @@ ow_registry_remove_watch (OwRegistry *self, const char *cgroup)
   if (watch->removal_watched)
     ow_cgroup_monitor_unwatch_removal (self->monitor, cgroup);
   g_debug ("%s: closing the registration", cgroup);
+  if (self->listener->dropped != NULL) /* nogaps hook */
+    self->listener->dropped (cgroup, self->user_data);
   g_hash_table_remove (self->watches, cgroup); /* frees the source */
 }
 
@@ -153,6 +155,8 @@ add_watcher (OwRegistry *self, OwClient *client, const char *name, const char *c
       watch = g_steal_pointer (&made);
       g_hash_table_insert (self->watches, watch->cgroup, watch);
       g_ptr_array_add (created, g_strdup (cgroup));
+      if (self->listener->created != NULL) /* nogaps hook */
+        self->listener->created (watch, self->user_data);
     }
   g_hash_table_add (watch->watchers, g_strdup (name));
   client_add_cgroup (self, client, cgroup);

@@ -9,6 +9,7 @@ struct _OwSignalEmitter
   guint hierarchy;
   GDBusConnection *connection;
   GHashTable *monitors; /* unique names of root Monitor() callers */
+  OwContinuity *continuity; /* nogaps */
 };
 
 static GVariant *
@@ -36,6 +37,7 @@ event_details (OwSignalEmitter *self, const OwEvent *event, OwVictim *victim, gb
       if (victim->has_uid)
         g_variant_dict_insert (&details, OOMWATCH_KEY_UID, "u", victim->uid);
     }
+  ow_continuity_add_keys (self->continuity, &details); /* nogaps: seq, while-down */
   return g_variant_dict_end (&details);
 }
 
@@ -96,6 +98,7 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
   const OomwatchUnitInfo *units = ow_event_units_for (
       cgroup, ow_registry_lookup (self->registry, cgroup), event, victim, &scratch);
 
+  ow_continuity_event (self->continuity, cgroup, event); /* nogaps: seq, counters */
   if (self->connection != NULL)
     {
       names = recipients (self, cgroup);
@@ -112,6 +115,8 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
           send (self, name, "OomEvent", *params);
         }
     }
+  ow_continuity_record (self->continuity, cgroup, event, victim, /* nogaps: history */
+                        event_details (self, event, victim, TRUE, units));
   if (!event->logged)
     ow_event_log (cgroup, event, victim, units);
 }
@@ -120,12 +125,13 @@ void
 ow_signal_emitter_removed (OwSignalEmitter *self, OwWatch *watch)
 {
   g_autoptr (GPtrArray) names = NULL;
-  g_autoptr (GVariant) params = NULL;
+  g_autoptr (GVariant) params = g_variant_ref_sink (g_variant_new (
+      "(ss@a{sv})", watch->cgroup, OOMWATCH_REASON_CGROUP_REMOVED,
+      ow_continuity_removed (self->continuity, watch->cgroup, /* nogaps: details, seq */
+                             OOMWATCH_REASON_CGROUP_REMOVED)));
 
   if (self->connection != NULL)
     {
-      params = g_variant_ref_sink (
-          g_variant_new ("(ss)", watch->cgroup, OOMWATCH_REASON_CGROUP_REMOVED));
       names = recipients (self, watch->cgroup);
       for (guint i = 0; i < names->len; i++)
         send (self, g_ptr_array_index (names, i), "WatchRemoved", params);
@@ -137,6 +143,12 @@ void
 ow_signal_emitter_set_connection (OwSignalEmitter *self, GDBusConnection *connection)
 {
   g_set_object (&self->connection, connection);
+}
+
+void
+ow_signal_emitter_set_continuity (OwSignalEmitter *self, OwContinuity *continuity)
+{
+  self->continuity = continuity;
 }
 
 void

@@ -1,5 +1,7 @@
 #include "ow-source.h"
 
+#include <string.h>
+
 void
 ow_source_init (OwSource *source, const OwSourceVTable *vtable, const OwSourceContext *context,
                 const char *cgroup, const OwSourceListener *listener, gpointer user_data)
@@ -36,6 +38,17 @@ ow_source_describe (OwSource *source, GVariantDict *dict)
 {
   if (source->vtable->describe != NULL)
     source->vtable->describe (source, dict);
+}
+
+/* nogaps hook */
+gboolean
+ow_source_get_counters (OwSource *source, OwCounters *counters)
+{
+  memset (counters, 0, sizeof *counters);
+  if (source->vtable->counters == NULL)
+    return FALSE;
+  source->vtable->counters (source, counters);
+  return TRUE;
 }
 
 void

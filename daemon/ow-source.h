@@ -8,6 +8,7 @@
  * callback). */
 #pragma once
 
+#include "ow-counters.h"
 #include "ow-event.h"
 #include "ow-fd-mux.h"
 #include "ow-hierarchy.h"
@@ -60,6 +61,8 @@ typedef struct
   /* Adds source-specific state (e.g. under-oom) to a ListWatches entry. */
   void (*describe) (OwSource *source, GVariantDict *dict);
   void (*free) (OwSource *source);
+  /* nogaps hook: the kernel counters as last read (the baseline, right after creation). */
+  void (*counters) (OwSource *source, OwCounters *out);
 } OwSourceVTable;
 
 struct _OwSource
@@ -79,6 +82,7 @@ void ow_source_emit_removed (OwSource *source);
 void ow_source_sync (OwSource *source);
 void ow_source_describe (OwSource *source, GVariantDict *dict);
 void ow_source_free (OwSource *source);
+gboolean ow_source_get_counters (OwSource *source, OwCounters *counters); /* nogaps hook */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwSource, ow_source_free)
 
 G_END_DECLS

@@ -29,6 +29,7 @@
 typedef struct
 {
   OwSource parent;
+  ino_t control_ino; /* of memory.oom_control: another cgroup of the same name has another */
   int event_fd;
   guint event_fd_id;
   guint64 oom_kill_seen;
@@ -71,19 +72,11 @@ parse_oom_control (const char *text, OomControl *state)
 }
 
 static ReadResult
-read_oom_control_at (int dir, const char *cgroup, OomControl *state, GError **error)
+read_oom_control_fd (int fd, const char *cgroup, OomControl *state, GError **error)
 {
-  g_auto (OwFd) fd = -1;
   char buf[512];
   ssize_t len;
 
-  fd = openat (dir, "memory.oom_control", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0 && errno == ENOENT)
-    {
-      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP,
-                   "Invalid cgroup path '%s': not a memory cgroup", cgroup);
-      return READ_FAILED;
-    }
   len = fd < 0 ? -1 : pread (fd, buf, sizeof buf - 1, 0);
   if (len < 0)
     {
@@ -102,22 +95,38 @@ read_oom_control_at (int dir, const char *cgroup, OomControl *state, GError **er
   return READ_OK;
 }
 
-/* Re-resolves the cgroup: gone, or a different directory under the same name, is removal. */
+static ReadResult
+read_oom_control_at (int dir, const char *cgroup, OomControl *state, GError **error)
+{
+  g_auto (OwFd) fd = openat (dir, "memory.oom_control", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+  if (fd < 0 && errno == ENOENT)
+    {
+      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP,
+                   "Invalid cgroup path '%s': not a memory cgroup", cgroup);
+      return READ_FAILED;
+    }
+  return read_oom_control_fd (fd, cgroup, state, error);
+}
+
+/* Re-resolves the cgroup's memory.oom_control in one openat2, as every wake-up waits for this
+ * before its signal: gone, or another file under the same name (a new cgroup), is removal. */
 static ReadResult
 read_state (OwV1Source *self, OomControl *state)
 {
   OwSource *source = &self->parent;
   g_autoptr (GError) error = NULL;
-  g_auto (OwFd) dir = -1;
+  g_auto (OwFd) fd = -1;
   struct stat st;
   ReadResult result;
 
-  dir = ow_hierarchy_open_cgroup (source->context->hierarchy, source->cgroup, &error);
-  if (dir < 0 && g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP))
+  fd = ow_hierarchy_open_cgroup_file (source->context->hierarchy, source->cgroup,
+                                      "memory.oom_control", &error);
+  if (fd < 0 && g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP))
     return READ_REMOVED;
-  if (dir >= 0 && fstat (dir, &st) == 0 && st.st_ino != source->ino)
+  if (fd >= 0 && fstat (fd, &st) == 0 && st.st_ino != self->control_ino)
     return READ_REMOVED;
-  result = dir < 0 ? READ_FAILED : read_oom_control_at (dir, source->cgroup, state, &error);
+  result = fd < 0 ? READ_FAILED : read_oom_control_fd (fd, source->cgroup, state, &error);
   if (result == READ_FAILED)
     g_warning ("%s", error->message);
   return result;
@@ -270,10 +279,19 @@ v1_source_free (OwSource *source)
   g_free (self);
 }
 
+/* nogaps hook: v1 keeps a cumulative counter of kills only. */
+static void
+v1_source_counters (OwSource *source, OwCounters *counters)
+{
+  counters->has[OW_COUNTER_OOM_KILL] = TRUE;
+  counters->value[OW_COUNTER_OOM_KILL] = ((OwV1Source *) source)->oom_kill_seen;
+}
+
 static const OwSourceVTable v1_source_vtable = {
   .sync = v1_source_sync,
   .describe = v1_source_describe,
   .free = v1_source_free,
+  .counters = v1_source_counters,
 };
 
 /* A delegated cgroup's cgroup.event_control belongs to its user (mode 0200): without
@@ -332,6 +350,12 @@ ow_v1_source_new (const OwSourceContext *context, const char *canonical, OwSourc
 
   if (read_oom_control_at (dir, canonical, &state, error) != READ_OK)
     return NULL;
+  if (fstatat (dir, "memory.oom_control", &st, AT_SYMLINK_NOFOLLOW) < 0)
+    {
+      oomwatch_set_error_errno (error, errno, "Cannot stat memory.oom_control of '%s'", canonical);
+      return NULL;
+    }
+  self->control_ino = st.st_ino;
   self->oom_kill_seen = baseline == OW_SOURCE_BASELINE_ZERO ? 0 : state.oom_kill;
   self->paused = state.kill_disabled && state.under_oom;
 

@@ -96,9 +96,25 @@ v2_source_free (OwSource *source)
   g_free (self);
 }
 
+/* nogaps hook */
+static void
+v2_source_counters (OwSource *source, OwCounters *out)
+{
+  OwV2Source *self = (OwV2Source *) source;
+  OwCounter counter;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (counters); i++)
+    if (ow_counter_for_kind (counters[i].kind, &counter))
+      {
+        out->has[counter] = TRUE;
+        out->value[counter] = self->seen[i];
+      }
+}
+
 static const OwSourceVTable v2_source_vtable = {
   .sync = v2_source_sync,
   .free = v2_source_free,
+  .counters = v2_source_counters,
 };
 
 OwSource *

@@ -45,3 +45,8 @@
 #define OOMWATCH_OOMD_OBJECT_PATH "/org/freedesktop/oom1"
 #define OOMWATCH_OOMD_INTERFACE "org.freedesktop.oom1.Manager"
 #define OOMWATCH_OOMD_KILLED_SIGNAL "Killed"
+
+/* No gaps (issue 16): the daemon-wide sequence number of every signal, and the mark of an
+ * event that happened while the daemon was not running */
+#define OOMWATCH_KEY_SEQ "seq"
+#define OOMWATCH_KEY_WHILE_DOWN "while-down"

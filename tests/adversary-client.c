@@ -68,11 +68,12 @@ on_message (GDBusConnection *connection, GDBusMessage *message, gboolean incomin
       shown = g_variant_print (details, TRUE);
       say ("event\tOomEvent\t%s\t%s\t%" G_GUINT64_FORMAT "\t%s", cgroup, kind, count, shown);
     }
-  else if (g_strcmp0 (member, "WatchRemoved") == 0 && g_variant_is_of_type (body, G_VARIANT_TYPE ("(ss)")))
+  else if (g_strcmp0 (member, "WatchRemoved") == 0
+           && g_variant_is_of_type (body, G_VARIANT_TYPE ("(ssa{sv})")))
     {
       const char *cgroup, *reason;
 
-      g_variant_get (body, "(&s&s)", &cgroup, &reason);
+      g_variant_get (body, "(&s&s@a{sv})", &cgroup, &reason, NULL);
       say ("event\tWatchRemoved\t%s\t%s", cgroup, reason);
     }
   return message;

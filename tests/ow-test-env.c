@@ -1,6 +1,7 @@
 #include "ow-test-env.h"
 #include "ow-test-cgroups.h"
 #include "ow-test-wait.h"
+#include "ow-test-nogaps.h"
 #include "oomwatch-error.h"
 
 #include <glib/gstdio.h>
@@ -77,7 +78,7 @@ on_oom_event (OomwatchManager *manager, const char *cgroup, const char *kind, gu
 
 static void
 on_watch_removed (OomwatchManager *manager, const char *cgroup, const char *reason,
-                  gpointer user_data)
+                  GVariant *details, gpointer user_data) /* nogaps: details */
 {
   OwTestEnv *env = user_data;
   OwTestSignal *signal = g_new0 (OwTestSignal, 1);
@@ -86,6 +87,7 @@ on_watch_removed (OomwatchManager *manager, const char *cgroup, const char *reas
   signal->cgroup = g_strdup (cgroup);
   signal->kind = g_strdup ("removed");
   signal->count = 1;
+  signal->details = g_variant_ref (details); /* nogaps */
   g_ptr_array_add (env->signals, signal);
 }
 
@@ -115,7 +117,9 @@ start_bus (OwTestEnv *env)
   g_autofree char *address = g_strdup_printf ("unix:path=%s", socket);
   g_autofree char *config = g_strdup_printf ("--config-file=%s", g_getenv ("BUS_CONFIG"));
   g_autofree char *listen = g_strdup_printf ("--address=%s", address);
-  const char *argv[] = { "dbus-daemon", config, listen, "--nofork", "--print-address=1", NULL };
+  /* OOMWATCH_TEST_BUS: a dbus-daemon stand-in taking the same options (bench/bench-broker) */
+  const char *bus = g_getenv ("OOMWATCH_TEST_BUS") ?: "dbus-daemon";
+  const char *argv[] = { bus, config, listen, "--nofork", "--print-address=1", NULL };
   g_autoptr (GError) error = NULL;
   g_autoptr (GDataInputStream) out = NULL;
   char *line;
@@ -179,6 +183,7 @@ start_daemon (OwTestEnv *env, const OwTestDaemonOptions *options)
   for (gsize i = 0; options->args != NULL && options->args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) options->args[i]);
   g_ptr_array_add (argv, NULL);
+  ow_test_nogaps_setup_launcher (env, launcher); /* nogaps: a runtime dir of its own */
   env->daemon = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
 }
@@ -308,6 +313,7 @@ ow_test_env_free (OwTestEnv *env)
   if (env->config_path != NULL)
     g_unlink (env->config_path);
   g_free (env->config_path);
+  ow_test_nogaps_cleanup (env); /* nogaps */
   g_rmdir (env->tmpdir);
   g_ptr_array_unref (env->signals);
   g_free (env->daemon_log);

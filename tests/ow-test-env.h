@@ -15,7 +15,7 @@ typedef struct
   char *cgroup;
   char *kind;
   guint64 count;
-  GVariant *details; /* NULL for WatchRemoved; kind is then "removed" */
+  GVariant *details; /* for WatchRemoved, kind is "removed" */
 } OwTestSignal;
 
 typedef struct

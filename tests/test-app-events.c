@@ -157,7 +157,8 @@ test_oomd (void)
                               "unit=" FLATPAK_SCOPE " ",
                               user, scope);
   g_assert_nonnull (strstr (human_out, expected));
-  g_assert_true (g_str_has_suffix (human_out, " app-id=org.example.Hog\n"));
+  g_assert_nonnull (strstr (human_out, " app-id=org.example.Hog seq="));
+  g_assert_true (g_str_has_suffix (human_out, "\n"));
 
   /* oomd restarts (a new unique name): still followed, below a watched cgroup too. */
   g_clear_object (&oomd);

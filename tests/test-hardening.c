@@ -1,5 +1,6 @@
 /* Hardening: hostile input through a real bus (with an audit of what the daemon opened for
  * writing), client and watch storms, resource limits, and faults. */
+#include "ow-test-nogaps.h"
 #include "ow-test-conditions.h"
 #include "ow-test-cgroups.h"
 #include "oomwatch-error.h"
@@ -64,10 +65,12 @@ raw_call (OwTestEnv *env, const char *path, const char *interface, const char *m
 }
 
 /* Every line of the strace log that opens a file for writing names cgroup.event_control of a
- * cgroup below DIR. */
+ * cgroup below DIR, or a file of the daemon's own runtime directory RUNTIME (seq, history,
+ * saved counters). */
 static void
-audit_write_opens (const char *log, const char *dir)
+audit_write_opens (const char *log, const char *dir, const char *runtime)
 {
+  g_autofree char *runtime_prefix = g_strdup_printf ("\"%s/", runtime);
   g_autofree char *contents = NULL;
   g_auto (GStrv) lines = NULL;
   g_autofree char *prefix = g_strdup_printf ("<%s/", dir);
@@ -85,6 +88,8 @@ audit_write_opens (const char *log, const char *dir)
         continue;
       if (strstr (line, "= -1 ") != NULL)
         continue; /* refused by the kernel: nothing was opened */
+      if (strstr (line, runtime_prefix) != NULL && strstr (line, "..") == NULL)
+        continue;
       if (strstr (line, prefix) == NULL || strstr (line, "\"cgroup.event_control\"") == NULL)
         g_error ("the daemon opened something else for writing: %s", line);
       writes++;
@@ -107,7 +112,7 @@ test_corpus (void)
   OwTestEnv *env;
   g_autofree char *cgroup = NULL, *dir = NULL, *link = NULL, *file = NULL, *control = NULL;
   g_autofree char *dotdot = NULL, *dots = NULL, *huge = NULL, *long_name = NULL;
-  g_autofree char *through_proc = NULL, *root_escape = NULL, *audit_dir = NULL;
+  g_autofree char *through_proc = NULL, *root_escape = NULL, *audit_dir = NULL, *runtime = NULL;
   g_autoptr (GString) nest = g_string_new (NULL);
   g_autoptr (GError) error = NULL;
   g_autofree char *canonical = NULL;
@@ -242,8 +247,9 @@ test_corpus (void)
   g_assert_cmpstr (canonical, ==, cgroup);
 
   audit_dir = g_strdup (env->cgroup_dir);
+  runtime = ow_test_nogaps_runtime_dir (env);
   ow_test_env_free (env); /* the daemon exits, and strace's log is complete */
-  audit_write_opens (strace_log, audit_dir);
+  audit_write_opens (strace_log, audit_dir, runtime);
   g_unlink (strace_log);
 }
 
@@ -398,8 +404,10 @@ static void
 test_not_root (void)
 {
   OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *runtime = g_build_filename (env->tmpdir, "intruder-run", NULL);
+  g_autofree char *runtime_arg = g_strdup_printf ("--runtime-dir=%s", runtime);
   const char *argv[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                         g_getenv ("OOMWATCHD"), "--replace", NULL };
+                         g_getenv ("OOMWATCHD"), "--replace", runtime_arg, NULL };
   g_autoptr (GSubprocess) intruder = NULL;
   g_autofree char *err = NULL;
   g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (env->manager));
@@ -407,6 +415,9 @@ test_not_root (void)
   g_autofree char *cgroup = ow_test_env_make_cgroup (env, "still", NULL, FALSE);
   g_autoptr (GError) error = NULL;
 
+  /* Its own runtime directory, so that what stops it is the bus name, nothing before. */
+  g_assert_cmpint (g_mkdir (runtime, 0700), ==, 0);
+  g_assert_cmpint (chown (runtime, 65534, 65534), ==, 0);
   intruder = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDERR_PIPE, argv);
   g_subprocess_communicate_utf8 (intruder, NULL, NULL, NULL, &err, &error);
   g_assert_no_error (error);
@@ -419,6 +430,7 @@ test_not_root (void)
   g_assert_cmpstr (owner_after, ==, owner);
   g_free (ow_test_env_watch (env, NULL, cgroup));
   g_assert_true (ow_test_env_watched (env, cgroup));
+  ow_test_remove_tree (runtime);
   ow_test_env_free (env);
 }
 

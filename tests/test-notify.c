@@ -2,11 +2,11 @@
  * notification_daemon template) on a private session bus, with real OOMs. */
 #include "ow-test-conditions.h"
 #include "ow-test-oomd.h"
+#include "ow-test-nogaps.h"
 
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #define EVENT_TIMEOUT_MS 15000
 
@@ -17,25 +17,6 @@ typedef struct
   GDBusConnection *connection;
   char *address;
 } Session;
-
-static void
-die_with_test (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static GSubprocess *
-spawn (const char *const *argv, GSubprocessFlags flags)
-{
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
-  g_autoptr (GError) error = NULL;
-  GSubprocess *process;
-
-  g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
-  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
-  return process;
-}
 
 static gboolean
 imports_dbusmock (const char *python)
@@ -92,12 +73,12 @@ session_start (Session *session)
   g_autoptr (GDataInputStream) out = NULL;
   g_autoptr (GError) error = NULL;
 
-  session->bus = spawn (bus_argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  session->bus = ow_test_spawn_tied (bus_argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (session->bus));
   session->address = g_data_input_stream_read_line (out, NULL, NULL, &error);
   g_assert_no_error (error);
   g_setenv ("DBUS_SESSION_BUS_ADDRESS", session->address, TRUE);
-  session->mock = spawn (mock_argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  session->mock = ow_test_spawn_tied (mock_argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   session->connection = g_dbus_connection_new_for_address_sync (
       session->address,
       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
@@ -431,6 +412,92 @@ test_notify_apps (void)
   ow_test_env_free (env);
 }
 
+static void
+kill_one (OwTestEnv *env, const char *name)
+{
+  g_autoptr (GSubprocess) hog = ow_test_env_hog (env, name, 256);
+
+  ow_test_env_wait_process (hog);
+  g_assert_true (g_subprocess_get_if_signaled (hog));
+}
+
+static guint
+settled_count (Session *session, guint at_least)
+{
+  g_autoptr (GArray) got = wait_notifications (session, at_least, NULL);
+
+  ow_test_env_iterate (1500); /* anything more, or twice, would come now */
+  g_array_unref (g_steal_pointer (&got));
+  got = received_notifications (session);
+  return got->len;
+}
+
+static char *
+last_summary (Session *session)
+{
+  g_autoptr (GArray) got = received_notifications (session);
+
+  g_assert_cmpuint (got->len, >, 0);
+  return g_strdup (g_array_index (got, Notification, got->len - 1).summary);
+}
+
+/* Issue 16: kills the notifier missed are shown when it starts, and those of a daemon restart
+ * when the daemon is back; never twice, not even by a notifier started again. */
+static void
+test_missed (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *top = ow_test_env_make_cgroup (env, "away", NULL, FALSE);
+  g_autofree char *app = ow_test_env_make_cgroup (env, "away/app", "32M", FALSE);
+  g_autofree char *state = g_build_filename (env->tmpdir, "state", NULL);
+  const char *argv[] = { g_getenv ("OOMWATCH_NOTIFY"), "--cgroup", top, "--coalesce=1", NULL };
+  g_autofree char *summary = NULL;
+  g_autoptr (GSubprocess) notifier = NULL;
+  Session session = { 0 };
+  guint shown;
+
+  g_setenv ("XDG_STATE_HOME", state, TRUE);
+  session_start (&session);
+  /* Two kills while no notifier runs (this connection's watch makes the daemon see them). */
+  g_free (ow_test_env_watch (env, NULL, app));
+  kill_one (env, "away/app");
+  kill_one (env, "away/app");
+  for (int i = 0; i < 1000 && ow_test_env_sum (env, app, "oom-kill") < 2; i++)
+    ow_test_env_iterate (10);
+  g_assert_cmpuint (ow_test_env_sum (env, app, "oom-kill"), ==, 2);
+
+  notifier = ow_test_spawn_tied (argv, G_SUBPROCESS_FLAGS_NONE);
+  shown = settled_count (&session, 1);
+  summary = last_summary (&session);
+  g_assert_nonnull (strstr (summary, "2 processes"));
+  g_clear_pointer (&summary, g_free);
+
+  /* Started again: nothing it has shown comes again. */
+  g_subprocess_send_signal (notifier, SIGTERM);
+  ow_test_env_wait_process (notifier);
+  g_clear_object (&notifier);
+  notifier = ow_test_spawn_tied (argv, G_SUBPROCESS_FLAGS_NONE);
+  for (int i = 0; i < 1000 && !ow_test_env_watched (env, top); i++)
+    ow_test_env_iterate (10);
+  g_assert_true (ow_test_env_watched (env, top));
+  g_assert_cmpuint (settled_count (&session, shown), ==, shown);
+
+  /* A kill while oomwatchd is down: shown once it is back (the notifier watches again). */
+  ow_test_nogaps_kill_daemon (env);
+  kill_one (env, "away/app");
+  ow_test_nogaps_start_daemon (env);
+  g_assert_cmpuint (settled_count (&session, shown + 1), ==, shown + 1);
+  summary = last_summary (&session);
+  g_assert_nonnull (strstr (summary, "A process"));
+
+  g_subprocess_send_signal (notifier, SIGTERM);
+  ow_test_env_wait_process (notifier);
+  g_assert_cmpint (g_subprocess_get_exit_status (notifier), ==, 0);
+  session_stop (&session);
+  ow_test_remove_tree (state);
+  ow_test_env_free (env);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -450,5 +517,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/notify/burst", test_notify);
   g_test_add_func ("/notify/apps", test_notify_apps);
+  g_test_add_func ("/notify/missed", test_missed);
   return g_test_run ();
 }

@@ -105,8 +105,8 @@ test_oom_event (void)
 static void
 test_watch_removed (void)
 {
-  g_autofree char *human = oomctl_format_watch_removed (FALSE, "/a", "cgroup-removed");
-  g_autofree char *json = oomctl_format_watch_removed (TRUE, "/a\"", "cgroup-removed");
+  g_autofree char *human = oomctl_format_watch_removed (FALSE, "/a", "cgroup-removed", NULL);
+  g_autofree char *json = oomctl_format_watch_removed (TRUE, "/a\"", "cgroup-removed", NULL);
 
   /* Now, in local time: only the shape is fixed. */
   g_assert_true (g_regex_match_simple ("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}"

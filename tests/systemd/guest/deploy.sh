@@ -38,7 +38,7 @@ max=$(cat "$MEMCG/system.slice/$unit/memory.max" "$MEMCG/system.slice/$unit/memo
 oomctl status > "$log" 2>&1
 info "oomwatchd $pid: $(state), CapBnd $caps, NoNewPrivs $nnp, Seccomp $seccomp, oom_score_adj $adj, memory.max $max"
 if [ "$(state)" = active/running ] && [ "$caps" = 0000000400000000 ] && [ "$nnp" = 1 ] &&
-   [ "$seccomp" = 2 ] && [ "$adj" = -900 ] && [ "$max" = 134217728 ] &&
+   [ "$seccomp" = 2 ] && [ "$adj" = -900 ] && [ "$max" = 1073741824 ] &&
    grep -q "hierarchy: cgroup v$HIERARCHY" "$log" && grep -q 'kernel log: read' "$log"; then
   ok deploy-active-running-hardened
 else

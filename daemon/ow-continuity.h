@@ -1,0 +1,67 @@
+/* No gaps: what lets clients and the daemon itself be restarted without losing events.
+ * Every signal gets a daemon-wide sequence number (ow-seq), is kept in a bounded history
+ * (ow-history) that History() serves under the signals' privacy rules, counts towards the
+ * metrics (ow-metrics), and moves the saved counters (ow-counter-store) from which a watch
+ * made again after a restart reports what happened while the daemon was down. The manager
+ * calls in here from its emit path and from the registry's watch creation and removal. */
+#pragma once
+
+#include "ow-bus-guard.h"
+#include "ow-hierarchy.h"
+#include "ow-metrics.h"
+#include "ow-registry.h"
+#include "ow-seq.h"
+#include "ow-victim.h"
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define OW_DEFAULT_RUNTIME_DIR "/run/oomwatch"
+#define OW_DEFAULT_HISTORY_SIZE 1024
+/* Bounds memory (and a History() answer, well under the bus's message limit). */
+#define OW_MAX_HISTORY_SIZE 65536u
+
+typedef struct _OwContinuity OwContinuity;
+
+/* ow-signal-emitter.h includes this header: the emitter is only named here. */
+typedef struct _OwSignalEmitter OwSignalEmitter;
+
+/* HIERARCHY, REGISTRY and EMITTER are borrowed and outlive it; it attaches itself to EMITTER,
+ * and sends through it what a restart missed. */
+OwContinuity *ow_continuity_new (const char *runtime_dir, const char *boot_id_path,
+                                 OwHierarchy *hierarchy, OwRegistry *registry,
+                                 OwSignalEmitter *emitter, GError **error);
+void ow_continuity_free (OwContinuity *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwContinuity, ow_continuity_free)
+
+/* From oomwatch.conf: HistorySize= and MetricsFile= (NULL: no file). */
+void ow_continuity_configure (OwContinuity *self, guint history_size, const char *metrics_file);
+
+/* The emit path (the signal emitter; every function takes SELF NULL and then does nothing):
+ * an OomEvent gets its seq and counts (ow_continuity_event), each variant of its details gets
+ * seq and while-down (ow_continuity_add_keys), and once sent it is kept (ow_continuity_record,
+ * with the complete DETAILS, a floating or owned a{sv}). A WatchRemoved's details. */
+void ow_continuity_event (OwContinuity *self, const char *cgroup, const OwEvent *event);
+void ow_continuity_add_keys (OwContinuity *self, GVariantDict *details);
+void ow_continuity_record (OwContinuity *self, const char *cgroup, const OwEvent *event,
+                           OwVictim *victim, GVariant *details);
+/* Returns a floating a{sv}. */
+GVariant *ow_continuity_removed (OwContinuity *self, const char *cgroup, const char *reason);
+
+/* The registry made a kernel registration for WATCH / is about to close it. */
+void ow_continuity_watch_created (OwContinuity *self, OwWatch *watch);
+void ow_continuity_watch_dropped (OwContinuity *self, const char *cgroup);
+
+/* History(t after, a{sv} options) → (aa{sv} events, a{sv} info); the caller's uid is found
+ * through GUARD (OWNER is kept alive meanwhile). */
+gboolean ow_continuity_handle_history (OwContinuity *self, OwBusGuard *guard, GObject *owner,
+                                       GDBusMethodInvocation *invocation, guint64 after,
+                                       GVariant *options);
+/* Metrics(a{sv} options) → s */
+gboolean ow_continuity_handle_metrics (OwContinuity *self, GDBusMethodInvocation *invocation,
+                                       GVariant *options);
+
+guint64 ow_continuity_last_seq (OwContinuity *self);
+
+G_END_DECLS

@@ -1,0 +1,470 @@
+/* Unit tests of the no-gaps modules: no root, no bus, no cgroups. */
+#include "ow-config.h"
+#include "ow-counter-store.h"
+#include "ow-history-file.h"
+#include <sys/stat.h>
+#include "ow-metrics.h"
+#include "ow-seq.h"
+#include "ow-test-nogaps.h"
+#include "oomwatch-error.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+static char *
+make_tmpdir (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir = g_dir_make_tmp ("oomwatch-unit-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+/* seq */
+
+static void
+test_seq_restarts (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "seq", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *epoch = NULL;
+  guint64 last = 0;
+
+  /* Three runs in one boot, each killed at a different point of its block: never a repeat. */
+  for (guint run = 0; run < 3; run++)
+    {
+      g_autoptr (OwSeq) seq = ow_seq_open (path, "boot-a", 4, &error);
+      guint64 first;
+
+      g_assert_no_error (error);
+      if (run == 0)
+        epoch = g_strdup (ow_seq_epoch (seq));
+      g_assert_cmpstr (ow_seq_epoch (seq), ==, epoch);
+      first = ow_seq_next (seq);
+      g_assert_cmpuint (first, >, last);
+      last = first;
+      for (guint i = 0; i < run * 5; i++) /* crosses blocks of 4 */
+        {
+          guint64 next = ow_seq_next (seq);
+
+          g_assert_cmpuint (next, ==, last + 1);
+          last = next;
+        }
+      g_assert_cmpuint (ow_seq_last (seq), ==, last);
+    }
+  /* Another boot starts again. */
+  {
+    g_autoptr (OwSeq) seq = ow_seq_open (path, "boot-b", 4, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (ow_seq_last (seq), ==, 0);
+    g_assert_cmpuint (ow_seq_next (seq), ==, 1);
+    g_assert_cmpstr (ow_seq_epoch (seq), !=, epoch);
+  }
+  /* Garbage is another boot too, not a failure. */
+  g_assert_true (g_file_set_contents (path, "boot-b notanumber\n", -1, NULL));
+  {
+    g_autoptr (OwSeq) seq = ow_seq_open (path, "boot-b", 4, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (ow_seq_next (seq), ==, 1);
+  }
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+static void
+test_seq_unwritable (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (OwSeq) seq = ow_seq_open ("/nonexistent-dir/seq", "boot", 4, &error);
+  g_autofree char *boot_id = ow_seq_read_boot_id ("/nonexistent-file");
+
+  g_assert_null (seq);
+  g_assert_nonnull (error);
+  g_assert_cmpstr (boot_id, ==, "");
+}
+
+/* history */
+
+static OwHistoryEntry *
+entry_new (guint64 seq, const char *cgroup, guint32 watcher, gint victim)
+{
+  g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
+  OwHistoryEntry *entry;
+
+  g_variant_dict_insert (&details, "seq", "t", seq);
+  if (victim >= 0)
+    {
+      g_variant_dict_insert (&details, "pid", "u", 4242);
+      g_variant_dict_insert (&details, "comm", "s", "hog");
+      g_variant_dict_insert (&details, "uid", "u", (guint32)victim);
+    }
+  g_variant_dict_insert (&details, "task-cgroup", "s", cgroup);
+  entry = ow_history_entry_new ("OomEvent", cgroup, "oom-kill", 1, g_variant_dict_end (&details));
+  entry->seq = seq;
+  entry->time = (gint64)seq * 1000;
+  ow_history_entry_add_uid (entry, watcher);
+  ow_history_entry_add_uid (entry, watcher); /* once only */
+  g_assert_cmpuint (entry->uids->len, ==, 1);
+  entry->has_victim_uid = victim >= 0;
+  entry->victim_uid = victim >= 0 ? (guint32)victim : 0;
+  return entry;
+}
+
+static gboolean
+watches_b_now (const char *cgroup, guint32 uid, gpointer user_data)
+{
+  return uid == 2000 && strcmp (cgroup, "/b") == 0;
+}
+
+static guint64
+nth_seq (GVariant *events, gsize i)
+{
+  g_autoptr (GVariant) event = g_variant_get_child_value (events, i);
+  guint64 seq = 0;
+
+  g_assert_true (g_variant_lookup (event, "seq", "t", &seq));
+  return seq;
+}
+
+static void
+test_history_ring_and_privacy (void)
+{
+  g_autoptr (OwHistory) history = ow_history_new (5);
+  g_autoptr (GVariant) all = NULL, after = NULL, newest = NULL, user = NULL, other = NULL;
+  g_autoptr (GVariant) since = NULL;
+  g_autoptr (GVariant) first = NULL, details = NULL;
+  guint32 pid;
+
+  for (guint64 seq = 1; seq <= 8; seq++)
+    ow_history_append (history, entry_new (seq, seq % 2 ? "/a" : "/b", seq % 2 ? 1000 : 0,
+                                           seq == 7   ? 1000
+                                           : seq == 8 ? 3000
+                                                      : -1));
+  /* Bounded: the 5 newest. */
+  g_assert_cmpuint (ow_history_length (history), ==, 5);
+  g_assert_cmpuint (ow_history_oldest_seq (history), ==, 4);
+  all = g_variant_ref_sink (ow_history_query (history, 0, 0, 0, 0, NULL, NULL));
+  g_assert_cmpuint (g_variant_n_children (all), ==, 5);
+  g_assert_cmpuint (nth_seq (all, 0), ==, 4);
+  g_assert_cmpuint (nth_seq (all, 4), ==, 8);
+  after = g_variant_ref_sink (ow_history_query (history, 6, 0, 0, 0, NULL, NULL));
+  g_assert_cmpuint (g_variant_n_children (after), ==, 2);
+  g_assert_cmpuint (nth_seq (after, 0), ==, 7);
+  newest = g_variant_ref_sink (ow_history_query (history, 0, 0, 1, 0, NULL, NULL));
+  g_assert_cmpuint (g_variant_n_children (newest), ==, 1);
+  g_assert_cmpuint (nth_seq (newest, 0), ==, 8);
+  since = g_variant_ref_sink (ow_history_query (history, 0, 7000, 0, 0, NULL, NULL));
+  g_assert_cmpuint (g_variant_n_children (since), ==, 2);
+
+  /* uid 1000 watched /a: sees 5 and 7; 7's victim is its own, so it keeps the pid. */
+  user = g_variant_ref_sink (ow_history_query (history, 0, 0, 0, 1000, watches_b_now, NULL));
+  g_assert_cmpuint (g_variant_n_children (user), ==, 2);
+  g_assert_cmpuint (nth_seq (user, 1), ==, 7);
+  first = g_variant_get_child_value (user, 1);
+  g_assert_true (g_variant_lookup (first, "details", "@a{sv}", &details));
+  g_assert_true (g_variant_lookup (details, "pid", "u", &pid));
+  g_clear_pointer (&details, g_variant_unref);
+  g_clear_pointer (&first, g_variant_unref);
+  /* uid 2000 watches /b now: sees 4, 6, 8; 8's victim is uid 3000: no identity. */
+  other = g_variant_ref_sink (ow_history_query (history, 0, 0, 0, 2000, watches_b_now, NULL));
+  g_assert_cmpuint (g_variant_n_children (other), ==, 3);
+  first = g_variant_get_child_value (other, 2);
+  g_assert_true (g_variant_lookup (first, "details", "@a{sv}", &details));
+  g_assert_false (g_variant_lookup (details, "pid", "u", &pid));
+  g_assert_false (g_variant_lookup (details, "comm", "&s", NULL));
+  g_assert_false (g_variant_lookup (details, "uid", "u", &pid));
+  g_assert_true (g_variant_lookup (details, "task-cgroup", "&s", NULL));
+  g_assert_true (g_variant_lookup (details, "seq", "t", NULL));
+
+  /* Shrinking drops the oldest. */
+  ow_history_set_capacity (history, 2);
+  g_assert_cmpuint (ow_history_oldest_seq (history), ==, 7);
+  ow_history_set_capacity (history, 0);
+  g_assert_cmpuint (ow_history_length (history), ==, 0);
+  g_assert_cmpuint (ow_history_oldest_seq (history), ==, 0);
+}
+
+/* The history survives a restart of the daemon; a torn last line is skipped; the file stays
+ * bounded. */
+static void
+test_history_file (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "history", NULL);
+  g_autoptr (GError) error = NULL;
+  struct stat st;
+
+  {
+    g_autoptr (OwHistory) history = ow_history_new (4);
+    g_autoptr (OwHistoryFile) file = ow_history_file_open (path, history, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (ow_history_length (history), ==, 0);
+    for (guint64 seq = 1; seq <= 30; seq++)
+      {
+        OwHistoryEntry *entry = entry_new (seq, "/a\"b\n", 1000, seq == 30 ? 1000 : -1);
+
+        ow_history_append (history, entry);
+        ow_history_file_append (file, history, entry);
+      }
+  }
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_assert_cmpint (st.st_size, <, 40 * 400); /* compacted, not 30 entries' worth and growing */
+  {
+    FILE *torn = fopen (path, "ae");
+
+    g_assert_nonnull (torn);
+    fputs ("(uint64 31, int64 31000, 'OomEv", torn);
+    fclose (torn);
+  }
+  {
+    g_autoptr (OwHistory) history = ow_history_new (4);
+    g_autoptr (OwHistoryFile) file = ow_history_file_open (path, history, &error);
+    g_autoptr (GVariant) all = NULL;
+    g_autoptr (GVariant) last = NULL;
+    g_autoptr (GVariant) details = NULL;
+    const char *cgroup;
+    guint32 pid;
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (ow_history_length (history), ==, 4);
+    g_assert_cmpuint (ow_history_oldest_seq (history), ==, 27);
+    /* Who may see them came along: uid 1000 watched; uid 2000 did not. */
+    all = g_variant_ref_sink (ow_history_query (history, 0, 0, 0, 1000, NULL, NULL));
+    g_assert_cmpuint (g_variant_n_children (all), ==, 4);
+    g_clear_pointer (&all, g_variant_unref);
+    all = g_variant_ref_sink (ow_history_query (history, 0, 0, 0, 2000, NULL, NULL));
+    g_assert_cmpuint (g_variant_n_children (all), ==, 0);
+    g_clear_pointer (&all, g_variant_unref);
+    all = g_variant_ref_sink (ow_history_query (history, 0, 0, 0, 1000, NULL, NULL));
+    last = g_variant_get_child_value (all, 3);
+    g_assert_true (g_variant_lookup (last, "cgroup", "&s", &cgroup));
+    g_assert_cmpstr (cgroup, ==, "/a\"b\n");
+    g_assert_true (g_variant_lookup (last, "details", "@a{sv}", &details));
+    g_assert_true (g_variant_lookup (details, "pid", "u", &pid)); /* its own victim */
+  }
+  ow_test_remove_tree (dir);
+}
+
+/* counter store */
+
+static OwCounters
+v1_counters (guint64 kills)
+{
+  OwCounters counters = { 0 };
+
+  counters.has[OW_COUNTER_OOM_KILL] = TRUE;
+  counters.value[OW_COUNTER_OOM_KILL] = kills;
+  return counters;
+}
+
+static void
+test_counter_store_restart (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autoptr (GError) error = NULL;
+  OwCounters baseline, missed;
+  OwCounterEntry *entry;
+
+  {
+    g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
+
+    g_assert_no_error (error);
+    baseline = v1_counters (3);
+    entry = ow_counter_store_reconcile (store, "/a", 77, &baseline, &missed);
+    g_assert_false (missed.has[OW_COUNTER_OOM_KILL]); /* new: nothing missed */
+    g_assert_true (ow_counter_store_save (store, entry, &error));
+    ow_counter_store_reported (store, "/a", OW_COUNTER_OOM_KILL, 2, TRUE, 5, FALSE);
+    ow_counter_store_reported (store, "/a", OW_COUNTER_OOM, 4, FALSE, 0, FALSE);
+    baseline = v1_counters (0);
+    ow_counter_store_save (
+        store, ow_counter_store_reconcile (store, "/gone", 1, &baseline, &missed), &error);
+    ow_counter_store_forget (store, "/gone");
+    /* ... killed here */
+  }
+  {
+    g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
+    g_autoptr (GList) entries = ow_counter_store_entries (store);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (g_list_length (entries), ==, 1);
+    entry = ow_counter_store_lookup (store, "/a");
+    g_assert_nonnull (entry);
+    g_assert_true (entry->pending);
+    g_assert_cmpuint (entry->reported[OW_COUNTER_OOM_KILL], ==, 2);
+    g_assert_cmpuint (entry->reported[OW_COUNTER_OOM], ==, 4);
+    /* 5 kills while down: the kernel says 10 */
+    baseline = v1_counters (10);
+    entry = ow_counter_store_reconcile (store, "/a", 77, &baseline, &missed);
+    g_assert_true (missed.has[OW_COUNTER_OOM_KILL]);
+    g_assert_cmpuint (missed.value[OW_COUNTER_OOM_KILL], ==, 5);
+    g_assert_true (ow_counter_store_save (store, entry, &error));
+    /* Only once: watched again in the same run, nothing more is missed. */
+    ow_counter_store_reconcile (store, "/a", 77, &baseline, &missed);
+    g_assert_false (missed.has[OW_COUNTER_OOM_KILL]);
+    /* ... killed before the 5 were told */
+  }
+  {
+    g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
+
+    baseline = v1_counters (10);
+    entry = ow_counter_store_reconcile (store, "/a", 77, &baseline, &missed);
+    g_assert_cmpuint (missed.value[OW_COUNTER_OOM_KILL], ==, 5);
+    ow_counter_store_reported (store, "/a", OW_COUNTER_OOM_KILL, 5, TRUE, 10, TRUE);
+    g_assert_cmpuint (entry->reported[OW_COUNTER_OOM_KILL], ==, 7);
+    /* An older total afterwards moves nothing back. */
+    ow_counter_store_reported (store, "/a", OW_COUNTER_OOM_KILL, 0, TRUE, 8, FALSE);
+    g_assert_cmpuint (entry->seen.value[OW_COUNTER_OOM_KILL], ==, 10);
+  }
+  {
+    g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
+
+    /* Told: nothing twice. A cgroup made anew (other inode) counts from zero. */
+    baseline = v1_counters (10);
+    ow_counter_store_reconcile (store, "/a", 77, &baseline, &missed);
+    g_assert_cmpuint (missed.value[OW_COUNTER_OOM_KILL], ==, 0);
+    ow_counter_store_forget (store, "/a");
+  }
+  {
+    g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
+    OwCounterEntry *other;
+
+    g_assert_null (ow_counter_store_lookup (store, "/a"));
+    baseline = v1_counters (1);
+    other = ow_counter_store_reconcile (store, "/b", 5, &baseline, &missed);
+    ow_counter_store_save (store, other, &error);
+  }
+  {
+    g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
+
+    baseline = v1_counters (4);
+    ow_counter_store_reconcile (store, "/b", 6, &baseline, &missed);
+    g_assert_cmpuint (missed.value[OW_COUNTER_OOM_KILL], ==, 4);
+  }
+  ow_test_remove_tree (dir);
+}
+
+/* Events reported while an entry is still pending (v2 reads twice at creation) are not missed. */
+static void
+test_counter_store_pending_events (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autoptr (GError) error = NULL;
+  OwCounters baseline = v1_counters (10), missed;
+
+  {
+    g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
+
+    ow_counter_store_save (store, ow_counter_store_reconcile (store, "/p", 1, &baseline, &missed),
+                           &error);
+  }
+  {
+    g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
+
+    ow_counter_store_reported (store, "/p", OW_COUNTER_OOM_KILL, 1, TRUE, 16, FALSE);
+    baseline = v1_counters (16);
+    ow_counter_store_reconcile (store, "/p", 1, &baseline, &missed);
+    g_assert_cmpuint (missed.value[OW_COUNTER_OOM_KILL], ==, 5);
+  }
+  ow_test_remove_tree (dir);
+}
+
+/* metrics */
+
+static void
+test_metrics_render (void)
+{
+  const guint64 a[OW_N_COUNTERS] = { 3, 2, 0 };
+  const guint64 b[OW_N_COUNTERS] = { 0, 1000, 1 };
+  const OwMetricsRow rows[]
+      = { { "/system.slice/web.service/worker", a }, { "/odd\"name\\x\nnl", b } };
+  g_autofree char *text = ow_metrics_render (rows, 2, 7, OW_METRICS_PROMETHEUS);
+  g_autofree char *open = ow_metrics_render (rows, 2, 7, OW_METRICS_OPENMETRICS);
+  g_autofree char *unit = ow_metrics_unit_of ("/user.slice/user-1000.slice/app-x.scope/sub");
+
+  g_assert_nonnull (strstr (text, "# TYPE oomwatch_oom_kills_total counter\n"));
+  g_assert_nonnull (strstr (text, "oomwatch_oom_kills_total{cgroup=\"/system.slice/web.service/"
+                                  "worker\",unit=\"web.service\"} 2\n"));
+  g_assert_nonnull (strstr (text, "oomwatch_oom_kills_total{cgroup=\"/odd\\\"name\\\\x\\nnl\","
+                                  "unit=\"\"} 1000\n"));
+  g_assert_nonnull (strstr (text, "oomwatch_ooms_total{cgroup=\"/system.slice/web.service/"
+                                  "worker\",unit=\"web.service\"} 3\n"));
+  g_assert_nonnull (strstr (text, "oomwatch_oom_group_kills_total{"));
+  g_assert_nonnull (strstr (text, "# TYPE oomwatch_watches gauge\noomwatch_watches 7\n"));
+  g_assert_null (strstr (text, "# EOF"));
+  g_assert_nonnull (strstr (open, "# TYPE oomwatch_oom_kills counter\n"));
+  g_assert_true (g_str_has_suffix (open, "# EOF\n"));
+  g_assert_cmpstr (unit, ==, "app-x.scope");
+  g_free (unit);
+  unit = ow_metrics_unit_of ("/");
+  g_assert_cmpstr (unit, ==, "");
+}
+
+static void
+test_metrics_write (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "oomwatch.prom", NULL);
+  g_autofree char *read = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) listing = NULL;
+
+  g_assert_true (ow_metrics_write (path, "a 1\n", &error));
+  g_assert_true (ow_metrics_write (path, "a 2\n", &error));
+  g_assert_true (g_file_get_contents (path, &read, NULL, NULL));
+  g_assert_cmpstr (read, ==, "a 2\n");
+  /* Nothing but the file is left: the temporary one was renamed over it. */
+  listing = g_dir_open (dir, 0, NULL);
+  g_assert_cmpstr (g_dir_read_name (listing), ==, "oomwatch.prom");
+  g_assert_null (g_dir_read_name (listing));
+  g_assert_false (ow_metrics_write ("/nonexistent-dir/x.prom", "a 1\n", &error));
+  ow_test_remove_tree (dir);
+}
+
+/* config */
+
+static void
+test_config_keys (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "oomwatch.conf", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (OwConfig) config = NULL;
+
+  g_assert_true (
+      g_file_set_contents (path, "[Daemon]\nHistorySize=10\nMetricsFile=/x/o.prom\n", -1, NULL));
+  config = ow_config_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (config->history_size, ==, 10);
+  g_assert_cmpstr (config->metrics_file, ==, "/x/o.prom");
+  g_clear_pointer (&config, ow_config_free);
+  g_assert_true (g_file_set_contents (path, "[Daemon]\nMetricsFile=relative.prom\n", -1, NULL));
+  g_assert_null (ow_config_load (path, &error));
+  g_assert_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_true (g_file_set_contents (path, "[Daemon]\nHistorySize=-1\n", -1, NULL));
+  g_assert_null (ow_config_load (path, &error));
+  g_clear_error (&error);
+  ow_test_remove_tree (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/nogaps/seq-restarts", test_seq_restarts);
+  g_test_add_func ("/nogaps/seq-unwritable", test_seq_unwritable);
+  g_test_add_func ("/nogaps/history", test_history_ring_and_privacy);
+  g_test_add_func ("/nogaps/history-file", test_history_file);
+  g_test_add_func ("/nogaps/counter-store-restart", test_counter_store_restart);
+  g_test_add_func ("/nogaps/counter-store-pending-events", test_counter_store_pending_events);
+  g_test_add_func ("/nogaps/metrics-render", test_metrics_render);
+  g_test_add_func ("/nogaps/metrics-write", test_metrics_write);
+  g_test_add_func ("/nogaps/config-keys", test_config_keys);
+  return g_test_run ();
+}
