@@ -169,14 +169,18 @@ watch_one_kill (gboolean json)
     }
   else
     {
-      g_autofree char *p1 = g_strdup_printf ("^%s %s oom count=[1-9][0-9]*%s seq=[0-9]+$", stamp,
-                                             quoted, v1 ? " under-oom=no" : " total=[1-9][0-9]*");
+      /* unit= and slice= where the test's own cgroup lies in a systemd unit (the guest). */
+      const char *units = "( unit=[^ ]+)?( slice=[^ ]+)?";
+      g_autofree char *p1 = g_strdup_printf ("^%s %s oom count=[1-9][0-9]*%s%s seq=[0-9]+$", stamp,
+                                             quoted, v1 ? " under-oom=no" : " total=[1-9][0-9]*",
+                                             units);
       /* Names only when the kernel's rate limit let the record naming the victim through. */
       g_autofree char *p2
           = named ? g_strdup_printf ("^%s %s oom-kill count=1 total=1 pid=%u comm=oom-hog uid=0 "
-                                     "task-cgroup=%s oom-cgroup=%s seq=[0-9]+$",
-                                     stamp, quoted, hog_pid, quoted, quoted)
-                  : g_strdup_printf ("^%s %s oom-kill count=1 total=1 seq=[0-9]+$", stamp, quoted);
+                                     "task-cgroup=%s oom-cgroup=%s%s seq=[0-9]+$",
+                                     stamp, quoted, hog_pid, quoted, quoted, units)
+                  : g_strdup_printf ("^%s %s oom-kill count=1 total=1%s seq=[0-9]+$", stamp,
+                                     quoted, units);
       oom = g_regex_new (p1, 0, 0, NULL);
       kill = g_regex_new (p2, 0, 0, NULL);
     }
