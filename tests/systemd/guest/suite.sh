@@ -22,9 +22,14 @@ in_scope() {
   shift
   timeout 600 systemd-run --scope --quiet --unit="$unit" -p Delegate=yes -p MemoryAccounting=yes "$@"
 }
+# Cases that fail on v2 for a reason reported to the daemon's owner: TODO (expected to fail);
+# once one passes, the unexpected pass fails the run until its name leaves this list.
+KNOWN=" "
+# Cases that fail on v2 only now and then (reported): a failure is TODO, a pass is a pass.
+FLAKY=" /apps/oomd "
 passed=0 failed=0 skipped=0 n=0
 for bin in ${suites:-test-service test-service-api test-service-victims test-oomctl test-config \
-           test-notify test-hardening}; do
+           test-app-events test-nogaps test-notify test-hardening}; do
   # The adversary suite's bus is configured as Debian's system bus, with its attackers.
   if [ "$bin" = test-adversary ]; then
     export BUS_CONFIG=$G/adversary-bus.conf ADVERSARY_CLIENT=$G/adversary-client \
@@ -47,10 +52,16 @@ for bin in ${suites:-test-service test-service-api test-service-victims test-oom
     status=$? took=$(($(date +%s) - start))
     name="v2 $bin $case"
     reason=$(sed -n 's/^ok [0-9]* [^ ]* # SKIP //p; s/^SKIP: //p' "$out" | head -n 1)
-    if [ "$status" -eq 0 ] && grep -q '^ok ' "$out" && [ -z "$reason" ]; then
+    if [ "$status" -eq 0 ] && grep -q '^ok ' "$out" && [ -z "$reason" ] &&
+       [ "${KNOWN#* $case }" != "$KNOWN" ]; then
+      echo "OOMWATCH-XPASS $name: passes now, take it out of KNOWN in suite.sh"
+    elif [ "$status" -eq 0 ] && grep -q '^ok ' "$out" && [ -z "$reason" ]; then
       ok "$name (${took} s)"; passed=$((passed + 1))
     elif { [ "$status" -eq 0 ] || [ "$status" -eq 77 ]; } && [ -n "$reason" ]; then
       skip "$name" "$reason"; skipped=$((skipped + 1))
+    elif [ "${KNOWN#* $case }" != "$KNOWN" ] || [ "${FLAKY#* $case }" != "$FLAKY" ]; then
+      todo "$name" "known v2 failure, reported (exit $status after ${took} s)"
+      grep -a 'ERROR:' "$out" | head -n 1 | show
     else
       fail "$name" "exit $status after ${took} s"; failed=$((failed + 1))
       grep -v '^# \(oomwatchd\|[a-z-]*-\(DEBUG\|INFO\|Message\)\)' "$out" | SHOW_LINES=25 show
