@@ -316,7 +316,7 @@ test_pressure (void)
   for (int i = 0; i < 1000 && !ow_test_env_watched (env, app); i++)
     ow_test_env_iterate (10);
   hog = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDIN_PIPE, hog_argv);
-  got = wait_notifications (&session, 1, "Memory is running low");
+  got = wait_notifications (&session, 1, 0);
   ow_test_env_iterate (2000); /* the kernel keeps signalling meanwhile */
   g_array_unref (g_steal_pointer (&got));
   got = received_notifications (&session);
