@@ -33,7 +33,7 @@ flock -u 9
 prepared=$(date +%s)
 
 log=$work/serial-$bus-${tasks//,/-}-$hierarchy.log
-cmdline="console=ttyS0 quiet loglevel=1 systemd.show_status=0 rdinit=/lib/systemd/systemd panic=-1"
+cmdline="console=ttyS0 quiet loglevel=1 systemd.show_status=0 rdinit=/lib/systemd/systemd panic=-1 psi=1"
 cmdline+=" oomwatch.bus=$bus oomwatch.tasks=$tasks"
 [ "$hierarchy" = v1 ] && cmdline+=" systemd.unified_cgroup_hierarchy=0 oomwatch.cgroup=v1"
 # e.g. OOMWATCH_GUEST_ARGS="oomwatch.only=watch-recursive oomwatch.repeat=10" (guest/suite.sh)
