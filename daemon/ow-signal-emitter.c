@@ -103,10 +103,14 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
   const OomwatchUnitInfo *units = ow_event_units_for (
       cgroup, ow_registry_lookup (self->registry, cgroup), event, victim, &scratch);
 
+  names = self->connection != NULL ? recipients (self, cgroup, event->kind) : NULL;
+  /* high/max go only to watchers who asked: with none, there is no signal to number. */
+  if ((event->kind == OW_EVENT_HIGH || event->kind == OW_EVENT_MAX)
+      && (names == NULL || names->len == 0))
+    return;
   ow_continuity_event (self->continuity, cgroup, event); /* nogaps: seq, counters */
-  if (self->connection != NULL)
+  if (names != NULL)
     {
-      names = recipients (self, cgroup, event->kind);
       for (guint i = 0; i < names->len; i++)
         {
           const char *name = g_ptr_array_index (names, i);

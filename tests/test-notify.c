@@ -311,6 +311,13 @@ test_pressure (void)
   Session session = { 0 };
   Notification *n;
 
+  if (g_getenv ("PRESSURE_HOG") == NULL)
+    {
+      g_test_skip ("PRESSURE_HOG is not set: the pressure hog is not installed here");
+      ow_test_env_free (env);
+      return;
+    }
+
   session_start (&session);
   notifier = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_NONE, argv);
   for (int i = 0; i < 1000 && !ow_test_env_watched (env, app); i++)
@@ -561,7 +568,8 @@ test_missed (void)
   ow_test_nogaps_start_daemon (env);
   g_assert_cmpuint (settled_count (&session, shown + 1), ==, shown + 1);
   summary = last_summary (&session);
-  g_assert_nonnull (strstr (summary, "A process"));
+  /* "A process …", or named by its unit where the test's own cgroup lies in one (the guest). */
+  g_assert_true (strstr (summary, "A process") != NULL || strstr (summary, " was stopped") != NULL);
 
   g_subprocess_send_signal (notifier, SIGTERM);
   ow_test_env_wait_process (notifier);
