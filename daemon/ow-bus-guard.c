@@ -129,7 +129,7 @@ take_token (OwBusGuard *self, const char *key)
 static gboolean
 within_rate (OwBusGuard *self, const char *sender)
 {
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   gpointer uid;
   g_autofree char *key = NULL;
 
@@ -307,7 +307,7 @@ ow_bus_guard_detach (OwBusGuard *self)
 void
 ow_bus_guard_set_uid (OwBusGuard *self, const char *name, guint32 uid)
 {
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   g_hash_table_insert (self->uids, g_strdup (name), GUINT_TO_POINTER (uid));
   g_hash_table_remove (self->buckets, name);
@@ -316,7 +316,7 @@ ow_bus_guard_set_uid (OwBusGuard *self, const char *name, guint32 uid)
 gboolean
 ow_bus_guard_get_uid (OwBusGuard *self, const char *name, guint32 *uid)
 {
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   gpointer value;
 
   if (!g_hash_table_lookup_extended (self->uids, name, NULL, &value))
@@ -328,7 +328,7 @@ ow_bus_guard_get_uid (OwBusGuard *self, const char *name, guint32 *uid)
 void
 ow_bus_guard_forget (OwBusGuard *self, const char *name)
 {
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   g_hash_table_remove (self->uids, name);
   g_hash_table_remove (self->buckets, name);

@@ -88,7 +88,7 @@ ow_continuity_handle_metrics (OwContinuity *self, GDBusMethodInvocation *invocat
   g_variant_iter_init (&iter, options);
   while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
     {
-      g_autoptr (GVariant) owned = value;
+      G_GNUC_UNUSED g_autoptr (GVariant) owned = value;
 
       if (strcmp (key, "format") != 0 || !g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
         {
@@ -132,7 +132,7 @@ complete_history (OwContinuity *self, GDBusMethodInvocation *invocation, guint32
   g_variant_iter_init (&iter, options);
   while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
     {
-      g_autoptr (GVariant) owned = value;
+      G_GNUC_UNUSED g_autoptr (GVariant) owned = value;
 
       if (strcmp (key, "since") == 0 && g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64))
         since = g_variant_get_uint64 (value);

@@ -41,7 +41,6 @@ load_entry (const char *path)
   g_autoptr (GKeyFile) file = g_key_file_new ();
   g_autofree char *cgroup = NULL;
   OwCounterEntry *entry;
-  g_autoptr (GError) error = NULL;
 
   if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, NULL)
       || (cgroup = g_key_file_get_string (file, GROUP, "Cgroup", NULL)) == NULL || cgroup[0] != '/')

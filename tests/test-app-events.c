@@ -91,8 +91,8 @@ test_oomd (void)
   g_autofree char *user = ow_test_env_make_cgroup (env, "user", NULL, FALSE);
   g_autofree char *scope = ow_test_env_make_cgroup (env, "user/" FLATPAK_SCOPE, NULL, FALSE);
   g_autofree char *sub = g_strdup_printf ("%s/%s", scope, "tab-3"); /* need not exist */
-  g_autofree char *w1 = ow_test_env_watch (env, NULL, user);
-  g_autofree char *w2 = ow_test_env_watch (env, NULL, scope);
+  G_GNUC_UNUSED g_autofree char *w1 = ow_test_env_watch (env, NULL, user);
+  G_GNUC_UNUSED g_autofree char *w2 = ow_test_env_watch (env, NULL, scope);
   const char *args[]
       = { g_getenv ("OOMCTL"), "watch", "--json", "--count=1", "--timeout=30", user, NULL };
   const char *human_args[]

@@ -232,6 +232,7 @@ test_history_file (void)
     guint32 pid;
 
     g_assert_no_error (error);
+    g_assert_nonnull (file);
     g_assert_cmpuint (ow_history_length (history), ==, 4);
     g_assert_cmpuint (ow_history_oldest_seq (history), ==, 27);
     /* Who may see them came along: uid 1000 watched; uid 2000 did not. */
