@@ -1,11 +1,21 @@
 /* What the kernel and the cgroup monitor tell the registry: events, removals, new cgroups. */
 #include "ow-registry-private.h"
 #include "ow-fd.h"
+#include "oomwatch-cgroup.h"
 #include "oomwatch-error.h"
 
 #include <sys/stat.h>
 
-/* The cgroup is gone: tell the listener, then drop it for every client. Safe to call from
+/* One event on WATCH: counted, in its parent's ledger too, and sent. */
+static void
+tell_event (OwRegistry *self, OwWatch *watch, const OwEvent *event)
+{
+  ow_watch_count (watch, event);
+  ow_registry_ledger_count (self, watch->cgroup, event);
+  self->listener->event (watch, event, self->user_data);
+}
+
+/* The cgroup is gone: settle its last events from its parent's ledger, tell the listener, then drop it for every client. Safe to call from
  * inside the cgroup's own source callback (see ow-source.h). */
 void
 ow_registry_cgroup_removed (OwRegistry *self, const char *gone)
@@ -19,6 +29,7 @@ ow_registry_cgroup_removed (OwRegistry *self, const char *gone)
   g_hash_table_remove (self->skipped, cgroup);
   if (watch == NULL)
     return;
+  ow_registry_ledger_settle (self, watch, tell_event);
   self->listener->removed (watch, self->user_data);
   g_hash_table_iter_init (&iter, self->clients);
   while (g_hash_table_iter_next (&iter, (gpointer *)&name, (gpointer *)&client))
@@ -40,10 +51,8 @@ on_source_event (const char *cgroup, const OwEvent *event, gpointer user_data)
   OwRegistry *self = user_data;
   OwWatch *watch = g_hash_table_lookup (self->watches, cgroup);
 
-  if (watch == NULL)
-    return;
-  ow_watch_count (watch, event);
-  self->listener->event (watch, event, self->user_data);
+  if (watch != NULL)
+    tell_event (self, watch, event);
 }
 
 /* Told by a source (v1 removal wake-up, v2 ENODEV) or by the cgroup monitor (IN_DELETE),
@@ -76,7 +85,9 @@ void
 ow_registry_cgroup_created (OwRegistry *self, const char *cgroup)
 {
   OwWatch *existing = g_hash_table_lookup (self->watches, cgroup);
+  g_autofree char *parent = oomwatch_cgroup_parent (cgroup);
   g_autofree GStrv names = NULL;
+  gboolean vanished = FALSE;
 
   if (existing != NULL && watch_is_stale (self, existing))
     ow_registry_cgroup_removed (self, cgroup);
@@ -94,6 +105,10 @@ ow_registry_cgroup_created (OwRegistry *self, const char *cgroup)
       if (wanted == NULL || !ow_registry_check_limits (self, client, cgroup, wanted, &error)
           || !ow_registry_add_all (self, names[i], wanted, TRUE, OW_SOURCE_BASELINE_ZERO, &error))
         {
+          vanished |= g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP);
+          if (!g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP)
+              && !g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP))
+            ow_registry_ledger_close (self, parent, error->message);
           if (g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_PERMISSION_DENIED))
             ow_registry_skippable (self, cgroup, error);
           /* Gone meanwhile, or not a memory cgroup (v2): not ours to watch, as in a walk. The
@@ -107,6 +122,10 @@ ow_registry_cgroup_created (OwRegistry *self, const char *cgroup)
         }
       g_debug ("%s: new cgroup, watched for %s", cgroup, names[i]);
     }
+  if (g_hash_table_contains (self->watches, cgroup))
+    ow_registry_ledger_open (self, parent);
+  else if (vanished)
+    ow_registry_ledger_skip_unread (self, parent);
 }
 
 static void

@@ -63,6 +63,15 @@ void ow_registry_pressure_costs (OwRegistry *self, OwClient *client, GPtrArray *
 gboolean ow_registry_change_ask (OwRegistry *self, const char *name, const char *cgroup,
                                  gboolean recursive, const OwWatchAsk *ask, GError **error);
 
+/* ow-registry-ledger.c */
+void ow_registry_ledger_open (OwRegistry *self, const char *parent);
+void ow_registry_ledger_close (OwRegistry *self, const char *parent, const char *why);
+void ow_registry_ledger_count (OwRegistry *self, const char *cgroup, const OwEvent *event);
+void ow_registry_ledger_settle (OwRegistry *self, OwWatch *gone,
+                                void (*tell) (OwRegistry *self, OwWatch *watch,
+                                              const OwEvent *event));
+void ow_registry_ledger_skip_unread (OwRegistry *self, const char *parent);
+
 extern const OwSourceListener ow_registry_source_listener;
 extern const OwCgroupMonitorListener ow_registry_monitor_listener;
 

@@ -133,7 +133,12 @@ ow_registry_drop_watcher (OwRegistry *self, const char *cgroup, const char *name
   g_hash_table_remove (watch->watchers, name);
   ow_registry_forget_pressure (watch, name);
   if (g_hash_table_size (watch->watchers) == 0)
-    ow_registry_remove_watch (self, cgroup);
+    {
+      g_autofree char *parent = oomwatch_cgroup_parent (cgroup);
+
+      ow_registry_remove_watch (self, cgroup);
+      ow_registry_ledger_close (self, parent, "a child is no longer watched");
+    }
 }
 
 static gboolean

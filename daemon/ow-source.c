@@ -51,6 +51,13 @@ ow_source_get_counters (OwSource *source, OwCounters *counters)
   return TRUE;
 }
 
+gboolean
+ow_source_read_descendants (OwSource *source, OwCounters *counters)
+{
+  memset (counters, 0, sizeof *counters);
+  return source->vtable->read_descendants != NULL && source->vtable->read_descendants (source, counters);
+}
+
 void
 ow_source_free (OwSource *source)
 {

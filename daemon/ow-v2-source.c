@@ -123,10 +123,44 @@ v2_source_counters (OwSource *source, OwCounters *out)
       }
 }
 
+/* The kernel adds every event to the cgroup's own memory.events.local and to memory.events of
+ * the cgroup and each ancestor (unless mounted with memory_localevents, where the two files
+ * agree and the difference is zero). */
+static gboolean
+v2_source_read_descendants (OwSource *source, OwCounters *out)
+{
+  OwV2Source *self = (OwV2Source *)source;
+  g_auto (OwFd) dir = ow_hierarchy_open_cgroup (source->context->hierarchy, source->cgroup, NULL);
+  g_auto (OwFd) local_fd = -1;
+  char events[1024], local[1024];
+  OwCounter counter;
+
+  if (dir < 0)
+    return FALSE;
+  local_fd = openat (dir, "memory.events.local", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (local_fd < 0 || !read_events (self->events_fd, events, sizeof events)
+      || !read_events (local_fd, local, sizeof local))
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (counters); i++)
+    {
+      guint64 all, own;
+
+      if (!ow_counter_for_kind (counters[i].kind, &counter))
+        continue;
+      if (!ow_keyed_file_lookup (events, counters[i].key, &all)
+          || !ow_keyed_file_lookup (local, counters[i].key, &own) || own > all)
+        return FALSE;
+      out->has[counter] = TRUE;
+      out->value[counter] = all - own;
+    }
+  return TRUE;
+}
+
 static const OwSourceVTable v2_source_vtable = {
   .sync = v2_source_sync,
   .free = v2_source_free,
   .counters = v2_source_counters,
+  .read_descendants = v2_source_read_descendants,
 };
 
 OwSource *

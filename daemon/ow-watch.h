@@ -10,6 +10,19 @@
 
 G_BEGIN_DECLS
 
+/* What a watched cgroup's children have told of, against its hierarchical counters: lets
+ * the registry tell a child removed before its last events were read what they were
+ * (ow-registry-ledger.c). */
+typedef struct
+{
+  gboolean open;     /* BASE holds: the children's events are accounted from here on */
+  gboolean refused;  /* a child is not watched, or the counters do not add up: never again */
+  gboolean settling; /* reading the children; a child that dies meanwhile is not told */
+  guint died_meanwhile;
+  guint64 base[OW_N_COUNTERS];     /* the descendants' share when the ledger opened */
+  guint64 reported[OW_N_COUNTERS]; /* told on the children since */
+} OwChildLedger;
+
 typedef struct
 {
   char *cgroup;
@@ -22,6 +35,7 @@ typedef struct
   gboolean children_followed; /* new child cgroups are followed (recursive watches) */
   gboolean removal_watched;
   OomwatchUnitInfo *units;    /* unit and app keys of cgroup, parsed once (issue 14) */
+  OwChildLedger ledger;
 } OwWatch;
 
 OwWatch *ow_watch_new (const char *cgroup);

@@ -1,5 +1,8 @@
 #include "ow-fake-source.h"
 #include "ow-fd.h"
+#include "oomwatch-cgroup.h"
+
+#include <string.h>
 
 #include <sys/stat.h>
 
@@ -10,6 +13,7 @@ struct _OwFakeFactory
   GHashTable *kills;    /* cgroup → guint64 * */
   GHashTable *hooks;    /* cgroup → Hook */
   guint made;
+  gboolean v2_counters;
 };
 
 typedef struct
@@ -57,9 +61,40 @@ static void
 fake_sync (OwSource *source)
 {
   OwFakeSource *self = (OwFakeSource *)source;
+  g_auto (OwFd) fd = -1;
 
   self->syncs++;
+  if (self->factory->v2_counters
+      && (fd = ow_hierarchy_open_cgroup (source->context->hierarchy, source->cgroup, NULL)) < 0)
+    {
+      ow_source_emit_removed (source); /* as a read failing with ENODEV */
+      return;
+    }
   ow_fake_source_kills (self, kernel_kills (self->factory, source->cgroup));
+}
+
+/* v2: the kills of the cgroups below, as the parent's memory.events counts them (each
+ * cgroup's count is its own here: the sum is over children alone). */
+static gboolean
+fake_read_descendants (OwSource *source, OwCounters *out)
+{
+  OwFakeSource *self = (OwFakeSource *)source;
+  GHashTableIter iter;
+  const char *cgroup;
+  guint64 *kills;
+
+  if (!self->factory->v2_counters)
+    return FALSE;
+  out->has[OW_COUNTER_OOM_KILL] = TRUE;
+  g_hash_table_iter_init (&iter, self->factory->kills);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&cgroup, (gpointer *)&kills))
+    {
+      g_autofree char *parent = oomwatch_cgroup_parent (cgroup);
+
+      if (parent != NULL && strcmp (parent, source->cgroup) == 0)
+        out->value[OW_COUNTER_OOM_KILL] += *kills;
+    }
+  return TRUE;
 }
 
 static void
@@ -83,6 +118,7 @@ static const OwSourceVTable fake_vtable = {
   .sync = fake_sync,
   .describe = fake_describe,
   .free = fake_free,
+  .read_descendants = fake_read_descendants,
 };
 
 static OwSource *
@@ -178,6 +214,12 @@ void
 ow_fake_factory_set_kills (OwFakeFactory *self, const char *cgroup, guint64 kills)
 {
   g_hash_table_insert (self->kills, g_strdup (cgroup), g_memdup2 (&kills, sizeof kills));
+}
+
+void
+ow_fake_factory_set_v2_counters (OwFakeFactory *self, gboolean v2_counters)
+{
+  self->v2_counters = v2_counters;
 }
 
 void

@@ -24,6 +24,10 @@ void ow_fake_factory_fail (OwFakeFactory *self, const char *cgroup, GQuark domai
 /* The kill counter the "kernel" keeps for CGROUP; a source made with BASELINE_ZERO reports
  * it as oom-kill on its first sync, one made with BASELINE_NOW starts from it. */
 void ow_fake_factory_set_kills (OwFakeFactory *self, const char *cgroup, guint64 kills);
+/* With V2_COUNTERS, sources count as v2's memory.events does: a parent's counters include
+ * its children's (kills set on cgroups removed since still count), and a sync of a removed
+ * cgroup reports the removal. Without (the default), neither. */
+void ow_fake_factory_set_v2_counters (OwFakeFactory *self, gboolean v2_counters);
 /* When the source of CGROUP is made, run FUNC (once): lets a test act at that very moment,
  * e.g. make a directory after the registry listed CGROUP but before it follows it. */
 void ow_fake_factory_on_make (OwFakeFactory *self, const char *cgroup, GFunc func, gpointer data);

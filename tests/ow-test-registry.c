@@ -21,6 +21,8 @@ on_removed (OwWatch *watch, gpointer user_data)
   /* Told just before the watch goes: it is still listed. */
   g_assert_true (ow_registry_lookup (fixture->registry, watch->cgroup) == watch);
   g_ptr_array_add (fixture->removed, g_strdup (watch->cgroup));
+  if (fixture->removals_in_events)
+    g_ptr_array_add (fixture->events, g_strdup_printf ("%s removed", watch->cgroup));
 }
 
 static const OwRegistryListener listener = {

@@ -17,6 +17,7 @@ typedef struct
   OwRegistry *registry;
   GPtrArray *events;  /* "CGROUP KIND COUNT", in order */
   GPtrArray *removed; /* cgroups the listener was told are gone, in order */
+  gboolean removals_in_events; /* each removal is also an event line, "CGROUP removed" */
 } OwTestRegistry;
 
 /* For g_test_add: the hierarchy version (1 or 2) as GUINT_TO_POINTER, NULL for 1. */
