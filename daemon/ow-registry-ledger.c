@@ -90,15 +90,17 @@ ow_registry_ledger_open (OwRegistry *self, const char *parent)
 
   if (watch == NULL || !watch->children_followed || watch->ledger.open || watch->ledger.refused)
     return;
+  if (!ow_source_read_descendants (watch->source, &before))
+    {
+      close_ledger (watch, "its counters are not hierarchical, or cannot be read", TRUE);
+      return;
+    }
   if (!all_children_watched (self, parent))
     return; /* a child not followed yet: the next one opens it */
   for (guint attempt = 0; attempt < 3; attempt++)
     {
-      if (!ow_source_read_descendants (watch->source, &before))
-        {
-          close_ledger (watch, "its counters are not hierarchical, or cannot be read", TRUE);
-          return;
-        }
+      if (attempt > 0)
+        before = after;
       sync_children (self, parent, NULL);
       if ((watch = g_hash_table_lookup (self->watches, parent)) == NULL
           || !ow_source_read_descendants (watch->source, &after))
