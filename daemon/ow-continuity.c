@@ -32,11 +32,18 @@ add_watcher_uids (OwContinuity *self, const char *cgroup, OwHistoryEntry *entry)
 void
 ow_continuity_event (OwContinuity *self, const char *cgroup, const OwEvent *event)
 {
+  if (self == NULL)
+    return;
+  self->current_seq = ow_seq_next (self->seq);
+}
+
+void
+ow_continuity_sent (OwContinuity *self, const char *cgroup, const OwEvent *event)
+{
   OwCounter counter;
 
   if (self == NULL)
     return;
-  self->current_seq = ow_seq_next (self->seq);
   if (ow_counter_for_kind (event->kind, &counter))
     ow_counter_store_reported (self->store, cgroup, counter, event->count, event->has_total,
                                event->total, self->in_while_down);

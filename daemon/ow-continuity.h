@@ -39,10 +39,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwContinuity, ow_continuity_free)
 void ow_continuity_configure (OwContinuity *self, guint history_size, const char *metrics_file);
 
 /* The emit path (the signal emitter; every function takes SELF NULL and then does nothing):
- * an OomEvent gets its seq and counts (ow_continuity_event), each variant of its details gets
- * seq and while-down (ow_continuity_add_keys), and once sent it is kept (ow_continuity_record,
+ * an OomEvent gets its seq (ow_continuity_event), each variant of its details gets seq and
+ * while-down (ow_continuity_add_keys); once sent, its counts are saved (ow_continuity_sent:
+ * a file write, after the signal so that no client waits for it; a crash in between repeats
+ * the event after the restart rather than losing it) and it is kept (ow_continuity_record,
  * with the complete DETAILS, a floating or owned a{sv}). A WatchRemoved's details. */
 void ow_continuity_event (OwContinuity *self, const char *cgroup, const OwEvent *event);
+void ow_continuity_sent (OwContinuity *self, const char *cgroup, const OwEvent *event);
 void ow_continuity_add_keys (OwContinuity *self, GVariantDict *details);
 void ow_continuity_record (OwContinuity *self, const char *cgroup, const OwEvent *event,
                            OwVictim *victim, GVariant *details);

@@ -108,7 +108,7 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
   if ((event->kind == OW_EVENT_HIGH || event->kind == OW_EVENT_MAX)
       && (names == NULL || names->len == 0))
     return;
-  ow_continuity_event (self->continuity, cgroup, event); /* nogaps: seq, counters */
+  ow_continuity_event (self->continuity, cgroup, event); /* nogaps: seq */
   if (names != NULL)
     {
       for (guint i = 0; i < names->len; i++)
@@ -124,6 +124,7 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
           send (self, name, "OomEvent", *params);
         }
     }
+  ow_continuity_sent (self->continuity, cgroup, event); /* nogaps: counters saved */
   if (event->kind == OW_EVENT_HIGH || event->kind == OW_EVENT_MAX)
     return; /* frequent: neither kept in the history (it would push OOMs out) nor journalled */
   ow_continuity_record (self->continuity, cgroup, event, victim, /* nogaps: history */
