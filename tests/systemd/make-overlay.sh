@@ -24,7 +24,7 @@ lib=$dest/usr/lib/oomwatch-guest
 install -d "$lib" "$dest/etc/systemd/system/multi-user.target.wants"
 for t in test-service test-service-api test-service-victims test-oomctl test-config \
          test-app-events test-nogaps test-notify test-hardening test-adversary adversary-client \
-         adversary-flood oom-hog; do
+         adversary-flood oom-hog test-pressure pressure-hog; do
   install -m 0755 "$build/tests/$t" "$lib/$t"
 done
 install -m 0755 "$here"/guest/*.sh "$here"/guest/*.py "$lib/"
@@ -35,6 +35,16 @@ sed 's|@POLICY@|/usr/share/dbus-1/system.d/org.oomwatch.OomWatch1.conf|' \
 install -m 0644 "$here/guest/oomwatch-guest.service" "$dest/etc/systemd/system/"
 ln -sf ../oomwatch-guest.service "$dest/etc/systemd/system/multi-user.target.wants/"
 (cd "$dest" && find . -mindepth 1 | cpio -o -H newc --quiet) > "$work/overlay.cpio"
+
+# The metrics case runs the host's Prometheus tools (Debian's, same release as the guest;
+# tools/install-deps): appended for the suite boot only, they are 60 MB.
+metrics=$work/metrics
+rm -rf "$metrics" "$work/metrics.cpio"
+if command -v promtool > /dev/null && command -v prometheus-node-exporter > /dev/null; then
+  install -d "$metrics/usr/bin"
+  install -m 0755 "$(command -v promtool)" "$(command -v prometheus-node-exporter)" "$metrics/usr/bin/"
+  (cd "$metrics" && find . -mindepth 1 | cpio -o -H newc --quiet) > "$work/metrics.cpio"
+fi
 
 broker=$work/broker
 rm -rf "$broker"

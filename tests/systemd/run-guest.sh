@@ -28,6 +28,7 @@ base=$("$src/tools/build-guest-root") || { echo "Bail out! tools/build-guest-roo
 initrd=$work/initrd-$bus.cpio
 parts=("$base" "$work/overlay.cpio")
 [ "$bus" = broker ] && parts+=("$work/broker.cpio")
+case ,$tasks, in *,suite,*) [ -s "$work/metrics.cpio" ] && parts+=("$work/metrics.cpio") ;; esac
 cat "${parts[@]}" > "$initrd"
 flock -u 9
 prepared=$(date +%s)

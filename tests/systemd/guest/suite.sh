@@ -4,7 +4,7 @@
 # the installed oomwatchd on a private bus, as on the host. One result per case, and the v2
 # totals.
 . /usr/lib/oomwatch-guest/lib.sh
-export OOMWATCHD=/usr/libexec/oomwatchd OOMCTL=/usr/bin/oomctl OOM_HOG=$G/oom-hog \
+export OOMWATCHD=/usr/libexec/oomwatchd OOMCTL=/usr/bin/oomctl OOM_HOG=$G/oom-hog PRESSURE_HOG=$G/pressure-hog \
   BUS_CONFIG=$G/system-bus.conf OOMWATCH_NOTIFY=/usr/bin/oomwatch-notify G_DEBUG=fatal-criticals
 # The guest's kernel log is its own: the case that floods it may run.
 export OOMWATCH_TEST_FLOOD_KERNEL_LOG=1
