@@ -57,6 +57,15 @@ sync_children (OwRegistry *self, const char *parent, const char *skip)
 }
 
 static gboolean
+same_counters (const OwCounters *a, const OwCounters *b)
+{
+  for (guint c = 0; c < OW_N_COUNTERS; c++)
+    if (a->has[c] != b->has[c] || a->value[c] != b->value[c])
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
 all_children_watched (OwRegistry *self, const char *parent)
 {
   g_autoptr (GPtrArray) children
@@ -105,7 +114,7 @@ ow_registry_ledger_open (OwRegistry *self, const char *parent)
       if ((watch = g_hash_table_lookup (self->watches, parent)) == NULL
           || !ow_source_read_descendants (watch->source, &after))
         return;
-      if (memcmp (&before, &after, sizeof before) == 0)
+      if (same_counters (&before, &after))
         {
           memcpy (watch->ledger.base, after.value, sizeof after.value);
           memset (watch->ledger.reported, 0, sizeof watch->ledger.reported);

@@ -14,13 +14,20 @@ struct _OwReporter
   guint ancestors_idle_id;
 };
 
+/* Sends REPORTS. Those on another cgroup than COUNTED (the one the registry counted already;
+ * NULL: none) are v1 kills passed up to watched ancestors: counted on them here, so that their
+ * ListWatches counts agree with what they were sent. */
 static void
-send_reports (OwReporter *self, GPtrArray *reports)
+send_reports (OwReporter *self, GPtrArray *reports, const char *counted)
 {
   for (guint i = 0; i < reports->len; i++)
     {
       OwReport *report = g_ptr_array_index (reports, i);
+      OwWatch *watch;
 
+      if (g_strcmp0 (report->cgroup, counted) != 0
+          && (watch = ow_registry_lookup (self->registry, report->cgroup)) != NULL)
+        ow_watch_count (watch, &report->event);
       ow_signal_emitter_event (self->emitter, report->cgroup, &report->event, report->victim);
     }
 }
@@ -38,7 +45,7 @@ ow_reporter_event (OwReporter *self, OwWatch *watch, const OwEvent *event)
   if (self->kmsg != NULL)
     ow_kmsg_drain (self->kmsg);
   reports = ow_attribution_kills (self->attribution, watch->cgroup, event);
-  send_reports (self, reports);
+  send_reports (self, reports, watch->cgroup);
 }
 
 void
@@ -63,7 +70,7 @@ on_ancestors_idle (gpointer user_data)
       g_autoptr (GPtrArray) reports
           = ow_attribution_victim_ancestors (self->attribution, g_ptr_array_index (victims, i));
 
-      send_reports (self, reports);
+      send_reports (self, reports, NULL);
     }
   return G_SOURCE_REMOVE;
 }

@@ -207,7 +207,13 @@ test_recursive_no_kernel_log (void)
     {
       OwTestSignal *kill = ow_test_env_find_signal (env, levels[i], "oom-kill");
 
+      g_autoptr (GVariant) listed = ow_test_env_find_watch (env, levels[i]);
+      guint64 counted = 0;
+
       g_assert_cmpuint (ow_test_env_sum (env, levels[i], "oom-kill"), ==, 1);
+      /* ListWatches counts what each level was sent (on v1 the ancestors' from the leaf's). */
+      g_assert_true (g_variant_lookup (listed, "oom-kill", "t", &counted));
+      g_assert_cmpuint (counted, ==, 1);
       g_assert_false (g_variant_lookup (kill->details, "pid", "u", NULL));
       /* A total only where the kernel keeps that counter: on v1 the victim's own cgroup,
        * on v2 every level (memory.events is hierarchical). */
