@@ -244,7 +244,9 @@ adv_call (AdvProc *proc, const char *command, double *ms)
   return answer;
 }
 
-/* COMMAND must succeed within MAX_MS (scaled). */
+/* COMMAND must succeed within MAX_MS (scaled). Under ASan or valgrind it must only succeed and
+ * its time is reported: the latency bounds are the plain build's to check (ASan's allocator
+ * made one such call 21 times slower, 1,020 ms against 49, on a 2-core VM). */
 void
 adv_call_ok (AdvProc *proc, const char *command, guint max_ms)
 {
@@ -253,6 +255,9 @@ adv_call_ok (AdvProc *proc, const char *command, guint max_ms)
 
   if (!g_str_has_prefix (answer, "ok "))
     adv_fail ("%s: '%s' failed: %s", proc->label, command, answer);
+  else if (ms > adv_ms (max_ms) && adv_under_tool ())
+    g_test_message ("%s: '%s' took %.1f ms (over %u ms; not a failure under a sanitizer)",
+                    proc->label, command, ms, adv_ms (max_ms));
   else if (ms > adv_ms (max_ms))
     adv_fail ("%s: '%s' took %.1f ms (limit %u ms)", proc->label, command, ms, adv_ms (max_ms));
 }
