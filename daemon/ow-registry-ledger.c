@@ -85,6 +85,7 @@ close_ledger (OwWatch *parent, const char *why, gboolean forever)
   if (parent->ledger.open || (forever && !parent->ledger.refused))
     g_debug ("%s: no ledger of its children's events: %s", parent->cgroup, why);
   parent->ledger.refused |= forever;
+  parent->ledger.unwatched_child |= !forever;
   parent->ledger.open = FALSE;
 }
 
@@ -97,7 +98,10 @@ ow_registry_ledger_open (OwRegistry *self, const char *parent)
   OwWatch *watch = g_hash_table_lookup (self->watches, parent);
   OwCounters before, after;
 
-  if (watch == NULL || !watch->children_followed || watch->ledger.open || watch->ledger.refused)
+  /* Not retried for every new child while one is not watched: a user making children past
+   * the limit would make the daemon list the directory once per mkdir. */
+  if (watch == NULL || !watch->children_followed || watch->ledger.open || watch->ledger.refused
+      || watch->ledger.unwatched_child)
     return;
   if (!ow_source_read_descendants (watch->source, &before))
     {
@@ -185,6 +189,8 @@ ow_registry_ledger_settle (OwRegistry *self, OwWatch *gone,
   guint64 rest[OW_N_COUNTERS];
   OwCounters seen;
 
+  if (watch != NULL)
+    watch->ledger.unwatched_child = FALSE; /* a child went: opening may be tried again */
   if (watch == NULL || !watch->ledger.open)
     return;
   if (watch->ledger.settling)

@@ -18,6 +18,7 @@ typedef struct
   gboolean open;     /* BASE holds: the children's events are accounted from here on */
   gboolean refused;  /* a child is not watched, or the counters do not add up: never again */
   gboolean settling; /* reading the children; a child that dies meanwhile is not told */
+  gboolean unwatched_child; /* closed for a child not watched: not retried until one goes */
   guint died_meanwhile;
   guint64 base[OW_N_COUNTERS];     /* the descendants' share when the ledger opened */
   guint64 reported[OW_N_COUNTERS]; /* told on the children since */
