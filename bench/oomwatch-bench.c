@@ -3,7 +3,8 @@
  * system-call breakdown of the daemon's path, scale, idle cost, an OOM storm, recursive arming
  * and start-up, measured on the real kernel with the built oomwatchd on a private bus. Prints
  * tables and writes OUTDIR/results.json plus the latency samples for plotting.
- * BENCH_ONLY=latency: the latency table alone (bench/run's loud-console table). */
+ * BENCH_ONLY=latency: the latency table alone (bench/run's loud-console table); BENCH_ONLY=cost:
+ * the CPU per OOM alone (to profile the daemon, with OOMWATCH_TEST_WRAPPER). */
 #include "bench.h"
 
 #include <glib/gstdio.h>
@@ -13,7 +14,7 @@
 typedef struct
 {
   guint rounds, cost_rounds, idle_seconds, storm, tree, mkdirs;
-  gboolean latency_only, like_rows;
+  gboolean latency_only, cost_only, like_rows;
   const char *outdir;
   GString *latency, *cost, *scale, *rest;
 } Run;
@@ -89,6 +90,11 @@ on_dbus_daemon (Run *run)
   bench_grow_others (bench, 1);
   if (!run->latency_only)
     bench_cost (bench, run->cost_rounds, run->cost);
+  if (run->cost_only)
+    {
+      bench_free (bench);
+      return;
+    }
   g_print ("\n== latency after the raw eventfd wake-up, us (%u OOMs per row; load average %.2f)\n",
            run->rounds, bench_load_average ());
   bench_latency_header ();
@@ -174,6 +180,7 @@ main (int argc, char **argv)
     return skip != 0 ? skip : 2;
   run.outdir = argv[1];
   run.latency_only = g_strcmp0 (g_getenv ("BENCH_ONLY"), "latency") == 0;
+  run.cost_only = g_strcmp0 (g_getenv ("BENCH_ONLY"), "cost") == 0; /* for profiling */
   run.like_rows = knob ("BENCH_LIKE_ROWS", 1) != 0;
   g_mkdir_with_parents (run.outdir, 0755);
   run.latency = g_string_new (NULL);
@@ -185,9 +192,9 @@ main (int argc, char **argv)
                           printk != NULL ? atoi (printk) : -1, bench_load_average ());
 
   on_dbus_daemon (&run);
-  if (broker != NULL)
+  if (broker != NULL && !run.cost_only)
     on_dbus_broker (&run, broker);
-  if (!run.latency_only)
+  if (!run.latency_only && !run.cost_only)
     on_recursive (&run);
 
   g_string_append_printf (json, "\"latency\":{%s}", run.latency->str);

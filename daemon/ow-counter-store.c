@@ -1,4 +1,5 @@
 #include "ow-counter-store.h"
+#include "ow-state-file.h"
 #include "oomwatch-error.h"
 
 #include <errno.h>
@@ -148,8 +149,7 @@ ow_counter_store_save (OwCounterStore *self, OwCounterEntry *entry, GError **err
     }
   text = g_key_file_to_data (file, &length, NULL);
   /* write + rename: a reader (or the next run) sees the old file or the new one. */
-  return g_file_set_contents_full (path, text, (gssize)length, G_FILE_SET_CONTENTS_CONSISTENT, 0644,
-                                   error);
+  return ow_state_file_replace (path, text, (gssize)length, 0644, error);
 }
 
 void

@@ -1,4 +1,5 @@
 #include "ow-history-file.h"
+#include "ow-state-file.h"
 #include "ow-fd.h"
 #include "oomwatch-error.h"
 
@@ -101,8 +102,7 @@ rewrite (OwHistoryFile *self, OwHistory *history, GError **error)
 
       g_string_append (text, line);
     }
-  if (!g_file_set_contents_full (self->path, text->str, (gssize)text->len,
-                                 G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
+  if (!ow_state_file_replace (self->path, text->str, (gssize)text->len, 0600, error))
     return FALSE;
   fd = open (self->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)

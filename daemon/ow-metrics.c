@@ -1,4 +1,5 @@
 #include "ow-metrics.h"
+#include "ow-state-file.h"
 #include "oomwatch-unit.h"
 
 static const struct
@@ -79,7 +80,7 @@ ow_metrics_render (const OwMetricsRow *rows, guint n_rows, guint watches, OwMetr
 gboolean
 ow_metrics_write (const char *path, const char *text, GError **error)
 {
-  /* g_file_set_contents_full writes a temporary file beside PATH and renames it; the
-   * collector skips files that do not end in .prom, so it never reads the temporary one. */
-  return g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+  /* A temporary file beside PATH, renamed over it; the collector skips files that do not
+   * end in .prom, so it never reads the temporary one. */
+  return ow_state_file_replace (path, text, -1, 0644, error);
 }

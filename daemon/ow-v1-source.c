@@ -1,11 +1,17 @@
 /* The kernel signals the eventfd when the cgroup *enters* OOM handling, before a victim is
  * killed, and never for the kill itself nor for recovery. So after each signal this source
  * re-reads memory.oom_control a few times over about a second (to see oom_kill rise), and
- * keeps re-reading while tasks are paused (to see under_oom fall). While nothing happens it
- * has no timer at all. The removal of the cgroup also signals the eventfd once: told apart by
- * the cgroup no longer being there (or being another directory). A wake-up whose state cannot
- * be read (out of fds, say) is neither an OOM nor a removal: it is kept and read again later.
- * Only the eventfd is kept open: state files are re-opened, so a watch costs one fd. */
+ * keeps re-reading while tasks are paused (to see under_oom fall). An OOM handling kills at
+ * most one task, counted in this cgroup's oom_kill only when the OOM is this cgroup's own (v1
+ * counts no kill in a parent): once oom_kill has risen as many times as it was signalled, no
+ * kill is left to see and the re-reading stops (each signal is looked after for its own second,
+ * so one that ended without a kill does not keep the next ones looking). While nothing happens
+ * it has no timer at all.
+ * The removal of the cgroup also signals the eventfd once: told apart by the cgroup no longer
+ * being there (or being another directory). A wake-up whose state cannot be read (out of fds,
+ * say) is neither an OOM nor a removal: it is kept and read again later. Only the eventfd is
+ * kept open: state files are re-opened, so a watch costs one fd (keeping memory.oom_control
+ * open too saved no measurable latency and would halve the watches an fd limit allows). */
 #include "ow-v1-source.h"
 #include "ow-fd.h"
 #include "ow-keyed-file.h"
@@ -33,13 +39,20 @@ typedef struct
   int event_fd;
   guint event_fd_id;
   guint64 oom_kill_seen;
+  GArray *owed; /* OwedKills, oldest first */
   gboolean paused;
   guint64 unread_signals; /* wake-ups whose state could not be read yet */
   guint retry_ms;
   guint recheck_id;
   guint recheck_interval_ms;
-  gint64 recheck_until;
 } OwV1Source;
+
+/* Signals whose kill has not been seen yet (at most one each), looked for until UNTIL. */
+typedef struct
+{
+  gint64 until;
+  guint64 kills;
+} OwedKills;
 
 typedef struct
 {
@@ -133,6 +146,44 @@ read_state (OwV1Source *self, OomControl *state)
 }
 
 static void
+owe_kills (OwV1Source *self, guint64 signals)
+{
+  OwedKills owed = { .kills = signals };
+
+  owed.until = g_get_monotonic_time () + RECHECK_WINDOW_MS * G_TIME_SPAN_MILLISECOND;
+  g_array_append_val (self->owed, owed);
+}
+
+static void
+pay_kills (OwV1Source *self, guint64 kills)
+{
+  for (guint i = 0; i < self->owed->len && kills > 0; i++)
+    {
+      OwedKills *owed = &g_array_index (self->owed, OwedKills, i);
+      guint64 paid = MIN (owed->kills, kills);
+
+      owed->kills -= paid;
+      kills -= paid;
+    }
+}
+
+/* Whether a kill may still come: signals that ended without one are forgotten at UNTIL. */
+static gboolean
+kills_owed (OwV1Source *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  while (self->owed->len > 0
+         && (g_array_index (self->owed, OwedKills, 0).kills == 0
+             || g_array_index (self->owed, OwedKills, 0).until <= now))
+    g_array_remove_index (self->owed, 0);
+  for (guint i = 0; i < self->owed->len; i++)
+    if (g_array_index (self->owed, OwedKills, i).kills > 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
 report_kills (OwV1Source *self, const OomControl *state)
 {
   OwEvent event = { .kind = OW_EVENT_OOM_KILL, .has_total = TRUE, .total = state->oom_kill };
@@ -141,6 +192,7 @@ report_kills (OwV1Source *self, const OomControl *state)
   if (state->oom_kill > self->oom_kill_seen)
     {
       event.count = state->oom_kill - self->oom_kill_seen;
+      pay_kills (self, event.count);
       self->oom_kill_seen = state->oom_kill;
       ow_source_emit (&self->parent, &event);
     }
@@ -202,11 +254,16 @@ handle_signals (OwV1Source *self, guint64 signals)
   self->retry_ms = 0;
   oom.count = signals;
   oom.under_oom = state.kill_disabled && state.under_oom;
+  owe_kills (self, signals);
   ow_source_emit (&self->parent, &oom);
   report_kills (self, &state);
   self->paused = oom.under_oom;
-  self->recheck_until = g_get_monotonic_time () + RECHECK_WINDOW_MS * G_TIME_SPAN_MILLISECOND;
-  schedule_recheck (self, self->paused ? PAUSED_RECHECK_MS : RECHECK_FIRST_MS);
+  if (self->paused)
+    schedule_recheck (self, PAUSED_RECHECK_MS);
+  else if (kills_owed (self))
+    schedule_recheck (self, RECHECK_FIRST_MS);
+  else
+    g_clear_handle_id (&self->recheck_id, g_source_remove); /* every kill seen */
 }
 
 static gboolean
@@ -228,7 +285,7 @@ on_recheck (gpointer user_data)
   report_recovery (self, &state);
   if (self->paused)
     schedule_recheck (self, PAUSED_RECHECK_MS);
-  else if (g_get_monotonic_time () < self->recheck_until)
+  else if (kills_owed (self))
     schedule_recheck (self, MIN (self->recheck_interval_ms * 2, PAUSED_RECHECK_MS * 2));
   return G_SOURCE_REMOVE;
 }
@@ -276,6 +333,7 @@ v1_source_free (OwSource *source)
   ow_fd_mux_remove (source->context->mux, &self->event_fd_id);
   /* Closing the eventfd makes the kernel drop the registration. */
   ow_fd_close (self->event_fd);
+  g_array_unref (self->owed);
   g_free (self);
 }
 
@@ -347,6 +405,7 @@ ow_v1_source_new (const OwSourceContext *context, const char *canonical, OwSourc
   ow_source_init (source, &v1_source_vtable, context, canonical, listener, user_data);
   source->ino = st.st_ino;
   self->event_fd = -1;
+  self->owed = g_array_new (FALSE, FALSE, sizeof (OwedKills));
 
   if (read_oom_control_at (dir, canonical, &state, error) != READ_OK)
     return NULL;
