@@ -171,6 +171,13 @@ bench_latency_start (Bench *bench)
                                       NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_relay_signal, NULL,
                                       NULL);
   bench_relay_start (bench, FALSE);
+  if (g_getenv ("BENCH_PIDS_FILE") != NULL) /* for bench/sched-trace */
+    {
+      g_autofree char *pids = g_strdup_printf ("daemon %s\nrelay %s\n", bench->env->daemon_pid,
+                                               g_subprocess_get_identifier (bench->relay));
+
+      g_assert_true (g_file_set_contents (g_getenv ("BENCH_PIDS_FILE"), pids, -1, NULL));
+    }
 }
 
 void

@@ -3,16 +3,33 @@
 #include "ow-manager.h"
 #include "oomwatch-names.h"
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <locale.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #ifndef DEFAULT_CONFIG
 #define DEFAULT_CONFIG "/etc/oomwatch/oomwatch.conf"
 #endif
 /* fds kept for the bus, the hierarchy, logging and the transient opens of a watch */
 #define RESERVED_FDS ((rlim_t)64)
+/* the shortest time slice the kernel grants a SCHED_OTHER task (0.1 ms) */
+#define SHORT_SLICE_NS 100000
+
+/* sched_setattr(2)'s argument; glibc has no wrapper (nor the type, before 2.41) */
+typedef struct
+{
+  guint32 size, sched_policy;
+  guint64 sched_flags;
+  gint32 sched_nice;
+  guint32 sched_priority;
+  guint64 sched_runtime, sched_deadline, sched_period;
+} SchedAttr;
 
 /* GLib 2.74's slice allocator keeps what it once held: one hostile 32 MB message parses into
  * ~500 MB of small GVariants that would stay the daemon's for good. With plain malloc they go
@@ -104,6 +121,27 @@ on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
   g_main_loop_quit (daemon->loop);
 }
 
+/* The kernel's EEVDF scheduler (Linux 6.12 and later) lets a task ask for a shorter time
+ * slice: woken, it is run sooner (and preempted sooner), with the same share of the CPU. Each
+ * wake-up of the daemon is short and starts with a signal clients wait for; with the default
+ * slice a busy machine kept it queued behind the OOMing task and the other processes the same
+ * OOM woke (bench/sched-trace: woken -> running 210 us at p50, 6 us with the short slice).
+ * Earlier kernels accept and ignore it. Threads made later (GDBus's) inherit it: GLib gives a
+ * new thread its creator's scheduling attributes. The nice value is kept. */
+static void
+request_short_slice (void)
+{
+  SchedAttr attr = { 0 };
+
+  if (syscall (SYS_sched_getattr, 0, &attr, sizeof attr, 0) < 0
+      || (attr.sched_policy != SCHED_OTHER && attr.sched_policy != SCHED_BATCH))
+    return;
+  attr.size = sizeof attr;
+  attr.sched_runtime = SHORT_SLICE_NS;
+  if (syscall (SYS_sched_setattr, 0, &attr, 0) < 0)
+    g_debug ("No shorter time slice: %s", g_strerror (errno));
+}
+
 /* A system service starts with a soft limit of 1024 fds; each watch needs one. */
 static guint
 raise_fd_limit (void)
@@ -181,6 +219,8 @@ main (int argc, char **argv)
     }
   if (verbose)
     g_log_set_debug_enabled (TRUE);
+  prctl (PR_SET_NAME, "oomwatchd"); /* not "exe", after use_plain_malloc()'s exec */
+  request_short_slice ();
 
   hierarchy = ow_hierarchy_new_from_system (&error);
   if (hierarchy == NULL)
