@@ -118,6 +118,15 @@ ow_registry_lookup (OwRegistry *self, const char *cgroup)
   return g_hash_table_lookup (self->watches, cgroup);
 }
 
+void
+ow_registry_sync (OwRegistry *self, const char *cgroup)
+{
+  OwWatch *watch = g_hash_table_lookup (self->watches, cgroup);
+
+  if (watch != NULL && watch->source != NULL)
+    ow_source_sync (watch->source);
+}
+
 guint
 ow_registry_count (OwRegistry *self)
 {

@@ -56,7 +56,11 @@ ow_reporter_removed (OwReporter *self, OwWatch *watch)
 
 /* Victims for v1 ancestors wait for the next idle moment, so that the "oom" the eventfds
  * of the same incident signalled (before the kill was logged) goes out first. Each pending
- * victim is a reference of ours: nothing here depends on when, or whether, the idle runs. */
+ * victim is a reference of ours: nothing here depends on when, or whether, the idle runs.
+ * A v1 kill has no wake-up of its own: the victim's cgroup, if watched, reads its counters
+ * now (the kernel counts the kill before it logs it). Its source stops re-reading once it has
+ * seen a kill for each OOM signal; a second kill of one OOM handling (a task that failed the
+ * OOM lock, killing after the first victim was reaped) is seen here rather than later. */
 static gboolean
 on_ancestors_idle (gpointer user_data)
 {
@@ -65,6 +69,12 @@ on_ancestors_idle (gpointer user_data)
 
   self->ancestors_idle_id = 0;
   self->for_ancestors = g_ptr_array_new_with_free_func ((GDestroyNotify)ow_victim_unref);
+  for (guint i = 0; i < victims->len; i++)
+    {
+      OwVictim *victim = g_ptr_array_index (victims, i);
+
+      ow_registry_sync (self->registry, victim->task_cgroup);
+    }
   for (guint i = 0; i < victims->len; i++)
     {
       g_autoptr (GPtrArray) reports

@@ -2,11 +2,12 @@
  * killed, and never for the kill itself nor for recovery. So after each signal this source
  * re-reads memory.oom_control a few times over about a second (to see oom_kill rise), and
  * keeps re-reading while tasks are paused (to see under_oom fall). An OOM handling kills at
- * most one task, counted in this cgroup's oom_kill only when the OOM is this cgroup's own (v1
- * counts no kill in a parent): once oom_kill has risen as many times as it was signalled, no
- * kill is left to see and the re-reading stops (each signal is looked after for its own second,
- * so one that ended without a kill does not keep the next ones looking). While nothing happens
- * it has no timer at all.
+ * most one task, counted in the oom_kill of the victim's own cgroup, which that OOM signalled
+ * (it signals the cgroup whose limit was hit and every cgroup below): once oom_kill has risen
+ * as many times as it was signalled, no kill is left to see and the re-reading stops (each
+ * signal is looked after for its own second, so one that ended without a kill does not keep
+ * the next ones looking; a rare second kill of one signal is read when the kernel log names
+ * it, see ow-reporter.c). While nothing happens it has no timer at all.
  * The removal of the cgroup also signals the eventfd once: told apart by the cgroup no longer
  * being there (or being another directory). A wake-up whose state cannot be read (out of fds,
  * say) is neither an OOM nor a removal: it is kept and read again later. Only the eventfd is
