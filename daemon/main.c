@@ -74,6 +74,31 @@ on_reload_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The kernel's EEVDF scheduler (Linux 6.12 and later) lets a thread ask for a shorter time
+ * slice: woken, it is run sooner (and preempted sooner), with the same share of the CPU. Each
+ * wake-up of the main thread is short and starts with a signal clients wait for; with the
+ * default slice a busy machine kept it queued behind the OOMing task and the other processes
+ * the same OOM woke (bench/sched-trace: woken -> running 210 us at p50, 6 us with the short
+ * slice). Only the main thread: GDBus's writer thread, with a short slice too, preempted the
+ * main thread as soon as it was woken, while the main thread still held the connection's lock,
+ * and went back to sleep on it (a convoy that cost more than it saved). So it is asked for
+ * once the bus connection, and with it that thread, exists (GLib gives a new thread its
+ * creator's scheduling attributes). Earlier kernels accept and ignore it. The nice value is
+ * kept. */
+static void
+request_short_slice (void)
+{
+  SchedAttr attr = { 0 };
+
+  if (syscall (SYS_sched_getattr, 0, &attr, sizeof attr, 0) < 0
+      || (attr.sched_policy != SCHED_OTHER && attr.sched_policy != SCHED_BATCH))
+    return;
+  attr.size = sizeof attr;
+  attr.sched_runtime = SHORT_SLICE_NS;
+  if (syscall (SYS_sched_setattr, 0, &attr, 0) < 0)
+    g_debug ("No shorter time slice: %s", g_strerror (errno));
+}
+
 static void
 on_bus_acquired (GDBusConnection *connection, const char *name, gpointer user_data)
 {
@@ -82,6 +107,7 @@ on_bus_acquired (GDBusConnection *connection, const char *name, gpointer user_da
 
   /* A lost bus must end in a non-zero exit through the loop, not in raise(SIGTERM). */
   g_dbus_connection_set_exit_on_close (connection, FALSE);
+  request_short_slice ();
   if (!ow_manager_export (daemon->manager, connection, &error))
     {
       g_printerr ("oomwatchd: cannot export the manager: %s\n", error->message);
@@ -119,27 +145,6 @@ on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
       daemon->exit_status = 1;
     }
   g_main_loop_quit (daemon->loop);
-}
-
-/* The kernel's EEVDF scheduler (Linux 6.12 and later) lets a task ask for a shorter time
- * slice: woken, it is run sooner (and preempted sooner), with the same share of the CPU. Each
- * wake-up of the daemon is short and starts with a signal clients wait for; with the default
- * slice a busy machine kept it queued behind the OOMing task and the other processes the same
- * OOM woke (bench/sched-trace: woken -> running 210 us at p50, 6 us with the short slice).
- * Earlier kernels accept and ignore it. Threads made later (GDBus's) inherit it: GLib gives a
- * new thread its creator's scheduling attributes. The nice value is kept. */
-static void
-request_short_slice (void)
-{
-  SchedAttr attr = { 0 };
-
-  if (syscall (SYS_sched_getattr, 0, &attr, sizeof attr, 0) < 0
-      || (attr.sched_policy != SCHED_OTHER && attr.sched_policy != SCHED_BATCH))
-    return;
-  attr.size = sizeof attr;
-  attr.sched_runtime = SHORT_SLICE_NS;
-  if (syscall (SYS_sched_setattr, 0, &attr, 0) < 0)
-    g_debug ("No shorter time slice: %s", g_strerror (errno));
 }
 
 /* A system service starts with a soft limit of 1024 fds; each watch needs one. */
@@ -220,7 +225,6 @@ main (int argc, char **argv)
   if (verbose)
     g_log_set_debug_enabled (TRUE);
   prctl (PR_SET_NAME, "oomwatchd"); /* not "exe", after use_plain_malloc()'s exec */
-  request_short_slice ();
 
   hierarchy = ow_hierarchy_new_from_system (&error);
   if (hierarchy == NULL)
