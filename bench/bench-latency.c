@@ -5,7 +5,10 @@
  * The kernel wakes the registrations of a cgroup newest first, and on 2 cores the one woken
  * first gets the free core first. So before each OOM the raw reader registers again (it is
  * woken first: it is the reference), and the daemon and the relay take turns at being second:
- * even rounds the daemon registers anew (Unwatch + Watch), odd rounds the relay (SIGUSR1). */
+ * even rounds the daemon registers anew (Unwatch + Watch), odd rounds the relay (SIGUSR1).
+ * In the rows "alone" (bench->alone) each OOM wakes only one of the two, in turn: even rounds
+ * the relay drops its registration (SIGUSR2), odd rounds the daemon's watch is removed. Then
+ * neither waits for the other's work on the free core, as no user's machine runs both. */
 #include "bench.h"
 
 #include <fcntl.h>
@@ -122,13 +125,33 @@ on_relay_signal (GDBusConnection *connection, const char *sender, const char *pa
 }
 
 static void
-relay_wait_ready (Bench *bench)
+relay_wait_line (Bench *bench, const char *expected)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *line = g_data_input_stream_read_line (bench->relay_out, NULL, NULL, &error);
 
   g_assert_no_error (error);
-  g_assert_cmpstr (line, ==, "ready");
+  g_assert_cmpstr (line, ==, expected);
+}
+
+static void
+relay_wait_ready (Bench *bench)
+{
+  relay_wait_line (bench, "ready");
+}
+
+static void
+daemon_watch (Bench *bench, gboolean watch)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (bench->daemon_watching)
+    oomwatch_manager_call_unwatch_sync (bench->env->manager, bench->target, G_DBUS_CALL_FLAGS_NONE,
+                                        -1, NULL, &error);
+  g_assert_no_error (error);
+  if (watch)
+    g_free (ow_test_env_watch (bench->env, NULL, bench->target));
+  bench->daemon_watching = watch;
 }
 
 /* LIKE_DAEMON: the relay that also does what oomwatchd's signal needs (bench-relay.c). */
@@ -165,7 +188,7 @@ bench_latency_start (Bench *bench)
   bench->target = ow_test_env_make_cgroup (bench->env, "target", "8M", FALSE);
   bench->target_dir = ow_test_env_cgroup_path (bench->env, "target");
   /* Signals are sent to the connections that watch (DESIGN.md): this one does. */
-  g_free (ow_test_env_watch (bench->env, NULL, bench->target));
+  daemon_watch (bench, TRUE);
   bench_filter_start (bench);
   g_dbus_connection_signal_subscribe (bench->env->connection, NULL, "org.oomwatch.Bench", "Oom",
                                       NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_relay_signal, NULL,
@@ -195,14 +218,7 @@ static void
 wake_order (Bench *bench, gboolean daemon_first)
 {
   if (daemon_first)
-    {
-      g_autoptr (GError) error = NULL;
-
-      oomwatch_manager_call_unwatch_sync (bench->env->manager, bench->target,
-                                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-      g_assert_no_error (error);
-      g_free (ow_test_env_watch (bench->env, NULL, bench->target));
-    }
+    daemon_watch (bench, TRUE);
   else
     {
       g_subprocess_send_signal (bench->relay, SIGUSR1);
@@ -211,9 +227,30 @@ wake_order (Bench *bench, gboolean daemon_first)
   raw_register (bench);
 }
 
-/* One OOM in the target; FALSE if a path did not report it within 5 s. */
-gboolean
-bench_one_oom (Bench *bench, double *relay_us, double *daemon_us)
+/* Rows "alone": only the daemon (DAEMON) or only the relay is woken by the next OOM. */
+static void
+wake_one (Bench *bench, gboolean daemon)
+{
+  if (daemon)
+    {
+      g_subprocess_send_signal (bench->relay, SIGUSR2);
+      relay_wait_line (bench, "off");
+      daemon_watch (bench, TRUE);
+    }
+  else
+    {
+      daemon_watch (bench, FALSE);
+      g_subprocess_send_signal (bench->relay, SIGUSR1);
+      relay_wait_ready (bench);
+    }
+  raw_register (bench);
+}
+
+/* One OOM in the target; FALSE if a path did not report it within 5 s. With WAKE_RELAY or
+ * WAKE_DAEMON FALSE that path is not waited for (rows "alone"; its figure is then not set). */
+static gboolean
+one_oom (Bench *bench, gboolean wake_relay, gboolean wake_daemon, double *relay_us,
+         double *daemon_us)
 {
   gint64 deadline;
   gint64 raw, relay, daemon;
@@ -228,20 +265,27 @@ bench_one_oom (Bench *bench, double *relay_us, double *daemon_us)
       g_mutex_lock (&bench->lock);
       raw = bench->raw_at, relay = bench->relay_at, daemon = bench->daemon_at;
       g_mutex_unlock (&bench->lock);
-      if ((raw != 0 && relay != 0 && daemon != 0) || g_get_monotonic_time () > deadline)
+      if ((raw != 0 && (relay != 0 || !wake_relay) && (daemon != 0 || !wake_daemon))
+          || g_get_monotonic_time () > deadline)
         break;
       ow_test_env_iterate (1);
     }
   ow_test_env_iterate (30); /* let the incident's later notifications pass */
   *relay_us = (double)(relay - raw);
   *daemon_us = (double)(daemon - raw);
-  return raw != 0 && relay != 0 && daemon != 0;
+  return raw != 0 && (relay != 0 || !wake_relay) && (daemon != 0 || !wake_daemon);
+}
+
+gboolean
+bench_one_oom (Bench *bench, double *relay_us, double *daemon_us)
+{
+  return one_oom (bench, TRUE, TRUE, relay_us, daemon_us);
 }
 
 void
 bench_latency_header (void)
 {
-  g_print ("%-11s %6s %4s   %-23s   %-23s   %5s %5s\n", "bus", "others", "ooms",
+  g_print ("%-11s %6s %4s    %-23s   %-23s   %5s %5s\n", "bus", "others", "ooms",
            "bare relay p50/90/99/max", "oomwatchd p50/90/99/max", "c/b50", "c/b99");
 }
 
@@ -262,45 +306,62 @@ bench_latency_row (Bench *bench, const char *outdir, guint rounds)
       gboolean daemon_first = i % 2 == 0;
       double b, c, diff;
 
-      wake_order (bench, daemon_first);
-      if (!bench_one_oom (bench, &b, &c))
+      if (bench->alone)
+        wake_one (bench, daemon_first);
+      else
+        wake_order (bench, daemon_first);
+      if (!one_oom (bench, !bench->alone || !daemon_first, !bench->alone || daemon_first, &b, &c))
         {
           missed++;
           continue;
         }
+      if (!bench->alone || !daemon_first)
+        g_array_append_val (relay, b);
+      if (!bench->alone || daemon_first)
+        g_array_append_val (daemon, c);
       diff = c - b;
-      g_array_append_val (relay, b);
-      g_array_append_val (daemon, c);
-      g_array_append_val (daemon_first ? gap_daemon_first : gap_relay_first, diff);
+      if (!bench->alone)
+        g_array_append_val (daemon_first ? gap_daemon_first : gap_relay_first, diff);
+    }
+  if (bench->alone)
+    {
+      wake_one (bench, FALSE);
+      daemon_watch (bench, TRUE);
     }
   g_assert_cmpuint (relay->len, >, 0);
+  g_assert_cmpuint (daemon->len, >, 0);
   r = bench_stats (relay);
   d = bench_stats (daemon);
   g0 = bench_stats (gap_relay_first);
   g1 = bench_stats (gap_daemon_first);
-  relay_name = g_strdup_printf ("latency%s-relay%s-%u.dat", broker ? "-broker" : "",
-                                bench->relay_like_daemon ? "-like-oomwatchd" : "", bench->others);
-  daemon_name = g_strdup_printf ("latency%s-oomwatchd%s-%u.dat", broker ? "-broker" : "",
-                                 bench->relay_like_daemon ? "-beside-like" : "", bench->others);
+  relay_name = g_strdup_printf ("latency%s-relay%s%s-%u.dat", broker ? "-broker" : "",
+                                bench->relay_like_daemon ? "-like-oomwatchd" : "",
+                                bench->alone ? "-alone" : "", bench->others);
+  daemon_name = g_strdup_printf ("latency%s-oomwatchd%s%s-%u.dat", broker ? "-broker" : "",
+                                 bench->relay_like_daemon ? "-beside-like" : "",
+                                 bench->alone ? "-alone" : "", bench->others);
   bench_save_samples (outdir, relay_name, relay);
   bench_save_samples (outdir, daemon_name, daemon);
   g_print ("%-11s %6u %4u %s %5.0f %5.0f %5.0f %5.0f   %5.0f %5.0f %5.0f %5.0f   %5.2f %5.2f\n",
-           bench->bus_name, bench->others, relay->len, bench->relay_like_daemon ? "*" : " ", r.p50,
-           r.p90, r.p99, r.max, d.p50, d.p90, d.p99, d.max, d.p50 / r.p50, d.p99 / r.p99);
-  g_print ("%-11s %6s %4s   median oomwatchd − relay: %+.0f us when the daemon is woken "
-           "first, %+.0f us when the relay is\n",
-           "", "", "", g1.p50, g0.p50);
-  g_string_append_printf (bench->json,
-                          "%s{\"others\":%u,\"relay\":\"%s\",\"ooms\":%u,\"missed\":%u,"
-                          "\"relay_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f},"
-                          "\"oomwatchd_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f},"
-                          "\"ratio_p50\":%.3f,\"ratio_p99\":%.3f,"
-                          "\"median_gap_us\":{\"daemon_woken_first\":%.1f,"
-                          "\"relay_woken_first\":%.1f}}",
-                          bench->json->len == 0 ? "" : ",", bench->others,
-                          bench->relay_like_daemon ? "like-oomwatchd" : "bare", relay->len, missed,
-                          r.p50, r.p90, r.p99, r.max, d.p50, d.p90, d.p99, d.max, d.p50 / r.p50,
-                          d.p99 / r.p99, g1.p50, g0.p50);
+           bench->bus_name, bench->others, bench->alone ? relay->len + daemon->len : relay->len,
+           bench->relay_like_daemon ? (bench->alone ? "*a" : "* ") : (bench->alone ? "a " : "  "),
+           r.p50, r.p90, r.p99, r.max, d.p50, d.p90, d.p99, d.max, d.p50 / r.p50, d.p99 / r.p99);
+  if (!bench->alone)
+    g_print ("%-11s %6s %4s   median oomwatchd - relay: %+.0f us when the daemon is woken "
+             "first, %+.0f us when the relay is\n",
+             "", "", "", g1.p50, g0.p50);
+  g_string_append_printf (
+      bench->json,
+      "%s{\"others\":%u,\"relay\":\"%s\",\"alone\":%s,\"ooms\":%u,\"missed\":%u,"
+      "\"relay_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f},"
+      "\"oomwatchd_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f},"
+      "\"ratio_p50\":%.3f,\"ratio_p99\":%.3f,"
+      "\"median_gap_us\":{\"daemon_woken_first\":%.1f,"
+      "\"relay_woken_first\":%.1f}}",
+      bench->json->len == 0 ? "" : ",", bench->others,
+      bench->relay_like_daemon ? "like-oomwatchd" : "bare", bench->alone ? "true" : "false",
+      bench->alone ? relay->len + daemon->len : relay->len, missed, r.p50, r.p90, r.p99, r.max,
+      d.p50, d.p90, d.p99, d.max, d.p50 / r.p50, d.p99 / r.p99, g1.p50, g0.p50);
 }
 
 /* The bus's CPU: dbus-broker-launch forks the broker itself. */

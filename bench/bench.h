@@ -20,6 +20,8 @@ typedef struct
   GPtrArray *other_cgroups;
   GSubprocess *relay;
   gboolean relay_like_daemon; /* the relay reads the state and sends oomwatchd's arguments */
+  gboolean alone;             /* each OOM wakes one of the two, in turn (not both) */
+  gboolean daemon_watching;   /* the target is watched by this connection */
   GDataInputStream *relay_out;
   guint filter_id;
   /* One latency round: monotonic µs of the first arrival of each path; 0 = not yet. The raw

@@ -14,7 +14,7 @@
 typedef struct
 {
   guint rounds, cost_rounds, idle_seconds, storm, tree, mkdirs;
-  gboolean latency_only, cost_only, like_rows;
+  gboolean latency_only, cost_only, like_rows, alone_rows;
   const char *outdir;
   GString *latency, *cost, *scale, *rest;
 } Run;
@@ -76,6 +76,15 @@ latency_json (Run *run, Bench *bench)
                           bench->bus_name, bench->json->str);
 }
 
+/* The same row with each OOM waking only one of the two (bench-latency.c). */
+static void
+alone_row (Bench *bench, Run *run)
+{
+  bench->alone = TRUE;
+  bench_latency_row (bench, run->outdir, run->rounds);
+  bench->alone = FALSE;
+}
+
 /* The main run, on dbus-daemon. */
 static void
 on_dbus_daemon (Run *run)
@@ -87,6 +96,7 @@ on_dbus_daemon (Run *run)
   bench_scale_point (bench, 0, run->scale);
   g_free (ow_test_env_make_cgroup (bench->env, "other", NULL, FALSE));
   bench_latency_start (bench);
+  bench->alone = knob ("BENCH_ALL_ALONE", 0) != 0; /* bench/sched-trace --alone */
   bench_grow_others (bench, 1);
   if (!run->latency_only)
     bench_cost (bench, run->cost_rounds, run->cost);
@@ -108,16 +118,23 @@ on_dbus_daemon (Run *run)
       if (level == 10000)
         rate = level_rate;
       bench_latency_row (bench, run->outdir, run->rounds);
+      if ((level == 1 || level == 10000) && run->alone_rows && !bench->alone)
+        alone_row (bench, run);
       if ((level == 1 || level == 10000) && run->like_rows)
         {
           bench_relay_start (bench, TRUE);
           bench_latency_row (bench, run->outdir, run->rounds);
+          if (run->alone_rows && !bench->alone)
+            alone_row (bench, run);
           bench_relay_start (bench, FALSE);
         }
     }
   if (run->like_rows)
     g_print ("* the relay also re-opens and reads memory.oom_control, and sends oomwatchd's "
              "arguments (cgroup, kind, count, details)\n");
+  if (run->alone_rows)
+    g_print ("a each OOM wakes only one of the two, in turn (half the OOMs each): neither waits "
+             "for the other on the free core\n");
   latency_json (run, bench);
   if (!run->latency_only)
     {
@@ -182,6 +199,7 @@ main (int argc, char **argv)
   run.latency_only = g_strcmp0 (g_getenv ("BENCH_ONLY"), "latency") == 0;
   run.cost_only = g_strcmp0 (g_getenv ("BENCH_ONLY"), "cost") == 0; /* for profiling */
   run.like_rows = knob ("BENCH_LIKE_ROWS", 1) != 0;
+  run.alone_rows = knob ("BENCH_ALONE_ROWS", 1) != 0;
   g_mkdir_with_parents (run.outdir, 0755);
   run.latency = g_string_new (NULL);
   run.cost = g_string_new (NULL);
