@@ -6,9 +6,10 @@
  * first gets the free core first. So before each OOM the raw reader registers again (it is
  * woken first: it is the reference), and the daemon and the relay take turns at being second:
  * even rounds the daemon registers anew (Unwatch + Watch), odd rounds the relay (SIGUSR1).
- * In the rows "alone" (bench->alone) each OOM wakes only one of the two, in turn: even rounds
- * the relay drops its registration (SIGUSR2), odd rounds the daemon's watch is removed. Then
- * neither waits for the other's work on the free core, as no user's machine runs both. */
+ * In the rows "alone" (bench->alone) each OOM wakes only one of the two, in turn: the relay
+ * then registers for a cgroup of its own ("alone", which the daemon does not watch), and the
+ * OOMs go to the daemon's cgroup and to the relay's in turn. Then neither waits for the other's
+ * work on the free core, as on a user's machine, and neither re-registers between rounds. */
 #include "bench.h"
 
 #include <fcntl.h>
@@ -58,10 +59,10 @@ raw_stop (Bench *bench)
 
 /* A new registration: the kernel wakes it before every earlier one. */
 static void
-raw_register (Bench *bench)
+raw_register (Bench *bench, const char *cgroup_dir)
 {
-  g_autofree char *control = g_build_filename (bench->target_dir, "memory.oom_control", NULL);
-  g_autofree char *event = g_build_filename (bench->target_dir, "cgroup.event_control", NULL);
+  g_autofree char *control = g_build_filename (cgroup_dir, "memory.oom_control", NULL);
+  g_autofree char *event = g_build_filename (cgroup_dir, "cgroup.event_control", NULL);
   g_autofree char *line = NULL;
   int cfd = open (control, O_RDONLY | O_CLOEXEC);
   int ecfd = open (event, O_WRONLY | O_CLOEXEC);
@@ -125,41 +126,23 @@ on_relay_signal (GDBusConnection *connection, const char *sender, const char *pa
 }
 
 static void
-relay_wait_line (Bench *bench, const char *expected)
+relay_wait_ready (Bench *bench)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *line = g_data_input_stream_read_line (bench->relay_out, NULL, NULL, &error);
 
   g_assert_no_error (error);
-  g_assert_cmpstr (line, ==, expected);
+  g_assert_cmpstr (line, ==, "ready");
 }
 
-static void
-relay_wait_ready (Bench *bench)
-{
-  relay_wait_line (bench, "ready");
-}
-
-static void
-daemon_watch (Bench *bench, gboolean watch)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (bench->daemon_watching)
-    oomwatch_manager_call_unwatch_sync (bench->env->manager, bench->target, G_DBUS_CALL_FLAGS_NONE,
-                                        -1, NULL, &error);
-  g_assert_no_error (error);
-  if (watch)
-    g_free (ow_test_env_watch (bench->env, NULL, bench->target));
-  bench->daemon_watching = watch;
-}
-
-/* LIKE_DAEMON: the relay that also does what oomwatchd's signal needs (bench-relay.c). */
+/* LIKE_DAEMON: the relay that also does what oomwatchd's signal needs (bench-relay.c). On the
+ * daemon's cgroup, or on a cgroup of its own in the rows "alone". */
 void
 bench_relay_start (Bench *bench, gboolean like_daemon)
 {
   const char *relay_argv[]
-      = { g_getenv ("BENCH_RELAY"), bench->target_dir, like_daemon ? bench->target : NULL, NULL };
+      = { g_getenv ("BENCH_RELAY"), bench->alone ? bench->alone_dir : bench->target_dir,
+          like_daemon ? (bench->alone ? bench->alone_target : bench->target) : NULL, NULL };
 
   if (bench->relay != NULL)
     {
@@ -172,7 +155,7 @@ bench_relay_start (Bench *bench, gboolean like_daemon)
   bench->relay = ow_test_env_spawn (bench->env, G_SUBPROCESS_FLAGS_STDOUT_PIPE, relay_argv);
   bench->relay_out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bench->relay));
   relay_wait_ready (bench);
-  raw_register (bench);
+  raw_register (bench, bench->target_dir);
 }
 
 /* Stamps arrivals (of the target's and the probe's "oom") in the bus worker thread. */
@@ -187,8 +170,10 @@ bench_latency_start (Bench *bench)
 {
   bench->target = ow_test_env_make_cgroup (bench->env, "target", "8M", FALSE);
   bench->target_dir = ow_test_env_cgroup_path (bench->env, "target");
+  bench->alone_target = ow_test_env_make_cgroup (bench->env, "alone", "8M", FALSE);
+  bench->alone_dir = ow_test_env_cgroup_path (bench->env, "alone");
   /* Signals are sent to the connections that watch (DESIGN.md): this one does. */
-  daemon_watch (bench, TRUE);
+  g_free (ow_test_env_watch (bench->env, NULL, bench->target));
   bench_filter_start (bench);
   g_dbus_connection_signal_subscribe (bench->env->connection, NULL, "org.oomwatch.Bench", "Oom",
                                       NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_relay_signal, NULL,
@@ -218,39 +203,27 @@ static void
 wake_order (Bench *bench, gboolean daemon_first)
 {
   if (daemon_first)
-    daemon_watch (bench, TRUE);
+    {
+      g_autoptr (GError) error = NULL;
+
+      oomwatch_manager_call_unwatch_sync (bench->env->manager, bench->target,
+                                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+      g_assert_no_error (error);
+      g_free (ow_test_env_watch (bench->env, NULL, bench->target));
+    }
   else
     {
       g_subprocess_send_signal (bench->relay, SIGUSR1);
       relay_wait_ready (bench);
     }
-  raw_register (bench);
+  raw_register (bench, bench->target_dir);
 }
 
-/* Rows "alone": only the daemon (DAEMON) or only the relay is woken by the next OOM. */
-static void
-wake_one (Bench *bench, gboolean daemon)
-{
-  if (daemon)
-    {
-      g_subprocess_send_signal (bench->relay, SIGUSR2);
-      relay_wait_line (bench, "off");
-      daemon_watch (bench, TRUE);
-    }
-  else
-    {
-      daemon_watch (bench, FALSE);
-      g_subprocess_send_signal (bench->relay, SIGUSR1);
-      relay_wait_ready (bench);
-    }
-  raw_register (bench);
-}
-
-/* One OOM in the target; FALSE if a path did not report it within 5 s. With WAKE_RELAY or
+/* One OOM in cgroup NAME; FALSE if a path did not report it within 5 s. With WAKE_RELAY or
  * WAKE_DAEMON FALSE that path is not waited for (rows "alone"; its figure is then not set). */
 static gboolean
-one_oom (Bench *bench, gboolean wake_relay, gboolean wake_daemon, double *relay_us,
-         double *daemon_us)
+one_oom (Bench *bench, const char *name, gboolean wake_relay, gboolean wake_daemon,
+         double *relay_us, double *daemon_us)
 {
   gint64 deadline;
   gint64 raw, relay, daemon;
@@ -258,7 +231,7 @@ one_oom (Bench *bench, gboolean wake_relay, gboolean wake_daemon, double *relay_
   g_mutex_lock (&bench->lock);
   bench->raw_at = bench->relay_at = bench->daemon_at = 0;
   g_mutex_unlock (&bench->lock);
-  bench_wait_hog (bench, "target", 64);
+  bench_wait_hog (bench, name, 64);
   deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
   for (;;)
     {
@@ -279,14 +252,14 @@ one_oom (Bench *bench, gboolean wake_relay, gboolean wake_daemon, double *relay_
 gboolean
 bench_one_oom (Bench *bench, double *relay_us, double *daemon_us)
 {
-  return one_oom (bench, TRUE, TRUE, relay_us, daemon_us);
+  return one_oom (bench, "target", TRUE, TRUE, relay_us, daemon_us);
 }
 
 void
 bench_latency_header (void)
 {
-  g_print ("%-11s %6s %4s    %-23s   %-23s   %5s %5s\n", "bus", "others", "ooms",
-           "bare relay p50/90/99/max", "oomwatchd p50/90/99/max", "c/b50", "c/b99");
+  g_print ("%-11s %6s %4s    %-23s   %-23s   %5s %5s %5s\n", "bus", "others", "ooms",
+           "bare relay p50/90/99/max", "oomwatchd p50/90/99/max", "c/b50", "c/b99", "steal%");
 }
 
 void
@@ -301,16 +274,20 @@ bench_latency_row (Bench *bench, const char *outdir, guint rounds)
   guint missed = 0;
   BenchStats r, d, g0, g1;
 
+  guint64 steal_start, steal_end, ticks = bench_cpu_ticks (&steal_start);
+  double steal;
+
   for (guint i = 0; i < rounds; i++)
     {
       gboolean daemon_first = i % 2 == 0;
       double b, c, diff;
 
-      if (bench->alone)
-        wake_one (bench, daemon_first);
+      if (bench->alone) /* the raw reader on the cgroup of this round's path */
+        raw_register (bench, daemon_first ? bench->target_dir : bench->alone_dir);
       else
         wake_order (bench, daemon_first);
-      if (!one_oom (bench, !bench->alone || !daemon_first, !bench->alone || daemon_first, &b, &c))
+      if (!one_oom (bench, bench->alone && !daemon_first ? "alone" : "target",
+                    !bench->alone || !daemon_first, !bench->alone || daemon_first, &b, &c))
         {
           missed++;
           continue;
@@ -323,11 +300,8 @@ bench_latency_row (Bench *bench, const char *outdir, guint rounds)
       if (!bench->alone)
         g_array_append_val (daemon_first ? gap_daemon_first : gap_relay_first, diff);
     }
-  if (bench->alone)
-    {
-      wake_one (bench, FALSE);
-      daemon_watch (bench, TRUE);
-    }
+  ticks = bench_cpu_ticks (&steal_end) - ticks;
+  steal = ticks > 0 ? 100.0 * (steal_end - steal_start) / ticks : 0;
   g_assert_cmpuint (relay->len, >, 0);
   g_assert_cmpuint (daemon->len, >, 0);
   r = bench_stats (relay);
@@ -342,10 +316,11 @@ bench_latency_row (Bench *bench, const char *outdir, guint rounds)
                                  bench->alone ? "-alone" : "", bench->others);
   bench_save_samples (outdir, relay_name, relay);
   bench_save_samples (outdir, daemon_name, daemon);
-  g_print ("%-11s %6u %4u %s %5.0f %5.0f %5.0f %5.0f   %5.0f %5.0f %5.0f %5.0f   %5.2f %5.2f\n",
-           bench->bus_name, bench->others, bench->alone ? relay->len + daemon->len : relay->len,
-           bench->relay_like_daemon ? (bench->alone ? "*a" : "* ") : (bench->alone ? "a " : "  "),
-           r.p50, r.p90, r.p99, r.max, d.p50, d.p90, d.p99, d.max, d.p50 / r.p50, d.p99 / r.p99);
+  g_print (
+      "%-11s %6u %4u %s %5.0f %5.0f %5.0f %5.0f   %5.0f %5.0f %5.0f %5.0f   %5.2f %5.2f  %4.1f\n",
+      bench->bus_name, bench->others, bench->alone ? relay->len + daemon->len : relay->len,
+      bench->relay_like_daemon ? (bench->alone ? "*a" : "* ") : (bench->alone ? "a " : "  "), r.p50,
+      r.p90, r.p99, r.max, d.p50, d.p90, d.p99, d.max, d.p50 / r.p50, d.p99 / r.p99, steal);
   if (!bench->alone)
     g_print ("%-11s %6s %4s   median oomwatchd - relay: %+.0f us when the daemon is woken "
              "first, %+.0f us when the relay is\n",
@@ -355,13 +330,13 @@ bench_latency_row (Bench *bench, const char *outdir, guint rounds)
       "%s{\"others\":%u,\"relay\":\"%s\",\"alone\":%s,\"ooms\":%u,\"missed\":%u,"
       "\"relay_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f},"
       "\"oomwatchd_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f},"
-      "\"ratio_p50\":%.3f,\"ratio_p99\":%.3f,"
+      "\"ratio_p50\":%.3f,\"ratio_p99\":%.3f,\"steal_percent\":%.1f,"
       "\"median_gap_us\":{\"daemon_woken_first\":%.1f,"
       "\"relay_woken_first\":%.1f}}",
       bench->json->len == 0 ? "" : ",", bench->others,
       bench->relay_like_daemon ? "like-oomwatchd" : "bare", bench->alone ? "true" : "false",
       bench->alone ? relay->len + daemon->len : relay->len, missed, r.p50, r.p90, r.p99, r.max,
-      d.p50, d.p90, d.p99, d.max, d.p50 / r.p50, d.p99 / r.p99, g1.p50, g0.p50);
+      d.p50, d.p90, d.p99, d.max, d.p50 / r.p50, d.p99 / r.p99, steal, g1.p50, g0.p50);
 }
 
 /* The bus's CPU: dbus-broker-launch forks the broker itself. */

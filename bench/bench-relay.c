@@ -4,8 +4,7 @@
  * reads memory.oom_control (under-oom, and telling the removal wake-up apart) and sends
  * oomwatchd's arguments (cgroup, kind, count, details with timestamp, hierarchy, under-oom).
  * SIGUSR1: register again (a new eventfd), so that the kernel wakes this one before the
- * registrations made earlier; prints "ready" each time it is registered. SIGUSR2: drop the
- * registration (the kernel no longer wakes this process); prints "off". */
+ * registrations made earlier; prints "ready" each time it is registered. */
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
@@ -99,20 +98,6 @@ relay_register (Relay *relay)
 }
 
 static gboolean
-on_usr2 (gpointer user_data)
-{
-  Relay *relay = user_data;
-
-  g_clear_handle_id (&relay->efd_id, g_source_remove);
-  if (relay->efd >= 0)
-    close (relay->efd);
-  relay->efd = -1;
-  printf ("off\n");
-  fflush (stdout);
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
 on_usr1 (gpointer user_data)
 {
   relay_register (user_data);
@@ -138,7 +123,6 @@ main (int argc, char **argv)
     }
   g_unix_signal_add (SIGTERM, on_term, loop);
   g_unix_signal_add (SIGUSR1, on_usr1, &relay);
-  g_unix_signal_add (SIGUSR2, on_usr2, &relay);
   if (!relay_register (&relay))
     return 1;
   g_main_loop_run (loop);

@@ -88,7 +88,7 @@ print_incident (const char *who, const char *pid, const char *path, const char *
     }
   if (first < 0 || last < first)
     {
-      g_print ("%s: no complete wake-up → signal in the trace\n", who);
+      g_print ("%s: no complete wake-up -> signal in the trace\n", who);
       return;
     }
   g_print ("%s: %zd system calls from the eventfd read to the signal's sendmsg (under strace):\n",

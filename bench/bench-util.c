@@ -97,6 +97,25 @@ bench_load_average (void)
   return g_ascii_strtod (text, NULL);
 }
 
+/* The machine's CPU time so far, in ticks (/proc/stat), and (STEAL) how much of it the
+ * hypervisor gave to other guests: on a shared host, what disturbs a row most. */
+guint64
+bench_cpu_ticks (guint64 *steal)
+{
+  g_autofree char *text = NULL;
+  guint64 fields[8] = { 0 }, total = 0;
+  char *p;
+
+  *steal = 0;
+  if (!g_file_get_contents ("/proc/stat", &text, NULL, NULL) || !g_str_has_prefix (text, "cpu "))
+    return 0;
+  p = text + 4;
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    total += fields[i] = g_ascii_strtoull (p, &p, 10);
+  *steal = fields[7]; /* user nice system idle iowait irq softirq steal */
+  return total;
+}
+
 /* Runs a hog of MIB MiB in cgroup NAME to its end (the OOM killer's, with a small limit). */
 void
 bench_wait_hog (Bench *bench, const char *name, guint mib)

@@ -20,8 +20,8 @@ typedef struct
   GPtrArray *other_cgroups;
   GSubprocess *relay;
   gboolean relay_like_daemon; /* the relay reads the state and sends oomwatchd's arguments */
-  gboolean alone;             /* each OOM wakes one of the two, in turn (not both) */
-  gboolean daemon_watching;   /* the target is watched by this connection */
+  gboolean alone; /* each OOM wakes one of the two, in turn (not both): the relay on its own */
+  char *alone_target, *alone_dir; /* cgroup, which the daemon does not watch */
   GDataInputStream *relay_out;
   guint filter_id;
   /* One latency round: monotonic µs of the first arrival of each path; 0 = not yet. The raw
@@ -41,6 +41,7 @@ void bench_save_samples (const char *outdir, const char *name, GArray *samples);
 guint64 bench_sum_tasks (const char *pid, const char *file, guint64 (*value) (const char *text));
 guint64 bench_cpu_ns (const char *pid);
 double bench_load_average (void);
+guint64 bench_cpu_ticks (guint64 *steal);
 void bench_wait_hog (Bench *bench, const char *name, guint mib);
 
 /* bench-latency.c */

@@ -66,6 +66,8 @@ bench_free (Bench *bench)
   g_mutex_clear (&bench->lock);
   g_free (bench->target);
   g_free (bench->target_dir);
+  g_free (bench->alone_target);
+  g_free (bench->alone_dir);
   g_free (bench);
 }
 
@@ -81,8 +83,10 @@ static void
 alone_row (Bench *bench, Run *run)
 {
   bench->alone = TRUE;
+  bench_relay_start (bench, bench->relay_like_daemon); /* on the cgroup "alone" */
   bench_latency_row (bench, run->outdir, run->rounds);
   bench->alone = FALSE;
+  bench_relay_start (bench, bench->relay_like_daemon);
 }
 
 /* The main run, on dbus-daemon. */
@@ -95,8 +99,8 @@ on_dbus_daemon (Run *run)
 
   bench_scale_point (bench, 0, run->scale);
   g_free (ow_test_env_make_cgroup (bench->env, "other", NULL, FALSE));
-  bench_latency_start (bench);
   bench->alone = knob ("BENCH_ALL_ALONE", 0) != 0; /* bench/sched-trace --alone */
+  bench_latency_start (bench);
   bench_grow_others (bench, 1);
   if (!run->latency_only)
     bench_cost (bench, run->cost_rounds, run->cost);
@@ -133,14 +137,14 @@ on_dbus_daemon (Run *run)
     g_print ("* the relay also re-opens and reads memory.oom_control, and sends oomwatchd's "
              "arguments (cgroup, kind, count, details)\n");
   if (run->alone_rows)
-    g_print ("a each OOM wakes only one of the two, in turn (half the OOMs each): neither waits "
-             "for the other on the free core\n");
+    g_print ("a each OOM wakes only one of the two, in turn (half the OOMs each; the relay on a "
+             "cgroup of its own): neither waits for the other on the free core\n");
   latency_json (run, bench);
   if (!run->latency_only)
     {
       bench_cost (bench, run->cost_rounds, run->cost);
       bench_trace (bench, 5, run->outdir);
-      g_print ("\nWatch() calls per second (pipelined, 1,000 → 10,000 watches): %.0f\n", rate);
+      g_print ("\nWatch() calls per second (pipelined, 1,000 -> 10,000 watches): %.0f\n", rate);
       g_string_append_printf (run->rest, ",\"watch_calls_per_second\":%.0f", rate);
       bench_idle (bench, run->idle_seconds, run->rest);
       bench_storm (bench, run->storm, run->rest);

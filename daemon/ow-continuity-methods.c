@@ -1,5 +1,6 @@
 /* History(), Metrics() and the metrics file. */
 #include "ow-continuity-private.h"
+#include "ow-signal-emitter.h"
 #include "ow-caller.h"
 
 #include <string.h>
@@ -85,6 +86,7 @@ ow_continuity_handle_metrics (OwContinuity *self, GDBusMethodInvocation *invocat
   const char *key;
   GVariant *value;
 
+  ow_signal_emitter_flush (self->emitter); /* the counters of every signal sent so far */
   g_variant_iter_init (&iter, options);
   while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
     {
@@ -188,6 +190,7 @@ ow_continuity_handle_history (OwContinuity *self, OwBusGuard *guard, GObject *ow
 {
   HistoryRequest *request = g_new0 (HistoryRequest, 1);
 
+  ow_signal_emitter_flush (self->emitter); /* every signal sent so far is in the history */
   request->continuity = self;
   request->after = after;
   request->options = g_variant_ref (options);

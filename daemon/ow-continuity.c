@@ -37,8 +37,15 @@ ow_continuity_event (OwContinuity *self, const char *cgroup, const OwEvent *even
   self->current_seq = ow_seq_next (self->seq);
 }
 
+gboolean
+ow_continuity_in_while_down (OwContinuity *self)
+{
+  return self != NULL && self->in_while_down;
+}
+
 void
-ow_continuity_sent (OwContinuity *self, const char *cgroup, const OwEvent *event)
+ow_continuity_sent (OwContinuity *self, const char *cgroup, const OwEvent *event,
+                    gboolean while_down)
 {
   OwCounter counter;
 
@@ -46,7 +53,7 @@ ow_continuity_sent (OwContinuity *self, const char *cgroup, const OwEvent *event
     return;
   if (ow_counter_for_kind (event->kind, &counter))
     ow_counter_store_reported (self->store, cgroup, counter, event->count, event->has_total,
-                               event->total, self->in_while_down);
+                               event->total, while_down);
   ow_continuity_metrics_changed (self);
 }
 
@@ -69,26 +76,38 @@ ow_continuity_unkept_keys (OwContinuity *self, GVariantDict *details)
   ow_continuity_add_keys (self, details);
 }
 
-static void
-record (OwContinuity *self, OwHistoryEntry *entry)
+/* The entry of the signal just sent: its seq and who watched its cgroup, as they are now. */
+static OwHistoryEntry *
+stamp (OwContinuity *self, OwHistoryEntry *entry)
 {
   entry->seq = self->current_seq;
   add_watcher_uids (self, entry->cgroup, entry);
+  return entry;
+}
+
+void
+ow_continuity_keep (OwContinuity *self, OwHistoryEntry *entry)
+{
+  if (self == NULL)
+    {
+      ow_history_entry_free (entry);
+      return;
+    }
   ow_history_append (self->history, entry);
   if (self->history_file != NULL && ow_history_get_capacity (self->history) > 0)
     ow_history_file_append (self->history_file, self->history, entry);
 }
 
-void
-ow_continuity_record (OwContinuity *self, const char *cgroup, const OwEvent *event,
-                      OwVictim *victim, GVariant *details)
+OwHistoryEntry *
+ow_continuity_entry (OwContinuity *self, const char *cgroup, const OwEvent *event, OwVictim *victim,
+                     GVariant *details)
 {
   OwHistoryEntry *entry;
 
   if (self == NULL)
     {
       g_variant_unref (g_variant_ref_sink (details));
-      return;
+      return NULL;
     }
   entry = ow_history_entry_new ("OomEvent", cgroup, ow_event_kind_to_string (event->kind),
                                 event->count, details);
@@ -97,7 +116,7 @@ ow_continuity_record (OwContinuity *self, const char *cgroup, const OwEvent *eve
       entry->has_victim_uid = TRUE;
       entry->victim_uid = victim->uid;
     }
-  record (self, entry);
+  return stamp (self, entry);
 }
 
 GVariant *
@@ -113,7 +132,7 @@ ow_continuity_removed (OwContinuity *self, const char *cgroup, const char *reaso
   self->current_seq = ow_seq_next (self->seq);
   ow_continuity_add_keys (self, &details);
   entry = ow_history_entry_new ("WatchRemoved", cgroup, reason, 0, g_variant_dict_end (&details));
-  record (self, entry);
+  ow_continuity_keep (self, stamp (self, entry));
   /* A floating copy of the same bytes: the sender's g_variant_new() takes it over. */
   bytes = g_variant_get_data_as_bytes (entry->details);
   return g_variant_new_from_bytes (G_VARIANT_TYPE_VARDICT, bytes, TRUE);
@@ -204,6 +223,7 @@ ow_continuity_watch_created (OwContinuity *self, OwWatch *watch)
 {
   if (self == NULL)
     return;
+  ow_signal_emitter_flush (self->emitter); /* what was sent counts on the previous watch */
   watch_created (self, watch);
 }
 
@@ -212,6 +232,7 @@ ow_continuity_watch_dropped (OwContinuity *self, const char *cgroup)
 {
   if (self == NULL)
     return;
+  ow_signal_emitter_flush (self->emitter); /* what was sent counts before the watch goes */
   g_hash_table_remove (self->owed, cgroup);
   ow_counter_store_forget (self->store, cgroup);
   ow_continuity_metrics_changed (self);

@@ -8,6 +8,7 @@
 
 #include "ow-bus-guard.h"
 #include "ow-hierarchy.h"
+#include "ow-history.h"
 #include "ow-metrics.h"
 #include "ow-registry.h"
 #include "ow-seq.h"
@@ -41,14 +42,20 @@ void ow_continuity_configure (OwContinuity *self, guint history_size, const char
 /* The emit path (the signal emitter; every function takes SELF NULL and then does nothing):
  * an OomEvent gets its seq (ow_continuity_event), each variant of its details gets seq and
  * while-down (ow_continuity_add_keys); once sent, its counts are saved (ow_continuity_sent:
- * a file write, after the signal so that no client waits for it; a crash in between repeats
- * the event after the restart rather than losing it) and it is kept (ow_continuity_record,
- * with the complete DETAILS, a floating or owned a{sv}). A WatchRemoved's details. */
+ * a file write, after the signal so that no client waits for it, see ow-after-send.h; a crash
+ * in between repeats the event after the restart rather than losing it; WHILE_DOWN as
+ * ow_continuity_in_while_down said when it was sent) and it is kept: its history entry made
+ * when it is sent (ow_continuity_entry: seq and watchers as they are then; with the complete
+ * DETAILS, a floating or owned a{sv}; NULL when SELF is), kept later (ow_continuity_keep, which
+ * takes it). A WatchRemoved's details. */
 void ow_continuity_event (OwContinuity *self, const char *cgroup, const OwEvent *event);
-void ow_continuity_sent (OwContinuity *self, const char *cgroup, const OwEvent *event);
+gboolean ow_continuity_in_while_down (OwContinuity *self);
+void ow_continuity_sent (OwContinuity *self, const char *cgroup, const OwEvent *event,
+                         gboolean while_down);
 void ow_continuity_add_keys (OwContinuity *self, GVariantDict *details);
-void ow_continuity_record (OwContinuity *self, const char *cgroup, const OwEvent *event,
-                           OwVictim *victim, GVariant *details);
+OwHistoryEntry *ow_continuity_entry (OwContinuity *self, const char *cgroup, const OwEvent *event,
+                                     OwVictim *victim, GVariant *details);
+void ow_continuity_keep (OwContinuity *self, OwHistoryEntry *entry);
 /* A signal not kept in the history (MemoryPressure: frequent) still gets its seq. */
 void ow_continuity_unkept_keys (OwContinuity *self, GVariantDict *details);
 /* Returns a floating a{sv}. */

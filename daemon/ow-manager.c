@@ -24,9 +24,10 @@ struct _OwManager
   char *kernel_log_path;
   OwConfig *overrides;
   guint fd_watch_limit;
+  OwFdBudget *fd_budget; /* for the sources: outlives the registry */
   GDBusConnection *connection;
   guint name_owner_changed_id;
-  OwOomd *oomd; /* systemd-oomd's kills (issue 14) */
+  OwOomd *oomd;             /* systemd-oomd's kills (issue 14) */
   OwContinuity *continuity; /* nogaps: seq, history, saved counters, metrics */
 };
 
@@ -278,6 +279,7 @@ ow_manager_finalize (GObject *object)
   g_clear_pointer (&self->continuity, ow_continuity_free); /* nogaps */
   g_clear_pointer (&self->registry, ow_registry_free);
   g_clear_pointer (&self->mux, ow_fd_mux_free);
+  g_clear_pointer (&self->fd_budget, ow_fd_budget_free);
   g_clear_pointer (&self->hierarchy, ow_hierarchy_free);
   g_clear_pointer (&self->guard, ow_bus_guard_free);
   g_clear_pointer (&self->overrides, ow_config_free);
@@ -383,14 +385,15 @@ ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings, GErro
     return NULL;
   self->context.hierarchy = hierarchy;
   self->context.mux = self->mux;
+  self->context.fd_budget = self->fd_budget = ow_fd_budget_new (self->fd_watch_limit);
   self->context.kernel_log_path = self->kernel_log_path;
   self->context.pressure = on_pressure;
   self->context.pressure_data = self;
   self->registry = ow_registry_new (&self->context, &no_limits, &registry_listener, self);
   self->reporter = ow_reporter_new (self->registry, version, self->kernel_log_path);
-  self->continuity = ow_continuity_new (settings->runtime_dir ?: OW_DEFAULT_RUNTIME_DIR, /* nogaps */
-                                        OW_BOOT_ID_PATH, hierarchy, self->registry,
-                                        ow_reporter_get_emitter (self->reporter), error);
+  self->continuity = ow_continuity_new (
+      settings->runtime_dir ?: OW_DEFAULT_RUNTIME_DIR, /* nogaps */
+      OW_BOOT_ID_PATH, hierarchy, self->registry, ow_reporter_get_emitter (self->reporter), error);
   if (self->continuity == NULL)
     return NULL;
   oomwatch_manager_set_version (OOMWATCH_MANAGER (self), OOMWATCH_VERSION);

@@ -1,4 +1,5 @@
 #include "ow-signal-emitter.h"
+#include "ow-after-send.h"
 #include "ow-event-log.h"
 #include "ow-event-units.h"
 #include "oomwatch-names.h"
@@ -8,8 +9,9 @@ struct _OwSignalEmitter
   OwRegistry *registry; /* borrowed */
   guint hierarchy;
   GDBusConnection *connection;
-  GHashTable *monitors; /* unique names of root Monitor() callers */
+  GHashTable *monitors;     /* unique names of root Monitor() callers */
   OwContinuity *continuity; /* nogaps */
+  OwAfterSend *after_send;  /* counters, history and journal, a moment after the signal */
 };
 
 static GVariant *
@@ -124,13 +126,24 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
           send (self, name, "OomEvent", *params);
         }
     }
-  ow_continuity_sent (self->continuity, cgroup, event); /* nogaps: counters saved */
+  /* nogaps: counters saved, history; and the journal. High/max are frequent: neither kept in
+   * the history (they would push OOMs out) nor journalled. */
   if (event->kind == OW_EVENT_HIGH || event->kind == OW_EVENT_MAX)
-    return; /* frequent: neither kept in the history (it would push OOMs out) nor journalled */
-  ow_continuity_record (self->continuity, cgroup, event, victim, /* nogaps: history */
-                        event_details (self, event, victim, TRUE, units));
-  if (!event->logged)
-    ow_event_log (cgroup, event, victim, units);
+    ow_after_send_add (self->after_send, cgroup, event, NULL, NULL, FALSE,
+                       ow_continuity_in_while_down (self->continuity));
+  else
+    ow_after_send_add (self->after_send, cgroup, event, victim,
+                       self->continuity != NULL
+                           ? ow_continuity_entry (self->continuity, cgroup, event, victim,
+                                                  event_details (self, event, victim, TRUE, units))
+                           : NULL,
+                       !event->logged, ow_continuity_in_while_down (self->continuity));
+}
+
+void
+ow_signal_emitter_flush (OwSignalEmitter *self)
+{
+  ow_after_send_flush (self->after_send);
 }
 
 void
@@ -165,7 +178,10 @@ void
 ow_signal_emitter_removed (OwSignalEmitter *self, OwWatch *watch)
 {
   g_autoptr (GPtrArray) names = NULL;
-  g_autoptr (GVariant) params = g_variant_ref_sink (g_variant_new (
+  g_autoptr (GVariant) params = NULL;
+
+  ow_after_send_flush (self->after_send); /* the history stays in order */
+  params = g_variant_ref_sink (g_variant_new (
       "(ss@a{sv})", watch->cgroup, OOMWATCH_REASON_CGROUP_REMOVED,
       ow_continuity_removed (self->continuity, watch->cgroup, /* nogaps: details, seq */
                              OOMWATCH_REASON_CGROUP_REMOVED)));
@@ -189,6 +205,7 @@ void
 ow_signal_emitter_set_continuity (OwSignalEmitter *self, OwContinuity *continuity)
 {
   self->continuity = continuity;
+  ow_after_send_set_continuity (self->after_send, continuity);
 }
 
 void
@@ -211,6 +228,7 @@ ow_signal_emitter_new (OwRegistry *registry, guint hierarchy)
   self->registry = registry;
   self->hierarchy = hierarchy;
   self->monitors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->after_send = ow_after_send_new (registry);
   return self;
 }
 
@@ -219,6 +237,7 @@ ow_signal_emitter_free (OwSignalEmitter *self)
 {
   if (self == NULL)
     return;
+  g_clear_pointer (&self->after_send, ow_after_send_free);
   g_clear_object (&self->connection);
   g_hash_table_unref (self->monitors);
   g_free (self);

@@ -1,7 +1,8 @@
 /* Sends OomEvent and WatchRemoved, unicast: once to each connection that watches the cgroup
  * and to each root Monitor() caller, never broadcast. A recipient gets the victim's identity
  * (pid, comm, uid) only when it is root or the victim's own uid, the same as what it could
- * read from the kernel itself. The signal goes out first; the journal record after it. */
+ * read from the kernel itself. The signal goes out first; its counters, history entry and
+ * journal record a moment after it (ow-after-send.h). */
 #pragma once
 
 #include "ow-continuity.h"
@@ -27,6 +28,8 @@ void ow_signal_emitter_forget (OwSignalEmitter *self, const char *name);
 
 void ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEvent *event,
                               OwVictim *victim);
+/* Does now what follows the signals sent so far (ow-after-send.h). */
+void ow_signal_emitter_flush (OwSignalEmitter *self);
 /* MemoryPressure (s cgroup, s level, a{sv} details) to WATCHERS (names that asked for the
  * level) and the monitors; DETAILS is floating or owned and consumed. */
 void ow_signal_emitter_pressure (OwSignalEmitter *self, const char *cgroup, const char *level,

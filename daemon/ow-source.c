@@ -11,6 +11,8 @@ ow_source_init (OwSource *source, const OwSourceVTable *vtable, const OwSourceCo
   source->cgroup = g_strdup (cgroup);
   source->listener = listener;
   source->user_data = user_data;
+  if (context->fd_budget != NULL)
+    ow_fd_budget_add_user (context->fd_budget);
 }
 
 void
@@ -55,17 +57,22 @@ gboolean
 ow_source_read_descendants (OwSource *source, OwCounters *counters)
 {
   memset (counters, 0, sizeof *counters);
-  return source->vtable->read_descendants != NULL && source->vtable->read_descendants (source, counters);
+  return source->vtable->read_descendants != NULL
+         && source->vtable->read_descendants (source, counters);
 }
 
 void
 ow_source_free (OwSource *source)
 {
   char *cgroup;
+  OwFdBudget *budget;
 
   if (source == NULL)
     return;
   cgroup = source->cgroup;
+  budget = source->context->fd_budget;
   source->vtable->free (source);
   g_free (cgroup);
+  if (budget != NULL)
+    ow_fd_budget_remove_user (budget);
 }

@@ -10,6 +10,7 @@
 
 #include "ow-counters.h"
 #include "ow-event.h"
+#include "ow-fd-budget.h"
 #include "ow-fd-mux.h"
 #include "ow-hierarchy.h"
 
@@ -46,6 +47,7 @@ struct _OwSourceContext
 {
   OwHierarchy *hierarchy;
   OwFdMux *mux;
+  OwFdBudget *fd_budget;       /* each source is a user; spare fds are lent (NULL: none) */
   const char *kernel_log_path; /* the v2 root source is woken by the kernel log */
   /* Test seam: the registry makes its sources with this when set, else with ow_source_new.
    * Unit tests plug in fake sources they drive by hand (tests/ow-fake-source.c), and find
@@ -53,8 +55,8 @@ struct _OwSourceContext
   OwSourceFactory factory;
   gpointer factory_data;
   /* Memory pressure reports (ow-pressure.c): WATCHERS are the names that asked for LEVEL. */
-  void (*pressure) (const char *cgroup, const char *level, GPtrArray *watchers,
-                    GVariant *details, gpointer user_data);
+  void (*pressure) (const char *cgroup, const char *level, GPtrArray *watchers, GVariant *details,
+                    gpointer user_data);
   gpointer pressure_data;
 };
 

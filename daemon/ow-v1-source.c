@@ -29,6 +29,9 @@
 
 #define RECHECK_FIRST_MS 5
 #define RECHECK_WINDOW_MS 1200
+/* Signals this close together share one entry of the owed list: at most 13 entries, however
+ * fast a user makes their cgroup OOM. */
+#define OWED_MERGE_MS 100
 #define PAUSED_RECHECK_MS 100
 #define UNREADABLE_RETRY_MS 100
 #define UNREADABLE_RETRY_MAX_MS 2000
@@ -37,6 +40,7 @@ typedef struct
 {
   OwSource parent;
   ino_t control_ino; /* of memory.oom_control: another cgroup of the same name has another */
+  OwFdLoan *control; /* memory.oom_control kept open while fds are spare (NULL: none) */
   int event_fd;
   guint event_fd_id;
   guint64 oom_kill_seen;
@@ -109,22 +113,22 @@ read_oom_control_fd (int fd, const char *cgroup, OomControl *state, GError **err
   return READ_OK;
 }
 
-static ReadResult
-read_oom_control_at (int dir, const char *cgroup, OomControl *state, GError **error)
+/* Keeps FD (this cgroup's memory.oom_control) open if the budget has an fd to spare. */
+static void
+keep_control (OwV1Source *self, int fd)
 {
-  g_auto (OwFd) fd = openat (dir, "memory.oom_control", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  OwFdBudget *budget = self->parent.context->fd_budget;
 
-  if (fd < 0 && errno == ENOENT)
-    {
-      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP,
-                   "Invalid cgroup path '%s': not a memory cgroup", cgroup);
-      return READ_FAILED;
-    }
-  return read_oom_control_fd (fd, cgroup, state, error);
+  ow_fd_loan_end (self->control);
+  self->control = budget != NULL ? ow_fd_budget_lend (budget, fd) : NULL;
+  if (budget == NULL)
+    ow_fd_close (fd);
 }
 
-/* Re-resolves the cgroup's memory.oom_control in one openat2, as every wake-up waits for this
- * before its signal: gone, or another file under the same name (a new cgroup), is removal. */
+/* Every wake-up waits for this before its signal. Kept open, memory.oom_control is one pread;
+ * once its cgroup is removed the kernel answers ENODEV (removal). Otherwise the path is
+ * resolved again in one openat2: gone, or another file under the same name (a new cgroup),
+ * is removal; and the file is kept open if an fd is spare now. */
 static ReadResult
 read_state (OwV1Source *self, OomControl *state)
 {
@@ -134,13 +138,20 @@ read_state (OwV1Source *self, OomControl *state)
   struct stat st;
   ReadResult result;
 
-  fd = ow_hierarchy_open_cgroup_file (source->context->hierarchy, source->cgroup,
-                                      "memory.oom_control", &error);
-  if (fd < 0 && g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP))
-    return READ_REMOVED;
-  if (fd >= 0 && fstat (fd, &st) == 0 && st.st_ino != self->control_ino)
-    return READ_REMOVED;
-  result = fd < 0 ? READ_FAILED : read_oom_control_fd (fd, source->cgroup, state, &error);
+  if (ow_fd_loan_get_fd (self->control) >= 0)
+    result = read_oom_control_fd (ow_fd_loan_get_fd (self->control), source->cgroup, state, &error);
+  else
+    {
+      fd = ow_hierarchy_open_cgroup_file (source->context->hierarchy, source->cgroup,
+                                          "memory.oom_control", &error);
+      if (fd < 0 && g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP))
+        return READ_REMOVED;
+      if (fd >= 0 && fstat (fd, &st) == 0 && st.st_ino != self->control_ino)
+        return READ_REMOVED;
+      result = fd < 0 ? READ_FAILED : read_oom_control_fd (fd, source->cgroup, state, &error);
+      if (result == READ_OK)
+        keep_control (self, ow_fd_steal (&fd));
+    }
   if (result == READ_FAILED)
     g_warning ("%s", error->message);
   return result;
@@ -150,8 +161,16 @@ static void
 owe_kills (OwV1Source *self, guint64 signals)
 {
   OwedKills owed = { .kills = signals };
+  OwedKills *newest
+      = self->owed->len > 0 ? &g_array_index (self->owed, OwedKills, self->owed->len - 1) : NULL;
 
   owed.until = g_get_monotonic_time () + RECHECK_WINDOW_MS * G_TIME_SPAN_MILLISECOND;
+  if (newest != NULL && owed.until - newest->until < OWED_MERGE_MS * G_TIME_SPAN_MILLISECOND)
+    {
+      newest->kills += signals; /* its signals are looked after a little longer */
+      newest->until = owed.until;
+      return;
+    }
   g_array_append_val (self->owed, owed);
 }
 
@@ -334,6 +353,7 @@ v1_source_free (OwSource *source)
   ow_fd_mux_remove (source->context->mux, &self->event_fd_id);
   /* Closing the eventfd makes the kernel drop the registration. */
   ow_fd_close (self->event_fd);
+  ow_fd_loan_end (self->control);
   g_array_unref (self->owed);
   g_free (self);
 }
@@ -343,7 +363,7 @@ static void
 v1_source_counters (OwSource *source, OwCounters *counters)
 {
   counters->has[OW_COUNTER_OOM_KILL] = TRUE;
-  counters->value[OW_COUNTER_OOM_KILL] = ((OwV1Source *) source)->oom_kill_seen;
+  counters->value[OW_COUNTER_OOM_KILL] = ((OwV1Source *)source)->oom_kill_seen;
 }
 
 static const OwSourceVTable v1_source_vtable = {
@@ -356,15 +376,12 @@ static const OwSourceVTable v1_source_vtable = {
 /* A delegated cgroup's cgroup.event_control belongs to its user (mode 0200): without
  * CAP_DAC_OVERRIDE the daemon may not register there. */
 static gboolean
-register_event_fd (int dir, int event_fd, const char *cgroup, GError **error)
+register_event_fd (int dir, int control, int event_fd, const char *cgroup, GError **error)
 {
-  g_auto (OwFd) control = -1;
   g_auto (OwFd) event_control = -1;
   g_autofree char *line = NULL;
 
-  control = openat (dir, "memory.oom_control", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (control >= 0)
-    event_control = openat (dir, "cgroup.event_control", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  event_control = openat (dir, "cgroup.event_control", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
   if (event_control >= 0)
     {
       line = g_strdup_printf ("%d %d", event_fd, control);
@@ -388,6 +405,7 @@ ow_v1_source_new (const OwSourceContext *context, const char *canonical, OwSourc
 {
   g_autoptr (OwSource) source = NULL;
   g_auto (OwFd) dir = -1;
+  g_auto (OwFd) control = -1;
   OwV1Source *self;
   OomControl state;
   struct stat st;
@@ -408,9 +426,16 @@ ow_v1_source_new (const OwSourceContext *context, const char *canonical, OwSourc
   self->event_fd = -1;
   self->owed = g_array_new (FALSE, FALSE, sizeof (OwedKills));
 
-  if (read_oom_control_at (dir, canonical, &state, error) != READ_OK)
+  control = openat (dir, "memory.oom_control", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (control < 0 && errno == ENOENT)
+    {
+      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP,
+                   "Invalid cgroup path '%s': not a memory cgroup", canonical);
+      return NULL;
+    }
+  if (read_oom_control_fd (control, canonical, &state, error) != READ_OK)
     return NULL;
-  if (fstatat (dir, "memory.oom_control", &st, AT_SYMLINK_NOFOLLOW) < 0)
+  if (fstat (control, &st) < 0)
     {
       oomwatch_set_error_errno (error, errno, "Cannot stat memory.oom_control of '%s'", canonical);
       return NULL;
@@ -427,7 +452,8 @@ ow_v1_source_new (const OwSourceContext *context, const char *canonical, OwSourc
     }
   self->event_fd_id
       = ow_fd_mux_add (context->mux, self->event_fd, EPOLLIN, on_event_fd, self, error);
-  if (self->event_fd_id == 0 || !register_event_fd (dir, self->event_fd, canonical, error))
+  if (self->event_fd_id == 0 || !register_event_fd (dir, control, self->event_fd, canonical, error))
     return NULL;
+  keep_control (self, ow_fd_steal (&control));
   return g_steal_pointer (&source);
 }

@@ -124,7 +124,8 @@ start_bus (OwTestEnv *env)
   g_autoptr (GDataInputStream) out = NULL;
   char *line;
 
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr (GSubprocessLauncher) launcher
+      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
 
   g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
   env->bus = g_subprocess_launcher_spawnv (launcher, argv, &error);
@@ -153,7 +154,8 @@ daemon_setup (gpointer user_data)
 static void
 start_daemon (OwTestEnv *env, const OwTestDaemonOptions *options)
 {
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr (GSubprocessLauncher) launcher
+      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GError) error = NULL;
 
@@ -169,22 +171,22 @@ start_daemon (OwTestEnv *env, const OwTestDaemonOptions *options)
   if (wrapper == NULL && g_getenv ("OOMWATCH_TEST_WRAPPER") != NULL)
     {
       env_wrapper = g_strsplit (g_getenv ("OOMWATCH_TEST_WRAPPER"), " ", -1);
-      wrapper = (const char *const *) env_wrapper;
+      wrapper = (const char *const *)env_wrapper;
     }
   for (gsize i = 0; wrapper != NULL && wrapper[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) wrapper[i]);
+    g_ptr_array_add (argv, (gpointer)wrapper[i]);
   env->config_path = g_build_filename (env->tmpdir, "oomwatch.conf", NULL);
   if (options->config != NULL)
     g_assert_true (g_file_set_contents (env->config_path, options->config, -1, NULL));
   config_arg = g_strdup_printf ("--config=%s", env->config_path);
-  g_ptr_array_add (argv, (gpointer) g_getenv ("OOMWATCHD"));
+  g_ptr_array_add (argv, (gpointer)g_getenv ("OOMWATCHD"));
   g_ptr_array_add (argv, "--verbose");
   g_ptr_array_add (argv, config_arg);
   for (gsize i = 0; options->args != NULL && options->args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) options->args[i]);
+    g_ptr_array_add (argv, (gpointer)options->args[i]);
   g_ptr_array_add (argv, NULL);
   ow_test_nogaps_setup_launcher (env, launcher); /* nogaps: a runtime dir of its own */
-  env->daemon = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  env->daemon = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv->pdata, &error);
   g_assert_no_error (error);
 }
 
@@ -227,7 +229,8 @@ ow_test_env_connect (OwTestEnv *env)
 
   connection = g_dbus_connection_new_for_address_sync (
       env->bus_address,
-      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+          | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
       NULL, NULL, &error);
   g_assert_no_error (error);
   return connection;
@@ -247,11 +250,11 @@ ow_test_env_new_full (const OwTestDaemonOptions *options)
   OwTestEnv *env = g_new0 (OwTestEnv, 1);
   g_autofree char *mount = ow_test_cgroups_memory_mount ();
   g_autofree char *own = ow_test_cgroups_own ();
-  g_autofree char *name = g_strdup_printf ("oomwatch-test-%d", (int) getpid ());
+  g_autofree char *name = g_strdup_printf ("oomwatch-test-%d", (int)getpid ());
   g_autoptr (GError) error = NULL;
 
   /* Registers the error domain, so remote errors come back as OOMWATCH_ERROR. */
-  (void) OOMWATCH_ERROR;
+  (void)OOMWATCH_ERROR;
   env->signals = g_ptr_array_new_with_free_func (ow_test_signal_free);
   env->tmpdir = g_dir_make_tmp ("oomwatch-test-XXXXXX", &error);
   g_assert_no_error (error);
@@ -276,7 +279,7 @@ ow_test_env_new_full (const OwTestDaemonOptions *options)
   g_signal_connect (env->manager, "watch-removed", G_CALLBACK (on_watch_removed), env);
   wait_for_name (env);
   env->daemon_pid = find_daemon_pid (env, options->wrapper != NULL
-                                               || g_getenv ("OOMWATCH_TEST_WRAPPER") != NULL);
+                                              || g_getenv ("OOMWATCH_TEST_WRAPPER") != NULL);
   env->glib_eventfds = ow_test_env_count_eventfds (env);
   return env;
 }
@@ -292,7 +295,7 @@ ow_test_env_free (OwTestEnv *env)
 
   if (env->daemon != NULL)
     {
-      kill ((pid_t) g_ascii_strtoll (env->daemon_pid, NULL, 10), SIGTERM);
+      kill ((pid_t)g_ascii_strtoll (env->daemon_pid, NULL, 10), SIGTERM);
       ow_test_env_wait_process (env->daemon);
       if (g_file_get_contents (env->daemon_log, &log, NULL, NULL))
         g_test_message ("oomwatchd log:\n%s", log);
@@ -331,9 +334,8 @@ ow_test_env_watch (OwTestEnv *env, OomwatchManager *manager, const char *cgroup)
   g_autoptr (GError) error = NULL;
   char *canonical = NULL;
 
-  oomwatch_manager_call_watch_sync (manager ?: env->manager, cgroup,
-                                    g_variant_new ("a{sv}", NULL), G_DBUS_CALL_FLAGS_NONE, -1,
-                                    &canonical, NULL, &error);
+  oomwatch_manager_call_watch_sync (manager ?: env->manager, cgroup, g_variant_new ("a{sv}", NULL),
+                                    G_DBUS_CALL_FLAGS_NONE, -1, &canonical, NULL, &error);
   g_assert_no_error (error);
   return canonical;
 }
@@ -360,8 +362,8 @@ ow_test_env_find_watch (OwTestEnv *env, const char *canonical)
   const char *cgroup;
   GVariant *dict;
 
-  oomwatch_manager_call_list_watches_sync (env->manager, G_DBUS_CALL_FLAGS_NONE, -1, &watches,
-                                           NULL, &error);
+  oomwatch_manager_call_list_watches_sync (env->manager, G_DBUS_CALL_FLAGS_NONE, -1, &watches, NULL,
+                                           &error);
   g_assert_no_error (error);
   g_variant_iter_init (&iter, watches);
   while (g_variant_iter_next (&iter, "(&s@a{sv})", &cgroup, &dict))
@@ -420,6 +422,12 @@ guint
 ow_test_env_count_fds (OwTestEnv *env)
 {
   return count_fds (env, NULL);
+}
+
+guint
+ow_test_env_count_open_files (OwTestEnv *env, const char *suffix)
+{
+  return count_fds (env, suffix);
 }
 
 guint64
@@ -520,5 +528,5 @@ ow_test_env_pid (GSubprocess *process)
   const char *identifier = g_subprocess_get_identifier (process);
 
   g_assert_nonnull (identifier);
-  return (guint32) g_ascii_strtoull (identifier, NULL, 10);
+  return (guint32)g_ascii_strtoull (identifier, NULL, 10);
 }

@@ -23,15 +23,15 @@ typedef struct
   char *tmpdir;
   char *bus_address;
   GSubprocess *bus;
-  GSubprocess *daemon;  /* the daemon, or its wrapper */
-  char *daemon_pid;     /* the daemon itself */
+  GSubprocess *daemon; /* the daemon, or its wrapper */
+  char *daemon_pid;    /* the daemon itself */
   char *daemon_log;
   char *config_path; /* the daemon's oomwatch.conf (may not exist) */
   GDBusConnection *connection;
   OomwatchManager *manager;
-  GPtrArray *signals; /* OwTestSignal, in arrival order */
-  char *cgroup_dir;   /* absolute: our scratch parent cgroup */
-  char *cgroup_base;  /* the same, canonical (relative to the hierarchy root) */
+  GPtrArray *signals;  /* OwTestSignal, in arrival order */
+  char *cgroup_dir;    /* absolute: our scratch parent cgroup */
+  char *cgroup_base;   /* the same, canonical (relative to the hierarchy root) */
   guint glib_eventfds; /* the daemon's own main-loop eventfds, not registrations */
 } OwTestEnv;
 
@@ -50,6 +50,8 @@ void ow_test_env_drop_to_nobody (gpointer user_data);
 OwTestEnv *ow_test_env_new (const char *const *daemon_args);
 OwTestEnv *ow_test_env_new_full (const OwTestDaemonOptions *options);
 guint ow_test_env_count_fds (OwTestEnv *env);
+/* The daemon's open files whose path ends with SUFFIX (e.g. "/memory.oom_control"). */
+guint ow_test_env_count_open_files (OwTestEnv *env, const char *suffix);
 guint64 ow_test_env_rss_kib (OwTestEnv *env);
 void ow_test_env_free (OwTestEnv *env);
 

@@ -105,8 +105,8 @@ test_corpus (void)
   g_autofree char *strace_log = g_build_filename (g_get_tmp_dir (), "oomwatch-strace-XXXXXX", NULL);
   int log_fd = g_mkstemp (strace_log);
   g_autofree char *output = g_strdup_printf ("--output=%s", strace_log);
-  const char *const wrapper[] = { "strace", "-f", "-y", "-qq", "-e", "trace=open,openat,openat2,creat",
-                                  output, NULL };
+  const char *const wrapper[]
+      = { "strace", "-f", "-y", "-qq", "-e", "trace=open,openat,openat2,creat", output, NULL };
   OwTestDaemonOptions daemon = { .wrapper = wrapper };
   g_autofree char *strace = g_find_program_in_path ("strace");
   OwTestEnv *env;
@@ -140,8 +140,8 @@ test_corpus (void)
   /* A state file and a control file of the hierarchy in use. */
   file = g_strdup_printf ("%s/%s", cgroup,
                           ow_test_cgroups_version () == 1 ? "memory.oom_control" : "memory.events");
-  control = g_strdup_printf ("%s/%s", dir,
-                             ow_test_cgroups_version () == 1 ? "cgroup.event_control" : "cgroup.procs");
+  control = g_strdup_printf (
+      "%s/%s", dir, ow_test_cgroups_version () == 1 ? "cgroup.event_control" : "cgroup.procs");
   dotdot = g_strdup_printf ("%s/../../..", cgroup);
   dots = g_strdup_printf ("./%s/./missing/.", cgroup);
   huge = g_strnfill (65536, 'A');
@@ -212,8 +212,8 @@ test_corpus (void)
                     g_variant_new ("(ssi)", "a", "b", 3));
   g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS);
   g_clear_error (&error);
-  error = raw_call (env, "/org/oomwatch/Nope", "org.oomwatch.OomWatch1.Manager", "ListWatches",
-                    NULL);
+  error
+      = raw_call (env, "/org/oomwatch/Nope", "org.oomwatch.OomWatch1.Manager", "ListWatches", NULL);
   g_clear_error (&error);
   error = raw_call (env, "/org/oomwatch/OomWatch1", "org.oomwatch.OomWatch1.Evil", "Do", NULL);
   g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED);
@@ -226,12 +226,16 @@ test_corpus (void)
 
   /* The dbus-send way: an int where a string belongs. */
   {
-    const char *argv[] = { "dbus-send", "--system", "--print-reply", "--dest=org.oomwatch.OomWatch1",
-                           "/org/oomwatch/OomWatch1", "org.oomwatch.OomWatch1.Manager.Watch",
-                           "int32:5", NULL };
-    g_autoptr (GSubprocess) send = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDOUT_SILENCE
-                                                               | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                                                      argv);
+    const char *argv[] = { "dbus-send",
+                           "--system",
+                           "--print-reply",
+                           "--dest=org.oomwatch.OomWatch1",
+                           "/org/oomwatch/OomWatch1",
+                           "org.oomwatch.OomWatch1.Manager.Watch",
+                           "int32:5",
+                           NULL };
+    g_autoptr (GSubprocess) send = ow_test_env_spawn (
+        env, G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE, argv);
     g_autofree char *err = NULL;
 
     g_subprocess_communicate_utf8 (send, NULL, NULL, NULL, &err, &error);
@@ -312,8 +316,8 @@ test_client_storm (void)
   for (int i = 0; i < 20; i++)
     {
       const char *argv[] = { g_getenv ("OOMCTL"), "watch", cgroups[i % 10], NULL };
-      g_autoptr (GSubprocess) client = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDOUT_SILENCE,
-                                                          argv);
+      g_autoptr (GSubprocess) client
+          = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, argv);
       g_assert_true (ow_test_env_wait_watched (env, cgroups[i % 10], TRUE));
       g_subprocess_send_signal (client, SIGKILL);
       ow_test_env_wait_process (client);
@@ -329,8 +333,8 @@ test_client_storm (void)
   if (g_getenv ("ASAN_OPTIONS") == NULL && g_getenv ("OOMWATCH_TEST_WRAPPER") == NULL)
     g_assert_cmpuint (rss_second, <=, rss_first + 1024);
 
-  oomwatch_manager_call_list_watches_sync (env->manager, G_DBUS_CALL_FLAGS_NONE, -1, &watches,
-                                           NULL, NULL);
+  oomwatch_manager_call_list_watches_sync (env->manager, G_DBUS_CALL_FLAGS_NONE, -1, &watches, NULL,
+                                           NULL);
   g_assert_cmpuint (g_variant_n_children (watches), ==, 0);
   for (guint i = 0; i < G_N_ELEMENTS (cgroups); i++)
     g_free (cgroups[i]);
@@ -367,12 +371,15 @@ test_watch_storm (void)
 }
 
 /* With a low RLIMIT_NOFILE the daemon refuses new watches cleanly (LimitExceeded, never a
- * half-made watch or Failed), and keeps serving. */
+ * half-made watch or Failed), and keeps serving. On v1 it keeps each memory.oom_control open
+ * while fds are spare (ow-fd-budget.h), and takes them back for watches: it accepts as many
+ * watches as its fds allow (half of 64), and never holds more than its limit. */
 static void
 test_low_fd_limit (void)
 {
   OwTestDaemonOptions daemon = { .nofile = 64 };
   OwTestEnv *env = ow_test_env_new_full (&daemon);
+  gboolean v1 = ow_test_cgroups_version () == 1;
   guint watched = 0, refused = 0;
 
   for (int i = 0; i < 60; i++)
@@ -384,6 +391,8 @@ test_low_fd_limit (void)
 
       oomwatch_manager_call_watch_sync (env->manager, cgroup, g_variant_new ("a{sv}", NULL),
                                         G_DBUS_CALL_FLAGS_NONE, -1, &canonical, NULL, &error);
+      if (v1 && i == 9) /* ten watches and ten spare fds: each file kept open */
+        g_assert_cmpuint (ow_test_env_count_open_files (env, "/memory.oom_control"), ==, 10);
       if (error == NULL)
         watched++;
       else
@@ -393,8 +402,11 @@ test_low_fd_limit (void)
         }
     }
   g_test_message ("fd limit 64: %u watched, %u refused", watched, refused);
-  g_assert_cmpuint (watched, >, 0);
+  g_assert_cmpuint (watched, ==, 32);
   g_assert_cmpuint (refused, >, 0);
+  g_assert_cmpuint (ow_test_env_count_fds (env), <=, 64);
+  if (v1) /* all taken back for the watches */
+    g_assert_cmpuint (ow_test_env_count_open_files (env, "/memory.oom_control"), ==, 0);
   g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, watched);
   ow_test_env_free (env);
 }
@@ -406,8 +418,14 @@ test_not_root (void)
   OwTestEnv *env = ow_test_env_new (NULL);
   g_autofree char *runtime = g_build_filename (env->tmpdir, "intruder-run", NULL);
   g_autofree char *runtime_arg = g_strdup_printf ("--runtime-dir=%s", runtime);
-  const char *argv[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                         g_getenv ("OOMWATCHD"), "--replace", runtime_arg, NULL };
+  const char *argv[] = { "setpriv",
+                         "--reuid=65534",
+                         "--regid=65534",
+                         "--clear-groups",
+                         g_getenv ("OOMWATCHD"),
+                         "--replace",
+                         runtime_arg,
+                         NULL };
   g_autoptr (GSubprocess) intruder = NULL;
   g_autofree char *err = NULL;
   g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (env->manager));
@@ -465,7 +483,7 @@ test_rmdir_during_oom (void)
 
   g_assert_cmpuint (ow_test_env_n_signals (env, cgroup, "removed"), ==, 1);
   removed_at = env->signals->len - 1;
-  g_assert_cmpstr (((OwTestSignal *) g_ptr_array_index (env->signals, removed_at))->kind, ==,
+  g_assert_cmpstr (((OwTestSignal *)g_ptr_array_index (env->signals, removed_at))->kind, ==,
                    "removed");
   g_assert_cmpuint (ow_test_env_n_signals (env, cgroup, "oom-kill"), ==, 0);
   g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, 0);
@@ -525,7 +543,7 @@ flood_kernel_log (guint records)
 
       g_assert_cmpint (fd, >=, 0);
       for (int i = 0; i < 8 && written < records; i++, written++)
-        g_assert_cmpint (write (fd, line, strlen (line)), ==, (gssize) strlen (line));
+        g_assert_cmpint (write (fd, line, strlen (line)), ==, (gssize)strlen (line));
       close (fd);
     }
 }
