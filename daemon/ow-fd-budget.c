@@ -3,7 +3,7 @@
 
 struct _OwFdBudget
 {
-  guint limit;
+  guint limit, max_loans;
   guint users;
   GQueue lent; /* OwFdLoan, oldest first, those still holding an fd */
 };
@@ -16,11 +16,12 @@ struct _OwFdLoan
 };
 
 OwFdBudget *
-ow_fd_budget_new (guint limit)
+ow_fd_budget_new (guint limit, guint max_loans)
 {
   OwFdBudget *self = g_new0 (OwFdBudget, 1);
 
   self->limit = limit;
+  self->max_loans = max_loans;
   g_queue_init (&self->lent);
   return self;
 }
@@ -79,7 +80,7 @@ ow_fd_budget_lend (OwFdBudget *self, int fd)
 
   if (fd < 0)
     return NULL;
-  if (self->users + self->lent.length + 1 > self->limit)
+  if (self->users + self->lent.length + 1 > self->limit || self->lent.length >= self->max_loans)
     {
       ow_fd_close (fd);
       return NULL;

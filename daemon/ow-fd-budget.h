@@ -3,16 +3,20 @@
  * rather than a path walk, open, fstat, read and close. A loan lasts while the process has fds
  * to spare: each source counts as one user of the budget (its own fd), and a new user takes
  * back the oldest loans until users and loans fit in the limit again. So loans never cost a
- * watch: the daemon accepts as many watches as without them. */
+ * watch: the daemon accepts as many watches as without them. At most OW_FD_LOANS_MAX are out
+ * at once: each kept file also holds kernel memory (a cgroup file once read keeps a page). */
 #pragma once
 #include <glib.h>
 
 G_BEGIN_DECLS
 
+#define OW_FD_LOANS_MAX 1024
+
 typedef struct _OwFdBudget OwFdBudget;
 typedef struct _OwFdLoan OwFdLoan;
 
-OwFdBudget *ow_fd_budget_new (guint limit);
+/* LIMIT: fds for users and loans together; MAX_LOANS: at most that many loans at once. */
+OwFdBudget *ow_fd_budget_new (guint limit, guint max_loans);
 void ow_fd_budget_free (OwFdBudget *self);
 void ow_fd_budget_add_user (OwFdBudget *self);
 void ow_fd_budget_remove_user (OwFdBudget *self);

@@ -385,7 +385,8 @@ ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings, GErro
     return NULL;
   self->context.hierarchy = hierarchy;
   self->context.mux = self->mux;
-  self->context.fd_budget = self->fd_budget = ow_fd_budget_new (self->fd_watch_limit);
+  self->context.fd_budget = self->fd_budget
+      = ow_fd_budget_new (self->fd_watch_limit, OW_FD_LOANS_MAX);
   self->context.kernel_log_path = self->kernel_log_path;
   self->context.pressure = on_pressure;
   self->context.pressure_data = self;

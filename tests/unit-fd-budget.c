@@ -23,7 +23,7 @@ is_open (int fd)
 static void
 test_lend_and_take_back (void)
 {
-  g_autoptr (OwFdBudget) budget = ow_fd_budget_new (4);
+  g_autoptr (OwFdBudget) budget = ow_fd_budget_new (4, 10);
   OwFdLoan *loans[3];
   int fds[3];
   int refused;
@@ -76,7 +76,7 @@ test_lend_and_take_back (void)
 static void
 test_free_first (void)
 {
-  OwFdBudget *budget = ow_fd_budget_new (2);
+  OwFdBudget *budget = ow_fd_budget_new (2, 10);
   int fd = new_fd ();
   OwFdLoan *loan = ow_fd_budget_lend (budget, fd);
 
@@ -87,11 +87,32 @@ test_free_first (void)
   ow_fd_loan_end (loan);
 }
 
+/* However many fds are spare, no more than MAX_LOANS at once. */
+static void
+test_max_loans (void)
+{
+  g_autoptr (OwFdBudget) budget = ow_fd_budget_new (100, 2);
+  OwFdLoan *a = ow_fd_budget_lend (budget, new_fd ());
+  OwFdLoan *b = ow_fd_budget_lend (budget, new_fd ());
+  int fd = new_fd ();
+
+  g_assert_nonnull (a);
+  g_assert_nonnull (b);
+  g_assert_null (ow_fd_budget_lend (budget, fd));
+  g_assert_false (is_open (fd));
+  ow_fd_loan_end (a);
+  a = ow_fd_budget_lend (budget, new_fd ());
+  g_assert_nonnull (a);
+  ow_fd_loan_end (a);
+  ow_fd_loan_end (b);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/fd-budget/lend-and-take-back", test_lend_and_take_back);
   g_test_add_func ("/fd-budget/free-first", test_free_first);
+  g_test_add_func ("/fd-budget/max-loans", test_max_loans);
   return g_test_run ();
 }
