@@ -2,6 +2,7 @@
  * happened meanwhile, once; clients catch up by seq; the metrics reach a real node exporter. */
 #include "ow-test-env.h"
 #include "ow-test-nogaps.h"
+#include "ow-test-wait.h"
 
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -186,8 +187,65 @@ wait_history_kills (OwTestEnv *env, const char *cgroup, guint64 kills)
   while (history_kills (env, cgroup, 0, &n_while_down, &while_down_count, &min_seq) < kills
          && g_get_monotonic_time () < until)
     ow_test_env_iterate (20);
-  g_assert_cmpuint (history_kills (env, cgroup, 0, &n_while_down, &while_down_count, &min_seq),
-                    ==, kills);
+  g_assert_cmpuint (history_kills (env, cgroup, 0, &n_while_down, &while_down_count, &min_seq), ==,
+                    kills);
+}
+
+/* History() right after an OomEvent has it: the daemon writes a signal's counters and history
+ * entry a moment after the signal (ow-after-send.h), and at once when History() is asked.
+ * Waits for the signal without a fixed poll interval, so the call comes well within that
+ * moment. */
+static guint
+history_count (OwTestEnv *env, const char *cgroup, const char *kind)
+{
+  g_autoptr (GVariant) events = NULL;
+  g_autoptr (GVariant) info = NULL;
+  g_autoptr (GError) error = NULL;
+  guint n = 0;
+
+  oomwatch_manager_call_history_sync (env->manager, 0, g_variant_new ("a{sv}", NULL),
+                                      G_DBUS_CALL_FLAGS_NONE, -1, &events, &info, NULL, &error);
+  g_assert_no_error (error);
+  for (gsize i = 0; i < g_variant_n_children (events); i++)
+    {
+      g_autoptr (GVariant) entry = g_variant_get_child_value (events, i);
+      const char *entry_cgroup = NULL, *entry_kind = NULL;
+
+      g_variant_lookup (entry, "cgroup", "&s", &entry_cgroup);
+      g_variant_lookup (entry, "kind", "&s", &entry_kind);
+      n += g_strcmp0 (entry_cgroup, cgroup) == 0 && g_strcmp0 (entry_kind, kind) == 0;
+    }
+  return n;
+}
+
+static gboolean
+on_deadline (gpointer user_data)
+{
+  *(gboolean *)user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_history_at_once (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *cgroup = ow_test_env_make_cgroup (env, "at-once", "32M", FALSE);
+  g_autoptr (GSubprocess) hog = NULL;
+  gboolean late = FALSE;
+  guint deadline;
+
+  g_free (ow_test_env_watch (env, NULL, cgroup));
+  g_assert_cmpuint (history_count (env, cgroup, "oom"), ==, 0);
+  hog = ow_test_env_hog (env, "at-once", 64);
+  deadline = g_timeout_add (ow_test_timeout_ms (WAIT_MS), on_deadline, &late);
+  while (ow_test_env_n_signals (env, cgroup, "oom") == 0 && !late)
+    g_main_context_iteration (NULL, TRUE); /* returns as the signal is dispatched */
+  g_assert_false (late);
+  g_source_remove (deadline);
+  g_assert_cmpuint (history_count (env, cgroup, "oom"), ==,
+                    ow_test_env_n_signals (env, cgroup, "oom"));
+  ow_test_env_wait_process (hog);
+  ow_test_env_free (env);
 }
 
 /* The done-when test of issue 16. */
@@ -543,5 +601,6 @@ main (int argc, char **argv)
   g_test_add_func ("/nogaps/restart", test_restart);
   g_test_add_func ("/nogaps/storm", test_storm);
   g_test_add_func ("/nogaps/history-privacy", test_history_privacy);
+  g_test_add_func ("/nogaps/history-at-once", test_history_at_once);
   return g_test_run ();
 }
