@@ -60,3 +60,19 @@ ow_test_oomd_log_wait (OwTestEnv *env, const char *needle, guint at_least)
     ow_test_env_iterate (10);
   g_assert_cmpuint (ow_test_oomd_log_count (env, needle), >=, at_least);
 }
+
+/* The daemon logs "Following systemd-oomd" right after asking the bus for the match rule of
+ * the new owner's Killed (AddMatch, not waited for). A call answered after that log line was
+ * answered after the AddMatch left, and the bus handles one connection's messages in order:
+ * once the reply is here, a Killed is matched. */
+void
+ow_test_oomd_wait_following (OwTestEnv *env, guint following)
+{
+  g_autoptr (GVariant) watches = NULL;
+  g_autoptr (GError) error = NULL;
+
+  ow_test_oomd_log_wait (env, "Following systemd-oomd", following);
+  oomwatch_manager_call_list_watches_sync (env->manager, G_DBUS_CALL_FLAGS_NONE, -1, &watches,
+                                           NULL, &error);
+  g_assert_no_error (error);
+}

@@ -11,5 +11,6 @@ void ow_test_oomd_emit_killed (GDBusConnection *connection, const char *cgroup,
                                const char *reason);
 guint ow_test_oomd_log_count (OwTestEnv *env, const char *needle);
 void ow_test_oomd_log_wait (OwTestEnv *env, const char *needle, guint at_least);
+void ow_test_oomd_wait_following (OwTestEnv *env, guint following);
 
 G_END_DECLS

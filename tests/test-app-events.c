@@ -84,22 +84,6 @@ watchers (OwTestEnv *env, const char *cgroup)
   return n;
 }
 
-/* The daemon logs "Following systemd-oomd" right after asking the bus for the match rule of
- * the new owner's Killed (AddMatch, not waited for). A call answered after that log line was
- * answered after the AddMatch left, and the bus handles one connection's messages in order:
- * once the reply is here, a Killed is matched. */
-static void
-wait_match_in_place (OwTestEnv *env, guint following)
-{
-  g_autoptr (GVariant) watches = NULL;
-  g_autoptr (GError) error = NULL;
-
-  ow_test_oomd_log_wait (env, "Following systemd-oomd", following);
-  oomwatch_manager_call_list_watches_sync (env->manager, G_DBUS_CALL_FLAGS_NONE, -1, &watches,
-                                           NULL, &error);
-  g_assert_no_error (error);
-}
-
 static void
 test_oomd (void)
 {
@@ -130,7 +114,7 @@ test_oomd (void)
   human = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDOUT_PIPE, human_args);
   oomd = ow_test_oomd_connect (env, TRUE);
   spoofer = ow_test_oomd_connect (env, FALSE);
-  wait_match_in_place (env, 1);
+  ow_test_oomd_wait_following (env, 1);
   /* The test and both oomctl watch it. */
   for (int i = 0; i < 1000 && watchers (env, user) < 3; i++)
     ow_test_env_iterate (10);
@@ -180,7 +164,7 @@ test_oomd (void)
   g_clear_object (&oomd);
   ow_test_oomd_log_wait (env, "systemd-oomd left the bus", 1);
   oomd = ow_test_oomd_connect (env, TRUE);
-  wait_match_in_place (env, 2);
+  ow_test_oomd_wait_following (env, 2);
   ow_test_oomd_emit_killed (oomd, sub, "memory-used");
   /* Two unicast signals, in either order: wait for both. */
   for (int i = 0;

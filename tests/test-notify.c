@@ -469,7 +469,7 @@ test_notify_apps (void)
                   "Hog Example was stopped — it ran out of memory", "org.example.Hog");
   /* systemd-oomd kills the editor's scope: signalled on it and on desk, told once. */
   oomd = ow_test_oomd_connect (env, TRUE);
-  ow_test_oomd_log_wait (env, "Following systemd-oomd", 1);
+  ow_test_oomd_wait_following (env, 1);
   ow_test_oomd_emit_killed (oomd, editor, "memory-pressure");
   {
     g_autoptr (GArray) all = settled_notifications (&session, 3);
