@@ -15,6 +15,7 @@ typedef enum
   OW_EVENT_OOMD_KILL, /* systemd-oomd killed task_cgroup (ow-oomd.c) */
   OW_EVENT_HIGH,
   OW_EVENT_MAX,
+  OW_EVENT_LOW,
   OW_EVENT_N_KINDS
 } OwEventKind;
 

@@ -86,7 +86,8 @@ test_kinds (void)
         }
     }
   g_assert_null (ow_event_kind_by_name ("oom_kill"));
-  g_assert_cmpstr (opt_in, ==, "high, max");
+  g_assert_cmpstr (opt_in, ==, "high, max, low");
+  g_assert_cmpstr (ow_event_kind_info (OW_EVENT_LOW)->events_key, ==, "low");
 }
 
 static void
