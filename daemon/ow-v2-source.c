@@ -15,11 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The memory.events counters each kind reports (ow-event.c): every kind with an events_key. */
-#define FOR_EACH_COUNTER(k)                                                                       \
-  for (OwEventKind k = 0; k < OW_EVENT_N_KINDS; k++)                                             \
-    if (ow_event_kind_info (k)->events_key != NULL)
-
+/* The memory.events counter each kind reports (ow-event.c), or NULL. */
 static const char *
 key_of (OwEventKind kind)
 {
@@ -50,12 +46,12 @@ read_events (int fd, char *buf, gsize size)
 static void
 report_changes (OwV2Source *self, const char *text)
 {
-  FOR_EACH_COUNTER (i)
+  for (OwEventKind i = 0; i < OW_EVENT_N_KINDS; i++)
     {
       OwEvent event = { .kind = i, .has_total = TRUE };
       guint64 value;
 
-      if (!ow_keyed_file_lookup (text, key_of (i), &value))
+      if (key_of (i) == NULL || !ow_keyed_file_lookup (text, key_of (i), &value))
         continue;
       event.total = value;
       event.count = value > self->seen[i] ? value - self->seen[i] : 0;
@@ -115,8 +111,8 @@ v2_source_counters (OwSource *source, OwCounters *out)
   OwV2Source *self = (OwV2Source *) source;
   OwCounter counter;
 
-  FOR_EACH_COUNTER (i)
-    if (ow_counter_for_kind (i, &counter))
+  for (OwEventKind i = 0; i < OW_EVENT_N_KINDS; i++)
+    if (key_of (i) != NULL && ow_counter_for_kind (i, &counter))
       {
         out->has[counter] = TRUE;
         out->value[counter] = self->seen[i];
@@ -141,11 +137,11 @@ v2_source_read_descendants (OwSource *source, OwCounters *out)
   if (local_fd < 0 || !read_events (self->events_fd, events, sizeof events)
       || !read_events (local_fd, local, sizeof local))
     return FALSE;
-  FOR_EACH_COUNTER (i)
+  for (OwEventKind i = 0; i < OW_EVENT_N_KINDS; i++)
     {
       guint64 all, own;
 
-      if (!ow_counter_for_kind (i, &counter))
+      if (key_of (i) == NULL || !ow_counter_for_kind (i, &counter))
         continue;
       if (!ow_keyed_file_lookup (events, key_of (i), &all)
           || !ow_keyed_file_lookup (local, key_of (i), &own) || own > all)
@@ -199,9 +195,10 @@ ow_v2_source_new (const OwSourceContext *context, const char *canonical, OwSourc
       oomwatch_set_error_errno (error, errno, "Cannot read memory.events of '%s'", canonical);
       return NULL;
     }
-  FOR_EACH_COUNTER (i)
-    if (baseline == OW_SOURCE_BASELINE_ZERO
-        || !ow_keyed_file_lookup (buf, key_of (i), &self->seen[i]))
+  for (OwEventKind i = 0; i < OW_EVENT_N_KINDS; i++)
+    if (key_of (i) != NULL
+        && (baseline == OW_SOURCE_BASELINE_ZERO
+            || !ow_keyed_file_lookup (buf, key_of (i), &self->seen[i])))
       self->seen[i] = 0;
   if (baseline == OW_SOURCE_BASELINE_ZERO)
     self->first_read = g_strdup (buf);
