@@ -200,11 +200,26 @@ ow_signal_emitter_set_connection (OwSignalEmitter *self, GDBusConnection *connec
   g_set_object (&self->connection, connection);
 }
 
+static void
+on_replay (const char *cgroup, const OwEvent *event, gpointer user_data)
+{
+  ow_signal_emitter_event (user_data, cgroup, event, NULL);
+}
+
+static void
+on_flush (gpointer user_data)
+{
+  ow_signal_emitter_flush (user_data);
+}
+
 void
 ow_signal_emitter_set_continuity (OwSignalEmitter *self, OwContinuity *continuity)
 {
+  static const OwContinuityListener listener = { on_replay, on_flush };
+
   self->continuity = continuity;
   ow_after_send_set_continuity (self->after_send, continuity);
+  ow_continuity_set_listener (continuity, &listener, self);
 }
 
 void
