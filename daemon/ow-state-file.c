@@ -56,8 +56,8 @@ ow_state_file_replace (const char *path, const char *data, gssize length, int mo
     }
   /* The umask cut the mode at creation: other readers (the metrics collector) need it whole. */
   if (fchmod (fd, (mode_t)mode) == 0 && write_all (fd, data, size)
-      && (is_volatile (fd) || fsync (fd) == 0)
-      && g_close (ow_fd_steal (&fd), NULL) && rename (tmp, path) == 0)
+      && (is_volatile (fd) || fsync (fd) == 0) && g_close (ow_fd_steal (&fd), NULL)
+      && rename (tmp, path) == 0)
     return TRUE;
   saved = errno;
   g_unlink (tmp);
