@@ -11,7 +11,8 @@ G_BEGIN_DECLS
 typedef struct _OwLogLimit OwLogLimit;
 
 #define OW_LOG_LIMIT_BURST 5
-#define OW_LOG_LIMIT_REFILL_USEC (60 * G_USEC_PER_SEC) /* one more line a minute */
+#define OW_LOG_LIMIT_REFILL_USEC                                                                   \
+  (G_GINT64_CONSTANT (60) * G_USEC_PER_SEC) /* one more line a minute */
 
 OwLogLimit *ow_log_limit_new (void);
 void ow_log_limit_free (OwLogLimit *self);
