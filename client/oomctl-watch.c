@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The verbs that listen, oomctl watch and oomctl monitor: print signals as they arrive. When
  * oomwatchd goes away they wait for it, make their watches again, and print what they missed from History(): every
  * signal once, by its seq. */

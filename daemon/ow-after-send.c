@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-after-send.h"
 #include "ow-event-log.h"
 #include "ow-event-units.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What follows an OomEvent and no client waits for: its counters saved, its history entry and
  * its journal record. Done right after the send, on two cores this work took the CPU the bus
  * and the receiving client needed to deliver the signal (bench/sched-trace --alone: the

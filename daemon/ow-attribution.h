@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Kill attribution: which victims the kernel log named go with a rise of a kill counter, and
  * which watched cgroups hear of a kill. Counts always come from the counters; a victim is
  * reported at most once per cgroup (the claim ledger). On cgroup v1 the kernel counts a kill

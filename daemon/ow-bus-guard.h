@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What one caller may make the daemon do before any of its work starts. A GDBus filter, run
  * in GDBus's worker thread as each message arrives (so a busy main loop cannot make hostile
  * messages pile up):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Who is calling: the uid of a method's caller decides its limits, what it may see and what
  * it may do. The bus is asked once per connection, without blocking the loop; the answer is
  * kept in the bus guard (which rate-limits by it). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-cgroup-monitor.h"
 #include "ow-dir-monitor.h"
 #include "ow-fd.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Follows cgroup directories through the daemon's one inotify fd: the removal of watched
  * cgroups (IN_DELETE on their parent: cgroup v2 wakes no poller on rmdir, and on v1 it keeps
  * a removal in order with a re-creation of the same name) and the creation of children in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Turning a client's cgroup string into a canonical path, and opening it safely. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The file is a GKeyFile:
  *   [Daemon]  ClientWatchLimit=256  TotalWatchLimit=0  KernelLog=true
  *   [Watches] Watch=/a;/b           RecursiveWatch=/user.slice

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* /etc/oomwatch/oomwatch.conf: limits, the kernel log, and persistent watches. */
 #pragma once
 

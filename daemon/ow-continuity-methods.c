@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* History(), Metrics() and the metrics file. */
 #include "ow-continuity-private.h"
 #include "ow-signal-emitter.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The insides of the continuity object, shared by ow-continuity.c (the emit path, restarts,
  * life) and ow-continuity-methods.c (History(), Metrics() and the metrics file). */
 #pragma once

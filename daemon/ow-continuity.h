@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* No gaps: what lets clients and the daemon itself be restarted without losing events.
  * Every signal gets a daemon-wide sequence number (ow-seq), is kept in a bounded history
  * (ow-history) that History() serves under the signals' privacy rules, counts towards the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-counter-store.h"
 #include "ow-state-file.h"
 #include "oomwatch-error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The counters the daemon last reported for each watched cgroup, one small file per cgroup
  * in the runtime directory, each replaced atomically. After a restart, the difference
  * between the kernel's counters and the saved ones is what happened while the daemon was

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The kernel's cumulative OOM counters of one cgroup, as far as its hierarchy keeps them:
  * v1 memory.oom_control has oom_kill only; v2 memory.events has all three. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One inotify fd for the whole daemon, watching cgroup directories by canonical path.
  * (fs.inotify.max_user_instances is small: never one instance per cgroup.) */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One journal record per event, with stable fields that log shippers can alert on. */
 #pragma once
 

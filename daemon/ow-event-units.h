@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The details every OomEvent gets from cgroup paths: unit, slice, user-unit and app-id (of the
  * victim's cgroup when the event names one, else of the watched cgroup, whose keys the watch
  * parsed once), and an oomd-kill's reason and killed cgroup. None of it is victim identity. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Spare file descriptors, lent to what is faster with a file kept open: the v1 source keeps its
  * memory.oom_control open, so that reading it on a wake-up (before the signal) is one pread
  * rather than a path walk, open, fstat, read and close. A loan lasts while the process has fds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One epoll fd for every watched cgroup's fd, attached to the main loop as a single source:
  * GLib's loop polls all of its fds on every iteration, which with 10,000 watches made each
  * wake-up cost O(10,000). With the mux an iteration polls a handful of fds and dispatches only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A file descriptor that closes itself: g_auto(OwFd) fd = -1; (g_autofd needs GLib 2.76). */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The cgroup hierarchy that holds the memory controller: found once at start from
  * /proc/self/mountinfo. It turns client strings into canonical paths and opens them safely
  * inside the mount; nothing else. */

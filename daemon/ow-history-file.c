@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-history-file.h"
 #include "ow-state-file.h"
 #include "ow-fd.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The history on disk, so that a restart of the daemon keeps it too: one line per entry,
  * appended as it comes (O_APPEND: a crash loses at most the line being written, and a torn
  * line is skipped when read), rewritten with only the kept entries when it has grown to twice

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The last N signals the daemon sent, so that a client that was away (restarted, connected
  * late, or lost the daemon for a while) can ask for what it missed. Memory is bounded by N.
  * Each entry keeps who could see it, so the privacy rules of the signals apply at query

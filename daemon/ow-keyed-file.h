@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Parsing the "key value" lines of memory.oom_control (v1) and memory.events (v2). */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Record: "PRIO,SEQ,TS,FLAGS[,…];TEXT\n" then optional " KEY=VALUE\n" continuation lines.
  * The kernel escapes unprintable bytes in TEXT as \xNN. Names in these records are chosen by
  * any user (a process can call itself anything, including "a,pid=1) x"), so fields are taken

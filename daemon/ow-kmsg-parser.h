@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Parsing /dev/kmsg records that name an OOM victim. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-kmsg.h"
 #include "ow-fd.h"
 #include "ow-kmsg-parser.h"

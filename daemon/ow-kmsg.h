@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The kernel-log reader: follows /dev/kmsg and tells its listener of every OOM victim a
  * record names. Counts never come from here (the kernel rate-limits these lines). */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's one manager object: the D-Bus Manager interface. It owns the hierarchy, the
  * registry of watches and the reporter, answers the methods, and keeps the bus guard. */
 #pragma once

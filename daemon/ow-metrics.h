@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Prometheus metrics of the watched cgroups, for node_exporter's textfile collector and for
  * `oomctl metrics`: oomwatch_ooms_total, oomwatch_oom_kills_total,
  * oomwatch_oom_group_kills_total{cgroup,unit} and the gauge oomwatch_watches. */

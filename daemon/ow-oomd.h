@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* systemd-oomd's kills: follows org.freedesktop.oom1 on the system bus (it may be absent,
  * appear and go at any time) and turns each Killed(s cgroup, s reason) on or below a watched
  * cgroup into an oomd-kill event on every such watched cgroup, logged once. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Memory pressure levels as GLib's GMemoryMonitor names them, and what a watcher asks for
  * besides OOM events: a pressure level and, on cgroup v2, memory.events high/max rises. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One kernel registration for memory pressure of one cgroup at one level, rate-limited.
  * cgroup v1: an eventfd registered for memory.pressure_level through cgroup.event_control
  * ("<efd> <fd> <level>,hierarchy"); v2: a PSI trigger on memory.pressure, the thresholds of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the watchers of one cgroup asked for besides OOM events: a memory pressure level
  * and (v2) memory.events high/max. Held by the OwWatch of that cgroup.
  *

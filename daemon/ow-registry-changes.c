@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the kernel and the cgroup monitor tell the registry: events, removals, new cgroups. */
 #include "ow-registry-private.h"
 #include "ow-fd.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The last events of a child removed before they were read (cgroup v2).
  *
  * A transient scope that OOMs at birth is gone within milliseconds: the kernel defers the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the registry shows (ListWatches) and the watches the configuration asks for. */
 #include "ow-registry-private.h"
 #include "oomwatch-cgroup.h"

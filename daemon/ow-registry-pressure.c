@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The registry's side of memory pressure and memory.events high/max (issue 15): what each
  * client asked for with each Watch (plain or recursive root), applied to every cgroup the
  * watch covers, and its cost against the limits: a cgroup with pressure armed counts twice

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The registry's insides, shared by its files: ow-registry.c (clients, watches, limits),
  * ow-registry-changes.c (what the kernel and the cgroup monitor report), ow-registry-list.c
  * (ListWatches and the configuration's persistent watches). Nothing else includes this. */

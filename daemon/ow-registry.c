@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-registry-private.h"
 #include "ow-source-factory.h"
 #include "oomwatch-cgroup.h"

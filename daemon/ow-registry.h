@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The registry of watches: which connection (and so which uid) watches which cgroups, plainly
  * or as part of a recursive watch; one event source per watched cgroup; the limits. It owns
  * the sources and the cgroup monitor, and knows nothing of D-Bus: it tells its listener of

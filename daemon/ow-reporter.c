@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-reporter.h"
 #include "ow-attribution.h"
 #include "ow-kmsg.h"

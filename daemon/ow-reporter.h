@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* From what the registry saw to what is sent: a kill counter's rise drains the kernel log
  * first (its lines come before the counter rises), kill attribution splits it per named
  * victim and adds v1 ancestors, and the signal emitter sends each report. Victims the log

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon-wide sequence number of signals: strictly increasing, also across restarts of
  * the daemon within one boot. The runtime directory keeps a high-water mark reserved in
  * blocks, so a number is never handed out twice even after SIGKILL, at the cost of a jump

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-signal-emitter.h"
 #include "ow-after-send.h"
 #include "ow-event-log.h"

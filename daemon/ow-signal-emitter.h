@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Sends OomEvent and WatchRemoved, unicast: once to each connection that watches the cgroup
  * and to each root Monitor() caller, never broadcast. A recipient gets the victim's identity
  * (pid, comm, uid) only when it is root or the victim's own uid, the same as what it could

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-source-factory.h"
 #include "ow-v1-source.h"
 #include "ow-v2-root-source.h"

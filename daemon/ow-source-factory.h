@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Makes the right event source for a cgroup of the context's hierarchy. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* An event source: what turns one cgroup's kernel notifications into OwEvents. The cgroup
  * v1 eventfd source, the v2 memory.events source and the v2 root source implement it; the
  * registry owns every source and only sees this interface.

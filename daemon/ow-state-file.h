@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Replaces a small state file (counters, sequence mark, history, metrics) so that a reader, or
  * the next run after a crash, finds the old contents or the new ones, never a mix. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The kernel signals the eventfd when the cgroup *enters* OOM handling, before a victim is
  * killed, and never for the kill itself nor for recovery. So after each signal this source
  * re-reads memory.oom_control a few times over about a second (to see oom_kill rise), and

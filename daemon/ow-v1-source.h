@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cgroup v1 event source: an eventfd registered for memory.oom_control through
  * cgroup.event_control. */
 #pragma once

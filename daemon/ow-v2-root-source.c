@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-v2-root-source.h"
 #include "ow-fd.h"
 #include "ow-keyed-file.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* memory.events holds cumulative counters; the kernel wakes pollers with POLLPRI after a
  * change (rate-limited, changes merge), and a read re-arms. So every wake-up re-reads the
  * counters and reports what rose since the last read: nothing is lost to merging. rmdir wakes

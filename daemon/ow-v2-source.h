@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cgroup v2 event source: memory.events, woken by kernfs change notification (POLLPRI). */
 #pragma once
 

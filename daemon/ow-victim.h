@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A process the kernel log says was OOM-killed. Reference-counted: the log reader, kill
  * attribution and pending reports each hold their own reference, so no one depends on how
  * long another keeps it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Watch()'s options, taken out of ow-manager.c to keep it small. */
 #include "ow-watch-options.h"
 #include "ow-bus-guard.h"

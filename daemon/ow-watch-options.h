@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Watch()'s options: recursive (ow-manager.c), pressure and events (ow-pressure-level.c). */
 #pragma once
 

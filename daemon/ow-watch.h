@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One watched cgroup: its event source, the connections watching it, and its counts. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Every name that crosses a process boundary, defined once. */
 #pragma once
 

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # /init of the cgroup v2 test guest: mounts, starts the bus and oomwatchd, runs each scenario
 # with `oomctl watch --json` as the client, and prints one OOMWATCH-CASE line per scenario and
 # OOMWATCH-DONE at the end for the host to check.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Host side of the cgroup v2 tests: builds an initramfs with the built oomwatchd, oomctl,
 # dbus-daemon, a memory hog and their libraries, boots Debian's kernel in qemu (TCG, never
 # KVM), and checks the result lines the guest prints. Exits 77 when something is missing.
