@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-log-limit.h"
 
 /* Buckets kept at most; past it, buckets that are full again go, and if none is, every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Per-uid rate limit of log lines one user can cause (a cgroup made past a limit, one the kernel
  * will not let us register): a flood of them must not crowd out the OOM records, since journald
  * rate-limits the whole unit. Each uid has a small burst that refills slowly; what is dropped is

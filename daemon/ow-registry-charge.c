@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Who pays for a watch. A client pays for what it asks for, and for what its recursive watches
  * reach, except a cgroup another non-root user owns: that one is paid by its owner, within the
  * owner's limit, once however many clients reach it. So a user who makes cgroups in a subtree

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Adversary cases about a subtree delegated to a user under the configuration's recursive
  * watch: the user's mkdirs spend only that user's own watch limit, never the total others
  * need, and the lines they cause in the log stay few. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Who pays for a watch: cgroups a user owns under another's recursive watch are paid by their
  * owner, within its limit; and the per-uid limit of the log lines users cause. */
 #include "ow-log-limit.h"
