@@ -297,7 +297,7 @@ run_listener (int argc, char **argv, gboolean watch)
     { "pressure", 'p', 0, G_OPTION_ARG_STRING, &pressure,
       "Also print memory pressure at LEVEL or above (low, medium, critical)", "LEVEL" },
     { "events", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &events,
-      "Also print memory.events KIND rises (high, max; cgroup v2; repeatable)", "KIND" },
+      "Also print memory.events KIND rises (high, max, low; cgroup v2; repeatable)", "KIND" },
     { NULL }
   };
   const GOptionEntry entries[] = {

@@ -214,8 +214,7 @@ ow_pressure_wants_event (OwPressure *self, const char *name, OwEventKind kind)
   OwWatchAsk ask;
 
   ow_pressure_get (self, name, &ask);
-  return (kind == OW_EVENT_HIGH && (ask.events & OW_WATCH_EVENT_HIGH))
-         || (kind == OW_EVENT_MAX && (ask.events & OW_WATCH_EVENT_MAX));
+  return (ask.events & OW_EVENT_KIND_BIT (kind)) != 0;
 }
 
 void
@@ -242,10 +241,9 @@ ow_pressure_describe (OwPressure *self, GVariantDict *dict)
                              ow_pressure_level_to_string (all.pressure));
       g_variant_dict_insert (dict, OOMWATCH_KEY_PRESSURE_FDS, "u", ow_pressure_fd_count (self));
     }
-  if (all.events & OW_WATCH_EVENT_HIGH)
-    g_ptr_array_add (events, (gpointer)OOMWATCH_KIND_HIGH);
-  if (all.events & OW_WATCH_EVENT_MAX)
-    g_ptr_array_add (events, (gpointer)OOMWATCH_KIND_MAX);
+  for (OwEventKind kind = 0; kind < OW_EVENT_N_KINDS; kind++)
+    if (all.events & OW_EVENT_KIND_BIT (kind))
+      g_ptr_array_add (events, (gpointer)ow_event_kind_to_string (kind));
   if (events->len > 0)
     g_variant_dict_insert_value (
         dict, OOMWATCH_KEY_EVENTS,

@@ -68,36 +68,36 @@ static gboolean
 parse_events (OwWatchAsk *ask, GVariant *value, guint hierarchy, GError **error)
 {
   g_autofree const char **names = NULL;
+  g_autofree char *allowed = ow_event_kind_opt_in_names ();
 
   if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING_ARRAY))
     {
       g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                   "Option 'events' must be a string array (as), not '%s'; allowed values: high, "
-                   "max",
-                   g_variant_get_type_string (value));
+                   "Option 'events' must be a string array (as), not '%s'; allowed values: %s",
+                   g_variant_get_type_string (value), allowed);
       return FALSE;
     }
   if (hierarchy != 2)
     {
-      g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                           "Option 'events' needs cgroup v2 (memory.events high and max)");
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                   "Option 'events' needs cgroup v2 (memory.events %s)", allowed);
       return FALSE;
     }
   names = g_variant_get_strv (value, NULL);
   for (gsize i = 0; names[i] != NULL; i++)
     {
-      g_autofree char *shown = g_strescape (names[i], NULL);
+      const OwEventKindInfo *kind = ow_event_kind_by_name (names[i]);
+      g_autofree char *shown = NULL;
 
-      if (strcmp (names[i], OOMWATCH_KIND_HIGH) == 0)
-        ask->events |= OW_WATCH_EVENT_HIGH;
-      else if (strcmp (names[i], OOMWATCH_KIND_MAX) == 0)
-        ask->events |= OW_WATCH_EVENT_MAX;
-      else
+      if (kind != NULL && kind->opt_in)
         {
-          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                       "Option 'events' holds '%.100s'; allowed values: high, max", shown);
-          return FALSE;
+          ask->events |= OW_EVENT_KIND_BIT (kind->kind);
+          continue;
         }
+      shown = g_strescape (names[i], NULL);
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                   "Option 'events' holds '%.100s'; allowed values: %s", shown, allowed);
+      return FALSE;
     }
   return TRUE;
 }
@@ -127,11 +127,11 @@ ow_watch_ask_merge (OwWatchAsk *into, const OwWatchAsk *other)
   into->events |= other->events;
 }
 
-/* Bit 8 keeps the packed value non-NULL. */
+/* Bit 4 keeps the packed value non-NULL. */
 gpointer
 ow_watch_ask_pack (const OwWatchAsk *ask)
 {
-  return GUINT_TO_POINTER (0x100u | (ask->events << 4) | (guint)ask->pressure);
+  return GUINT_TO_POINTER ((ask->events << 8) | 0x10u | (guint)ask->pressure);
 }
 
 void
@@ -140,5 +140,5 @@ ow_watch_ask_unpack (gpointer packed, OwWatchAsk *ask)
   guint bits = GPOINTER_TO_UINT (packed);
 
   ask->pressure = (OwPressureLevel)(bits & 0xf);
-  ask->events = (bits >> 4) & 0xf;
+  ask->events = bits >> 8;
 }

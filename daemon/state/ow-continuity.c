@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-continuity-private.h"
-#include "ow-signal-emitter.h"
 #include "ow-seq.h"
 #include "ow-fd.h"
 #include "oomwatch-error.h"
@@ -186,11 +185,18 @@ on_owed_idle (gpointer user_data)
           g_message ("%s: %" G_GUINT64_FORMAT " %s while oomwatchd was not running", cgroup,
                      event.count, ow_event_kind_to_string (event.kind));
           self->in_while_down = TRUE;
-          ow_signal_emitter_event (self->emitter, cgroup, &event, NULL);
+          self->listener.replay (cgroup, &event, self->listener_data);
           self->in_while_down = FALSE;
         }
     }
   return G_SOURCE_REMOVE;
+}
+
+static void
+flush (OwContinuity *self)
+{
+  if (self->listener.flush != NULL)
+    self->listener.flush (self->listener_data);
 }
 
 static void
@@ -224,7 +230,7 @@ ow_continuity_watch_created (OwContinuity *self, OwWatch *watch)
 {
   if (self == NULL)
     return;
-  ow_signal_emitter_flush (self->emitter); /* what was sent counts on the previous watch */
+  flush (self); /* what was sent counts on the previous watch */
   watch_created (self, watch);
 }
 
@@ -233,7 +239,7 @@ ow_continuity_watch_dropped (OwContinuity *self, const char *cgroup)
 {
   if (self == NULL)
     return;
-  ow_signal_emitter_flush (self->emitter); /* what was sent counts before the watch goes */
+  flush (self); /* what was sent counts before the watch goes */
   g_hash_table_remove (self->owed, cgroup);
   ow_counter_store_forget (self->store, cgroup);
   ow_continuity_metrics_changed (self);
@@ -288,7 +294,7 @@ ow_continuity_configure (OwContinuity *self, guint history_size, const char *met
 
 OwContinuity *
 ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarchy *hierarchy,
-                   OwRegistry *registry, OwSignalEmitter *emitter, GError **error)
+                   OwRegistry *registry, GError **error)
 {
   g_autoptr (OwContinuity) self = g_new0 (OwContinuity, 1);
   g_autofree char *seq_path = g_build_filename (runtime_dir, "seq", NULL);
@@ -298,7 +304,6 @@ ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarch
 
   self->hierarchy = hierarchy;
   self->registry = registry;
-  self->emitter = emitter;
   self->history = ow_history_new (OW_DEFAULT_HISTORY_SIZE);
   self->owed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   /* The counters dir is made with its parents: the runtime dir itself, outside systemd. */
@@ -315,10 +320,17 @@ ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarch
   if (self->history_file == NULL)
     return NULL;
   forget_removed (self);
-  ow_signal_emitter_set_continuity (emitter, self);
   g_message ("Runtime state in %s; signals continue from seq %" G_GUINT64_FORMAT, runtime_dir,
              ow_seq_last (self->seq) + 1);
   return g_steal_pointer (&self);
+}
+
+void
+ow_continuity_set_listener (OwContinuity *self, const OwContinuityListener *listener,
+                            gpointer user_data)
+{
+  self->listener = *listener;
+  self->listener_data = user_data;
 }
 
 void

@@ -7,7 +7,6 @@
  * calls in here from its emit path and from the registry's watch creation and removal. */
 #pragma once
 
-#include "ow-bus-guard.h"
 #include "ow-hierarchy.h"
 #include "ow-history.h"
 #include "ow-metrics.h"
@@ -26,14 +25,20 @@ G_BEGIN_DECLS
 
 typedef struct _OwContinuity OwContinuity;
 
-/* ow-signal-emitter.h includes this header: the emitter is only named here. */
-typedef struct _OwSignalEmitter OwSignalEmitter;
+/* How it tells the pipeline above it (the signal emitter sets it): REPLAY sends what a
+ * restart missed (ow_continuity_in_while_down is TRUE meanwhile); FLUSH finishes the work after
+ * every signal sent so far, before a watch's counters change hands. */
+typedef struct
+{
+  void (*replay) (const char *cgroup, const OwEvent *event, gpointer user_data);
+  void (*flush) (gpointer user_data);
+} OwContinuityListener;
 
-/* HIERARCHY, REGISTRY and EMITTER are borrowed and outlive it; it attaches itself to EMITTER,
- * and sends through it what a restart missed. */
+/* HIERARCHY and REGISTRY are borrowed and outlive it. */
 OwContinuity *ow_continuity_new (const char *runtime_dir, const char *boot_id_path,
-                                 OwHierarchy *hierarchy, OwRegistry *registry,
-                                 OwSignalEmitter *emitter, GError **error);
+                                 OwHierarchy *hierarchy, OwRegistry *registry, GError **error);
+void ow_continuity_set_listener (OwContinuity *self, const OwContinuityListener *listener,
+                                 gpointer user_data);
 void ow_continuity_free (OwContinuity *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwContinuity, ow_continuity_free)
 
@@ -66,14 +71,12 @@ GVariant *ow_continuity_removed (OwContinuity *self, const char *cgroup, const c
 void ow_continuity_watch_created (OwContinuity *self, OwWatch *watch);
 void ow_continuity_watch_dropped (OwContinuity *self, const char *cgroup);
 
-/* History(t after, a{sv} options) → (aa{sv} events, a{sv} info); the caller's uid is found
- * through GUARD (OWNER is kept alive meanwhile). */
-gboolean ow_continuity_handle_history (OwContinuity *self, OwBusGuard *guard, GObject *owner,
-                                       GDBusMethodInvocation *invocation, guint64 after,
-                                       GVariant *options);
-/* Metrics(a{sv} options) → s */
-gboolean ow_continuity_handle_metrics (OwContinuity *self, GDBusMethodInvocation *invocation,
-                                       GVariant *options);
+/* What History() returns to UID: (aa{sv} events, a{sv} info), floating; SINCE 0 and MAX 0:
+ * no bound. */
+GVariant *ow_continuity_query_history (OwContinuity *self, guint32 uid, guint64 after,
+                                       guint64 since, guint32 max);
+/* What Metrics() returns and the metrics file holds; newly allocated. */
+char *ow_continuity_render_metrics (OwContinuity *self, OwMetricsFormat format);
 
 guint64 ow_continuity_last_seq (OwContinuity *self);
 

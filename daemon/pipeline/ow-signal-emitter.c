@@ -44,12 +44,12 @@ event_details (OwSignalEmitter *self, const OwEvent *event, OwVictim *victim, gb
   return g_variant_dict_end (&details);
 }
 
-/* The connections that get the signals of CGROUP: its watchers and the monitors. The v2
- * memory.events kinds high and max (KIND) go only to watchers who asked for them. */
+/* The connections that get the signals of CGROUP: its watchers and the monitors; opt-in
+ * kinds only to the watchers who asked for them. */
 static GPtrArray *
 recipients (OwSignalEmitter *self, const char *cgroup, OwEventKind kind)
 {
-  gboolean on_request = kind == OW_EVENT_HIGH || kind == OW_EVENT_MAX;
+  gboolean on_request = ow_event_kind_info (kind)->opt_in;
   GPtrArray *names = g_ptr_array_new ();
   OwWatch *watch = ow_registry_lookup (self->registry, cgroup);
   GHashTableIter iter;
@@ -107,9 +107,8 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
       cgroup, ow_registry_lookup (self->registry, cgroup), event, victim, &scratch);
 
   names = self->connection != NULL ? recipients (self, cgroup, event->kind) : NULL;
-  /* high/max go only to watchers who asked: with none, there is no signal to number. */
-  if ((event->kind == OW_EVENT_HIGH || event->kind == OW_EVENT_MAX)
-      && (names == NULL || names->len == 0))
+  /* Opt-in kinds go only to watchers who asked: with none, there is no signal to number. */
+  if (ow_event_kind_info (event->kind)->opt_in && (names == NULL || names->len == 0))
     return;
   ow_continuity_event (self->continuity, cgroup, event); /* nogaps: seq */
   if (names != NULL)
@@ -127,9 +126,8 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
           send (self, name, "OomEvent", *params);
         }
     }
-  /* nogaps: counters saved, history; and the journal. High/max are frequent: neither kept in
-   * the history (they would push OOMs out) nor journalled. */
-  if (event->kind == OW_EVENT_HIGH || event->kind == OW_EVENT_MAX)
+  /* Counters saved, history and the journal, for the kinds that are kept. */
+  if (!ow_event_kind_info (event->kind)->kept)
     ow_after_send_add (self->after_send, cgroup, event, NULL, NULL, FALSE,
                        ow_continuity_in_while_down (self->continuity));
   else
@@ -202,11 +200,26 @@ ow_signal_emitter_set_connection (OwSignalEmitter *self, GDBusConnection *connec
   g_set_object (&self->connection, connection);
 }
 
+static void
+on_replay (const char *cgroup, const OwEvent *event, gpointer user_data)
+{
+  ow_signal_emitter_event (user_data, cgroup, event, NULL);
+}
+
+static void
+on_flush (gpointer user_data)
+{
+  ow_signal_emitter_flush (user_data);
+}
+
 void
 ow_signal_emitter_set_continuity (OwSignalEmitter *self, OwContinuity *continuity)
 {
+  static const OwContinuityListener listener = { on_replay, on_flush };
+
   self->continuity = continuity;
   ow_after_send_set_continuity (self->after_send, continuity);
+  ow_continuity_set_listener (continuity, &listener, self);
 }
 
 void

@@ -13,7 +13,8 @@ struct _OwContinuity
 {
   OwHierarchy *hierarchy; /* borrowed */
   OwRegistry *registry;   /* borrowed */
-  OwSignalEmitter *emitter;
+  OwContinuityListener listener;
+  gpointer listener_data;
   OwSeq *seq;
   OwHistory *history;
   OwHistoryFile *history_file; /* NULL: kept in memory only */

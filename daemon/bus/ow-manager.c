@@ -3,6 +3,7 @@
 #include "ow-bus-guard.h"
 #include "ow-caller.h"
 #include "ow-continuity.h"
+#include "ow-history-methods.h"
 #include "ow-fd-mux.h"
 #include "ow-oomd.h"
 #include "ow-registry.h"
@@ -245,14 +246,16 @@ handle_history (OomwatchManager *object, GDBusMethodInvocation *invocation, guin
 {
   OwManager *self = OW_MANAGER (object);
 
-  return ow_continuity_handle_history (self->continuity, self->guard, G_OBJECT (self), invocation,
-                                       after, options);
+  return ow_history_handle_history (self->continuity, ow_reporter_get_emitter (self->reporter),
+                                    self->guard, G_OBJECT (self), invocation, after, options);
 }
 
 static gboolean
 handle_metrics (OomwatchManager *object, GDBusMethodInvocation *invocation, GVariant *options)
 {
-  return ow_continuity_handle_metrics (OW_MANAGER (object)->continuity, invocation, options);
+  return ow_history_handle_metrics (OW_MANAGER (object)->continuity,
+                                    ow_reporter_get_emitter (OW_MANAGER (object)->reporter),
+                                    invocation, options);
 }
 
 static void
@@ -395,9 +398,10 @@ ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings, GErro
   self->reporter = ow_reporter_new (self->registry, version, self->kernel_log_path);
   self->continuity = ow_continuity_new (
       settings->runtime_dir ?: OW_DEFAULT_RUNTIME_DIR, /* nogaps */
-      OW_BOOT_ID_PATH, hierarchy, self->registry, ow_reporter_get_emitter (self->reporter), error);
+      OW_BOOT_ID_PATH, hierarchy, self->registry, error);
   if (self->continuity == NULL)
     return NULL;
+  ow_signal_emitter_set_continuity (ow_reporter_get_emitter (self->reporter), self->continuity);
   oomwatch_manager_set_version (OOMWATCH_MANAGER (self), OOMWATCH_VERSION);
   oomwatch_manager_set_hierarchy (OOMWATCH_MANAGER (self), version);
   oomwatch_manager_set_mount_point (OOMWATCH_MANAGER (self),

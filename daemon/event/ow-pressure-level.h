@@ -3,6 +3,8 @@
  * besides OOM events: a pressure level and, on cgroup v2, memory.events high/max rises. */
 #pragma once
 
+#include "ow-event.h"
+
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -17,17 +19,14 @@ typedef enum
 
 #define OW_PRESSURE_N_LEVELS 3
 
-/* memory.events counters a watcher may ask for (cgroup v2), as a mask. */
-typedef enum
-{
-  OW_WATCH_EVENT_HIGH = 1 << 0,
-  OW_WATCH_EVENT_MAX = 1 << 1,
-} OwWatchEvents;
+/* The opt-in kinds a watcher asked for (ow-event.h), as a mask of OW_EVENT_KIND_BIT. */
+#define OW_WATCH_EVENT_HIGH OW_EVENT_KIND_BIT (OW_EVENT_HIGH)
+#define OW_WATCH_EVENT_MAX OW_EVENT_KIND_BIT (OW_EVENT_MAX)
 
 typedef struct
 {
   OwPressureLevel pressure;
-  guint events; /* OwWatchEvents */
+  guint events; /* OW_EVENT_KIND_BIT of opt-in kinds */
 } OwWatchAsk;
 
 const char *ow_pressure_level_to_string (OwPressureLevel level);

@@ -15,24 +15,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const struct
+/* The memory.events counter each kind reports (ow-event.c), or NULL. */
+static const char *
+key_of (OwEventKind kind)
 {
-  const char *key;
-  OwEventKind kind;
-} counters[] = {
-  { "oom", OW_EVENT_OOM },
-  { "oom_kill", OW_EVENT_OOM_KILL },
-  { "oom_group_kill", OW_EVENT_OOM_GROUP_KILL },
-  { "high", OW_EVENT_HIGH }, /* reported only to watchers who asked (ow-signal-emitter.c) */
-  { "max", OW_EVENT_MAX },
-};
+  return ow_event_kind_info (kind)->events_key;
+}
 
 typedef struct
 {
   OwSource parent;
   int events_fd;
   guint events_fd_id;
-  guint64 seen[G_N_ELEMENTS (counters)];
+  guint64 seen[OW_EVENT_N_KINDS];
   char *first_read; /* counting from zero: the counters as first read, until reported */
 } OwV2Source;
 
@@ -51,12 +46,12 @@ read_events (int fd, char *buf, gsize size)
 static void
 report_changes (OwV2Source *self, const char *text)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (counters); i++)
+  for (OwEventKind i = 0; i < OW_EVENT_N_KINDS; i++)
     {
-      OwEvent event = { .kind = counters[i].kind, .has_total = TRUE };
+      OwEvent event = { .kind = i, .has_total = TRUE };
       guint64 value;
 
-      if (!ow_keyed_file_lookup (text, counters[i].key, &value))
+      if (key_of (i) == NULL || !ow_keyed_file_lookup (text, key_of (i), &value))
         continue;
       event.total = value;
       event.count = value > self->seen[i] ? value - self->seen[i] : 0;
@@ -116,8 +111,8 @@ v2_source_counters (OwSource *source, OwCounters *out)
   OwV2Source *self = (OwV2Source *) source;
   OwCounter counter;
 
-  for (gsize i = 0; i < G_N_ELEMENTS (counters); i++)
-    if (ow_counter_for_kind (counters[i].kind, &counter))
+  for (OwEventKind i = 0; i < OW_EVENT_N_KINDS; i++)
+    if (key_of (i) != NULL && ow_counter_for_kind (i, &counter))
       {
         out->has[counter] = TRUE;
         out->value[counter] = self->seen[i];
@@ -142,14 +137,14 @@ v2_source_read_descendants (OwSource *source, OwCounters *out)
   if (local_fd < 0 || !read_events (self->events_fd, events, sizeof events)
       || !read_events (local_fd, local, sizeof local))
     return FALSE;
-  for (gsize i = 0; i < G_N_ELEMENTS (counters); i++)
+  for (OwEventKind i = 0; i < OW_EVENT_N_KINDS; i++)
     {
       guint64 all, own;
 
-      if (!ow_counter_for_kind (counters[i].kind, &counter))
+      if (key_of (i) == NULL || !ow_counter_for_kind (i, &counter))
         continue;
-      if (!ow_keyed_file_lookup (events, counters[i].key, &all)
-          || !ow_keyed_file_lookup (local, counters[i].key, &own) || own > all)
+      if (!ow_keyed_file_lookup (events, key_of (i), &all)
+          || !ow_keyed_file_lookup (local, key_of (i), &own) || own > all)
         return FALSE;
       out->has[counter] = TRUE;
       out->value[counter] = all - own;
@@ -200,9 +195,10 @@ ow_v2_source_new (const OwSourceContext *context, const char *canonical, OwSourc
       oomwatch_set_error_errno (error, errno, "Cannot read memory.events of '%s'", canonical);
       return NULL;
     }
-  for (gsize i = 0; i < G_N_ELEMENTS (counters); i++)
-    if (baseline == OW_SOURCE_BASELINE_ZERO
-        || !ow_keyed_file_lookup (buf, counters[i].key, &self->seen[i]))
+  for (OwEventKind i = 0; i < OW_EVENT_N_KINDS; i++)
+    if (key_of (i) != NULL
+        && (baseline == OW_SOURCE_BASELINE_ZERO
+            || !ow_keyed_file_lookup (buf, key_of (i), &self->seen[i])))
       self->seen[i] = 0;
   if (baseline == OW_SOURCE_BASELINE_ZERO)
     self->first_read = g_strdup (buf);
