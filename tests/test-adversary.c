@@ -435,5 +435,6 @@ main (int argc, char **argv)
   g_test_add_func ("/adversary/memory", test_memory);
   g_test_add_func ("/adversary/uid-limit", test_uid_limit);
   adv_add_trust_tests ();
+  adv_add_deleg_tests ();
   return g_test_run ();
 }
