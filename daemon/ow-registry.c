@@ -1,4 +1,5 @@
 #include "ow-registry-private.h"
+#include "ow-container.h"
 #include "ow-source-factory.h"
 #include "oomwatch-cgroup.h"
 #include "oomwatch-error.h"
@@ -156,6 +157,8 @@ add_watcher (OwRegistry *self, OwClient *client, const char *name, const char *c
           = factory (self->context, cgroup, baseline, &ow_registry_source_listener, self, error);
       if (made->source == NULL)
         return FALSE;
+      made->units->container = ow_container_identify (self->context->hierarchy,
+                                                      self->context->container_names, cgroup);
       if (!ow_cgroup_monitor_watch_removal (self->monitor, cgroup, made->source->ino, error))
         return FALSE;
       made->removal_watched = TRUE;
