@@ -19,11 +19,28 @@ typedef struct
   gint64 read_at;      /* monotonic; 0: never */
 } Dir;
 
+typedef struct
+{
+  char *cgroup;
+  OomwatchContainerInfo *info;
+  gint64 expires; /* monotonic */
+} Gone;
+
 struct _OwContainerNames
 {
   Dir pods, containers;
   guint reads;
+  GHashTable *gone;  /* cgroup → Gone */
+  GQueue gone_order; /* Gone, oldest first */
 };
+
+static void
+gone_free (Gone *gone)
+{
+  g_free (gone->cgroup);
+  oomwatch_container_info_free (gone->info);
+  g_free (gone);
+}
 
 static void
 names_free (Names *names)
@@ -185,6 +202,7 @@ ow_container_names_new (const char *pod_dir, const char *container_dir)
 
   pod_dir = pod_dir ?: OW_DEFAULT_POD_LOG_DIRECTORY;
   container_dir = container_dir ?: OW_DEFAULT_CONTAINER_LOG_DIRECTORY;
+  self->gone = g_hash_table_new (g_str_hash, g_str_equal);
   self->pods.path = pod_dir[0] != '\0' ? g_strdup (pod_dir) : NULL;
   self->containers.path = container_dir[0] != '\0' ? g_strdup (container_dir) : NULL;
   return self;
@@ -199,7 +217,57 @@ ow_container_names_free (OwContainerNames *self)
   g_free (self->containers.path);
   g_clear_pointer (&self->pods.entries, g_hash_table_unref);
   g_clear_pointer (&self->containers.entries, g_hash_table_unref);
+  g_hash_table_unref (self->gone);
+  g_queue_clear_full (&self->gone_order, (GDestroyNotify)gone_free);
   g_free (self);
+}
+
+static void
+forget_oldest (OwContainerNames *self)
+{
+  Gone *oldest = g_queue_pop_head (&self->gone_order);
+
+  g_hash_table_remove (self->gone, oldest->cgroup);
+  gone_free (oldest);
+}
+
+void
+ow_container_names_remember (OwContainerNames *self, const char *cgroup,
+                             OomwatchContainerInfo *info)
+{
+  gint64 now = g_get_monotonic_time ();
+  Gone *gone, *head;
+
+  if (self == NULL || info == NULL)
+    {
+      oomwatch_container_info_free (info);
+      return;
+    }
+  if ((gone = g_hash_table_lookup (self->gone, cgroup)) != NULL)
+    {
+      g_queue_remove (&self->gone_order, gone);
+      g_hash_table_remove (self->gone, cgroup);
+      gone_free (gone);
+    }
+  while ((head = g_queue_peek_head (&self->gone_order)) != NULL
+         && (head->expires <= now || self->gone_order.length >= OW_CONTAINER_GONE_MAX))
+    forget_oldest (self);
+  gone = g_new0 (Gone, 1);
+  gone->cgroup = g_strdup (cgroup);
+  gone->info = info;
+  gone->expires = now + OW_CONTAINER_GONE_USEC;
+  g_queue_push_tail (&self->gone_order, gone);
+  g_hash_table_insert (self->gone, gone->cgroup, gone);
+}
+
+OomwatchContainerInfo *
+ow_container_names_recall (OwContainerNames *self, const char *cgroup)
+{
+  Gone *gone = self != NULL ? g_hash_table_lookup (self->gone, cgroup) : NULL;
+
+  if (gone == NULL || gone->expires <= g_get_monotonic_time ())
+    return NULL;
+  return oomwatch_container_info_copy (gone->info);
 }
 
 guint

@@ -26,6 +26,14 @@ gboolean ow_container_names_missing (const OomwatchContainerInfo *info);
 /* Adds what is known to INFO; with READ, a miss lists the directories again (rate-limited).
  * SELF may be NULL. */
 void ow_container_names_fill (OwContainerNames *self, OomwatchContainerInfo *info, gboolean read);
+/* The identity of a watched cgroup that was removed, kept a while (OW_CONTAINER_GONE_USEC, at
+ * most OW_CONTAINER_GONE_MAX) for the kills told on its ancestors after its removal. */
+#define OW_CONTAINER_GONE_USEC (5 * 60 * G_USEC_PER_SEC)
+#define OW_CONTAINER_GONE_MAX 1024
+void ow_container_names_remember (OwContainerNames *self, const char *cgroup,
+                                  OomwatchContainerInfo *info);
+OomwatchContainerInfo *ow_container_names_recall (OwContainerNames *self, const char *cgroup);
+
 /* Test seam: how many times a directory was listed. */
 guint ow_container_names_reads (OwContainerNames *self);
 

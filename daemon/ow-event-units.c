@@ -4,32 +4,33 @@
 
 /* The unit info of an event on CGROUP: the watch's (parsed when the watch began) or, for a
  * victim's or a killed cgroup, which can be any descendant, that cgroup's watch's or one parsed
- * now into *SCRATCH, which the caller frees. Container names the watch did not know yet are
- * looked up here, once they are known kept with the watch. */
+ * now into *SCRATCH, which the caller frees (with the identity it had while watched, when it
+ * was removed since). Container names the watch did not know yet are looked up here, and once
+ * known kept with the watch. */
 const OomwatchUnitInfo *
 ow_event_units_for (OwRegistry *registry, const char *cgroup, const OwEvent *event,
                     const OwVictim *victim, OomwatchUnitInfo **scratch)
 {
   const char *task_cgroup = victim != NULL ? victim->task_cgroup : event->task_cgroup;
+  const char *target = task_cgroup != NULL ? task_cgroup : cgroup;
   const OwSourceContext *context = ow_registry_get_context (registry);
-  OwWatch *watch;
+  OwContainerNames *names = context->container_names;
+  OwWatch *watch = ow_registry_lookup (registry, target);
+  OomwatchContainerInfo *container;
 
-  if (task_cgroup != NULL && g_strcmp0 (task_cgroup, cgroup) != 0)
+  if (watch != NULL)
     {
-      if ((watch = ow_registry_lookup (registry, task_cgroup)) == NULL)
-        {
-          *scratch = oomwatch_unit_info_new (task_cgroup);
-          (*scratch)->container
-              = ow_container_identify (context->hierarchy, context->container_names, task_cgroup);
-          ow_container_names_fill (context->container_names, (*scratch)->container, TRUE);
-          return *scratch;
-        }
+      if (ow_container_names_missing (watch->units->container))
+        ow_container_names_fill (names, watch->units->container, TRUE);
+      return watch->units;
     }
-  else if ((watch = ow_registry_lookup (registry, cgroup)) == NULL)
-    return *scratch = oomwatch_unit_info_new (cgroup);
-  if (ow_container_names_missing (watch->units->container))
-    ow_container_names_fill (context->container_names, watch->units->container, TRUE);
-  return watch->units;
+  *scratch = oomwatch_unit_info_new (target);
+  container = ow_container_names_recall (names, target);
+  if (container == NULL)
+    container = ow_container_identify (context->hierarchy, names, target);
+  ow_container_names_fill (names, container, TRUE);
+  (*scratch)->container = container;
+  return *scratch;
 }
 
 void

@@ -118,6 +118,9 @@ ow_registry_remove_watch (OwRegistry *self, const char *cgroup)
   g_debug ("%s: closing the registration", cgroup);
   if (self->listener->dropped != NULL) /* nogaps hook */
     self->listener->dropped (cgroup, self->user_data);
+  /* Kills told on its ancestors after it went still name it. */
+  ow_container_names_remember (self->context->container_names, cgroup,
+                               g_steal_pointer (&watch->units->container));
   g_hash_table_remove (self->watches, cgroup); /* frees the source */
 }
 

@@ -146,11 +146,40 @@ test_names (void)
   remove_tree (root);
 }
 
+/* Removed watches' identities are kept for later kills, at most OW_CONTAINER_GONE_MAX. */
+static void
+test_gone (void)
+{
+  g_autoptr (OwContainerNames) names = ow_container_names_new ("", "");
+  g_autoptr (OomwatchContainerInfo) first = NULL;
+  g_autoptr (OomwatchContainerInfo) last = NULL;
+  g_autoptr (OomwatchContainerInfo) again = NULL;
+
+  for (guint i = 0; i <= OW_CONTAINER_GONE_MAX; i++)
+    {
+      g_autofree char *cgroup = g_strdup_printf ("/docker/%u/docker/" ID, i);
+
+      ow_container_names_remember (names, cgroup, oomwatch_container_info_new (cgroup));
+    }
+  ow_container_names_remember (names, "/x", NULL);
+  first = ow_container_names_recall (names, "/docker/0/docker/" ID);
+  g_assert_null (first); /* the oldest made room */
+  last = ow_container_names_recall (names, "/docker/1024/docker/" ID);
+  g_assert_nonnull (last);
+  g_assert_cmpstr (last->container_id, ==, ID);
+  g_assert_cmpstr (last->runtime, ==, OOMWATCH_RUNTIME_DOCKER);
+  again = ow_container_names_recall (names, "/docker/1024/docker/" ID);
+  g_assert_nonnull (again);
+  g_assert_null (ow_container_names_recall (names, "/x"));
+  g_assert_cmpuint (ow_container_names_reads (names), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/container/trust", test_trust);
   g_test_add_func ("/container/names", test_names);
+  g_test_add_func ("/container/gone", test_gone);
   return g_test_run ();
 }

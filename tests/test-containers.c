@@ -1,0 +1,319 @@
+/* Container and pod identity against the real daemon: real OOMs in cgroups laid out as the
+ * kubelet's systemd and cgroupfs drivers lay out a Burstable pod's container and as Docker
+ * lays out a container's scope (made under the test's own cgroup, owned by root), names from
+ * a kubelet-like log tree, a child (not the container's first process) killed, a container
+ * removed right after its kill, and a user's delegated subtree named like a pod. */
+#include "ow-test-cgroups.h"
+#include "ow-test-env.h"
+#include "ow-test-nogaps.h"
+#include "oomwatch-names.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EVENT_TIMEOUT_MS 15000
+#define NOBODY 65534
+#define ID1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define ID2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define ID3 "3333333333333333333333333333333333333333333333333333333333333333"
+#define ID4 "4444444444444444444444444444444444444444444444444444444444444444"
+#define ID5 "5555555555555555555555555555555555555555555555555555555555555555"
+#define UID1 "11111111-1111-4111-8111-111111111111"
+#define UID1_ "11111111_1111_4111_8111_111111111111"
+#define UID2 "22222222-2222-4222-8222-222222222222"
+#define UID4 "44444444-4444-4444-8444-444444444444"
+
+#define SD_POD "k/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID1_ ".slice"
+#define SD_CONTAINER SD_POD "/cri-containerd-" ID1 ".scope"
+#define FS_POD "k/kubepods/burstable/pod" UID2
+#define FS_CONTAINER FS_POD "/" ID2
+#define DOCKER "k/system.slice/docker-" ID3 ".scope"
+#define USER_POD "k/user/kubepods/burstable/pod" UID4
+#define USER_CONTAINER USER_POD "/" ID4
+
+typedef struct
+{
+  char *logs; /* the kubelet-like log tree */
+  char *metrics;
+  OwTestEnv *env;
+} Fixture;
+
+static const char *
+lookup_string (GVariant *details, const char *key)
+{
+  const char *value = NULL;
+
+  if (details != NULL)
+    g_variant_lookup (details, key, "&s", &value);
+  return value;
+}
+
+static OwTestSignal *
+last_signal (OwTestEnv *env, const char *cgroup, const char *kind)
+{
+  for (guint i = env->signals->len; i > 0; i--)
+    {
+      OwTestSignal *signal = g_ptr_array_index (env->signals, i - 1);
+
+      if (g_strcmp0 (signal->cgroup, cgroup) == 0 && g_strcmp0 (signal->kind, kind) == 0)
+        return signal;
+    }
+  return NULL;
+}
+
+static void
+make_dir (const char *dir, const char *relative)
+{
+  g_autofree char *path = g_build_filename (dir, relative, NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (path, 0755), ==, 0);
+}
+
+/* The kubelet's layout: /var/log/pods/<ns>_<pod>_<uid>/<container>/0.log and the links
+ * /var/log/containers/<pod>_<ns>_<container>-<id>.log to it. */
+static void
+add_container_logs (const char *logs, const char *ns, const char *pod, const char *uid,
+                    const char *container, const char *id)
+{
+  g_autofree char *pod_dir = g_strdup_printf ("pods/%s_%s_%s/%s", ns, pod, uid, container);
+  g_autofree char *log = g_build_filename (logs, pod_dir, "0.log", NULL);
+  g_autofree char *link
+      = g_strdup_printf ("%s/containers/%s_%s_%s-%s.log", logs, pod, ns, container, id);
+
+  make_dir (logs, pod_dir);
+  make_dir (logs, "containers");
+  g_assert_true (g_file_set_contents (log, "", 0, NULL));
+  g_assert_cmpint (symlink (log, link), ==, 0);
+}
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *config = NULL;
+  OwTestDaemonOptions options = { 0 };
+
+  f->logs = g_dir_make_tmp ("oomwatch-kubelet-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->metrics = g_build_filename (f->logs, "oomwatch.prom", NULL);
+  add_container_logs (f->logs, "shop", "web-0", UID1, "web", ID1);
+  add_container_logs (f->logs, "shop", "api-7d9f", UID2, "api", ID2);
+  add_container_logs (f->logs, "shop", "api-7d9f", UID2, "worker", ID5);
+  add_container_logs (f->logs, "evil", "fake", UID4, "fake", ID4);
+  config = g_strdup_printf ("[Daemon]\nPodLogDirectory=%s/pods\nContainerLogDirectory=%s/"
+                            "containers\nMetricsFile=%s\n",
+                            f->logs, f->logs, f->metrics);
+  options.config = config;
+  f->env = ow_test_env_new_full (&options);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  ow_test_env_free (f->env);
+  ow_test_remove_tree (f->logs);
+  g_free (f->logs);
+  g_free (f->metrics);
+}
+
+/* Makes each component of RELATIVE (a/b/c) in turn, the last with LIMIT. */
+static char *
+make_path (OwTestEnv *env, const char *relative, const char *limit)
+{
+  g_auto (GStrv) parts = g_strsplit (relative, "/", -1);
+  g_autoptr (GString) path = g_string_new (NULL);
+  char *canonical = NULL;
+
+  for (gsize i = 0; parts[i] != NULL; i++)
+    {
+      g_autofree char *dir = NULL;
+
+      g_string_append_printf (path, "%s%s", i > 0 ? "/" : "", parts[i]);
+      dir = ow_test_env_cgroup_path (env, path->str);
+      g_free (canonical);
+      canonical = g_file_test (dir, G_FILE_TEST_IS_DIR)
+                      ? ow_test_env_canonical (env, path->str)
+                      : ow_test_env_make_cgroup (env, path->str,
+                                                 parts[i + 1] == NULL ? limit : NULL, FALSE);
+    }
+  return canonical;
+}
+
+static void
+wait_watched (OwTestEnv *env, const char *cgroup)
+{
+  for (int i = 0; i < EVENT_TIMEOUT_MS / 10 && !ow_test_env_watched (env, cgroup); i++)
+    ow_test_env_iterate (10);
+  g_assert_true (ow_test_env_watched (env, cgroup));
+}
+
+static GVariant *
+wait_kill (OwTestEnv *env, const char *cgroup)
+{
+  OwTestSignal *signal;
+  g_autofree char *shown = NULL;
+
+  g_assert_true (ow_test_env_wait_signal (env, cgroup, OOMWATCH_KIND_OOM_KILL, EVENT_TIMEOUT_MS));
+  signal = last_signal (env, cgroup, OOMWATCH_KIND_OOM_KILL);
+  shown = g_variant_print (signal->details, FALSE);
+  g_test_message ("%s: %s", cgroup, shown);
+  return signal->details;
+}
+
+static void
+assert_identity (GVariant *details, const char *id, const char *runtime, const char *uid,
+                 const char *ns, const char *pod, const char *container)
+{
+  g_assert_cmpstr (lookup_string (details, OOMWATCH_KEY_CONTAINER_ID), ==, id);
+  g_assert_cmpstr (lookup_string (details, OOMWATCH_KEY_CONTAINER_RUNTIME), ==, runtime);
+  g_assert_cmpstr (lookup_string (details, OOMWATCH_KEY_POD_UID), ==, uid);
+  g_assert_cmpstr (lookup_string (details, OOMWATCH_KEY_POD_QOS), ==,
+                   uid != NULL ? OOMWATCH_POD_QOS_BURSTABLE : NULL);
+  g_assert_cmpstr (lookup_string (details, OOMWATCH_KEY_POD_NAMESPACE), ==, ns);
+  g_assert_cmpstr (lookup_string (details, OOMWATCH_KEY_POD_NAME), ==, pod);
+  g_assert_cmpstr (lookup_string (details, OOMWATCH_KEY_CONTAINER_NAME), ==, container);
+}
+
+/* Hands the cgroups of RELATIVE from FROM on to nobody, as delegation does. */
+static void
+delegate (OwTestEnv *env, const char *relative, gsize from)
+{
+  g_auto (GStrv) parts = g_strsplit (relative, "/", -1);
+  g_autoptr (GString) path = g_string_new (NULL);
+
+  for (gsize i = 0; parts[i] != NULL; i++)
+    {
+      g_string_append_printf (path, "%s%s", i > 0 ? "/" : "", parts[i]);
+      if (i >= from)
+        {
+          g_autofree char *dir = ow_test_env_cgroup_path (env, path->str);
+
+          g_assert_cmpint (chown (dir, NOBODY, NOBODY), ==, 0);
+        }
+    }
+}
+
+/* A shell as the container's first process, the hog its child: the child is killed. */
+static GSubprocess *
+child_hog (OwTestEnv *env, const char *name, guint32 *shell_pid)
+{
+  g_autofree char *dir = ow_test_env_cgroup_path (env, name);
+  const char *argv[] = { "sh", "-c", "echo $$ > \"$1/cgroup.procs\" && \"$2\" \"$1\" 256; exit 0",
+                         "sh", dir,  g_getenv ("OOM_HOG"),
+                         NULL };
+  GSubprocess *shell = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, argv);
+
+  *shell_pid = ow_test_env_pid (shell);
+  return shell;
+}
+
+static void
+test_kill_keys (Fixture *f, gconstpointer data)
+{
+  OwTestEnv *env = f->env;
+  g_autofree char *top = make_path (env, "k", NULL);
+  g_autofree char *sd = make_path (env, SD_CONTAINER, "32M");
+  g_autofree char *fs = make_path (env, FS_CONTAINER, "32M");
+  g_autofree char *docker = make_path (env, DOCKER, "32M");
+  g_autofree char *user = make_path (env, USER_CONTAINER, "32M");
+  g_autofree char *watched = NULL;
+  g_autoptr (GError) error = NULL;
+  guint32 shell_pid = 0, victim = 0;
+  GVariant *details;
+
+  delegate (env, USER_CONTAINER, 1); /* k/user and below */
+  watched = ow_test_env_watch_recursive (env, top, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr (GSubprocess) hog1 = ow_test_env_hog (env, SD_CONTAINER, 256);
+    g_autoptr (GSubprocess) hog2 = NULL;
+    g_autoptr (GSubprocess) hog3 = ow_test_env_hog (env, DOCKER, 256);
+    g_autoptr (GSubprocess) hog4 = ow_test_env_hog (env, USER_CONTAINER, 256);
+
+    hog2 = child_hog (env, FS_CONTAINER, &shell_pid);
+    ow_test_env_wait_process (hog1);
+    ow_test_env_wait_process (hog3);
+    ow_test_env_wait_process (hog4);
+    g_subprocess_wait (hog2, NULL, &error);
+    g_assert_no_error (error);
+    /* The container's first process lived on: its child was the victim. */
+    g_assert_true (g_subprocess_get_if_exited (hog2));
+    g_assert_cmpint (g_subprocess_get_exit_status (hog2), ==, 0);
+  }
+  details = wait_kill (env, sd);
+  assert_identity (details, ID1, OOMWATCH_RUNTIME_CONTAINERD, UID1, "shop", "web-0", "web");
+  details = wait_kill (env, fs);
+  assert_identity (details, ID2, NULL, UID2, "shop", "api-7d9f", "api");
+  if (g_variant_lookup (details, OOMWATCH_KEY_PID, "u", &victim))
+    g_assert_cmpuint (victim, !=, shell_pid);
+  details = wait_kill (env, docker);
+  assert_identity (details, ID3, OOMWATCH_RUNTIME_DOCKER, NULL, NULL, NULL, NULL);
+  /* A user's subtree named like a pod, its log entries there too: claims nothing. */
+  details = wait_kill (env, user);
+  assert_identity (details, NULL, NULL, NULL, NULL, NULL, NULL);
+  /* The pod's own cgroup sees the kill too, with the victim's container. */
+  {
+    g_autofree char *pod = ow_test_env_canonical (env, SD_POD);
+
+    details = wait_kill (env, pod);
+    g_assert_cmpstr (lookup_string (details, OOMWATCH_KEY_POD_UID), ==, UID1);
+    g_assert_cmpstr (lookup_string (details, OOMWATCH_KEY_POD_NAME), ==, "web-0");
+  }
+}
+
+/* A container killed and removed at once is still told with its identity. */
+static void
+test_short_lived (Fixture *f, gconstpointer data)
+{
+  OwTestEnv *env = f->env;
+  g_autofree char *top = make_path (env, "k", NULL);
+  g_autofree char *pod = make_path (env, FS_POD, NULL);
+  g_autofree char *watched = NULL;
+  g_autofree char *container = NULL;
+  g_autofree char *dir = ow_test_env_cgroup_path (env, FS_POD "/" ID5);
+  g_autoptr (GError) error = NULL;
+  OwTestSignal *signal = NULL;
+  g_autofree char *shown = NULL;
+  GVariant *details;
+
+  watched = ow_test_env_watch_recursive (env, top, &error);
+  g_assert_no_error (error);
+  container = make_path (env, FS_POD "/" ID5, "32M");
+  wait_watched (env, container);
+  {
+    g_autoptr (GSubprocess) hog = ow_test_env_hog (env, FS_POD "/" ID5, 256);
+
+    ow_test_env_wait_process (hog);
+    g_assert_cmpint (rmdir (dir), ==, 0);
+  }
+  /* Its own cgroup tells the kill (v2: from the pod's counters, after the removal) or at
+   * least the OOM (v1: the kill count may be gone with the cgroup) ... */
+  for (int i = 0; i < EVENT_TIMEOUT_MS / 10 && signal == NULL; i++)
+    {
+      ow_test_env_iterate (10);
+      signal = last_signal (env, container, OOMWATCH_KIND_OOM_KILL);
+    }
+  if (signal == NULL && ow_test_cgroups_version () == 1)
+    signal = last_signal (env, container, OOMWATCH_KIND_OOM);
+  g_assert_nonnull (signal);
+  shown = g_variant_print (signal->details, FALSE);
+  g_test_message ("%s: %s", container, shown);
+  assert_identity (signal->details, ID5, NULL, UID2, "shop", "api-7d9f", "worker");
+  /* ... and the pod's kill, told after the container was gone, names the victim's container. */
+  details = wait_kill (env, pod);
+  g_assert_cmpstr (lookup_string (details, OOMWATCH_KEY_TASK_CGROUP), ==, container);
+  assert_identity (details, ID5, NULL, UID2, "shop", "api-7d9f", "worker");
+}
+
+int
+main (int argc, char **argv)
+{
+  int skip = ow_test_env_init (&argc, &argv);
+
+  if (skip != 0)
+    return skip;
+  g_test_add ("/containers/kill-keys", Fixture, NULL, setup, test_kill_keys, teardown);
+  g_test_add ("/containers/short-lived", Fixture, NULL, setup, test_short_lived, teardown);
+  return g_test_run ();
+}
