@@ -2,6 +2,7 @@
  *   [Daemon]  ClientWatchLimit=256  TotalWatchLimit=0  KernelLog=true
  *   [Watches] Watch=/a;/b           RecursiveWatch=/user.slice
  *   [Daemon]  HistorySize=1024      MetricsFile=/var/lib/prometheus/node-exporter/oomwatch.prom
+ *   [Daemon]  MetricsRetention=600
  *   [Daemon]  PodLogDirectory=/var/log/pods  ContainerLogDirectory=/var/log/containers
  * A missing file means the defaults; anything unknown or mistyped is an error, so a typo
  * never silently changes what the daemon does. */
@@ -13,11 +14,11 @@
 static const struct
 {
   const char *group;
-  const char *keys[8];
+  const char *keys[9];
 } known[] = {
   { "Daemon",
     { "ClientWatchLimit", "TotalWatchLimit", "KernelLog", "HistorySize", "MetricsFile",
-      "PodLogDirectory", "ContainerLogDirectory", NULL } },
+      "MetricsRetention", "PodLogDirectory", "ContainerLogDirectory", NULL } },
   { "Watches", { "Watch", "RecursiveWatch", NULL } },
 };
 
@@ -30,6 +31,7 @@ ow_config_new (void)
   config->total_watch_limit = -1;
   config->kernel_log = -1;
   config->history_size = -1;
+  config->metrics_retention = -1;
   config->watches = g_new0 (char *, 1);
   config->recursive_watches = g_new0 (char *, 1);
   return config;
@@ -163,6 +165,7 @@ ow_config_load (const char *path, GError **error)
       || !read_limit (file, path, "ClientWatchLimit", &config->client_watch_limit, error)
       || !read_limit (file, path, "TotalWatchLimit", &config->total_watch_limit, error)
       || !read_limit (file, path, "HistorySize", &config->history_size, error)
+      || !read_limit (file, path, "MetricsRetention", &config->metrics_retention, error)
       || !read_metrics_file (file, path, &config->metrics_file, error)
       || !read_directory (file, path, "PodLogDirectory", &config->pod_log_directory, error)
       || !read_directory (file, path, "ContainerLogDirectory", &config->container_log_directory,

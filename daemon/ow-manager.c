@@ -354,6 +354,7 @@ ow_manager_reload (OwManager *self, GError **error)
                            config->history_size >= 0 ? (guint)config->history_size
                                                      : OW_DEFAULT_HISTORY_SIZE,
                            config->metrics_file);
+  ow_continuity_set_metrics_retention (self->continuity, config->metrics_retention);
   if (ow_hierarchy_get_version (self->hierarchy) != 0)
     {
       plain = canonicalize_all (self, config->watches);
