@@ -270,6 +270,38 @@ promtool_check (Fixture *f)
   g_assert_cmpint (g_subprocess_get_exit_status (check), ==, 0);
 }
 
+/* oomctl history with ARGS: its lines, each checked to hold WANTED. */
+static guint
+history_lines (OwTestEnv *env, const char *const *args, const char *wanted)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocess) oomctl = NULL;
+  g_autofree char *out = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autoptr (GError) error = NULL;
+  guint n = 0;
+
+  g_ptr_array_add (argv, (gpointer)g_getenv ("OOMCTL"));
+  g_ptr_array_add (argv, "history");
+  for (gsize i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer)args[i]);
+  g_ptr_array_add (argv, NULL);
+  oomctl
+      = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDOUT_PIPE, (const char *const *)argv->pdata);
+  g_subprocess_communicate_utf8 (oomctl, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (oomctl), ==, 0);
+  g_test_message ("oomctl history %s:\n%s", args[0], out);
+  lines = g_strsplit (out, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    if (lines[i][0] != '\0')
+      {
+        g_assert_nonnull (strstr (lines[i], wanted));
+        n++;
+      }
+  return n;
+}
+
 static void
 test_kill_keys (Fixture *f, gconstpointer data)
 {
@@ -339,6 +371,19 @@ test_kill_keys (Fixture *f, gconstpointer data)
     g_assert_null (strstr (user_line, "pod="));
   }
   promtool_check (f);
+  /* oomctl history: the pod's and the container's events, shown by name. */
+  g_assert_cmpuint (
+      history_lines (env, (const char *const[]){ "--pod=shop/web-0", NULL }, " pod=shop/web-0 "),
+      >=, 3); /* the container's oom and oom-kill, the pod's kill */
+  g_assert_cmpuint (
+      history_lines (env, (const char *const[]){ "--pod=api-7d9f", "--container=api", NULL },
+                     " pod=shop/api-7d9f container=api "),
+      >=, 2);
+  g_assert_cmpuint (history_lines (env, (const char *const[]){ "--container=web", "--json", NULL },
+                                   "\"container-name\":\"web\""),
+                    >=, 2);
+  g_assert_cmpuint (history_lines (env, (const char *const[]){ "--pod=evil/fake", NULL }, "never"),
+                    ==, 0);
 }
 
 /* A container killed and removed at once is still told with its identity. */
