@@ -33,6 +33,6 @@ ow_container_identify (OwHierarchy *hierarchy, OwContainerNames *names, const ch
       g_debug ("%s: named like a pod or container, but not root's: no identity", cgroup);
       return NULL;
     }
-  ow_container_names_fill (names, info, FALSE);
+  ow_container_names_fill (names, info, TRUE);
   return g_steal_pointer (&info);
 }

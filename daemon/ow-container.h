@@ -11,7 +11,7 @@
 G_BEGIN_DECLS
 
 /* NULL: CGROUP names no pod or container, or one of its identity components is not root's.
- * NAMES (may be NULL) adds the names it already knows, without reading. */
+ * NAMES (may be NULL) adds the names, reading the directories if need be (rate-limited). */
 OomwatchContainerInfo *ow_container_identify (OwHierarchy *hierarchy, OwContainerNames *names,
                                               const char *cgroup);
 
