@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Pod and container names from the kubelet's log directories, the convention log shippers
  * rely on: /var/log/pods/<namespace>_<pod>_<uid>/ and
  * /var/log/containers/<pod>_<namespace>_<container>-<id>.log. Only the directories' entry

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-container.h"
 #include "ow-fd.h"
 

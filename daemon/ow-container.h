@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The container and pod a cgroup belongs to, believed only from path components root owns:
  * an unprivileged user can create cgroups only in a subtree delegated to them (owned by
  * them), so a root-owned component was named by root (a runtime, the kubelet). Checked once

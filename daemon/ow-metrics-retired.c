@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-metrics-retired.h"
 
 #include <string.h>

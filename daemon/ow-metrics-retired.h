@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The metrics series of cgroups no longer watched (removed, or unwatched), kept a while so
  * that a scrape still sees a short-lived container's last count, then dropped: cardinality
  * stays bounded by the watches plus what ended within the retention (at most

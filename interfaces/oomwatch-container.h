@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What a cgroup path says about a container and its Kubernetes pod: the container's id and
  * runtime (systemd-driver scopes such as cri-containerd-<ID>.scope, cgroupfs-driver paths such
  * as /kubepods/burstable/pod<UID>/<ID> or /docker/<ID>) and the pod's UID and QoS class,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Container and pod identity against the real daemon: real OOMs in cgroups laid out as the
  * kubelet's systemd and cgroupfs drivers lay out a Burstable pod's container and as Docker
  * lays out a container's scope (made under the test's own cgroup, owned by root), names from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the cgroup path → container / pod parser, over the paths each runtime and
  * both kubelet cgroup drivers make (cgroup v1 memory hierarchy and v2 alike: the paths below
  * the mount are the same), nested setups, and hostile input. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's container identity: believed only from root-owned path components
  * (ow-container.c), and the names from the kubelet's log directories (ow-container-names.c):
  * entry names only, nothing opened, re-listed at most once a second. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The notifier's words for who was stopped: a container or pod by the names the node gave. */
 #include "notify-app.h"
 #include "oomwatch-names.h"

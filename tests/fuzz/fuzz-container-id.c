@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer: the container / pod parser never crashes, and what it returns is a 64-hex id and
  * a pod UID the path really holds, at the offsets it says, fit for D-Bus strings. */
 #include "oomwatch-container.h"
