@@ -14,13 +14,12 @@
 #define UID_ "3f1bd5a2_6c0e_4b1e_9d3a_0c1e5f6a7b8c"
 #define NOBODY 65534
 
-static char *
+static void
 make_dirs (const char *root, const char *relative)
 {
   g_autofree char *path = g_build_filename (root, relative, NULL);
 
   g_assert_cmpint (g_mkdir_with_parents (path, 0755), ==, 0);
-  return g_steal_pointer (&path);
 }
 
 static void
@@ -55,23 +54,25 @@ test_trust (void)
   g_assert_no_error (error);
   for (const char *const *p = (const char *const[]){ systemd, cgroupfs, docker, NULL }; *p; p++)
     {
-      g_autofree char *dir = make_dirs (root, *p);
-      g_autoptr (OomwatchContainerInfo) info = ow_container_identify (hierarchy, NULL, *p);
+      g_autoptr (OomwatchContainerInfo) info = NULL;
+
+      make_dirs (root, *p);
+      info = ow_container_identify (hierarchy, NULL, *p);
 
       g_test_message ("%s", *p);
       g_assert_nonnull (info);
       g_assert_nonnull (info->container_id);
     }
   {
-    g_autofree char *user = make_dirs (root, "/user.slice/user-65534.slice");
-    g_autofree char *dir = make_dirs (root, delegated);
     g_autofree char *pod
         = g_build_filename (root, "/user.slice/user-65534.slice/kubepods/burstable/pod" UID, NULL);
     g_autofree char *container = g_build_filename (pod, ID, NULL);
-    g_autoptr (OomwatchContainerInfo) before = ow_container_identify (hierarchy, NULL, delegated);
+    g_autoptr (OomwatchContainerInfo) before = NULL;
     g_autoptr (OomwatchContainerInfo) pod_only = NULL;
     g_autoptr (OomwatchContainerInfo) after = NULL;
 
+    make_dirs (root, delegated);
+    before = ow_container_identify (hierarchy, NULL, delegated);
     g_assert_nonnull (before); /* root's own tree: believed */
     /* The container's cgroup handed over: the user could have named it so. */
     g_assert_cmpint (chown (container, NOBODY, NOBODY), ==, 0);
@@ -108,7 +109,6 @@ test_names (void)
       = oomwatch_container_info_new ("/kubepods/burstable/pod" UID "/" ID);
   g_autoptr (OomwatchContainerInfo) pod = oomwatch_container_info_new ("/kubepods/pod" UID);
   g_autoptr (OomwatchContainerInfo) other = oomwatch_container_info_new ("/docker/" ID2);
-  g_autofree char *dir = NULL;
 
   g_assert_no_error (error);
   /* Nothing there yet: one listing, then none for a second however often asked. */
@@ -118,9 +118,8 @@ test_names (void)
   g_assert_cmpuint (ow_container_names_reads (names), ==, 2); /* both directories, once */
   g_assert_true (ow_container_names_missing (info));
 
-  dir = make_dirs (pods, "shop_web-0_" UID "/web");
-  g_free (dir);
-  dir = make_dirs (containers, ".");
+  make_dirs (pods, "shop_web-0_" UID "/web");
+  make_dirs (containers, ".");
   /* The kubelet's links point into /var/log/pods; these point anywhere: never followed. */
   make_link (containers, "web-0_shop_web-" ID ".log", "/proc/self/mem");
   /* Hostile or foreign entries name nothing. */
