@@ -145,7 +145,7 @@ lookup (OwContainerNames *self, Dir *dir, const char *key, gboolean read,
       g_debug ("Cannot list %s: %s", dir->path, g_strerror (errno));
       return NULL;
     }
-  fd = -1; /* the listing owns it */
+  (void)ow_fd_steal (&fd); /* the listing owns it */
   g_clear_pointer (&dir->entries, g_hash_table_unref);
   dir->entries
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)names_free);

@@ -29,7 +29,7 @@ gboolean ow_container_names_missing (const OomwatchContainerInfo *info);
 void ow_container_names_fill (OwContainerNames *self, OomwatchContainerInfo *info, gboolean read);
 /* The identity of a watched cgroup that was removed, kept a while (OW_CONTAINER_GONE_USEC, at
  * most OW_CONTAINER_GONE_MAX) for the kills told on its ancestors after its removal. */
-#define OW_CONTAINER_GONE_USEC (5 * 60 * G_USEC_PER_SEC)
+#define OW_CONTAINER_GONE_USEC ((gint64)5 * 60 * G_USEC_PER_SEC)
 #define OW_CONTAINER_GONE_MAX 1024
 void ow_container_names_remember (OwContainerNames *self, const char *cgroup,
                                   OomwatchContainerInfo *info);
