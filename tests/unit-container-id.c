@@ -23,8 +23,9 @@ static void
 check (const Case *c)
 {
   g_autoptr (OomwatchContainerInfo) info = oomwatch_container_info_new (c->cgroup);
+  g_autofree char *shown = g_strescape (c->cgroup, NULL);
 
-  g_test_message ("%s", c->cgroup);
+  g_test_message ("%s", shown);
   if (c->id == NULL && c->uid == NULL)
     {
       g_assert_null (info);
