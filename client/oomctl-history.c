@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomctl history / oomctl metrics */
 #include "oomctl-history.h"
 #include "oomctl-commands.h"
