@@ -418,7 +418,7 @@ test_short_lived (Fixture *f, gconstpointer data)
    * (its oom-kill line is rate-limited machine-wide; on v1 the pod learns of the kill only
    * from it), also once that container is gone. */
   if (ow_test_cgroups_version () == 1
-      && !ow_test_env_wait_signal (env, pod, OOMWATCH_KIND_OOM_KILL, EVENT_TIMEOUT_MS))
+      && !ow_test_env_wait_signal (env, pod, OOMWATCH_KIND_OOM_KILL, EVENT_TIMEOUT_MS / 3))
     {
       g_test_message ("v1: the kernel log did not name the victim; the pod has no kill to tell");
       return;
