@@ -10,7 +10,7 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  char *name;       /* "Text Editor", a unit, or a process name; never NULL */
+  char *name;       /* "Text Editor", a container, a unit, or a process name; never NULL */
   char *icon;       /* an icon name or a file:// URI; NULL: none of its own */
   char *desktop_id; /* the desktop entry's id without ".desktop"; NULL: none found */
 } NotifyApp;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-registry-private.h"
+#include "ow-container.h"
 #include "ow-source-factory.h"
 #include "oomwatch-cgroup.h"
 #include "oomwatch-error.h"
@@ -88,6 +89,9 @@ ow_registry_remove_watch (OwRegistry *self, const char *cgroup)
   g_debug ("%s: closing the registration", cgroup);
   if (self->listener->dropped != NULL) /* nogaps hook */
     self->listener->dropped (cgroup, self->user_data);
+  /* Kills told on its ancestors after it went still name it. */
+  ow_container_names_remember (self->context->container_names, cgroup,
+                               g_steal_pointer (&watch->units->container));
   g_hash_table_remove (self->watches, cgroup); /* frees the source */
 }
 
@@ -127,6 +131,8 @@ add_watcher (OwRegistry *self, OwClient *client, const char *name, const char *c
           = factory (self->context, cgroup, baseline, &ow_registry_source_listener, self, error);
       if (made->source == NULL)
         return FALSE;
+      made->units->container = ow_container_identify (self->context->hierarchy,
+                                                      self->context->container_names, cgroup);
       if (!ow_cgroup_monitor_watch_removal (self->monitor, cgroup, made->source->ino, error))
         return FALSE;
       made->removal_watched = TRUE;

@@ -6,6 +6,7 @@
 #include "ow-continuity.h"
 #include "ow-counter-store.h"
 #include "ow-history-file.h"
+#include "ow-metrics-retired.h"
 
 G_BEGIN_DECLS
 
@@ -26,6 +27,8 @@ struct _OwContinuity
   char *metrics_file;
   char *metrics_written; /* what the file holds now */
   guint metrics_idle_id;
+  OwMetricsRetired *retired; /* series of watches that ended */
+  guint retired_timeout_id;
 };
 
 void ow_continuity_metrics_changed (OwContinuity *self);
