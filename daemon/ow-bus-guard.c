@@ -1,4 +1,5 @@
 #include "ow-bus-guard.h"
+#include "ow-bus-stream.h"
 #include "ow-cgroup-path.h"
 #include "oomwatch-error.h"
 #include "oomwatch-generated.h"
@@ -21,6 +22,7 @@ struct _OwBusGuard
   GHashTable *buckets; /* "uid:N" or the unique name → Bucket */
   GHashTable *asking;  /* unique names whose uid the bus is being asked for */
   GDBusConnection *connection;
+  OwBusStream *stream;   /* under the connection, when it has the size filter */
   GMainContext *context; /* the main loop's, where the bus is asked */
   guint filter_id;
 };
@@ -282,11 +284,51 @@ filter (GDBusConnection *connection, GDBusMessage *message, gboolean incoming, g
   return NULL;
 }
 
+/* A message the stream skipped for its size: a method call gets the error a call over the
+ * size limit always got. Runs in the thread that reads the socket. */
+static void
+on_refused (const OwBusRefusal *refusal, gpointer user_data)
+{
+  OwBusGuard *self = user_data;
+  g_autoptr (GDBusConnection) connection = NULL;
+  g_autoptr (GDBusMessage) reply = NULL;
+  g_autofree char *text = NULL;
+
+  g_debug ("Skipped a message of %" G_GUINT64_FORMAT " bytes (type %u) from %s", refusal->size,
+           refusal->type, refusal->sender ?: "an unknown sender");
+  if (refusal->type != G_DBUS_MESSAGE_TYPE_METHOD_CALL || refusal->sender == NULL
+      || (refusal->flags & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED))
+    return;
+  g_mutex_lock (&self->lock);
+  if (self->connection != NULL)
+    connection = g_object_ref (self->connection);
+  g_mutex_unlock (&self->lock);
+  if (connection == NULL)
+    return;
+  reply = g_dbus_message_new ();
+  g_dbus_message_set_message_type (reply, G_DBUS_MESSAGE_TYPE_ERROR);
+  g_dbus_message_set_flags (reply, G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED);
+  g_dbus_message_set_reply_serial (reply, refusal->serial);
+  g_dbus_message_set_destination (reply, refusal->sender);
+  g_dbus_message_set_error_name (reply, "org.freedesktop.DBus.Error.InvalidArgs");
+  text = g_strdup_printf ("Calls to oomwatchd are at most %d bytes", OW_BUS_GUARD_MAX_BODY);
+  g_dbus_message_set_body (reply, g_variant_new ("(s)", text));
+  g_dbus_connection_send_message (connection, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL);
+}
+
 void
 ow_bus_guard_attach (OwBusGuard *self, GDBusConnection *connection)
 {
   ow_bus_guard_detach (self);
+  g_mutex_lock (&self->lock);
   self->connection = g_object_ref (connection);
+  g_mutex_unlock (&self->lock);
+  self->stream = ow_bus_stream_from_connection (connection);
+  if (self->stream != NULL)
+    {
+      g_object_ref (self->stream);
+      ow_bus_stream_set_refused_func (self->stream, on_refused, self);
+    }
   self->context = g_main_context_ref_thread_default ();
   self->filter_id = g_dbus_connection_add_filter (connection, filter, self, NULL);
 }
@@ -297,7 +339,12 @@ ow_bus_guard_detach (OwBusGuard *self)
   if (self->connection == NULL)
     return;
   g_dbus_connection_remove_filter (self->connection, self->filter_id);
+  if (self->stream != NULL)
+    ow_bus_stream_set_refused_func (self->stream, NULL, NULL);
+  g_clear_object (&self->stream);
+  g_mutex_lock (&self->lock);
   g_clear_object (&self->connection);
+  g_mutex_unlock (&self->lock);
   /* The filter may still be running in the worker thread (GDBus says so). */
   g_mutex_lock (&self->lock);
   g_clear_pointer (&self->context, g_main_context_unref);
