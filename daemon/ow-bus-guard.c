@@ -1,5 +1,6 @@
 #include "ow-bus-guard.h"
 #include "ow-bus-stream.h"
+#include "ow-bus-wait.h"
 #include "ow-cgroup-path.h"
 #include "oomwatch-error.h"
 #include "oomwatch-generated.h"
@@ -14,95 +15,19 @@ typedef struct
   gint64 updated;
 } Bucket;
 
+/* The bucket of every caller whose uid is not known when its call is decided. */
+#define UNKNOWN_UID_KEY "unknown"
+
 struct _OwBusGuard
 {
-  gint ref_count;
   GMutex lock;         /* everything below: the filter runs in GDBus's worker thread */
   GHashTable *uids;    /* unique name → uid */
-  GHashTable *buckets; /* "uid:N" or the unique name → Bucket */
-  GHashTable *asking;  /* unique names whose uid the bus is being asked for */
+  GHashTable *buckets; /* "uid:N" or UNKNOWN_UID_KEY → Bucket */
   GDBusConnection *connection;
-  OwBusStream *stream;   /* under the connection, when it has the size filter */
-  GMainContext *context; /* the main loop's, where the bus is asked */
+  OwBusStream *stream; /* under the connection, when it has the size filter */
+  OwBusWait *wait;     /* calls waiting for their caller's uid */
   guint filter_id;
 };
-
-static OwBusGuard *
-guard_ref (OwBusGuard *self)
-{
-  g_atomic_int_inc (&self->ref_count);
-  return self;
-}
-
-static void guard_unref (OwBusGuard *self);
-
-/* A caller's uid is asked of the bus as soon as it first calls, whatever it calls, so that
- * its per-uid budget (or root's exemption) applies from its next calls on. */
-typedef struct
-{
-  OwBusGuard *guard;
-  char *name;
-} UidQuery;
-
-static void
-uid_query_free (UidQuery *query)
-{
-  guard_unref (query->guard);
-  g_free (query->name);
-  g_free (query);
-}
-
-static void
-on_uid_reply (GObject *object, GAsyncResult *result, gpointer user_data)
-{
-  UidQuery *query = user_data;
-  g_autoptr (GVariant) reply
-      = g_dbus_connection_call_finish (G_DBUS_CONNECTION (object), result, NULL);
-  guint32 uid;
-
-  if (reply != NULL)
-    {
-      g_variant_get (reply, "(u)", &uid);
-      ow_bus_guard_set_uid (query->guard, query->name, uid);
-    }
-  g_mutex_lock (&query->guard->lock);
-  g_hash_table_remove (query->guard->asking, query->name);
-  g_mutex_unlock (&query->guard->lock);
-  uid_query_free (query);
-}
-
-static gboolean
-ask_uid (gpointer user_data)
-{
-  UidQuery *query = user_data;
-
-  if (query->guard->connection == NULL)
-    {
-      uid_query_free (query);
-      return G_SOURCE_REMOVE;
-    }
-  g_dbus_connection_call (query->guard->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                          "org.freedesktop.DBus", "GetConnectionUnixUser",
-                          g_variant_new ("(s)", query->name), G_VARIANT_TYPE ("(u)"),
-                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_uid_reply, query);
-  return G_SOURCE_REMOVE;
-}
-
-/* Called with the lock held, from the worker thread. */
-static void
-start_asking (OwBusGuard *self, const char *sender)
-{
-  UidQuery *query;
-
-  if (self->context == NULL || !g_hash_table_add (self->asking, g_strdup (sender)))
-    return;
-  query = g_new0 (UidQuery, 1);
-  query->guard = guard_ref (self);
-  query->name = g_strdup (sender);
-  /* ask_uid owns the query from here (it frees it, or hands it to the bus call). */
-  g_main_context_invoke (self->context, ask_uid, query);
-  /* cppcheck-suppress memleak */
-}
 
 static gboolean
 take_token (OwBusGuard *self, const char *key)
@@ -127,7 +52,8 @@ take_token (OwBusGuard *self, const char *key)
   return TRUE;
 }
 
-/* Whether SENDER may make one more call now. Root is never limited. */
+/* Whether SENDER may make one more call now. Root is never limited; callers whose uid is not
+ * known (their calls did not wait for it: see ow-bus-wait.h) share one budget. */
 static gboolean
 within_rate (OwBusGuard *self, const char *sender)
 {
@@ -135,15 +61,20 @@ within_rate (OwBusGuard *self, const char *sender)
   gpointer uid;
   g_autofree char *key = NULL;
 
-  if (g_hash_table_lookup_extended (self->uids, sender, NULL, &uid))
-    {
-      if (GPOINTER_TO_UINT (uid) == 0)
-        return TRUE;
-      key = g_strdup_printf ("uid:%u", GPOINTER_TO_UINT (uid));
-    }
-  else
-    start_asking (self, sender);
-  return take_token (self, key != NULL ? key : sender);
+  if (!g_hash_table_lookup_extended (self->uids, sender, NULL, &uid))
+    return take_token (self, UNKNOWN_UID_KEY);
+  if (GPOINTER_TO_UINT (uid) == 0)
+    return TRUE;
+  key = g_strdup_printf ("uid:%u", GPOINTER_TO_UINT (uid));
+  return take_token (self, key);
+}
+
+static gboolean
+uid_known (OwBusGuard *self, const char *sender)
+{
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  return sender != NULL && g_hash_table_contains (self->uids, sender);
 }
 
 static const char *
@@ -238,15 +169,35 @@ refuse (OwBusGuard *self, GDBusMessage *message, const char **error_name, char *
       *text = g_strdup_printf ("Watch takes at most %d options", OW_BUS_GUARD_MAX_OPTIONS);
       return TRUE;
     }
-  if (!within_rate (self, g_dbus_message_get_sender (message)))
-    {
-      *error_name = OOMWATCH_ERROR_PREFIX "LimitExceeded";
-      *text = g_strdup_printf ("Too many calls: callers that are not root may make %d per "
-                               "second (rate limit)",
-                               OW_BUS_GUARD_RATE);
-      return TRUE;
-    }
   return FALSE;
+}
+
+/* For MESSAGE, which passed refuse(): FALSE when it was taken to wait for its caller's uid;
+ * else TRUE, with *ERROR_NAME set when it is refused (a budget is used up). */
+static gboolean
+admit (OwBusGuard *self, GDBusMessage *message, const char **error_name, char **text)
+{
+  const char *sender = g_dbus_message_get_sender (message);
+
+  switch (ow_bus_wait_check (self->wait, message, uid_known (self, sender)))
+    {
+    case OW_BUS_WAIT_TAKEN:
+      return FALSE;
+    case OW_BUS_WAIT_FULL:
+      *error_name = OOMWATCH_ERROR_PREFIX "LimitExceeded";
+      *text = g_strdup ("Too many calls before the bus said who the caller is");
+      return TRUE;
+    case OW_BUS_WAIT_GO:
+    default:
+      break;
+    }
+  if (within_rate (self, sender))
+    return TRUE;
+  *error_name = OOMWATCH_ERROR_PREFIX "LimitExceeded";
+  *text = g_strdup_printf ("Too many calls: callers that are not root may make %d per "
+                           "second (rate limit)",
+                           OW_BUS_GUARD_RATE);
+  return TRUE;
 }
 
 /* A huge message leaves the heap grown by what its parsing took: give that back as soon as
@@ -267,9 +218,18 @@ filter (GDBusConnection *connection, GDBusMessage *message, gboolean incoming, g
   const char *error_name = NULL;
   gboolean large;
 
-  if (!incoming || g_dbus_message_get_message_type (message) != G_DBUS_MESSAGE_TYPE_METHOD_CALL
-      || !refuse (self, message, &error_name, &text))
+  if (!incoming || g_dbus_message_get_message_type (message) != G_DBUS_MESSAGE_TYPE_METHOD_CALL)
     return message;
+  if (!refuse (self, message, &error_name, &text))
+    {
+      if (!admit (self, message, &error_name, &text))
+        {
+          g_object_unref (message); /* it waits as bytes */
+          return NULL;
+        }
+      if (error_name == NULL)
+        return message;
+    }
   large = g_dbus_message_get_body (message) != NULL
           && g_variant_get_size (g_dbus_message_get_body (message)) > OW_BUS_GUARD_MAX_BODY;
   if (!(g_dbus_message_get_flags (message) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED))
@@ -328,8 +288,8 @@ ow_bus_guard_attach (OwBusGuard *self, GDBusConnection *connection)
     {
       g_object_ref (self->stream);
       ow_bus_stream_set_refused_func (self->stream, on_refused, self);
+      ow_bus_wait_attach (self->wait, connection, self->stream);
     }
-  self->context = g_main_context_ref_thread_default ();
   self->filter_id = g_dbus_connection_add_filter (connection, filter, self, NULL);
 }
 
@@ -339,15 +299,12 @@ ow_bus_guard_detach (OwBusGuard *self)
   if (self->connection == NULL)
     return;
   g_dbus_connection_remove_filter (self->connection, self->filter_id);
+  ow_bus_wait_detach (self->wait);
   if (self->stream != NULL)
     ow_bus_stream_set_refused_func (self->stream, NULL, NULL);
   g_clear_object (&self->stream);
   g_mutex_lock (&self->lock);
   g_clear_object (&self->connection);
-  g_mutex_unlock (&self->lock);
-  /* The filter may still be running in the worker thread (GDBus says so). */
-  g_mutex_lock (&self->lock);
-  g_clear_pointer (&self->context, g_main_context_unref);
   g_mutex_unlock (&self->lock);
 }
 
@@ -357,7 +314,6 @@ ow_bus_guard_set_uid (OwBusGuard *self, const char *name, guint32 uid)
   G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   g_hash_table_insert (self->uids, g_strdup (name), GUINT_TO_POINTER (uid));
-  g_hash_table_remove (self->buckets, name);
 }
 
 gboolean
@@ -375,10 +331,18 @@ ow_bus_guard_get_uid (OwBusGuard *self, const char *name, guint32 *uid)
 void
 ow_bus_guard_forget (OwBusGuard *self, const char *name)
 {
-  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-
+  g_mutex_lock (&self->lock);
   g_hash_table_remove (self->uids, name);
-  g_hash_table_remove (self->buckets, name);
+  g_mutex_unlock (&self->lock);
+  ow_bus_wait_forget (self->wait, name);
+}
+
+/* The bus's answer about a caller whose calls wait, in the asking thread. */
+static void
+on_learned (const char *name, gboolean known, guint32 uid, gpointer user_data)
+{
+  if (known)
+    ow_bus_guard_set_uid (user_data, name, uid);
 }
 
 OwBusGuard *
@@ -386,32 +350,22 @@ ow_bus_guard_new (void)
 {
   OwBusGuard *self = g_new0 (OwBusGuard, 1);
 
-  self->ref_count = 1;
   g_mutex_init (&self->lock);
-  self->asking = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->wait = ow_bus_wait_new (on_learned, self);
   return self;
 }
 
-static void
-guard_unref (OwBusGuard *self)
-{
-  if (!g_atomic_int_dec_and_test (&self->ref_count))
-    return;
-  g_hash_table_unref (self->asking);
-  g_hash_table_unref (self->uids);
-  g_hash_table_unref (self->buckets);
-  g_mutex_clear (&self->lock);
-  g_free (self);
-}
-
-/* Queries still on their way keep what they need of the guard until they return. */
 void
 ow_bus_guard_free (OwBusGuard *self)
 {
   if (self == NULL)
     return;
   ow_bus_guard_detach (self);
-  guard_unref (self);
+  g_clear_pointer (&self->wait, ow_bus_wait_free);
+  g_hash_table_unref (self->uids);
+  g_hash_table_unref (self->buckets);
+  g_mutex_clear (&self->lock);
+  g_free (self);
 }

@@ -18,6 +18,7 @@ typedef enum
   STATE_PASS,   /* handing out the rest of that message */
   STATE_SKIP,   /* dropping the rest of a refused message */
   STATE_RAW,    /* not D-Bus: everything passes, GDBus reports the error */
+  STATE_INJECT, /* handing out a message given to ow_bus_stream_inject() */
 } State;
 
 struct _OwBusStream
@@ -27,7 +28,13 @@ struct _OwBusStream
   GMutex lock;        /* the callback, set from the main thread */
   OwBusRefusedFunc refused_func;
   gpointer refused_data;
-  guint64 refused; /* messages skipped */
+  guint64 refused;  /* messages skipped */
+  GQueue injected;  /* GBytes: messages to hand out before the next one from the socket */
+  gint n_injected;  /* its length, read without the lock */
+  GSource *wake;    /* made ready when a message is injected while GDBus waits */
+  GBytes *injecting;
+  gsize inject_pos;
+  gboolean last_injected; /* the last message handed out whole came from injected */
   State state;
   guint8 *in; /* READ_CHUNK bytes read from the socket, not yet handled */
   gsize in_pos, in_len;
@@ -138,6 +145,7 @@ decide (OwBusStream *self)
   if (body_len <= OW_BUS_STREAM_MAX_BODY && fields_len <= OW_BUS_STREAM_MAX_FIELDS)
     {
       self->state = STATE_EMIT;
+      self->last_injected = FALSE;
       self->remaining = total - self->header_len;
       self->trim_due |= total >= TRIM_AFTER;
       return;
@@ -162,6 +170,41 @@ next_message (OwBusStream *self)
   self->remaining = 0;
 }
 
+/* At a message boundary: start handing out an injected message, if there is one. */
+static gboolean
+take_injected (OwBusStream *self)
+{
+  if (g_atomic_int_get (&self->n_injected) == 0)
+    return FALSE;
+  g_mutex_lock (&self->lock);
+  self->injecting = g_queue_pop_head (&self->injected);
+  g_atomic_int_set (&self->n_injected, (gint)self->injected.length);
+  g_mutex_unlock (&self->lock);
+  if (self->injecting == NULL)
+    return FALSE;
+  self->inject_pos = 0;
+  self->last_injected = TRUE;
+  self->state = STATE_INJECT;
+  return TRUE;
+}
+
+static gsize
+emit_injected (OwBusStream *self, guint8 *out, gsize count)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (self->injecting, &size);
+  gsize take = MIN (size - self->inject_pos, count);
+
+  memcpy (out, data + self->inject_pos, take);
+  self->inject_pos += take;
+  if (self->inject_pos == size)
+    {
+      g_clear_pointer (&self->injecting, g_bytes_unref);
+      next_message (self);
+    }
+  return take;
+}
+
 /* Handles buffered input, writing what passes to OUT; 0 means more input is needed. */
 static gsize
 step (OwBusStream *self, guint8 *out, gsize count)
@@ -172,6 +215,8 @@ step (OwBusStream *self, guint8 *out, gsize count)
     switch (self->state)
       {
       case STATE_HEADER:
+        if (self->header_len == 0 && take_injected (self))
+          break;
         if (self->header_len == self->header_want)
           {
             decide (self);
@@ -183,6 +228,9 @@ step (OwBusStream *self, guint8 *out, gsize count)
         memcpy (self->header + self->header_len, self->in + self->in_pos, take);
         self->header_len += take;
         self->in_pos += take;
+        break;
+      case STATE_INJECT:
+        produced += emit_injected (self, out + produced, count - produced);
         break;
       case STATE_EMIT:
         take = MIN (self->header_len - self->header_out, count - produced);
@@ -301,28 +349,53 @@ ow_bus_stream_can_poll (GPollableInputStream *stream)
          && g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (base));
 }
 
+/* Whether a read would hand something out without waiting for the socket. */
+static gboolean
+has_pending (OwBusStream *self)
+{
+  return self->in_pos < self->in_len || self->state == STATE_EMIT || self->state == STATE_INJECT
+         || g_atomic_int_get (&self->n_injected) > 0;
+}
+
 static gboolean
 ow_bus_stream_is_readable (GPollableInputStream *stream)
 {
   OwBusStream *self = OW_BUS_STREAM (stream);
 
-  return self->in_pos < self->in_len || self->state == STATE_EMIT
+  return has_pending (self)
          || g_pollable_input_stream_is_readable (
              G_POLLABLE_INPUT_STREAM (G_FILTER_INPUT_STREAM (stream)->base_stream));
 }
 
+static gboolean
+wake_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  g_source_set_ready_time (source, -1);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs wake_funcs = { .dispatch = wake_dispatch };
+
+/* Ready when the socket is, or at once when something is pending, or when a message is
+ * injected (from another thread) while GDBus waits. */
 static GSource *
 ow_bus_stream_create_source (GPollableInputStream *stream, GCancellable *cancellable)
 {
   OwBusStream *self = OW_BUS_STREAM (stream);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr (GSource) base_source = NULL;
+  GSource *source;
 
-  if (self->in_pos < self->in_len || self->state == STATE_EMIT)
-    base_source = g_timeout_source_new (0);
-  else
-    base_source = g_pollable_input_stream_create_source (
-        G_POLLABLE_INPUT_STREAM (G_FILTER_INPUT_STREAM (stream)->base_stream), NULL);
-  return g_pollable_source_new_full (stream, base_source, cancellable);
+  if (has_pending (self))
+    return g_pollable_source_new_full (stream, base_source = g_timeout_source_new (0),
+                                       cancellable);
+  base_source = g_pollable_input_stream_create_source (
+      G_POLLABLE_INPUT_STREAM (G_FILTER_INPUT_STREAM (stream)->base_stream), NULL);
+  source = g_pollable_source_new_full (stream, base_source, cancellable);
+  g_clear_pointer (&self->wake, g_source_unref);
+  self->wake = g_source_new (&wake_funcs, sizeof (GSource));
+  g_source_add_child_source (source, self->wake);
+  return source;
 }
 
 static gboolean
@@ -337,6 +410,9 @@ ow_bus_stream_finalize (GObject *object)
   OwBusStream *self = OW_BUS_STREAM (object);
 
   g_clear_object (&self->base_io);
+  g_queue_clear_full (&self->injected, (GDestroyNotify)g_bytes_unref);
+  g_clear_pointer (&self->injecting, g_bytes_unref);
+  g_clear_pointer (&self->wake, g_source_unref);
   g_free (self->in);
   g_free (self->header);
   g_mutex_clear (&self->lock);
@@ -366,6 +442,7 @@ static void
 ow_bus_stream_init (OwBusStream *self)
 {
   g_mutex_init (&self->lock);
+  g_queue_init (&self->injected);
   self->in = g_malloc (READ_CHUNK);
   self->header = g_malloc (FIXED_HEADER + OW_BUS_STREAM_MAX_FIELDS);
   next_message (self);
@@ -412,4 +489,25 @@ ow_bus_stream_get_refused (OwBusStream *self)
   G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
   return self->refused;
+}
+
+/* MESSAGE (a whole message in wire format) is handed to GDBus as if it came next from the
+ * socket, after the message being read. Any thread. */
+void
+ow_bus_stream_inject (OwBusStream *self, GBytes *message)
+{
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  g_queue_push_tail (&self->injected, g_bytes_ref (message));
+  g_atomic_int_set (&self->n_injected, (gint)self->injected.length);
+  if (self->wake != NULL && !g_source_is_destroyed (self->wake))
+    g_source_set_ready_time (self->wake, 0);
+}
+
+/* Whether the message GDBus read last came from ow_bus_stream_inject(): GDBus filters each
+ * message in the reading thread before it reads the next. Reading thread only. */
+gboolean
+ow_bus_stream_last_was_injected (OwBusStream *self)
+{
+  return self->last_injected;
 }

@@ -2,7 +2,8 @@
  * (D-Bus spec, "Message Format") before GDBus sees a byte of it. A message over the limits
  * below is skipped as it streams in, never buffered nor parsed, and reported to a callback
  * (which answers a method call). Messages within them pass through unchanged; after a large
- * one the heap is trimmed once the socket goes quiet. */
+ * one the heap is trimmed once the socket goes quiet. Messages may also be handed back to be
+ * read again (ow-bus-wait.h). */
 #pragma once
 
 #include <gio/gio.h>
@@ -36,5 +37,7 @@ GIOStream *ow_bus_stream_wrap (GSocketConnection *base);
 OwBusStream *ow_bus_stream_from_connection (GDBusConnection *connection);
 void ow_bus_stream_set_refused_func (OwBusStream *self, OwBusRefusedFunc func, gpointer user_data);
 guint64 ow_bus_stream_get_refused (OwBusStream *self);
+void ow_bus_stream_inject (OwBusStream *self, GBytes *message);
+gboolean ow_bus_stream_last_was_injected (OwBusStream *self);
 
 G_END_DECLS
