@@ -4,43 +4,41 @@
 #include <malloc.h>
 #include <string.h>
 
-#define FIXED_HEADER 16
-#define FIELD_SENDER 7
 #define READ_CHUNK 65536
 /* A message this big that GDBus parsed leaves the heap grown: trim after it. */
 #define TRIM_AFTER 16384
 #define TRIM_INTERVAL_MS 100
+#define BUS_DRIVER "org.freedesktop.DBus"
 
 typedef enum
 {
-  STATE_HEADER, /* collecting the fixed header (and, for a refused message, its fields) */
-  STATE_EMIT,   /* handing out the collected header of a message that passes */
-  STATE_PASS,   /* handing out the rest of that message */
-  STATE_SKIP,   /* dropping the rest of a refused message */
-  STATE_RAW,    /* not D-Bus: everything passes, GDBus reports the error */
-  STATE_INJECT, /* handing out a message given to ow_bus_stream_inject() */
+  STATE_HEADER,  /* collecting the fixed header, then the fields when a decision needs them */
+  STATE_EMIT,    /* handing out the collected header of a message that passes */
+  STATE_PASS,    /* handing out the rest of that message */
+  STATE_SKIP,    /* dropping the rest of a message */
+  STATE_COLLECT, /* keeping the rest of a message that waits */
+  STATE_INJECT,  /* handing out a kept message */
+  STATE_RAW,     /* not D-Bus: everything passes, GDBus reports the error */
 } State;
 
 struct _OwBusStream
 {
   GFilterInputStream parent;
   GIOStream *base_io; /* closed with this stream */
-  GMutex lock;        /* the callback, set from the main thread */
-  OwBusRefusedFunc refused_func;
-  gpointer refused_data;
-  guint64 refused;  /* messages skipped */
-  GQueue injected;  /* GBytes: messages to hand out before the next one from the socket */
-  gint n_injected;  /* its length, read without the lock */
-  GSource *wake;    /* made ready when a message is injected while GDBus waits */
-  GBytes *injecting;
-  gsize inject_pos;
-  gboolean last_injected; /* the last message handed out whole came from injected */
+  GMutex lock;        /* funcs, set from the main thread; the wake source */
+  const OwBusStreamFuncs *funcs;
+  gpointer funcs_data;
+  GSource *wake; /* made ready when a kept message is due while GDBus waits for the socket */
   State state;
   guint8 *in; /* READ_CHUNK bytes read from the socket, not yet handled */
   gsize in_pos, in_len;
-  guint8 *header; /* room for the fixed header and the largest fields array */
+  guint8 *header; /* the fixed header and, when needed, the fields */
   gsize header_len, header_want, header_out;
-  guint64 remaining; /* of the current message, after what is in header */
+  OwBusHeader current;
+  guint64 remaining;      /* of the current message, after what is in header */
+  GByteArray *collected;  /* STATE_COLLECT */
+  GBytes *injecting;      /* STATE_INJECT */
+  gsize inject_pos;
   gboolean trim_due;
   gint64 last_trim;
   GSource *trim_source;
@@ -52,144 +50,101 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (OwBusStream, ow_bus_stream, G_TYPE_FILTER_INPUT_S
                                G_IMPLEMENT_INTERFACE (G_TYPE_POLLABLE_INPUT_STREAM,
                                                       ow_bus_stream_pollable_init))
 
-static guint32
-read_u32 (const guint8 *p, gboolean little)
-{
-  guint32 value;
-
-  memcpy (&value, p, 4);
-  return little ? GUINT32_FROM_LE (value) : GUINT32_FROM_BE (value);
-}
-
-/* The SENDER header field of HEADER (fixed part and fields), or NULL. Unknown value types
- * end the search: their size cannot be known without a full parser. */
-static char *
-find_sender (const guint8 *header, gsize len, gboolean little)
-{
-  gsize at = FIXED_HEADER;
-
-  while (TRUE)
-    {
-      guint8 code, sig_len;
-      char type;
-      guint32 value_len;
-
-      at = (at + 7) & ~(gsize)7;
-      if (at + 3 > len)
-        return NULL;
-      code = header[at];
-      sig_len = header[at + 1];
-      if (sig_len != 1 || at + 4 > len)
-        return NULL;
-      type = (char)header[at + 2];
-      at += 4; /* code, signature length, type, NUL */
-      if (type == 'g')
-        {
-          if (at >= len)
-            return NULL;
-          at += 2 + (gsize)header[at];
-          continue;
-        }
-      at = (at + 3) & ~(gsize)3;
-      if (at + 4 > len)
-        return NULL;
-      value_len = read_u32 (header + at, little);
-      at += 4;
-      if (type == 'u')
-        continue;
-      if ((type != 's' && type != 'o') || value_len >= len - at)
-        return NULL;
-      if (code == FIELD_SENDER)
-        return g_strndup ((const char *)header + at, value_len);
-      at += (gsize)value_len + 1;
-    }
-}
-
-static void
-report (OwBusStream *self, gboolean little)
-{
-  g_autofree char *sender = NULL;
-  OwBusRefusal refusal = { 0 };
-
-  refusal.type = self->header[1];
-  refusal.flags = self->header[2];
-  refusal.serial = read_u32 (self->header + 8, little);
-  refusal.size = self->header_len + self->remaining;
-  if (self->header_len > FIXED_HEADER)
-    sender = find_sender (self->header, self->header_len, little);
-  refusal.sender = sender;
-  g_mutex_lock (&self->lock);
-  self->refused++;
-  if (self->refused_func != NULL)
-    self->refused_func (&refusal, self->refused_data);
-  g_mutex_unlock (&self->lock);
-}
-
-/* The header collected so far is complete: pass the message, skip it, or read its fields. */
-static void
-decide (OwBusStream *self)
-{
-  gboolean little = self->header[0] == 'l';
-  guint32 body_len, fields_len;
-  guint64 total;
-
-  if ((!little && self->header[0] != 'B') || self->header[3] != 1)
-    {
-      self->state = STATE_EMIT;
-      self->remaining = G_MAXUINT64;
-      return;
-    }
-  body_len = read_u32 (self->header + 4, little);
-  fields_len = read_u32 (self->header + 12, little);
-  total = FIXED_HEADER + (((guint64)fields_len + 7) & ~(guint64)7) + body_len;
-  if (body_len <= OW_BUS_STREAM_MAX_BODY && fields_len <= OW_BUS_STREAM_MAX_FIELDS)
-    {
-      self->state = STATE_EMIT;
-      self->last_injected = FALSE;
-      self->remaining = total - self->header_len;
-      self->trim_due |= total >= TRIM_AFTER;
-      return;
-    }
-  /* Refused: read the fields, if they are small enough, to learn whom to answer. */
-  if (fields_len <= OW_BUS_STREAM_MAX_FIELDS && self->header_len < FIXED_HEADER + fields_len)
-    {
-      self->header_want = FIXED_HEADER + fields_len;
-      return;
-    }
-  self->remaining = total - self->header_len;
-  report (self, little);
-  self->state = STATE_SKIP;
-}
-
 static void
 next_message (OwBusStream *self)
 {
   self->state = STATE_HEADER;
   self->header_len = self->header_out = 0;
-  self->header_want = FIXED_HEADER;
+  self->header_want = OW_BUS_HEADER_FIXED;
   self->remaining = 0;
+  ow_bus_header_clear (&self->current);
 }
 
-/* At a message boundary: start handing out an injected message, if there is one. */
-static gboolean
-take_injected (OwBusStream *self)
+static OwBusVerdict
+classify (OwBusStream *self, gboolean too_big)
 {
-  if (g_atomic_int_get (&self->n_injected) == 0)
-    return FALSE;
-  g_mutex_lock (&self->lock);
-  self->injecting = g_queue_pop_head (&self->injected);
-  g_atomic_int_set (&self->n_injected, (gint)self->injected.length);
-  g_mutex_unlock (&self->lock);
-  if (self->injecting == NULL)
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  if (self->funcs == NULL)
+    return too_big ? OW_BUS_DROP : OW_BUS_PASS;
+  return self->funcs->classify (&self->current, too_big, self->funcs_data);
+}
+
+/* The header collected so far is complete: pass the message, skip it, keep it, or read its
+ * fields first (for a method call, a signal, or a message to refuse). */
+static void
+decide (OwBusStream *self)
+{
+  OwBusHeader *h = &self->current;
+  gboolean too_big, decided;
+  OwBusVerdict verdict = OW_BUS_PASS;
+
+  if (self->header_len == OW_BUS_HEADER_FIXED)
+    {
+      ow_bus_header_read_fixed (self->header, h);
+      if (!h->valid)
+        {
+          self->state = STATE_EMIT;
+          self->remaining = G_MAXUINT64;
+          return;
+        }
+    }
+  too_big = h->body_len > OW_BUS_STREAM_MAX_BODY || h->fields_len > OW_BUS_STREAM_MAX_FIELDS;
+  decided = too_big || h->type == G_DBUS_MESSAGE_TYPE_METHOD_CALL
+            || h->type == G_DBUS_MESSAGE_TYPE_SIGNAL;
+  if (decided && h->fields_len <= OW_BUS_STREAM_MAX_FIELDS
+      && self->header_len < OW_BUS_HEADER_FIXED + h->fields_len)
+    {
+      self->header_want = OW_BUS_HEADER_FIXED + h->fields_len;
+      return;
+    }
+  self->remaining = h->size - self->header_len;
+  if (decided)
+    {
+      ow_bus_header_read_fields (self->header, self->header_len, h);
+      if (too_big || g_strcmp0 (h->sender, BUS_DRIVER) != 0)
+        verdict = classify (self, too_big);
+    }
+  if (too_big || verdict == OW_BUS_DROP)
+    self->state = STATE_SKIP;
+  else if (verdict == OW_BUS_WAIT)
+    {
+      self->state = STATE_COLLECT;
+      self->collected = g_byte_array_sized_new ((guint)h->size);
+      g_byte_array_append (self->collected, self->header, (guint)self->header_len);
+    }
+  else
+    {
+      self->state = STATE_EMIT;
+      self->trim_due |= h->size >= TRIM_AFTER;
+    }
+}
+
+static void
+collected (OwBusStream *self)
+{
+  g_autoptr (GBytes) message = g_byte_array_free_to_bytes (g_steal_pointer (&self->collected));
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  if (self->funcs != NULL)
+    self->funcs->wait (&self->current, message, self->funcs_data);
+}
+
+/* At a message boundary: start handing out a kept message, if one is due. */
+static gboolean
+take_kept (OwBusStream *self)
+{
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  if (self->funcs == NULL || (self->injecting = self->funcs->next (self->funcs_data)) == NULL)
     return FALSE;
   self->inject_pos = 0;
-  self->last_injected = TRUE;
   self->state = STATE_INJECT;
   return TRUE;
 }
 
 static gsize
-emit_injected (OwBusStream *self, guint8 *out, gsize count)
+emit_kept (OwBusStream *self, guint8 *out, gsize count)
 {
   gsize size;
   const guint8 *data = g_bytes_get_data (self->injecting, &size);
@@ -215,7 +170,7 @@ step (OwBusStream *self, guint8 *out, gsize count)
     switch (self->state)
       {
       case STATE_HEADER:
-        if (self->header_len == 0 && take_injected (self))
+        if (self->header_len == 0 && take_kept (self))
           break;
         if (self->header_len == self->header_want)
           {
@@ -230,7 +185,7 @@ step (OwBusStream *self, guint8 *out, gsize count)
         self->in_pos += take;
         break;
       case STATE_INJECT:
-        produced += emit_injected (self, out + produced, count - produced);
+        produced += emit_kept (self, out + produced, count - produced);
         break;
       case STATE_EMIT:
         take = MIN (self->header_len - self->header_out, count - produced);
@@ -242,16 +197,22 @@ step (OwBusStream *self, guint8 *out, gsize count)
         break;
       case STATE_PASS:
       case STATE_SKIP:
+      case STATE_COLLECT:
       case STATE_RAW:
+      default:
         if (self->remaining == 0)
           {
+            if (self->state == STATE_COLLECT)
+              collected (self);
             next_message (self);
             break;
           }
         if (self->in_pos == self->in_len)
           return produced;
         take = (gsize)MIN (self->remaining, (guint64)(self->in_len - self->in_pos));
-        if (self->state != STATE_SKIP)
+        if (self->state == STATE_COLLECT)
+          g_byte_array_append (self->collected, self->in + self->in_pos, (guint)take);
+        else if (self->state != STATE_SKIP)
           {
             take = MIN (take, count - produced);
             memcpy (out + produced, self->in + self->in_pos, take);
@@ -349,20 +310,25 @@ ow_bus_stream_can_poll (GPollableInputStream *stream)
          && g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (base));
 }
 
-/* Whether a read would hand something out without waiting for the socket. */
+/* Whether a read would hand something out without waiting for the socket. Called with the
+ * lock held. */
 static gboolean
 has_pending (OwBusStream *self)
 {
   return self->in_pos < self->in_len || self->state == STATE_EMIT || self->state == STATE_INJECT
-         || g_atomic_int_get (&self->n_injected) > 0;
+         || (self->funcs != NULL && self->funcs->has_next (self->funcs_data));
 }
 
 static gboolean
 ow_bus_stream_is_readable (GPollableInputStream *stream)
 {
   OwBusStream *self = OW_BUS_STREAM (stream);
+  gboolean pending;
 
-  return has_pending (self)
+  g_mutex_lock (&self->lock);
+  pending = has_pending (self);
+  g_mutex_unlock (&self->lock);
+  return pending
          || g_pollable_input_stream_is_readable (
              G_POLLABLE_INPUT_STREAM (G_FILTER_INPUT_STREAM (stream)->base_stream));
 }
@@ -376,22 +342,24 @@ wake_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 
 static GSourceFuncs wake_funcs = { .dispatch = wake_dispatch };
 
-/* Ready when the socket is, or at once when something is pending, or when a message is
- * injected (from another thread) while GDBus waits. */
+/* Ready when the socket is, at once when something is pending, or when ow_bus_stream_wake()
+ * is called (from another thread) while GDBus waits. */
 static GSource *
 ow_bus_stream_create_source (GPollableInputStream *stream, GCancellable *cancellable)
 {
   OwBusStream *self = OW_BUS_STREAM (stream);
   G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  g_autoptr (GSource) base_source = NULL;
+  g_autoptr (GSource) child = NULL;
   GSource *source;
 
   if (has_pending (self))
-    return g_pollable_source_new_full (stream, base_source = g_timeout_source_new (0),
-                                       cancellable);
-  base_source = g_pollable_input_stream_create_source (
+    {
+      child = g_timeout_source_new (0);
+      return g_pollable_source_new_full (stream, child, cancellable);
+    }
+  child = g_pollable_input_stream_create_source (
       G_POLLABLE_INPUT_STREAM (G_FILTER_INPUT_STREAM (stream)->base_stream), NULL);
-  source = g_pollable_source_new_full (stream, base_source, cancellable);
+  source = g_pollable_source_new_full (stream, child, cancellable);
   g_clear_pointer (&self->wake, g_source_unref);
   self->wake = g_source_new (&wake_funcs, sizeof (GSource));
   g_source_add_child_source (source, self->wake);
@@ -410,7 +378,9 @@ ow_bus_stream_finalize (GObject *object)
   OwBusStream *self = OW_BUS_STREAM (object);
 
   g_clear_object (&self->base_io);
-  g_queue_clear_full (&self->injected, (GDestroyNotify)g_bytes_unref);
+  ow_bus_header_clear (&self->current);
+  if (self->collected != NULL)
+    g_byte_array_unref (self->collected);
   g_clear_pointer (&self->injecting, g_bytes_unref);
   g_clear_pointer (&self->wake, g_source_unref);
   g_free (self->in);
@@ -442,9 +412,8 @@ static void
 ow_bus_stream_init (OwBusStream *self)
 {
   g_mutex_init (&self->lock);
-  g_queue_init (&self->injected);
   self->in = g_malloc (READ_CHUNK);
-  self->header = g_malloc (FIXED_HEADER + OW_BUS_STREAM_MAX_FIELDS);
+  self->header = g_malloc (OW_BUS_HEADER_FIXED + OW_BUS_STREAM_MAX_FIELDS);
   next_message (self);
 }
 
@@ -473,41 +442,23 @@ ow_bus_stream_from_connection (GDBusConnection *connection)
   return OW_IS_BUS_STREAM (input) ? OW_BUS_STREAM (input) : NULL;
 }
 
-/* FUNC is called for each refused message from now on, never after this returns with NULL. */
+/* FUNCS (static) decide from now on; none is called any more once this returns with NULL. */
 void
-ow_bus_stream_set_refused_func (OwBusStream *self, OwBusRefusedFunc func, gpointer user_data)
-{
-  g_mutex_lock (&self->lock);
-  self->refused_func = func;
-  self->refused_data = user_data;
-  g_mutex_unlock (&self->lock);
-}
-
-guint64
-ow_bus_stream_get_refused (OwBusStream *self)
+ow_bus_stream_set_funcs (OwBusStream *self, const OwBusStreamFuncs *funcs, gpointer user_data)
 {
   G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
-  return self->refused;
+  self->funcs = funcs;
+  self->funcs_data = user_data;
 }
 
-/* MESSAGE (a whole message in wire format) is handed to GDBus as if it came next from the
- * socket, after the message being read. Any thread. */
+/* A kept message is due: GDBus reads it even if the socket stays quiet. Any thread, but not
+ * from inside the funcs. */
 void
-ow_bus_stream_inject (OwBusStream *self, GBytes *message)
+ow_bus_stream_wake (OwBusStream *self)
 {
   G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
-  g_queue_push_tail (&self->injected, g_bytes_ref (message));
-  g_atomic_int_set (&self->n_injected, (gint)self->injected.length);
   if (self->wake != NULL && !g_source_is_destroyed (self->wake))
     g_source_set_ready_time (self->wake, 0);
-}
-
-/* Whether the message GDBus read last came from ow_bus_stream_inject(): GDBus filters each
- * message in the reading thread before it reads the next. Reading thread only. */
-gboolean
-ow_bus_stream_last_was_injected (OwBusStream *self)
-{
-  return self->last_injected;
 }

@@ -1,10 +1,12 @@
-/* The input side of the daemon's bus socket, under GDBus: reads each message's fixed header
- * (D-Bus spec, "Message Format") before GDBus sees a byte of it. A message over the limits
- * below is skipped as it streams in, never buffered nor parsed, and reported to a callback
- * (which answers a method call). Messages within them pass through unchanged; after a large
- * one the heap is trimmed once the socket goes quiet. Messages may also be handed back to be
- * read again (ow-bus-wait.h). */
+/* The input side of the daemon's bus socket, under GDBus: reads each message's header before
+ * GDBus sees a byte of it, and lets a set of functions decide, per method call or signal,
+ * whether GDBus gets it now, never (its bytes are skipped as they stream in, never buffered
+ * nor parsed), or later (it is kept as bytes and handed out again by next()). Messages over
+ * the size limits below are always skipped. After a large message that passed, the heap is
+ * trimmed once the socket goes quiet. */
 #pragma once
+
+#include "ow-bus-header.h"
 
 #include <gio/gio.h>
 
@@ -18,26 +20,32 @@ G_BEGIN_DECLS
 /* The largest header fields array: path, interface, member, names and signature. */
 #define OW_BUS_STREAM_MAX_FIELDS 16384
 
+typedef enum
+{
+  OW_BUS_PASS, /* GDBus reads it now */
+  OW_BUS_WAIT, /* kept: wait() gets its bytes */
+  OW_BUS_DROP, /* skipped */
+} OwBusVerdict;
+
+/* Called in the thread that reads the socket (GDBus's worker), one message at a time. */
 typedef struct
 {
-  guint8 type; /* G_DBUS_MESSAGE_TYPE_* */
-  guint8 flags;
-  guint32 serial;
-  const char *sender; /* NULL when the header fields were not read */
-  guint64 size;       /* the whole message, in bytes */
-} OwBusRefusal;
-
-/* Called in the thread that reads the socket (GDBus's worker). */
-typedef void (*OwBusRefusedFunc) (const OwBusRefusal *refusal, gpointer user_data);
+  /* A method call or signal whose SENDER is not the bus; HEADER->size over the limits: the
+   * message is dropped whatever this returns. */
+  OwBusVerdict (*classify) (const OwBusHeader *header, gboolean too_big, gpointer user_data);
+  void (*wait) (const OwBusHeader *header, GBytes *message, gpointer user_data);
+  /* A kept message to hand out before the next one from the socket, or NULL. */
+  GBytes *(*next) (gpointer user_data);
+  gboolean (*has_next) (gpointer user_data); /* any thread */
+} OwBusStreamFuncs;
 
 #define OW_TYPE_BUS_STREAM (ow_bus_stream_get_type ())
 G_DECLARE_FINAL_TYPE (OwBusStream, ow_bus_stream, OW, BUS_STREAM, GFilterInputStream)
 
 GIOStream *ow_bus_stream_wrap (GSocketConnection *base);
 OwBusStream *ow_bus_stream_from_connection (GDBusConnection *connection);
-void ow_bus_stream_set_refused_func (OwBusStream *self, OwBusRefusedFunc func, gpointer user_data);
-guint64 ow_bus_stream_get_refused (OwBusStream *self);
-void ow_bus_stream_inject (OwBusStream *self, GBytes *message);
-gboolean ow_bus_stream_last_was_injected (OwBusStream *self);
+void ow_bus_stream_set_funcs (OwBusStream *self, const OwBusStreamFuncs *funcs,
+                              gpointer user_data);
+void ow_bus_stream_wake (OwBusStream *self);
 
 G_END_DECLS

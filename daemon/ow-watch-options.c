@@ -1,6 +1,6 @@
 /* Watch()'s options, taken out of ow-manager.c to keep it small. */
 #include "ow-watch-options.h"
-#include "ow-bus-guard.h"
+#include "ow-bus-checks.h"
 #include "oomwatch-names.h"
 
 #include <string.h>
