@@ -1,6 +1,7 @@
 #include "ow-bus-connect.h"
 #include "ow-bus-stream.h"
 
+#include <gio/gunixoutputstream.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -50,6 +51,28 @@ authenticate (GIOStream *stream, GError **error)
   return g_output_stream_write_all (out, "BEGIN\r\n", strlen ("BEGIN\r\n"), NULL, NULL, error);
 }
 
+/* BASE's input filtered (ow-bus-stream.h); closing the result closes BASE. GDBus writes to a socket's own
+ * output stream through the socket of the GIOStream it was given: a plain fd stream (a
+ * socket is written like a pipe, and GIO ignores SIGPIPE) keeps it to the stream API. */
+static GIOStream *
+wrap (GSocketConnection *base)
+{
+  g_autoptr (GInputStream) input = ow_bus_stream_new (G_IO_STREAM (base));
+  g_autoptr (GOutputStream) output
+      = g_unix_output_stream_new (g_socket_get_fd (g_socket_connection_get_socket (base)), FALSE);
+
+  return g_simple_io_stream_new (input, output);
+}
+
+/* The filter under CONNECTION, or NULL when it has none. */
+OwBusStream *
+ow_bus_connect_get_stream (GDBusConnection *connection)
+{
+  GInputStream *input = g_io_stream_get_input_stream (g_dbus_connection_get_stream (connection));
+
+  return OW_IS_BUS_STREAM (input) ? OW_BUS_STREAM (input) : NULL;
+}
+
 /* Connects synchronously, before the main loop runs: nothing else waits on it then. */
 GDBusConnection *
 ow_bus_connect (GBusType bus_type, GError **error)
@@ -71,7 +94,7 @@ ow_bus_connect (GBusType bus_type, GError **error)
     }
   /* GDBus makes the socket non-blocking only when it reads it itself. */
   g_socket_set_blocking (g_socket_connection_get_socket (G_SOCKET_CONNECTION (base)), FALSE);
-  filtered = ow_bus_stream_wrap (G_SOCKET_CONNECTION (base));
+  filtered = wrap (G_SOCKET_CONNECTION (base));
   return g_dbus_connection_new_sync (filtered, NULL, G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                      NULL, NULL, error);
 }

@@ -2,10 +2,11 @@
  * GDBus. */
 #pragma once
 
-#include <gio/gio.h>
+#include "ow-bus-stream.h"
 
 G_BEGIN_DECLS
 
 GDBusConnection *ow_bus_connect (GBusType bus_type, GError **error);
+OwBusStream *ow_bus_connect_get_stream (GDBusConnection *connection);
 
 G_END_DECLS

@@ -1,5 +1,6 @@
 #include "ow-bus-guard.h"
 #include "ow-bus-checks.h"
+#include "ow-bus-connect.h"
 #include "ow-bus-stream.h"
 #include "ow-bus-wait.h"
 #include "oomwatch-error.h"
@@ -263,7 +264,7 @@ ow_bus_guard_attach (OwBusGuard *self, GDBusConnection *connection)
   g_mutex_lock (&self->lock);
   self->connection = g_object_ref (connection);
   g_mutex_unlock (&self->lock);
-  self->stream = ow_bus_stream_from_connection (connection);
+  self->stream = ow_bus_connect_get_stream (connection);
   if (self->stream != NULL)
     {
       g_object_ref (self->stream);

@@ -1,13 +1,11 @@
 #include "ow-bus-stream.h"
+#include "ow-heap-trim.h"
 
-#include <gio/gunixoutputstream.h>
-#include <malloc.h>
 #include <string.h>
 
 #define READ_CHUNK 65536
 /* A message this big that GDBus parsed leaves the heap grown: trim after it. */
 #define TRIM_AFTER 16384
-#define TRIM_INTERVAL_MS 100
 #define BUS_DRIVER "org.freedesktop.DBus"
 
 typedef enum
@@ -39,9 +37,7 @@ struct _OwBusStream
   GByteArray *collected;  /* STATE_COLLECT */
   GBytes *injecting;      /* STATE_INJECT */
   gsize inject_pos;
-  gboolean trim_due;
-  gint64 last_trim;
-  GSource *trim_source;
+  OwHeapTrim *trim;
 };
 
 static void ow_bus_stream_pollable_init (GPollableInputStreamInterface *iface);
@@ -116,7 +112,8 @@ decide (OwBusStream *self)
   else
     {
       self->state = STATE_EMIT;
-      self->trim_due |= h->size >= TRIM_AFTER;
+      if (h->size >= TRIM_AFTER)
+        ow_heap_trim_due (self->trim);
     }
 }
 
@@ -226,38 +223,6 @@ step (OwBusStream *self, guint8 *out, gsize count)
   return produced;
 }
 
-static gboolean
-trim_later (gpointer user_data)
-{
-  OwBusStream *self = user_data;
-
-  malloc_trim (0);
-  self->last_trim = g_get_monotonic_time ();
-  self->trim_due = FALSE;
-  g_clear_pointer (&self->trim_source, g_source_unref);
-  return G_SOURCE_REMOVE;
-}
-
-/* The socket went quiet: give back what parsing a large message left in the heap, at most
- * every TRIM_INTERVAL_MS (a flood of large messages would otherwise trim after each). */
-static void
-trim_when_quiet (OwBusStream *self)
-{
-  gint64 wait_ms;
-
-  if (!self->trim_due || self->trim_source != NULL)
-    return;
-  wait_ms = TRIM_INTERVAL_MS - (g_get_monotonic_time () - self->last_trim) / 1000;
-  if (wait_ms <= 0)
-    {
-      trim_later (self);
-      return;
-    }
-  self->trim_source = g_timeout_source_new ((guint)wait_ms);
-  g_source_set_callback (self->trim_source, trim_later, g_object_ref (self), g_object_unref);
-  g_source_attach (self->trim_source, g_main_context_get_thread_default ());
-}
-
 static gssize
 filter_read (OwBusStream *self, void *buffer, gsize count, gboolean blocking,
              GCancellable *cancellable, GError **error)
@@ -279,7 +244,7 @@ filter_read (OwBusStream *self, void *buffer, gsize count, gboolean blocking,
       if (got <= 0)
         {
           if (got < 0 && error != NULL && g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-            trim_when_quiet (self);
+            ow_heap_trim_when_quiet (self->trim);
           return got;
         }
       self->in_pos = 0;
@@ -383,6 +348,7 @@ ow_bus_stream_finalize (GObject *object)
     g_byte_array_unref (self->collected);
   g_clear_pointer (&self->injecting, g_bytes_unref);
   g_clear_pointer (&self->wake, g_source_unref);
+  g_clear_pointer (&self->trim, ow_heap_trim_free);
   g_free (self->in);
   g_free (self->header);
   g_mutex_clear (&self->lock);
@@ -414,32 +380,20 @@ ow_bus_stream_init (OwBusStream *self)
   g_mutex_init (&self->lock);
   self->in = g_malloc (READ_CHUNK);
   self->header = g_malloc (OW_BUS_HEADER_FIXED + OW_BUS_STREAM_MAX_FIELDS);
+  self->trim = ow_heap_trim_new ();
   next_message (self);
 }
 
-/* BASE's input filtered; closing the result closes BASE. GDBus writes to a socket's own
- * output stream through the socket of the GIOStream it was given: a plain fd stream (a
- * socket is written like a pipe, and GIO ignores SIGPIPE) keeps it to the stream API. */
-GIOStream *
-ow_bus_stream_wrap (GSocketConnection *base)
+/* Reads BASE_IO's input; closing it closes BASE_IO. */
+GInputStream *
+ow_bus_stream_new (GIOStream *base_io)
 {
-  g_autoptr (OwBusStream) input = g_object_new (
-      OW_TYPE_BUS_STREAM, "base-stream", g_io_stream_get_input_stream (G_IO_STREAM (base)),
-      "close-base-stream", FALSE, NULL);
-  g_autoptr (GOutputStream) output
-      = g_unix_output_stream_new (g_socket_get_fd (g_socket_connection_get_socket (base)), FALSE);
+  OwBusStream *self = g_object_new (OW_TYPE_BUS_STREAM, "base-stream",
+                                    g_io_stream_get_input_stream (base_io), "close-base-stream",
+                                    FALSE, NULL);
 
-  input->base_io = g_object_ref (G_IO_STREAM (base));
-  return g_simple_io_stream_new (G_INPUT_STREAM (input), output);
-}
-
-/* The filter under CONNECTION, or NULL when it has none. */
-OwBusStream *
-ow_bus_stream_from_connection (GDBusConnection *connection)
-{
-  GInputStream *input = g_io_stream_get_input_stream (g_dbus_connection_get_stream (connection));
-
-  return OW_IS_BUS_STREAM (input) ? OW_BUS_STREAM (input) : NULL;
+  self->base_io = g_object_ref (base_io);
+  return G_INPUT_STREAM (self);
 }
 
 /* FUNCS (static) decide from now on; none is called any more once this returns with NULL. */
