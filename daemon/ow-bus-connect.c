@@ -17,7 +17,7 @@ authenticate (GIOStream *stream, GError **error)
   GInputStream *in = g_io_stream_get_input_stream (stream);
   g_autofree char *uid = g_strdup_printf ("%u", (guint)getuid ());
   g_autoptr (GString) request = g_string_new (NULL);
-  char line[AUTH_LINE_MAX];
+  char line[AUTH_LINE_MAX] = { 0 };
   gsize len = 0;
 
   g_string_append_c (request, '\0');

@@ -10,7 +10,7 @@
 G_BEGIN_DECLS
 
 #define OW_BUS_WAIT_PER_SENDER 16
-#define OW_BUS_WAIT_BYTES (4 * 1024 * 1024)
+#define OW_BUS_WAIT_BYTES ((gsize)4 * 1024 * 1024)
 
 typedef struct
 {
