@@ -32,10 +32,10 @@ typedef struct
   guint64 sched_runtime, sched_deadline, sched_period;
 } SchedAttr;
 
-/* GLib 2.74's slice allocator keeps what it once held: one hostile 32 MB message parses into
- * ~500 MB of small GVariants that would stay the daemon's for good. With plain malloc they go
- * back (the bus guard trims after refusing a large message). GLib reads G_SLICE when it is
- * loaded, before main(): so when it is not set, set it and start again, once. */
+/* GLib 2.74's slice allocator keeps what it once held: the many small GVariants of a large
+ * message would stay the daemon's for good. With plain malloc they go back (ow-heap-trim.h).
+ * GLib reads G_SLICE when it is loaded, before main(): so when it is not set, set it and start
+ * again, once. */
 static void
 use_plain_malloc (char **argv)
 {

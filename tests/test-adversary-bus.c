@@ -11,7 +11,8 @@
 #define PEAK_OVER_IDLE_KIB (64 * 1024)
 #define SETTLED_OVER_IDLE_KIB (8 * 1024)
 #define SETTLE_MS 5000
-/* How long the churn builds up before the measures (the attack ran 40 s) */
+/* How long the churn builds up before the measures: a daemon that falls behind falls further
+ * behind each second */
 #define CHURN_BUILDUP_MS 10000
 #define KILL_SIGNALLED_MS 1000
 #define SIGTERM_MS 1000
