@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The insides of the continuity object, shared by ow-continuity.c (the emit path, restarts,
- * life) and ow-continuity-methods.c (History(), Metrics() and the metrics file). */
+ * life) and ow-continuity-metrics.c (the metrics file, what History() and Metrics() return). */
 #pragma once
 
 #include "ow-continuity.h"
