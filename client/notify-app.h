@@ -21,5 +21,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NotifyApp, notify_app_free)
 
 gboolean notify_app_same (const NotifyApp *a, const NotifyApp *b);
 const char *notify_app_reason_text (const char *reason);
+const char *notify_app_key (const NotifyApp *app);
+char *notify_app_describe_kill (const NotifyApp *app, const char *cgroup, const char *kind,
+                                guint64 count, GVariant *details);
+char *notify_app_describe_summary (const NotifyApp *app, const char *kind, GVariant *details);
+void notify_app_append_details (GString *text, const NotifyApp *app, const char *cgroup,
+                                const char *kind, const char *line, GVariant *details);
 
 G_END_DECLS
