@@ -49,6 +49,7 @@ notify_app_resolve (GVariant *details)
     }
   if (app->name == NULL)
     app->name = g_strdup (unit ?: comm ?: _ ("A process"));
+  app->key = g_strdup (app_id != NULL && app_id[0] != '\0' ? app_id : app->name);
   return app;
 }
 
@@ -60,6 +61,7 @@ notify_app_free (NotifyApp *app)
   g_free (app->name);
   g_free (app->icon);
   g_free (app->desktop_id);
+  g_free (app->key);
   g_free (app);
 }
 
@@ -84,7 +86,7 @@ notify_app_reason_text (const char *reason)
 const char *
 notify_app_key (const NotifyApp *app)
 {
-  return app->desktop_id != NULL ? app->desktop_id : app->name;
+  return app->key;
 }
 
 /* One body line per kill: the app first; the cgroup's path is for the details. */

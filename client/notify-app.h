@@ -13,6 +13,7 @@ typedef struct
   char *name;       /* "Text Editor", a unit, or a process name; never NULL */
   char *icon;       /* an icon name or a file:// URI; NULL: none of its own */
   char *desktop_id; /* the desktop entry's id without ".desktop"; NULL: none found */
+  char *key;        /* what "Don't warn about it again" records: app-id, else the name */
 } NotifyApp;
 
 NotifyApp *notify_app_resolve (GVariant *details);
