@@ -225,3 +225,21 @@ ow_notify_settled (OwNotifySession *session, guint at_least)
   return ow_notify_received (session);
 }
 
+
+/* 0, or the skip status (with the reason printed) when the environment cannot run the tests */
+int
+ow_notify_check (void)
+{
+  int skip = ow_test_env_check ();
+  g_autofree char *python = NULL;
+
+  if (skip != 0)
+    return skip;
+  python = ow_notify_find_python ();
+  if (python == NULL)
+    {
+      g_print ("SKIP: no python3 on PATH imports dbusmock (apt-get install python3-dbusmock)\n");
+      return OW_TEST_SKIP;
+    }
+  return 0;
+}

@@ -28,6 +28,7 @@ typedef struct
   GStrv actions;  /* key, label, key, label… */
 } OwNotification;
 
+int ow_notify_check (void);
 char *ow_notify_find_python (void);
 void ow_notify_session_start (OwNotifySession *session);
 void ow_notify_session_stop (OwNotifySession *session);

@@ -363,19 +363,10 @@ test_missed (void)
 int
 main (int argc, char **argv)
 {
-  int skip = ow_test_env_check ();
+  int skip = ow_notify_check ();
 
   if (skip != 0)
     return skip;
-  {
-    g_autofree char *python = ow_notify_find_python ();
-
-    if (python == NULL)
-      {
-        g_print ("SKIP: no python3 on PATH imports dbusmock (apt-get install python3-dbusmock)\n");
-        return OW_TEST_SKIP;
-      }
-  }
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/notify/burst", test_notify);
   g_test_add_func ("/notify/apps", test_notify_apps);
