@@ -45,7 +45,7 @@ hog_in_app_scope() {
 }
 # notified PID: the mock server got a Notify naming the killed hog in its app scope
 notified() {
-  grep Notify "$mocklog" 2>/dev/null | grep -q "oom-hog (pid $1) in $slice/user@$uid.service/app.slice/app-oomwatch-hog-$2.scope"
+  grep Notify "$mocklog" 2>/dev/null | grep -q "app-oomwatch-hog-$2.scope: oom-hog (pid $1)"
 }
 victim=$(hog_in_app_scope 1)
 info "hog $victim in $(ls -d $CG$slice/user@$uid.service/app.slice 2>/dev/null)/app-oomwatch-hog-1.scope"
