@@ -129,25 +129,6 @@ main (int argc, char **argv)
   if (verbose)
     g_log_set_debug_enabled (TRUE);
 
-  self.uid = (guint32)getuid ();
-  if (prefixes == NULL)
-    {
-      prefixes = g_new0 (char *, 2);
-      prefixes[0] = g_strdup_printf ("/user.slice/user-%u.slice", self.uid);
-    }
-  if (kinds == NULL)
-    kinds = g_strsplit (OOMWATCH_KIND_OOM_KILL "," OOMWATCH_KIND_OOMD_KILL, ",", -1);
-  self.prefixes = prefixes;
-  self.kinds = kinds;
-  self.watch = !no_watch;
-  self.coalesce_usec = (gint64)coalesce * G_USEC_PER_SEC;
-  self.seen = seen;
-  self.unnamed = g_ptr_array_new_with_free_func (g_free);
-  self.missed_window_usec = (gint64) missed_window * G_USEC_PER_SEC;
-  self.state_path = g_build_filename (g_get_user_state_dir (), "oomwatch-notify", "last-seq", NULL);
-  notifier_load_state (&self);
-  g_queue_init (&self.lines);
-
   (void)OOMWATCH_ERROR;
   self.session = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
   if (self.session == NULL)
@@ -170,6 +151,26 @@ main (int argc, char **argv)
       g_object_unref (self.session);
       return 1;
     }
+
+  self.uid = (guint32)getuid ();
+  if (prefixes == NULL)
+    {
+      prefixes = g_new0 (char *, 2);
+      prefixes[0] = g_strdup_printf ("/user.slice/user-%u.slice", self.uid);
+    }
+  if (kinds == NULL)
+    kinds = g_strsplit (OOMWATCH_KIND_OOM_KILL "," OOMWATCH_KIND_OOMD_KILL, ",", -1);
+  self.prefixes = prefixes;
+  self.kinds = kinds;
+  self.watch = !no_watch;
+  self.coalesce_usec = (gint64)coalesce * G_USEC_PER_SEC;
+  self.seen = seen;
+  self.unnamed = g_ptr_array_new_with_free_func (g_free);
+  self.missed_window_usec = (gint64) missed_window * G_USEC_PER_SEC;
+  self.state_path = g_build_filename (g_get_user_state_dir (), "oomwatch-notify", "last-seq", NULL);
+  notifier_load_state (&self);
+  g_queue_init (&self.lines);
+
 
   loop = g_main_loop_new (NULL, FALSE);
   self.loop = loop;

@@ -39,11 +39,12 @@ desk_start (Desk *desk, const char *language)
   const char *argv[] = { g_getenv ("OOMWATCH_NOTIFY"), "--cgroup", desk->top, "--coalesce=0",
                          "--missed-window=0", NULL };
 
-  desk->top = desk->top;
   desk->share = g_build_filename (desk->env->tmpdir, "share", NULL);
   desk->config = g_build_filename (desk->env->tmpdir, "config", NULL);
   desk->opened = g_build_filename (desk->env->tmpdir, "opened.txt", NULL);
-  script = g_strdup_printf ("#!/bin/sh\ncp \"$1\" '%s'\n", desk->opened);
+  /* Copied whole, then renamed: the test waits for the name. */
+  script = g_strdup_printf ("#!/bin/sh\ncp \"$1\" '%s.part' && mv '%s.part' '%s'\n", desk->opened,
+                            desk->opened, desk->opened);
   g_assert_cmpint (g_mkdir_with_parents (bin, 0755), ==, 0);
   g_assert_cmpint (g_mkdir_with_parents (run, 0700), ==, 0);
   g_assert_true (g_file_set_contents (xdg_open, script, -1, NULL));
@@ -81,6 +82,7 @@ desk_stop (Desk *desk)
   g_clear_object (&desk->oomd);
   ow_notify_session_stop (&desk->session);
   ow_notify_remove_desktop_file (desk->share, "org.gnome.TextEditor");
+  g_free (desk->top);
   g_free (desk->share);
   g_free (desk->config);
   g_free (desk->opened);
