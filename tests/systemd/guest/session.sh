@@ -28,7 +28,8 @@ fi
 as_user systemd-run --user --quiet --unit=mock-notifications \
   python3 -m dbusmock --template notification_daemon -l "$mocklog"
 mock_up() { as_user busctl --user status org.freedesktop.Notifications > /dev/null 2>&1; }
-as_user systemd-run --user --quiet --unit=oomwatch-notify /usr/bin/oomwatch-notify --coalesce 0
+# Not named oomwatch-notify: the installed user unit has that name.
+as_user systemd-run --user --quiet --unit=notifier-under-test /usr/bin/oomwatch-notify --coalesce 0
 slice=/user.slice/user-$uid.slice
 notify_watches() { oomctl list --json | grep -q "\"cgroup\":\"$slice\""; }
 if wait_for 30 mock_up && wait_for 30 notify_watches; then
