@@ -71,6 +71,7 @@ notify_app_resolve (GVariant *details)
     app->name = container_words (details);
   if (app->name == NULL)
     app->name = g_strdup (unit ?: comm ?: _ ("A process"));
+  app->key = g_strdup (app_id != NULL && app_id[0] != '\0' ? app_id : app->name);
   return app;
 }
 
@@ -82,6 +83,7 @@ notify_app_free (NotifyApp *app)
   g_free (app->name);
   g_free (app->icon);
   g_free (app->desktop_id);
+  g_free (app->key);
   g_free (app);
 }
 
@@ -100,4 +102,61 @@ notify_app_reason_text (const char *reason)
   if (g_strcmp0 (reason, "memory-used") == 0)
     return _ ("too much memory and swap in use");
   return reason != NULL ? reason : _ ("unknown reason");
+}
+
+/* What the user knows the app by, and asks not to be warned about again. */
+const char *
+notify_app_key (const NotifyApp *app)
+{
+  return app->key;
+}
+
+/* One body line per kill: the app first; the cgroup's path is for the details. */
+char *
+notify_app_describe_kill (const NotifyApp *app, const char *cgroup, const char *kind,
+                          guint64 count, GVariant *details)
+{
+  const char *comm = NULL, *reason = NULL;
+  g_autofree char *leaf = g_path_get_basename (cgroup);
+  guint32 pid = 0;
+
+  g_variant_lookup (details, OOMWATCH_KEY_COMM, "&s", &comm);
+  g_variant_lookup (details, OOMWATCH_KEY_REASON, "&s", &reason);
+  if (strcmp (kind, OOMWATCH_KIND_OOMD_KILL) == 0)
+    return g_strdup_printf (_ ("%s: stopped by systemd-oomd (%s)"), app->name,
+                            notify_app_reason_text (reason));
+  if (g_variant_lookup (details, OOMWATCH_KEY_PID, "u", &pid) && g_strcmp0 (app->name, comm) != 0)
+    return g_strdup_printf (_ ("%s: %s (pid %u)"), app->name, comm ?: "?", pid);
+  if (pid != 0)
+    return g_strdup_printf (_ ("%s (pid %u)"), comm ?: "?", pid);
+  return g_strdup_printf (ngettext ("%u process in %s", "%u processes in %s", (gulong)count),
+                          (guint)count, leaf);
+}
+
+char *
+notify_app_describe_summary (const NotifyApp *app, const char *kind, GVariant *details)
+{
+  const char *reason = NULL;
+
+  if (strcmp (kind, OOMWATCH_KIND_OOMD_KILL) != 0)
+    return g_strdup_printf (_ ("%s was stopped — it ran out of memory"), app->name);
+  g_variant_lookup (details, OOMWATCH_KEY_REASON, "&s", &reason);
+  return g_strdup_printf (_ ("%s was stopped by systemd-oomd: %s"), app->name,
+                          notify_app_reason_text (reason));
+}
+
+/* A line of "Show details": when, the body's line, and the cgroups. */
+void
+notify_app_append_details (GString *text, const NotifyApp *app, const char *cgroup,
+                           const char *kind, const char *line, GVariant *details)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *when = g_date_time_format (now, "%F %T");
+  const char *task_cgroup = NULL;
+
+  g_variant_lookup (details, OOMWATCH_KEY_TASK_CGROUP, "&s", &task_cgroup);
+  g_string_append_printf (text, "%s  %s  %s\n    %s: %s\n", when, kind, line, _ ("cgroup"),
+                          task_cgroup ?: cgroup);
+  if (app->desktop_id != NULL)
+    g_string_append_printf (text, "    %s: %s.desktop\n", _ ("application"), app->desktop_id);
 }

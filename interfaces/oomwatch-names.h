@@ -85,3 +85,13 @@
 #define OOMWATCH_KEY_PRESSURE "pressure"
 #define OOMWATCH_KEY_PRESSURE_FDS "pressure-fds"
 #define OOMWATCH_KEY_EVENTS "events"
+
+/* oomwatch-notify: its session bus name (one per session), desktop entry, notification
+ * actions, settings file keys, and where a build tree's translations are */
+#define OOMWATCH_NOTIFY_BUS_NAME "org.oomwatch.Notify"
+#define OOMWATCH_NOTIFY_DESKTOP_ID "oomwatch-notify"
+#define OOMWATCH_NOTIFY_ACTION_DETAILS "details"
+#define OOMWATCH_NOTIFY_ACTION_IGNORE "ignore"
+#define OOMWATCH_NOTIFY_GROUP "Notify"
+#define OOMWATCH_NOTIFY_IGNORED_APPS "IgnoredApps"
+#define OOMWATCH_ENV_LOCALEDIR "OOMWATCH_LOCALEDIR"
