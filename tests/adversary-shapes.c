@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Message bodies whose parse costs a D-Bus library most per wire byte: many tiny values, each
  * its own container or variant. Each fills the body up to a size. */
 #include "adversary-wire.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Adversary cases about the bus connection itself: messages built to cost the most to parse,
  * and a flood of short-lived connections against the per-uid call budget. */
 #include "adversary-harness.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-bus-checks.h"
 #include "ow-cgroup-path.h"
 #include "oomwatch-error.h"

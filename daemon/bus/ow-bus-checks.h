@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the bus guard checks of a method call once GDBus has parsed it: no fds, the signature
  * each method takes, a path no longer than a cgroup's, the size of a call, the number of
  * Watch() options. */

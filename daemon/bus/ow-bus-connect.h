@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's own connection to a message bus, with the size filter of ow-bus-stream.h under
  * GDBus. */
 #pragma once

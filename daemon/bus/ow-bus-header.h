@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The parts of a D-Bus message header (spec, "Message Format") the daemon decides on before
  * GDBus parses anything: read from the raw bytes. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-bus-stream.h"
 #include "ow-heap-trim.h"
 

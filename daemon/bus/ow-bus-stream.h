@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The input side of the daemon's bus socket, under GDBus: reads each message's header before
  * GDBus sees a byte of it, and lets a set of functions decide, per method call or signal,
  * whether GDBus gets it now, never (its bytes are skipped as they stream in, never buffered

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Messages whose sender's uid is not known yet wait here, as bytes, while the bus is asked for
  * it; then each is admitted (counted against that uid) or refused, and the admitted ones are
  * handed to GDBus in their order (ow-bus-stream.h's next()). The bus is asked at once, from a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Gives the heap back to the kernel (malloc_trim) after large messages were parsed, once the
  * socket has gone quiet, at most every OW_HEAP_TRIM_INTERVAL_MS: a flood of them would
  * otherwise trim after each. Used from one thread, whose thread-default context runs. */
