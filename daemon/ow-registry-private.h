@@ -19,6 +19,7 @@ struct _OwRegistry
   GHashTable *clients;    /* client name → OwClient */
   GHashTable *uid_counts; /* uid → watches held by all its clients */
   GHashTable *skipped;    /* cgroups recursive watches cover that the kernel refused us */
+  GHashTable *pressured;  /* watches with an OwPressure (keys borrowed from the watch) */
 };
 
 /* A connection that holds watches, or is being given its first. It watches a cgroup when it

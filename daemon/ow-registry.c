@@ -115,6 +115,7 @@ ow_registry_remove_watch (OwRegistry *self, const char *cgroup)
   if (watch->removal_watched)
     ow_cgroup_monitor_unwatch_removal (self->monitor, cgroup);
   g_debug ("%s: closing the registration", cgroup);
+  g_hash_table_remove (self->pressured, watch->cgroup);
   if (self->listener->dropped != NULL) /* nogaps hook */
     self->listener->dropped (cgroup, self->user_data);
   g_hash_table_remove (self->watches, cgroup); /* frees the source */
@@ -416,6 +417,7 @@ ow_registry_new (const OwSourceContext *context, const OwLimits *limits,
   self->clients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, client_free);
   self->uid_counts = g_hash_table_new (g_direct_hash, g_direct_equal);
   self->skipped = string_set_new ();
+  self->pressured = g_hash_table_new (g_str_hash, g_str_equal);
   self->monitor = ow_cgroup_monitor_new (context->hierarchy, &ow_registry_monitor_listener, self);
   return self;
 }
@@ -427,6 +429,7 @@ ow_registry_free (OwRegistry *self)
     return;
   /* Freeing the watches closes every kernel registration; the monitor goes after them. */
   g_hash_table_unref (self->clients);
+  g_hash_table_unref (self->pressured);
   g_hash_table_unref (self->watches);
   g_clear_pointer (&self->monitor, ow_cgroup_monitor_free);
   g_hash_table_unref (self->uid_counts);
