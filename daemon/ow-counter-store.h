@@ -20,6 +20,7 @@ typedef struct
   gboolean pending; /* saved by an earlier run and not yet compared with the kernel */
   guint64 emitted_while_pending[OW_N_COUNTERS];
   guint64 owed[OW_N_COUNTERS]; /* found missed, not yet reported: not saved as seen */
+  gboolean saved; /* its file holds what a save would write */
 } OwCounterEntry;
 
 typedef struct _OwCounterStore OwCounterStore;
