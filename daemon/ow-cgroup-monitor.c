@@ -124,6 +124,8 @@ watch_dir (OwCgroupMonitor *self, const char *cgroup, GError **error)
 
   if (!ensure_dirs (self, error))
     return FALSE;
+  if (ow_dir_monitor_add_user (self->dirs, cgroup))
+    return TRUE;
   fd = ow_hierarchy_open_cgroup (self->hierarchy, cgroup, error);
   return fd >= 0 && ow_dir_monitor_add (self->dirs, fd, cgroup, error);
 }
