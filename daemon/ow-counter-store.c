@@ -22,7 +22,7 @@ entry_free (gpointer data)
 {
   OwCounterEntry *entry = data;
 
-  g_free (entry->cgroup);
+  g_ref_string_release (entry->cgroup);
   g_free (entry);
 }
 
@@ -59,7 +59,7 @@ parse_key (OwCounterEntry *entry, const char *key, const char *value)
     {
       if (entry->cgroup != NULL || value[0] != '/' || !plain_value (value, strlen (value)))
         return FALSE;
-      entry->cgroup = g_strdup (value);
+      entry->cgroup = g_ref_string_new_intern (value);
       return TRUE;
     }
   if (strcmp (key, "Inode") == 0)
@@ -98,7 +98,7 @@ parse_plain (char *text)
   if (entry->cgroup != NULL)
     return entry;
 refuse:
-  g_free (entry->cgroup);
+  g_clear_pointer (&entry->cgroup, g_ref_string_release);
   g_free (entry);
   return NULL;
 }
@@ -114,7 +114,7 @@ load_keyfile (const char *text, gsize length)
       || (cgroup = g_key_file_get_string (file, GROUP, "Cgroup", NULL)) == NULL || cgroup[0] != '/')
     return NULL;
   entry = g_new0 (OwCounterEntry, 1);
-  entry->cgroup = g_steal_pointer (&cgroup);
+  entry->cgroup = g_ref_string_new_intern (cgroup);
   entry->ino = g_key_file_get_uint64 (file, GROUP, "Inode", NULL);
   for (guint i = 0; i < OW_N_COUNTERS; i++)
     {
@@ -305,7 +305,7 @@ ow_counter_store_reconcile (OwCounterStore *self, const char *cgroup, guint64 in
   if (entry == NULL)
     {
       entry = g_new0 (OwCounterEntry, 1);
-      entry->cgroup = g_strdup (cgroup);
+      entry->cgroup = g_ref_string_new_intern (cgroup);
       entry->ino = ino;
       entry->seen = *baseline;
       g_hash_table_replace (self->entries, entry->cgroup, entry);

@@ -23,6 +23,14 @@ string_set_new (void)
   return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
+/* Cgroup names held per client: the watch's own copy, shared (g_ref_string_new_intern). */
+static GHashTable *
+cgroup_set_new (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, (GDestroyNotify)g_ref_string_release,
+                                NULL);
+}
+
 OwClient *
 ow_registry_ensure_client (OwRegistry *self, const char *name, guint32 uid)
 {
@@ -32,9 +40,9 @@ ow_registry_ensure_client (OwRegistry *self, const char *name, guint32 uid)
     {
       client = g_new0 (OwClient, 1);
       client->uid = uid;
-      client->cgroups = string_set_new ();
-      client->plain = string_set_new ();
-      client->recursive = string_set_new ();
+      client->cgroups = cgroup_set_new ();
+      client->plain = cgroup_set_new ();
+      client->recursive = cgroup_set_new ();
       client->asks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       g_hash_table_insert (self->clients, g_strdup (name), client);
     }
@@ -61,7 +69,7 @@ ow_registry_count_for_uid (OwRegistry *self, guint32 uid)
 static void
 client_add_cgroup (OwRegistry *self, OwClient *client, const char *cgroup)
 {
-  if (g_hash_table_add (client->cgroups, g_strdup (cgroup)))
+  if (g_hash_table_add (client->cgroups, g_ref_string_new_intern (cgroup)))
     g_hash_table_insert (self->uid_counts, GUINT_TO_POINTER (client->uid),
                          GUINT_TO_POINTER (ow_registry_count_for_uid (self, client->uid) + 1));
 }
@@ -341,7 +349,8 @@ ow_registry_watch_full (OwRegistry *self, const char *name, guint32 uid, const c
   /* The syncs at the end of add_all may have dropped the cgroup (removed meanwhile). */
   if (ok && (client = g_hash_table_lookup (self->clients, name)) != NULL
       && g_hash_table_contains (client->cgroups, cgroup))
-    g_hash_table_add (recursive ? client->recursive : client->plain, g_strdup (cgroup));
+    g_hash_table_add (recursive ? client->recursive : client->plain,
+                      g_ref_string_new_intern (cgroup));
   else if ((client = g_hash_table_lookup (self->clients, name)) != NULL)
     ow_registry_forget_ask (client, cgroup, recursive);
   ow_registry_forget_client_if_idle (self, name);

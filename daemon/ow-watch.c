@@ -6,7 +6,8 @@ ow_watch_new (const char *cgroup)
 {
   OwWatch *watch = g_new0 (OwWatch, 1);
 
-  watch->cgroup = g_strdup (cgroup);
+  /* one copy of the name for the watch, its source, counters and watchers */
+  watch->cgroup = g_ref_string_new_intern (cgroup);
   watch->watchers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   watch->since = g_get_real_time ();
   watch->units = oomwatch_unit_info_new (cgroup);
@@ -21,7 +22,7 @@ ow_watch_free (OwWatch *watch)
   g_clear_pointer (&watch->pressure, ow_pressure_free);
   g_clear_pointer (&watch->source, ow_source_free);
   g_hash_table_unref (watch->watchers);
-  g_free (watch->cgroup);
+  g_ref_string_release (watch->cgroup);
   oomwatch_unit_info_free (watch->units);
   g_free (watch);
 }
