@@ -24,7 +24,17 @@ ow_watch_free (OwWatch *watch)
   g_hash_table_unref (watch->watchers);
   g_ref_string_release (watch->cgroup);
   oomwatch_unit_info_free (watch->units);
+  g_free (watch->ledger);
   g_free (watch);
+}
+
+/* Made on first use: most watches are never a watched cgroup's parent. */
+OwChildLedger *
+ow_watch_ledger (OwWatch *watch)
+{
+  if (watch->ledger == NULL)
+    watch->ledger = g_new0 (OwChildLedger, 1);
+  return watch->ledger;
 }
 
 void
