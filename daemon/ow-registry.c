@@ -175,7 +175,7 @@ add_watcher (OwRegistry *self, OwClient *client, const char *name, const char *c
       if (self->listener->created != NULL) /* nogaps hook */
         self->listener->created (watch, self->user_data);
     }
-  g_hash_table_add (watch->watchers, g_strdup (name));
+  g_hash_table_add (watch->watchers, g_ref_string_new_intern (name));
   client_add_cgroup (self, client, cgroup);
   return ow_registry_apply_ask_or_drop (self, cgroup, name, error);
 }

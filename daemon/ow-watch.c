@@ -8,7 +8,9 @@ ow_watch_new (const char *cgroup)
 
   /* one copy of the name for the watch, its source, counters and watchers */
   watch->cgroup = g_ref_string_new_intern (cgroup);
-  watch->watchers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  /* bus names, each held once for all the watches of a client */
+  watch->watchers = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                           (GDestroyNotify)g_ref_string_release, NULL);
   watch->since = g_get_real_time ();
   watch->units = oomwatch_unit_info_new (cgroup);
   return watch;
