@@ -23,6 +23,7 @@ entry_free (gpointer data)
   OwCounterEntry *entry = data;
 
   g_ref_string_release (entry->cgroup);
+  g_free (entry->catch_up);
   g_free (entry);
 }
 
@@ -214,20 +215,59 @@ ow_counter_store_entries (OwCounterStore *self)
 static guint64
 saved_seen (const OwCounterEntry *entry, guint i)
 {
-  return entry->seen.value[i] - MIN (entry->owed[i], entry->seen.value[i]);
+  guint64 owed = entry->catch_up != NULL ? entry->catch_up->owed[i] : 0;
+
+  return entry->seen.value[i] - MIN (owed, entry->seen.value[i]);
 }
 
-/* Whether A and B would be saved as the same file. */
+/* What ENTRY's file says of the kernel's counters (the reported counts aside). */
+typedef struct
+{
+  guint64 ino;
+  guint64 seen[OW_N_COUNTERS];
+  gboolean has[OW_N_COUNTERS];
+} SavedSeen;
+
+static void
+get_saved_seen (const OwCounterEntry *entry, SavedSeen *out)
+{
+  out->ino = entry->ino;
+  for (guint i = 0; i < OW_N_COUNTERS; i++)
+    {
+      out->has[i] = entry->seen.has[i];
+      out->seen[i] = entry->seen.has[i] ? saved_seen (entry, i) : 0;
+    }
+}
+
 static gboolean
-same_file (const OwCounterEntry *a, const OwCounterEntry *b)
+same_saved_seen (const SavedSeen *a, const SavedSeen *b)
 {
   if (a->ino != b->ino)
     return FALSE;
   for (guint i = 0; i < OW_N_COUNTERS; i++)
-    if (a->seen.has[i] != b->seen.has[i] || (a->seen.has[i] && saved_seen (a, i) != saved_seen (b, i))
-        || a->reported[i] != b->reported[i])
+    if (a->has[i] != b->has[i] || a->seen[i] != b->seen[i])
       return FALSE;
   return TRUE;
+}
+
+static OwCounterCatchUp *
+catch_up (OwCounterEntry *entry)
+{
+  if (entry->catch_up == NULL)
+    entry->catch_up = g_new0 (OwCounterCatchUp, 1);
+  return entry->catch_up;
+}
+
+/* Dropped once nothing is owed and the entry is no longer pending. */
+static void
+maybe_caught_up (OwCounterEntry *entry)
+{
+  if (entry->catch_up == NULL || entry->pending)
+    return;
+  for (guint i = 0; i < OW_N_COUNTERS; i++)
+    if (entry->catch_up->owed[i] > 0)
+      return;
+  g_clear_pointer (&entry->catch_up, g_free);
 }
 
 /* The file's text: written directly when the cgroup's name needs no escaping (GKeyFile reads
@@ -299,7 +339,8 @@ ow_counter_store_reconcile (OwCounterStore *self, const char *cgroup, guint64 in
                             const OwCounters *baseline, OwCounters *missed)
 {
   OwCounterEntry *entry = g_hash_table_lookup (self->entries, cgroup);
-  OwCounterEntry old;
+  SavedSeen old, now;
+  OwCounterCatchUp *pending;
 
   memset (missed, 0, sizeof *missed);
   if (entry == NULL)
@@ -313,7 +354,8 @@ ow_counter_store_reconcile (OwCounterStore *self, const char *cgroup, guint64 in
     }
   if (!entry->pending)
     return entry;
-  old = *entry;
+  get_saved_seen (entry, &old);
+  pending = catch_up (entry);
   for (guint i = 0; i < OW_N_COUNTERS; i++)
     {
       /* A cgroup made anew under the same name counts from zero. */
@@ -321,17 +363,19 @@ ow_counter_store_reconcile (OwCounterStore *self, const char *cgroup, guint64 in
 
       if (!baseline->has[i])
         continue;
-      before += entry->emitted_while_pending[i];
+      before += pending->emitted_while_pending[i];
       missed->has[i] = TRUE;
       missed->value[i] = baseline->value[i] > before ? baseline->value[i] - before : 0;
       entry->seen.has[i] = TRUE;
       entry->seen.value[i] = baseline->value[i];
-      entry->owed[i] = missed->value[i];
-      entry->emitted_while_pending[i] = 0;
+      pending->owed[i] = missed->value[i];
+      pending->emitted_while_pending[i] = 0;
     }
   entry->ino = ino;
   entry->pending = FALSE;
-  entry->saved = entry->saved && same_file (entry, &old);
+  get_saved_seen (entry, &now);
+  entry->saved = entry->saved && same_saved_seen (&old, &now);
+  maybe_caught_up (entry);
   return entry;
 }
 
@@ -346,16 +390,17 @@ ow_counter_store_reported (OwCounterStore *self, const char *cgroup, OwCounter c
     return; /* not a watched cgroup (e.g. removed meanwhile) */
   entry->reported[counter] += count;
   entry->saved = FALSE;
-  if (while_down)
-    entry->owed[counter] -= MIN (count, entry->owed[counter]);
+  if (while_down && entry->catch_up != NULL)
+    entry->catch_up->owed[counter] -= MIN (count, entry->catch_up->owed[counter]);
   if (entry->pending && has_total)
-    entry->emitted_while_pending[counter] += count;
+    catch_up (entry)->emitted_while_pending[counter] += count;
   else if (has_total)
     {
       /* Counters only rise: a late report with an older total changes nothing. */
       entry->seen.has[counter] = TRUE;
       entry->seen.value[counter] = MAX (entry->seen.value[counter], total);
     }
+  maybe_caught_up (entry);
   if (!ow_counter_store_save (self, entry, &error))
     g_warning ("Cannot save the counters of %s: %s", entry->cgroup, error->message);
 }
