@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "notify-app.h"
 #include "oomwatch-names.h"
 
@@ -19,7 +20,27 @@ icon_to_string (GIcon *icon)
   return NULL;
 }
 
-/* What the details tell: the app's desktop entry, else the unit, else the process. The app-id
+/* A container or pod, by the names the node gave (else by the container's short id). */
+static char *
+container_words (GVariant *details)
+{
+  const char *ns = "", *pod = NULL, *name = NULL, *id = NULL;
+
+  g_variant_lookup (details, OOMWATCH_KEY_POD_NAMESPACE, "&s", &ns);
+  g_variant_lookup (details, OOMWATCH_KEY_POD_NAME, "&s", &pod);
+  g_variant_lookup (details, OOMWATCH_KEY_CONTAINER_NAME, "&s", &name);
+  g_variant_lookup (details, OOMWATCH_KEY_CONTAINER_ID, "&s", &id);
+  if (name != NULL && pod != NULL)
+    return g_strdup_printf (_ ("Container %s of pod %s/%s"), name, ns, pod);
+  if (pod != NULL)
+    return g_strdup_printf (_ ("Pod %s/%s"), ns, pod);
+  if (id != NULL)
+    return g_strdup_printf (_ ("Container %.12s"), id);
+  return NULL;
+}
+
+/* What the details tell: the app's desktop entry, else the container, else the unit, else the
+ * process. The app-id
  * came through the daemon's parser (UTF-8, no '/'), so it is safe as a desktop file id. */
 NotifyApp *
 notify_app_resolve (GVariant *details)
@@ -46,6 +67,8 @@ notify_app_resolve (GVariant *details)
       else
         g_debug ("No desktop entry %s", file_id);
     }
+  if (app->name == NULL)
+    app->name = container_words (details);
   if (app->name == NULL)
     app->name = g_strdup (unit ?: comm ?: _ ("A process"));
   return app;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomwatch-notify: who was stopped, in words a user knows. An event's app-id leads to the
  * desktop entry (GIO searches the XDG data dirs, Flatpak's exports included) for its name and
  * icon; without one, the unit, then the process name. */
@@ -9,7 +10,7 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  char *name;       /* "Text Editor", a unit, or a process name; never NULL */
+  char *name;       /* "Text Editor", a container, a unit, or a process name; never NULL */
   char *icon;       /* an icon name or a file:// URI; NULL: none of its own */
   char *desktop_id; /* the desktop entry's id without ".desktop"; NULL: none found */
 } NotifyApp;

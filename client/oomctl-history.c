@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomctl history / oomctl metrics */
 #include "oomctl-history.h"
 #include "oomctl-commands.h"
@@ -82,6 +83,29 @@ oomctl_history_call (OomwatchManager *manager, const OomctlSince *since, GVarian
   return events;
 }
 
+/* --pod NAMESPACE/NAME (or NAME in any namespace, or the pod's UID) and --container NAME. */
+static gboolean
+entry_matches (GVariant *entry, const char *pod, const char *container)
+{
+  g_autoptr (GVariant) details = NULL;
+  const char *ns = "", *name = "", *uid = "", *container_name = NULL;
+  g_autofree char *full = NULL;
+
+  if (pod == NULL && container == NULL)
+    return TRUE;
+  if (!g_variant_lookup (entry, "details", "@a{sv}", &details))
+    return FALSE;
+  g_variant_lookup (details, OOMWATCH_KEY_POD_NAMESPACE, "&s", &ns);
+  g_variant_lookup (details, OOMWATCH_KEY_POD_NAME, "&s", &name);
+  g_variant_lookup (details, OOMWATCH_KEY_POD_UID, "&s", &uid);
+  g_variant_lookup (details, OOMWATCH_KEY_CONTAINER_NAME, "&s", &container_name);
+  full = g_strdup_printf ("%s/%s", ns, name);
+  if (pod != NULL && strcmp (pod, uid) != 0
+      && (*name == '\0' || (strcmp (pod, full) != 0 && strcmp (pod, name) != 0)))
+    return FALSE;
+  return container == NULL || g_strcmp0 (container, container_name) == 0;
+}
+
 /* Options only, then the daemon: NULL with *STATUS set when either fails. */
 static OomwatchManager *
 parse_and_connect (GOptionContext *context, const GOptionEntry *entries, const char *summary,
@@ -111,11 +135,17 @@ int
 oomctl_history (int argc, char **argv)
 {
   g_autofree char *since_text = NULL;
+  g_autofree char *pod = NULL;
+  g_autofree char *container = NULL;
   gboolean json = FALSE;
   const GOptionEntry entries[]
       = { { "since", 's', 0, G_OPTION_ARG_STRING, &since_text,
             "Only signals after this seq number, or since this time (ISO 8601, or 10m, 2h … ago)",
             "SEQ|TIME" },
+          { "pod", 0, 0, G_OPTION_ARG_STRING, &pod,
+            "Only the events of this Kubernetes pod (NAMESPACE/NAME, NAME, or its UID)", "POD" },
+          { "container", 0, 0, G_OPTION_ARG_STRING, &container,
+            "Only the events of containers of this name", "NAME" },
           { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print JSON Lines", NULL },
           { NULL } };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
@@ -144,8 +174,11 @@ oomctl_history (int argc, char **argv)
   for (gsize i = 0; i < g_variant_n_children (events); i++)
     {
       g_autoptr (GVariant) entry = g_variant_get_child_value (events, i);
-      g_autofree char *line = oomctl_format_history_entry (json, entry);
+      g_autofree char *line = NULL;
 
+      if (!entry_matches (entry, pod, container))
+        continue;
+      line = oomctl_format_history_entry (json, entry);
       g_print ("%s\n", line);
     }
   g_variant_lookup (info, "oldest-seq", "t", &oldest);

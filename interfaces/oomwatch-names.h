@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Every name that crosses a process boundary, defined once. */
 #pragma once
 
@@ -37,6 +38,23 @@
 #define OOMWATCH_KEY_SLICE "slice"
 #define OOMWATCH_KEY_USER_UNIT "user-unit"
 #define OOMWATCH_KEY_APP_ID "app-id"
+/* Derived from cgroup paths owned by root (interfaces/oomwatch-container.h) and, for the
+ * names, from the kubelet's log directories; not victim identity */
+#define OOMWATCH_KEY_CONTAINER_ID "container-id"
+#define OOMWATCH_KEY_CONTAINER_RUNTIME "container-runtime"
+#define OOMWATCH_KEY_CONTAINER_NAME "container-name"
+#define OOMWATCH_KEY_POD_UID "pod-uid"
+#define OOMWATCH_KEY_POD_QOS "pod-qos"
+#define OOMWATCH_KEY_POD_NAMESPACE "pod-namespace"
+#define OOMWATCH_KEY_POD_NAME "pod-name"
+/* Values of container-runtime and pod-qos */
+#define OOMWATCH_RUNTIME_DOCKER "docker"
+#define OOMWATCH_RUNTIME_CONTAINERD "containerd"
+#define OOMWATCH_RUNTIME_CRIO "cri-o"
+#define OOMWATCH_RUNTIME_PODMAN "podman"
+#define OOMWATCH_POD_QOS_GUARANTEED "guaranteed"
+#define OOMWATCH_POD_QOS_BURSTABLE "burstable"
+#define OOMWATCH_POD_QOS_BESTEFFORT "besteffort"
 /* oomd-kill: systemd-oomd's reason, e.g. "memory-pressure" */
 #define OOMWATCH_KEY_REASON "reason"
 
@@ -60,6 +78,7 @@
 #define OOMWATCH_PRESSURE_CRITICAL "critical"
 #define OOMWATCH_KIND_HIGH "high"
 #define OOMWATCH_KIND_MAX "max"
+#define OOMWATCH_KIND_LOW "low"
 #define OOMWATCH_KEY_LEVEL_VALUE "level-value"
 #define OOMWATCH_KEY_SOME_AVG10 "some-avg10"
 #define OOMWATCH_KEY_FULL_AVG10 "full-avg10"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The adversary suite's harness: unprivileged attackers and legitimate users as separate
  * processes (setpriv), their reports, the daemon's resources, and the checks every case
  * makes on the legitimate side. Builds on ow-test-env (bus, daemon, cgroups). */
@@ -73,6 +74,7 @@ guint64 adv_daemon_rss_kib (OwTestEnv *env);
 gboolean adv_daemon_answers (OwTestEnv *env);
 void adv_watch_both (OwTestEnv *env, AdvProc *user, const char *cgroup, gboolean recursive);
 void adv_add_trust_tests (void);
+void adv_add_deleg_tests (void);
 gboolean adv_under_tool (void);
 
 void adv_kmsg_write (const char *record);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test helpers of the no-gaps work (issue 16): the daemon's runtime directory, restarting the
  * daemon on the same bus, oomctl output, and a scrape of a real node exporter. */
 #pragma once
@@ -38,5 +39,7 @@ GSubprocess *ow_test_spawn_tied (const char *const *argv, GSubprocessFlags flags
 /* GET http://127.0.0.1:PORT/PATH; NULL when nothing answers. */
 char *ow_test_http_get (guint16 port, const char *path);
 guint16 ow_test_free_port (void);
+
+void ow_test_promtool_check (const char *text);
 
 G_END_DECLS

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make-overlay.sh SOURCE_ROOT WORK_DIR: the project as the README installs it, for the systemd
 # guest. Configures WORK_DIR/build with --prefix=/usr --sysconfdir=/etc, builds it, runs
 # `meson install` into a DESTDIR (the files that land on top of the cached Debian root), adds
@@ -23,8 +24,8 @@ meson install -C "$build" --no-rebuild --quiet --destdir "$dest" > /dev/null
 lib=$dest/usr/lib/oomwatch-guest
 install -d "$lib" "$dest/etc/systemd/system/multi-user.target.wants"
 for t in test-service test-service-api test-service-victims test-oomctl test-config \
-         test-app-events test-nogaps test-notify test-hardening test-adversary adversary-client \
-         adversary-flood oom-hog pressure-hog; do
+         test-app-events test-containers test-nogaps test-notify test-hardening test-adversary \
+         adversary-client adversary-flood oom-hog pressure-hog; do
   install -m 0755 "$build/tests/$t" "$lib/$t"
 done
 install -m 0755 "$here"/guest/*.sh "$here"/guest/*.py "$lib/"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The host's integration and hardening gtest suites, on cgroup v2: each case in a delegated
 # scope of its own (the harness moves into a leaf there and makes its cgroups below), against
 # the installed oomwatchd on a private bus, as on the host. One result per case, and the v2
@@ -29,7 +30,7 @@ KNOWN=" "
 FLAKY=" "
 passed=0 failed=0 skipped=0 n=0
 for bin in ${suites:-test-service test-service-api test-service-victims test-oomctl test-config \
-           test-app-events test-nogaps test-notify test-hardening}; do
+           test-app-events test-containers test-nogaps test-notify test-hardening}; do
   # The adversary suite's bus is configured as Debian's system bus, with its attackers.
   if [ "$bin" = test-adversary ]; then
     export BUS_CONFIG=$G/adversary-bus.conf ADVERSARY_CLIENT=$G/adversary-client \
