@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Sourced by bench/run and bench/compare (as root, from the top of the source tree): the built
 # programs, the daemon's runtime directory on a tmpfs, the OOM lock and the quiet console.
 # The console is quiet for the run: at the default console loglevel the kernel prints each OOM

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The counter store's files: written directly when the cgroup's name needs no escaping and by
  * GKeyFile otherwise, read back either way (and GKeyFile reads both); an entry whose file
  * already holds its counters is not written again. */
