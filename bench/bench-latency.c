@@ -307,6 +307,9 @@ bench_latency_row (Bench *bench, const char *outdir, guint rounds)
   g_assert_cmpuint (daemon->len, >, 0);
   r = bench_stats (relay);
   d = bench_stats (daemon);
+  bench->last_relay = r;
+  bench->last_daemon = d;
+  bench->last_steal = steal;
   g0 = bench_stats (gap_relay_first);
   g1 = bench_stats (gap_daemon_first);
   relay_name = g_strdup_printf ("latency%s-relay%s%s-%u.dat", broker ? "-broker" : "",
@@ -381,6 +384,8 @@ bench_cost (Bench *bench, guint rounds, GString *json)
   relay1 = bench_cpu_ns (relay_pid);
   bus1 = bus_cpu_ns (bench);
   g_ptr_array_set_size (bench->env->signals, 0);
+  bench->cost_daemon_us = (daemon1 - daemon0) / 1e3 / rounds;
+  bench->cost_relay_us = (relay1 - relay0) / 1e3 / rounds;
   g_print ("CPU per OOM (%s, %u other watches, %u OOMs): oomwatchd %.1f us, bare relay %.1f us, "
            "%s %.1f us\n",
            bench->bus_name, bench->others, done, (daemon1 - daemon0) / 1e3 / rounds,

@@ -34,6 +34,9 @@ typedef struct
   int raw_efd;
   GThread *raw_thread;
   GString *json; /* this bus's rows */
+  BenchStats last_relay, last_daemon; /* of the last latency row */
+  double last_steal;                  /* percent, of the last latency row */
+  double cost_daemon_us, cost_relay_us; /* of the last bench_cost */
 } Bench;
 
 /* bench-util.c */
@@ -64,7 +67,7 @@ double bench_watch_all (Bench *bench, GPtrArray *cgroups, guint from, guint to);
 void bench_scale_point (Bench *bench, guint watches, GString *json);
 void bench_idle (Bench *bench, guint seconds, GString *json);
 void bench_storm (Bench *bench, guint cgroups, GString *json);
-void bench_startup (Bench *bench, GString *json);
+double bench_startup (Bench *bench, GString *json);
 
 /* bench-recursive.c */
 void bench_recursive (Bench *bench, guint tree, guint samples, GString *json);

@@ -5,7 +5,9 @@
  * and start-up, measured on the real kernel with the built oomwatchd on a private bus. Prints
  * tables and writes OUTDIR/results.json plus the latency samples for plotting.
  * BENCH_ONLY=latency: the latency table alone (bench/run's loud-console table); BENCH_ONLY=cost:
- * the CPU per OOM alone (to profile the daemon, with OOMWATCH_TEST_WRAPPER). */
+ * the CPU per OOM alone (to profile the daemon, with OOMWATCH_TEST_WRAPPER).
+ * BENCH_ROWS=startup,watch,rss,cost,latency (any of them): those figures alone, one
+ * "figure NAME VALUE" line each, for bench/compare. */
 #include "bench.h"
 
 #include <glib/gstdio.h>
@@ -173,6 +175,72 @@ on_dbus_broker (Run *run, const char *launcher)
   g_unsetenv ("OOMWATCH_TEST_BUS");
 }
 
+static void
+figure (const char *name, double value)
+{
+  g_print ("figure %s %.4f\n", name, value);
+}
+
+static gboolean
+has_row (const char *const *rows, const char *name)
+{
+  return g_strv_contains (rows, name);
+}
+
+/* BENCH_ROWS: the chosen figures of one daemon, for bench/compare. The watches grow 1 -> 100
+ * -> 1,000 -> BENCH_WATCHES (10,000) others; the target makes one more. */
+static void
+on_rows (Run *run, const char *list)
+{
+  g_auto (GStrv) rows = g_strsplit (list, ",", -1);
+  g_auto (GStrv) levels = g_strsplit (g_getenv ("BENCH_LEVELS") ?: "1,100,1000,10000", ",", -1);
+  const char *const *want = (const char *const *)rows;
+  gboolean latency = has_row (want, "latency");
+  guint top = knob ("BENCH_WATCHES", 10000);
+  guint64 steal0, ticks0 = bench_cpu_ticks (&steal0), steal1;
+  Bench *bench = bench_new ("dbus-daemon");
+
+  g_free (ow_test_env_make_cgroup (bench->env, "other", NULL, FALSE));
+  bench_latency_start (bench);
+  bench_grow_others (bench, 1);
+  if (has_row (want, "cost"))
+    {
+      bench_cost (bench, run->cost_rounds, run->cost);
+      figure ("cpu_per_oom_us", bench->cost_daemon_us);
+      figure ("relay_cpu_per_oom_us", bench->cost_relay_us);
+      figure ("cpu_per_oom_vs_relay", bench->cost_daemon_us / bench->cost_relay_us);
+    }
+  if (latency)
+    bench_latency_header ();
+  for (gsize l = 0; levels[l] != NULL; l++)
+    {
+      guint level = (guint)g_ascii_strtoull (levels[l], NULL, 10);
+      double rate = bench_grow_others (bench, level);
+      g_autofree char *p50 = g_strdup_printf ("latency_p50_vs_relay_%u", level);
+      g_autofree char *p99 = g_strdup_printf ("latency_p99_vs_relay_%u", level);
+      g_autofree char *steal = g_strdup_printf ("latency_steal_percent_%u", level);
+
+      if (level == top && has_row (want, "watch"))
+        figure ("watch_calls_per_s", rate);
+      if (level == top && has_row (want, "rss"))
+        {
+          figure ("rss_mib", ow_test_env_rss_kib (bench->env) / 1024.0);
+          figure ("fds", ow_test_env_count_fds (bench->env));
+        }
+      if (!latency)
+        continue;
+      bench_latency_row (bench, run->outdir, run->rounds);
+      figure (p50, bench->last_daemon.p50 / bench->last_relay.p50);
+      figure (p99, bench->last_daemon.p99 / bench->last_relay.p99);
+      figure (steal, bench->last_steal);
+    }
+  if (has_row (want, "startup"))
+    figure ("startup_s", bench_startup (bench, run->rest));
+  ticks0 = bench_cpu_ticks (&steal1) - ticks0;
+  figure ("steal_percent", ticks0 > 0 ? 100.0 * (steal1 - steal0) / ticks0 : 0);
+  bench_free (bench);
+}
+
 /* In a daemon of its own: the tree alone is 10,101 watches. */
 static void
 on_recursive (Run *run)
@@ -214,6 +282,11 @@ main (int argc, char **argv)
   g_string_append_printf (json, "\"console_loglevel\":%d,\"load_average_start\":%.2f,",
                           printk != NULL ? atoi (printk) : -1, bench_load_average ());
 
+  if (g_getenv ("BENCH_ROWS") != NULL)
+    {
+      on_rows (&run, g_getenv ("BENCH_ROWS"));
+      return 0;
+    }
   on_dbus_daemon (&run);
   if (broker != NULL && !run.cost_only)
     on_dbus_broker (&run, broker);

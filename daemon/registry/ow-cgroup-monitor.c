@@ -130,6 +130,8 @@ watch_dir (OwCgroupMonitor *self, const char *cgroup, GError **error)
 
   if (!ensure_dirs (self, error))
     return FALSE;
+  if (ow_dir_monitor_add_user (self->dirs, cgroup))
+    return TRUE;
   fd = ow_hierarchy_open_cgroup (self->hierarchy, cgroup, error);
   return fd >= 0 && ow_dir_monitor_add (self->dirs, fd, cgroup, error);
 }
@@ -144,7 +146,8 @@ ow_cgroup_monitor_watch_removal (OwCgroupMonitor *self, const char *cgroup, guin
     return TRUE; /* the root cgroup is never removed */
   if (!watch_dir (self, parent, error))
     return FALSE;
-  g_hash_table_insert (self->removals, g_strdup (cgroup), g_memdup2 (&ino, sizeof ino));
+  g_hash_table_insert (self->removals, g_ref_string_new_intern (cgroup),
+                       g_memdup2 (&ino, sizeof ino));
   return TRUE;
 }
 
@@ -216,7 +219,8 @@ ow_cgroup_monitor_new (OwHierarchy *hierarchy, const OwCgroupMonitorListener *li
   self->hierarchy = hierarchy;
   self->listener = listener;
   self->user_data = user_data;
-  self->removals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->removals = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                          (GDestroyNotify)g_ref_string_release, g_free);
   self->followed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->fresh = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->overflows = ow_log_limit_new ();

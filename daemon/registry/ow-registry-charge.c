@@ -52,11 +52,12 @@ ow_registry_charge (OwRegistry *self, OwClient *client, const char *cgroup, GHas
     return;
   if (payers == NULL || !g_hash_table_contains (payers, cgroup))
     {
-      g_hash_table_insert (client->cgroups, g_strdup (cgroup), NULL);
+      g_hash_table_insert (client->cgroups, g_ref_string_new_intern (cgroup), NULL);
       uid_count_add (self, client->uid, 1);
       return;
     }
-  g_hash_table_insert (client->cgroups, g_strdup (cgroup), GINT_TO_POINTER (TRUE));
+  g_hash_table_insert (client->cgroups, g_ref_string_new_intern (cgroup),
+                       GINT_TO_POINTER (TRUE));
   if ((paid = g_hash_table_lookup (self->paid, cgroup)) == NULL)
     {
       paid = g_new0 (OwPaid, 1);

@@ -83,11 +83,22 @@ all_children_watched (OwRegistry *self, const char *parent)
 static void
 close_ledger (OwWatch *parent, const char *why, gboolean forever)
 {
-  if (parent->ledger.open || (forever && !parent->ledger.refused))
+  OwChildLedger *ledger = ow_watch_ledger (parent);
+
+  if (ledger->open || (forever && !ledger->refused))
     g_debug ("%s: no ledger of its children's events: %s", parent->cgroup, why);
-  parent->ledger.refused |= forever;
-  parent->ledger.unwatched_child |= !forever;
-  parent->ledger.open = FALSE;
+  ledger->refused |= forever;
+  ledger->unwatched_child |= !forever;
+  ledger->open = FALSE;
+}
+
+/* WATCH's ledger to look at, without making one (most watches never have one). */
+static const OwChildLedger *
+peek (const OwWatch *watch)
+{
+  static const OwChildLedger none = { 0 };
+
+  return watch->ledger != NULL ? watch->ledger : &none;
 }
 
 /* Opens PARENT's ledger, once: after its first child created while watched was added (so
@@ -101,8 +112,8 @@ ow_registry_ledger_open (OwRegistry *self, const char *parent)
 
   /* Not retried for every new child while one is not watched: a user making children past
    * the limit would make the daemon list the directory once per mkdir. */
-  if (watch == NULL || !watch->children_followed || watch->ledger.open || watch->ledger.refused
-      || watch->ledger.unwatched_child)
+  if (watch == NULL || !watch->children_followed || peek (watch)->open || peek (watch)->refused
+      || peek (watch)->unwatched_child)
     return;
   if (!ow_source_read_descendants (watch->source, &before))
     {
@@ -121,9 +132,11 @@ ow_registry_ledger_open (OwRegistry *self, const char *parent)
         return;
       if (same_counters (&before, &after))
         {
-          memcpy (watch->ledger.base, after.value, sizeof after.value);
-          memset (watch->ledger.reported, 0, sizeof watch->ledger.reported);
-          watch->ledger.open = TRUE;
+          OwChildLedger *ledger = ow_watch_ledger (watch);
+
+          memcpy (ledger->base, after.value, sizeof after.value);
+          memset (ledger->reported, 0, sizeof ledger->reported);
+          ledger->open = TRUE;
           return;
         }
     }
@@ -150,9 +163,9 @@ ow_registry_ledger_count (OwRegistry *self, const char *cgroup, const OwEvent *e
   OwCounter counter;
 
   if (!ow_counter_for_kind (event->kind, &counter) || (parent = oomwatch_cgroup_parent (cgroup)) == NULL
-      || (watch = g_hash_table_lookup (self->watches, parent)) == NULL || !watch->ledger.open)
+      || (watch = g_hash_table_lookup (self->watches, parent)) == NULL || !peek (watch)->open)
     return;
-  watch->ledger.reported[counter] += event->count;
+  watch->ledger->reported[counter] += event->count;
 }
 
 /* What happened in PARENT's children and was not told: FALSE when nothing (or no ledger). */
@@ -166,7 +179,7 @@ untold (OwWatch *parent, guint64 out[OW_N_COUNTERS])
     return FALSE; /* being removed itself */
   for (guint c = 0; c < OW_N_COUNTERS; c++)
     {
-      guint64 told = parent->ledger.base[c] + parent->ledger.reported[c];
+      guint64 told = peek (parent)->base[c] + peek (parent)->reported[c];
 
       if (now.value[c] < told)
         {
@@ -189,30 +202,31 @@ ow_registry_ledger_settle (OwRegistry *self, OwWatch *gone,
   OwWatch *watch = parent != NULL ? g_hash_table_lookup (self->watches, parent) : NULL;
   guint64 rest[OW_N_COUNTERS];
   OwCounters seen;
+  OwChildLedger *ledger = watch != NULL ? watch->ledger : NULL;
 
-  if (watch != NULL)
-    watch->ledger.unwatched_child = FALSE; /* a child went: opening may be tried again */
-  if (watch == NULL || !watch->ledger.open)
+  if (ledger != NULL)
+    ledger->unwatched_child = FALSE; /* a child went: opening may be tried again */
+  if (ledger == NULL || !ledger->open)
     return;
-  if (watch->ledger.settling)
+  if (ledger->settling)
     {
-      watch->ledger.died_meanwhile++;
+      ledger->died_meanwhile++;
       return;
     }
   if (!untold (watch, rest))
     return;
-  watch->ledger.settling = TRUE;
-  watch->ledger.died_meanwhile = 0;
+  ledger->settling = TRUE;
+  ledger->died_meanwhile = 0;
   sync_children (self, parent, gone->cgroup);
-  watch->ledger.settling = FALSE; /* the parent outlives its children's syncs */
+  ledger->settling = FALSE; /* the parent outlives its children's syncs */
   if (!untold (watch, rest))
     return;
-  if (watch->ledger.died_meanwhile > 0)
+  if (ledger->died_meanwhile > 0)
     {
       g_debug ("%s: %u children died unread at once; their last events are told on %s only",
-               gone->cgroup, watch->ledger.died_meanwhile + 1, parent);
+               gone->cgroup, ledger->died_meanwhile + 1, parent);
       for (guint c = 0; c < OW_N_COUNTERS; c++)
-        watch->ledger.base[c] += rest[c];
+        ledger->base[c] += rest[c];
       return;
     }
   ow_source_get_counters (gone->source, &seen);
@@ -239,7 +253,7 @@ ow_registry_ledger_skip_unread (OwRegistry *self, const char *parent)
   OwWatch *watch = parent != NULL ? g_hash_table_lookup (self->watches, parent) : NULL;
   guint64 rest[OW_N_COUNTERS];
 
-  if (watch == NULL || !watch->ledger.open || watch->ledger.settling)
+  if (watch == NULL || !peek (watch)->open || peek (watch)->settling)
     return;
   sync_children (self, parent, NULL);
   if ((watch = g_hash_table_lookup (self->watches, parent)) == NULL || !untold (watch, rest))
@@ -247,5 +261,5 @@ ow_registry_ledger_skip_unread (OwRegistry *self, const char *parent)
   g_debug ("%s: a child removed before it could be opened; its events are told on it only",
            parent);
   for (guint c = 0; c < OW_N_COUNTERS; c++)
-    watch->ledger.base[c] += rest[c];
+    ow_watch_ledger (watch)->base[c] += rest[c];
 }

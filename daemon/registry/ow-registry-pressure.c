@@ -74,7 +74,10 @@ ow_registry_apply_ask (OwRegistry *self, const char *cgroup, const char *name, G
   if (watch->pressure == NULL && ask.pressure == OW_PRESSURE_NONE && ask.events == 0)
     return TRUE;
   if (watch->pressure == NULL)
-    watch->pressure = ow_pressure_new (self->context, cgroup);
+    {
+      watch->pressure = ow_pressure_new (self->context, cgroup);
+      g_hash_table_add (self->pressured, watch->cgroup);
+    }
   return ow_pressure_set (watch->pressure, name, &ask, error);
 }
 
@@ -148,13 +151,17 @@ ow_registry_pressure_costs (OwRegistry *self, OwClient *client, GPtrArray *wante
                             guint *fds)
 {
   GHashTableIter iter;
-  OwWatch *watch;
+  const char *pressured;
 
   *units = client->uid != 0 ? held_units (self, client->uid) : 0;
   *fds = 0;
-  g_hash_table_iter_init (&iter, self->watches);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&watch))
-    *fds += ow_pressure_fd_count (watch->pressure);
+  g_hash_table_iter_init (&iter, self->pressured);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&pressured, NULL))
+    {
+      OwWatch *watch = g_hash_table_lookup (self->watches, pressured);
+
+      *fds += ow_pressure_fd_count (watch->pressure);
+    }
   for (guint i = 0; i < wanted->len; i++)
     {
       const char *cgroup = g_ptr_array_index (wanted, i);

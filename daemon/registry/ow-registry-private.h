@@ -24,6 +24,7 @@ struct _OwRegistry
   GHashTable *skipped;        /* cgroup → owner: covered by recursive watches, left out */
   GHashTable *skipped_counts; /* owner → its cgroups in SKIPPED */
   OwLogLimit *log_limit;      /* lines a user's cgroups cause */
+  GHashTable *pressured;      /* watches with an OwPressure (keys borrowed from the watch) */
 };
 
 /* A connection that holds watches, or is being given its first. It watches a cgroup when it

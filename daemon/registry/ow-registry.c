@@ -19,10 +19,12 @@ client_free (gpointer data)
   g_free (client);
 }
 
+/* Cgroup names held per client: the watch's own copy, shared (g_ref_string_new_intern). */
 static GHashTable *
-string_set_new (void)
+cgroup_set_new (void)
 {
-  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return g_hash_table_new_full (g_str_hash, g_str_equal, (GDestroyNotify)g_ref_string_release,
+                                NULL);
 }
 
 OwClient *
@@ -34,9 +36,9 @@ ow_registry_ensure_client (OwRegistry *self, const char *name, guint32 uid)
     {
       client = g_new0 (OwClient, 1);
       client->uid = uid;
-      client->cgroups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      client->plain = string_set_new ();
-      client->recursive = string_set_new ();
+      client->cgroups = cgroup_set_new (); /* cgroup → paid by its owner (ow-registry-charge.c) */
+      client->plain = cgroup_set_new ();
+      client->recursive = cgroup_set_new ();
       client->asks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       g_hash_table_insert (self->clients, g_strdup (name), client);
     }
@@ -87,6 +89,7 @@ ow_registry_remove_watch (OwRegistry *self, const char *cgroup)
   if (watch->removal_watched)
     ow_cgroup_monitor_unwatch_removal (self->monitor, cgroup);
   g_debug ("%s: closing the registration", cgroup);
+  g_hash_table_remove (self->pressured, watch->cgroup);
   if (self->listener->dropped != NULL) /* nogaps hook */
     self->listener->dropped (cgroup, self->user_data);
   /* Kills told on its ancestors after it went still name it. */
@@ -143,7 +146,7 @@ add_watcher (OwRegistry *self, OwClient *client, const char *name, const char *c
       if (self->listener->created != NULL) /* nogaps hook */
         self->listener->created (watch, self->user_data);
     }
-  g_hash_table_add (watch->watchers, g_strdup (name));
+  g_hash_table_add (watch->watchers, g_ref_string_new_intern (name));
   ow_registry_charge (self, client, cgroup, payers);
   return ow_registry_apply_ask_or_drop (self, cgroup, name, error);
 }
@@ -319,7 +322,8 @@ ow_registry_watch_full (OwRegistry *self, const char *name, guint32 uid, const c
   /* The syncs at the end of add_all may have dropped the cgroup (removed meanwhile). */
   if (ok && (client = g_hash_table_lookup (self->clients, name)) != NULL
       && g_hash_table_contains (client->cgroups, cgroup))
-    g_hash_table_add (recursive ? client->recursive : client->plain, g_strdup (cgroup));
+    g_hash_table_add (recursive ? client->recursive : client->plain,
+                      g_ref_string_new_intern (cgroup));
   else if ((client = g_hash_table_lookup (self->clients, name)) != NULL)
     ow_registry_forget_ask (client, cgroup, recursive);
   ow_registry_forget_client_if_idle (self, name);
@@ -398,6 +402,7 @@ ow_registry_new (const OwSourceContext *context, const OwLimits *limits,
   self->skipped = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->skipped_counts = g_hash_table_new (g_direct_hash, g_direct_equal);
   self->log_limit = ow_log_limit_new ();
+  self->pressured = g_hash_table_new (g_str_hash, g_str_equal);
   self->monitor = ow_cgroup_monitor_new (context->hierarchy, &ow_registry_monitor_listener, self);
   return self;
 }
@@ -409,6 +414,7 @@ ow_registry_free (OwRegistry *self)
     return;
   /* Freeing the watches closes every kernel registration; the monitor goes after them. */
   g_hash_table_unref (self->clients);
+  g_hash_table_unref (self->pressured);
   g_hash_table_unref (self->watches);
   g_clear_pointer (&self->monitor, ow_cgroup_monitor_free);
   g_hash_table_unref (self->uid_counts);

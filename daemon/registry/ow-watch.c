@@ -7,8 +7,11 @@ ow_watch_new (const char *cgroup)
 {
   OwWatch *watch = g_new0 (OwWatch, 1);
 
-  watch->cgroup = g_strdup (cgroup);
-  watch->watchers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  /* one copy of the name for the watch, its source, counters and watchers */
+  watch->cgroup = g_ref_string_new_intern (cgroup);
+  /* bus names, each held once for all the watches of a client */
+  watch->watchers = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                           (GDestroyNotify)g_ref_string_release, NULL);
   watch->since = g_get_real_time ();
   watch->units = oomwatch_unit_info_new (cgroup);
   return watch;
@@ -22,9 +25,19 @@ ow_watch_free (OwWatch *watch)
   g_clear_pointer (&watch->pressure, ow_pressure_free);
   g_clear_pointer (&watch->source, ow_source_free);
   g_hash_table_unref (watch->watchers);
-  g_free (watch->cgroup);
+  g_ref_string_release (watch->cgroup);
   oomwatch_unit_info_free (watch->units);
+  g_free (watch->ledger);
   g_free (watch);
+}
+
+/* Made on first use: most watches are never a watched cgroup's parent. */
+OwChildLedger *
+ow_watch_ledger (OwWatch *watch)
+{
+  if (watch->ledger == NULL)
+    watch->ledger = g_new0 (OwChildLedger, 1);
+  return watch->ledger;
 }
 
 void

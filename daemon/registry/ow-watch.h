@@ -37,11 +37,12 @@ typedef struct
   gboolean children_followed; /* new child cgroups are followed (recursive watches) */
   gboolean removal_watched;
   OomwatchUnitInfo *units;    /* unit and app keys of cgroup, parsed once (issue 14) */
-  OwChildLedger ledger;
+  OwChildLedger *ledger;      /* NULL until it is a parent to the ledger (ow_watch_ledger) */
 } OwWatch;
 
 OwWatch *ow_watch_new (const char *cgroup);
 void ow_watch_free (OwWatch *watch);
+OwChildLedger *ow_watch_ledger (OwWatch *watch);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwWatch, ow_watch_free)
 
 void ow_watch_count (OwWatch *watch, const OwEvent *event);

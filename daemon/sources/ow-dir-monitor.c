@@ -109,6 +109,18 @@ ow_dir_monitor_free (OwDirMonitor *self)
 
 /* DIR_FD is the directory, opened safely; inotify wants a path, so it is given the fd's
  * /proc/self/fd link, which names exactly that directory whatever happens to DIR meanwhile. */
+/* One more user of DIR if it is watched already (no need to open it); FALSE if not. */
+gboolean
+ow_dir_monitor_add_user (OwDirMonitor *self, const char *dir)
+{
+  DirWatch *watch = g_hash_table_lookup (self->dirs, dir);
+
+  if (watch == NULL)
+    return FALSE;
+  watch->users++;
+  return TRUE;
+}
+
 gboolean
 ow_dir_monitor_add (OwDirMonitor *self, int dir_fd, const char *dir, GError **error)
 {

@@ -19,6 +19,7 @@ void ow_dir_monitor_free (OwDirMonitor *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwDirMonitor, ow_dir_monitor_free)
 
 gboolean ow_dir_monitor_add (OwDirMonitor *self, int dir_fd, const char *dir, GError **error);
+gboolean ow_dir_monitor_add_user (OwDirMonitor *self, const char *dir);
 void ow_dir_monitor_remove (OwDirMonitor *self, const char *dir);
 
 G_END_DECLS

@@ -9,7 +9,7 @@ ow_source_init (OwSource *source, const OwSourceVTable *vtable, const OwSourceCo
 {
   source->vtable = vtable;
   source->context = context;
-  source->cgroup = g_strdup (cgroup);
+  source->cgroup = g_ref_string_new_intern (cgroup); /* shared with the watch's */
   source->listener = listener;
   source->user_data = user_data;
   if (context->fd_budget != NULL)
@@ -73,7 +73,7 @@ ow_source_free (OwSource *source)
   cgroup = source->cgroup;
   budget = source->context->fd_budget;
   source->vtable->free (source);
-  g_free (cgroup);
+  g_ref_string_release (cgroup);
   if (budget != NULL)
     ow_fd_budget_remove_user (budget);
 }

@@ -39,7 +39,7 @@ typedef struct
   int event_fd;
   guint event_fd_id;
   guint64 oom_kill_seen;
-  GArray *owed; /* OwedKills, oldest first */
+  GArray *owed; /* OwedKills, oldest first; NULL until the first OOM */
   gboolean paused;
   guint64 unread_signals; /* wake-ups whose state could not be read yet */
   guint retry_ms;
@@ -102,8 +102,11 @@ static void
 owe_kills (OwV1Source *self, guint64 signals)
 {
   OwedKills owed = { .kills = signals };
-  OwedKills *newest
-      = self->owed->len > 0 ? &g_array_index (self->owed, OwedKills, self->owed->len - 1) : NULL;
+  OwedKills *newest;
+
+  if (self->owed == NULL)
+    self->owed = g_array_new (FALSE, FALSE, sizeof (OwedKills));
+  newest = self->owed->len > 0 ? &g_array_index (self->owed, OwedKills, self->owed->len - 1) : NULL;
 
   owed.until = g_get_monotonic_time () + RECHECK_WINDOW_MS * G_TIME_SPAN_MILLISECOND;
   if (newest != NULL && owed.until - newest->until < OWED_MERGE_MS * G_TIME_SPAN_MILLISECOND)
@@ -118,7 +121,7 @@ owe_kills (OwV1Source *self, guint64 signals)
 static void
 pay_kills (OwV1Source *self, guint64 kills)
 {
-  for (guint i = 0; i < self->owed->len && kills > 0; i++)
+  for (guint i = 0; self->owed != NULL && i < self->owed->len && kills > 0; i++)
     {
       OwedKills *owed = &g_array_index (self->owed, OwedKills, i);
       guint64 paid = MIN (owed->kills, kills);
@@ -134,6 +137,8 @@ kills_owed (OwV1Source *self)
 {
   gint64 now = g_get_monotonic_time ();
 
+  if (self->owed == NULL)
+    return FALSE;
   while (self->owed->len > 0
          && (g_array_index (self->owed, OwedKills, 0).kills == 0
              || g_array_index (self->owed, OwedKills, 0).until <= now))
@@ -295,7 +300,7 @@ v1_source_free (OwSource *source)
   /* Closing the eventfd makes the kernel drop the registration. */
   ow_fd_close (self->event_fd);
   ow_fd_loan_end (self->control);
-  g_array_unref (self->owed);
+  g_clear_pointer (&self->owed, g_array_unref);
   g_free (self);
 }
 
@@ -365,7 +370,6 @@ ow_v1_source_new (const OwSourceContext *context, const char *canonical, OwSourc
   ow_source_init (source, &v1_source_vtable, context, canonical, listener, user_data);
   source->ino = st.st_ino;
   self->event_fd = -1;
-  self->owed = g_array_new (FALSE, FALSE, sizeof (OwedKills));
 
   control = openat (dir, "memory.oom_control", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (control < 0 && errno == ENOENT)

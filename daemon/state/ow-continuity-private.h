@@ -22,6 +22,7 @@ struct _OwContinuity
   OwCounterStore *store;
   GHashTable *owed; /* cgroup → OwCounters: what a new watch found missed, to report */
   guint owed_idle_id;
+  guint forget_idle_id;
   gboolean in_while_down; /* the event being sent is such a report */
   guint64 current_seq;    /* of the signal being sent */
   char *metrics_file;

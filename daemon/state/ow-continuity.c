@@ -209,7 +209,9 @@ watch_created (OwContinuity *self, OwWatch *watch)
 
   if (watch->source == NULL || !ow_source_get_counters (watch->source, &baseline))
     return;
-  read_ino (self, watch->cgroup, &ino);
+  ino = watch->source->ino;
+  if (ino == 0)
+    read_ino (self, watch->cgroup, &ino);
   entry = ow_counter_store_reconcile (self->store, watch->cgroup, ino, &baseline, &missed);
   if (!ow_counter_store_save (self->store, entry, &error))
     g_warning ("Cannot save the counters of %s: %s", watch->cgroup, error->message);
@@ -260,20 +262,26 @@ ow_continuity_last_seq (OwContinuity *self)
 
 /* Life */
 
-/* Saved counters of cgroups removed while the daemon was down describe nothing any more. */
-static void
-forget_removed (OwContinuity *self)
+/* Saved counters of cgroups removed while the daemon was down describe nothing any more.
+ * Looked at once the start-up's watches are made: a cgroup watched again is there. */
+static gboolean
+forget_removed (gpointer user_data)
 {
+  OwContinuity *self = user_data;
   g_autoptr (GList) entries = ow_counter_store_entries (self->store);
 
+  self->forget_idle_id = 0;
   if (ow_hierarchy_get_version (self->hierarchy) == 0)
-    return;
+    return G_SOURCE_REMOVE;
   for (GList *l = entries; l != NULL; l = l->next)
     {
       OwCounterEntry *entry = l->data;
       g_autoptr (GError) error = NULL;
-      g_auto (OwFd) dir = ow_hierarchy_open_cgroup (self->hierarchy, entry->cgroup, &error);
+      g_auto (OwFd) dir = -1;
 
+      if (!entry->pending)
+        continue;
+      dir = ow_hierarchy_open_cgroup (self->hierarchy, entry->cgroup, &error);
       if (dir < 0 && g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP))
         {
           g_autofree char *cgroup = g_strdup (entry->cgroup);
@@ -282,6 +290,7 @@ forget_removed (OwContinuity *self)
           ow_counter_store_forget (self->store, cgroup);
         }
     }
+  return G_SOURCE_REMOVE;
 }
 
 void
@@ -334,7 +343,7 @@ ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarch
   self->history_file = ow_history_file_open (history_path, self->history, error);
   if (self->history_file == NULL)
     return NULL;
-  forget_removed (self);
+  self->forget_idle_id = g_idle_add (forget_removed, self);
   g_message ("Runtime state in %s; signals continue from seq %" G_GUINT64_FORMAT, runtime_dir,
              ow_seq_last (self->seq) + 1);
   return g_steal_pointer (&self);
@@ -354,6 +363,7 @@ ow_continuity_free (OwContinuity *self)
   if (self == NULL)
     return;
   g_clear_handle_id (&self->owed_idle_id, g_source_remove);
+  g_clear_handle_id (&self->forget_idle_id, g_source_remove);
   /* The metrics file is left as it is: the counters continue in the next run. */
   g_clear_handle_id (&self->metrics_idle_id, g_source_remove);
   g_clear_handle_id (&self->retired_timeout_id, g_source_remove);

@@ -12,6 +12,13 @@
 
 G_BEGIN_DECLS
 
+/* An entry saved by an earlier run, while it catches up with what happened meanwhile. */
+typedef struct
+{
+  guint64 emitted_while_pending[OW_N_COUNTERS];
+  guint64 owed[OW_N_COUNTERS]; /* found missed, not yet reported: not saved as seen */
+} OwCounterCatchUp;
+
 typedef struct
 {
   char *cgroup;
@@ -19,8 +26,8 @@ typedef struct
   OwCounters seen; /* the kernel's counters as last reported */
   guint64 reported[OW_N_COUNTERS]; /* event counts reported in all, while-down included */
   gboolean pending; /* saved by an earlier run and not yet compared with the kernel */
-  guint64 emitted_while_pending[OW_N_COUNTERS];
-  guint64 owed[OW_N_COUNTERS]; /* found missed, not yet reported: not saved as seen */
+  gboolean saved;   /* its file holds what a save would write */
+  OwCounterCatchUp *catch_up; /* NULL when pending with nothing emitted, or nothing owed */
 } OwCounterEntry;
 
 typedef struct _OwCounterStore OwCounterStore;

@@ -114,6 +114,10 @@ ow_history_entries (OwHistory *self)
 void
 ow_history_append (OwHistory *self, OwHistoryEntry *entry)
 {
+  /* Kept serialised: built with a GVariantDict, details are a tree of small GVariants
+   * (kilobytes per entry) until their bytes are asked for once. */
+  if (entry->details != NULL)
+    g_variant_get_data (entry->details);
   g_queue_push_tail (&self->entries, entry);
   trim (self);
 }
