@@ -14,6 +14,7 @@ typedef struct
   GStrv recursive_watches;
   int history_size;   /* -1: not set */
   char *metrics_file; /* NULL: none */
+  gboolean read;      /* FALSE: no file, the defaults */
 } OwConfig;
 
 /* What the daemon runs with: the file's settings, the command line's on top, defaults. */

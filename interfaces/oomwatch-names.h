@@ -45,6 +45,7 @@
 #define OOMWATCH_OOMD_OBJECT_PATH "/org/freedesktop/oom1"
 #define OOMWATCH_OOMD_INTERFACE "org.freedesktop.oom1.Manager"
 #define OOMWATCH_OOMD_KILLED_SIGNAL "Killed"
+#define OOMWATCH_OOMD_DUMP_METHOD "DumpByFileDescriptor" /* oomctl dump */
 
 /* No gaps (issue 16): the daemon-wide sequence number of every signal, and the mark of an
  * event that happened while the daemon was not running */
