@@ -17,7 +17,7 @@
 #define OOMWATCH_REASON_CGROUP_REMOVED "cgroup-removed"
 
 /* Keys of OomEvent details and ListWatches entries */
-#define OOMWATCH_KEY_TIMESTAMP "timestamp"
+#define OOMWATCH_KEY_TIMESTAMP "timestamp" /* t: microseconds since the epoch, set once per event */
 #define OOMWATCH_KEY_HIERARCHY "hierarchy"
 #define OOMWATCH_KEY_TOTAL "total"
 #define OOMWATCH_KEY_UNDER_OOM "under-oom"
