@@ -12,6 +12,13 @@ ow_oomctl_run_clear (OwOomctlRun *run)
 GSubprocess *
 ow_oomctl_start (const char *cwd, const char *const *setenv, const char *const *args)
 {
+  return ow_oomctl_start_program (g_getenv ("OOMCTL"), cwd, setenv, args);
+}
+
+GSubprocess *
+ow_oomctl_start_program (const char *program, const char *cwd, const char *const *setenv,
+                         const char *const *args)
+{
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
       G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
@@ -30,7 +37,7 @@ ow_oomctl_start (const char *cwd, const char *const *setenv, const char *const *
       else
         g_subprocess_launcher_unsetenv (launcher, name);
     }
-  g_ptr_array_add (argv, (gpointer) g_getenv ("OOMCTL"));
+  g_ptr_array_add (argv, (gpointer) program);
   for (gsize i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);

@@ -19,6 +19,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (OwOomctlRun, ow_oomctl_run_clear)
  * pairs; "NAME" alone unsets it; may be NULL). */
 GSubprocess *ow_oomctl_start (const char *cwd, const char *const *setenv,
                               const char *const *args);
+GSubprocess *ow_oomctl_start_program (const char *program, const char *cwd,
+                                      const char *const *setenv, const char *const *args);
 void ow_oomctl_finish (GSubprocess *process, OwOomctlRun *run);
 void ow_oomctl_run (const char *cwd, const char *const *setenv, const char *const *args,
                     OwOomctlRun *run);

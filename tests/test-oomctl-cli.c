@@ -133,12 +133,14 @@ on_finished (GObject *source, GAsyncResult *result, gpointer user_data)
   waiting->done = TRUE;
 }
 
-/* While this process serves the bus: oomctl's call comes to us. */
+/* While this process serves the bus: the call of PROGRAM (NULL: our oomctl) comes to us. */
 static void
-run_served (const char *const *args, OwOomctlRun *run)
+run_served (const char *program, const char *const *args, OwOomctlRun *run)
 {
-  const char *setenv[] = { bus_env, "PAGER=cat", NULL };
-  g_autoptr (GSubprocess) process = ow_oomctl_start (NULL, setenv, args);
+  const char *setenv[] = { bus_env, "PAGER=cat", "SYSTEMD_LOG_COLOR=0", NULL };
+  g_autoptr (GSubprocess) process
+      = ow_oomctl_start_program (program != NULL ? program : g_getenv ("OOMCTL"), NULL, setenv,
+                                 args);
   Waiting waiting = { FALSE, run, process };
 
   g_subprocess_communicate_utf8_async (process, NULL, NULL, on_finished, &waiting);
@@ -174,11 +176,82 @@ test_dump (void)
     {
       g_auto (OwOomctlRun) run = { 0 };
 
-      run_served (args[i], &run);
+      run_served (NULL, args[i], &run);
       g_assert_cmpint (run.status, ==, 0);
       g_assert_cmpuint (strlen (run.out), ==, text->len);
       g_assert_cmpstr (run.out, ==, text->str);
       g_assert_cmpstr (run.err, ==, "");
+    }
+  g_bus_unown_name (owner);
+  g_dbus_connection_unregister_object (oomd, id);
+}
+
+/* systemd's own oomctl: $SYSTEMD_OOMCTL, or /usr/bin/oomctl when that is systemd's (its
+ * --version starts with "systemd "), else NULL. */
+static const char *
+systemd_oomctl (void)
+{
+  const char *path = g_getenv ("SYSTEMD_OOMCTL") ?: "/usr/bin/oomctl";
+  const char *argv[] = { path, "--version", NULL };
+  g_autofree char *out = NULL;
+  int status = -1;
+
+  if (!g_file_test (path, G_FILE_TEST_IS_EXECUTABLE)
+      || !g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
+                        NULL, &status, NULL)
+      || status != 0 || !g_str_has_prefix (out, "systemd "))
+    return NULL;
+  return path;
+}
+
+/* Where systemd's own oomctl is at hand (SYSTEMD_OOMCTL, e.g. from the systemd-oomd package):
+ * both print the same bytes, and the same words when systemd-oomd is absent. */
+static void
+test_dump_as_systemd (void)
+{
+  const char *systemd = systemd_oomctl ();
+  const char *text = "Dry Run: no\nSwap Monitored CGroups:\n\tPath: /\n\xc3\xa9\ttab\n";
+  const char *args[][2] = { { "dump", NULL }, { NULL } };
+  g_autoptr (GDBusConnection) oomd = NULL;
+  g_autoptr (GError) error = NULL;
+  guint id, owner;
+
+  if (systemd == NULL)
+    {
+      g_test_skip ("no systemd oomctl to compare with (SYSTEMD_OOMCTL, or /usr/bin/oomctl)");
+      return;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (args); i++)
+    {
+      g_auto (OwOomctlRun) ours = { 0 };
+      g_auto (OwOomctlRun) theirs = { 0 };
+
+      run_served (NULL, args[i], &ours);
+      run_served (systemd, args[i], &theirs);
+      g_assert_cmpint (ours.status, ==, theirs.status);
+      g_assert_cmpstr (ours.err, ==, theirs.err);
+    }
+  oomd = g_dbus_connection_new_for_address_sync (
+      g_test_dbus_get_bus_address (bus),
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+          | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      NULL, NULL, &error);
+  g_assert_no_error (error);
+  id = ow_test_oomd_serve_dump (oomd, text);
+  owner = g_bus_own_name_on_connection (oomd, OOMWATCH_OOMD_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
+                                        NULL, NULL, NULL, NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (args); i++)
+    {
+      g_auto (OwOomctlRun) ours = { 0 };
+      g_auto (OwOomctlRun) theirs = { 0 };
+
+      run_served (NULL, args[i], &ours);
+      run_served (systemd, args[i], &theirs);
+      g_assert_cmpint (theirs.status, ==, 0);
+      g_assert_cmpstr (theirs.out, ==, text);
+      g_assert_cmpint (ours.status, ==, theirs.status);
+      g_assert_cmpstr (ours.out, ==, theirs.out);
+      g_assert_cmpstr (ours.err, ==, theirs.err);
     }
   g_bus_unown_name (owner);
   g_dbus_connection_unregister_object (oomd, id);
@@ -213,6 +286,7 @@ main (int argc, char **argv)
   g_test_add_func ("/oomctl-cli/usage", test_usage);
   g_test_add_func ("/oomctl-cli/dump", test_dump);
   g_test_add_func ("/oomctl-cli/dump-absent", test_dump_absent);
+  g_test_add_func ("/oomctl-cli/dump-as-systemd", test_dump_as_systemd);
   status = g_test_run ();
   g_test_dbus_down (bus);
   g_object_unref (bus);
