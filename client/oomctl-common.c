@@ -59,10 +59,8 @@ oomctl_fail (const char *what, GError *error)
   gboolean start_failed = is_spawn_error (error) || is_systemd_error (error);
 
   g_dbus_error_strip_remote_error (error);
-  if (error->domain == OOMCTL_NO_BUS_ERROR)
-    g_printerr ("oomctl: %s\n", error->message);
-  else if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN)
-           || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER))
+  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN)
+      || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER))
     g_printerr ("oomctl: oomwatchd is not running, and D-Bus cannot start it on demand (its "
                 "activation file %s.service is not installed).\n"
                 "Start it with: systemctl start oomwatchd\n",
@@ -71,7 +69,7 @@ oomctl_fail (const char *what, GError *error)
     g_printerr ("oomctl: oomwatchd is not running and failed to start: %s\n"
                 "See: systemctl status oomwatchd; journalctl -u oomwatchd\n",
                 error->message);
-  else if (what != NULL)
+  else if (what != NULL && error->domain != OOMCTL_NO_BUS_ERROR)
     g_printerr ("oomctl: %s: %s\n", what, error->message);
   else
     g_printerr ("oomctl: %s\n", error->message);

@@ -263,29 +263,6 @@ on_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static int
-listen (OomwatchManager *manager, Listener *listener, int timeout)
-{
-  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  guint sigint, sigterm;
-
-  listener->loop = loop;
-  g_signal_connect (manager, "notify::g-name-owner", G_CALLBACK (on_name_owner), listener);
-  sigint = g_unix_signal_add (SIGINT, on_interrupt, listener);
-  sigterm = g_unix_signal_add (SIGTERM, on_interrupt, listener);
-  if (timeout > 0)
-    listener->timer_id = g_timeout_add_seconds ((guint) timeout, on_timeout, listener);
-
-  if (listener->cgroups == NULL || g_hash_table_size (listener->cgroups) > 0)
-    g_main_loop_run (loop);
-
-  g_source_remove (sigint);
-  g_source_remove (sigterm);
-  g_clear_handle_id (&listener->timer_id, g_source_remove);
-  g_signal_handlers_disconnect_by_data (manager, listener);
-  return listener->status;
-}
-
 /* On a terminal, say that it listens: nothing else may be printed for a long time. */
 static void
 announce (Listener *listener, int timeout)
@@ -305,6 +282,30 @@ announce (Listener *listener, int timeout)
     until = g_strdup_printf ("; %d s", timeout);
   g_printerr ("Watching %s%s%s (Ctrl-C to stop)\n", what, listener->recursive ? " and below" : "",
               until != NULL ? until : "");
+}
+
+static int
+listen (OomwatchManager *manager, Listener *listener, int timeout)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  guint sigint, sigterm;
+
+  listener->loop = loop;
+  g_signal_connect (manager, "notify::g-name-owner", G_CALLBACK (on_name_owner), listener);
+  sigint = g_unix_signal_add (SIGINT, on_interrupt, listener);
+  sigterm = g_unix_signal_add (SIGTERM, on_interrupt, listener);
+  if (timeout > 0)
+    listener->timer_id = g_timeout_add_seconds ((guint) timeout, on_timeout, listener);
+  announce (listener, timeout); /* once Ctrl-C is handled */
+
+  if (listener->cgroups == NULL || g_hash_table_size (listener->cgroups) > 0)
+    g_main_loop_run (loop);
+
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  g_clear_handle_id (&listener->timer_id, g_source_remove);
+  g_signal_handlers_disconnect_by_data (manager, listener);
+  return listener->status;
 }
 
 static int
@@ -397,10 +398,7 @@ run_listener (int argc, char **argv, gboolean watch)
   if (!catch_up (&listener, since_text != NULL, &error))
     status = oomctl_fail ("History", error);
   else
-    {
-      announce (&listener, timeout);
-      status = listen (manager, &listener, timeout);
-    }
+    status = listen (manager, &listener, timeout);
   g_free (listener.epoch);
   return status;
 }

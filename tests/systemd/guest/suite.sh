@@ -29,7 +29,7 @@ KNOWN=" "
 FLAKY=" "
 passed=0 failed=0 skipped=0 n=0
 for bin in ${suites:-test-service test-service-api test-service-victims test-oomctl \
-           test-oomctl-conventions test-oomctl-cli test-config \
+           test-oomctl-conventions test-config \
            test-app-events test-nogaps test-notify test-hardening}; do
   # The adversary suite's bus is configured as Debian's system bus, with its attackers.
   if [ "$bin" = test-adversary ]; then
