@@ -281,32 +281,29 @@ test_one_timestamp (void)
   ow_test_env_free (env);
 }
 
-/* On a terminal, watch says what it watches and how to stop, on stderr. */
-static void
-test_terminal (void)
+static int
+open_pty (int *slave)
 {
-  OwTestEnv *env = ow_test_env_new (NULL);
-  g_autofree char *cgroup = ow_test_env_make_cgroup (env, "tty", NULL, FALSE);
-  const char *argv[] = { g_getenv ("OOMCTL"), "watch", cgroup, NULL };
-  g_autoptr (GSubprocessLauncher) launcher
-      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_autoptr (GSubprocess) watcher = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GString) seen = g_string_new (NULL);
-  g_autofree char *expected = g_strdup_printf ("Watching %s (Ctrl-C to stop)", cgroup);
-  gint64 until = g_get_monotonic_time () + WAIT_MS * G_TIME_SPAN_MILLISECOND;
   int master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
-  int slave;
 
   g_assert_cmpint (master, >=, 0);
   g_assert_cmpint (grantpt (master), ==, 0);
   g_assert_cmpint (unlockpt (master), ==, 0);
-  slave = open (ptsname (master), O_RDWR | O_NOCTTY | O_CLOEXEC);
-  g_assert_cmpint (slave, >=, 0);
-  g_subprocess_launcher_take_stderr_fd (launcher, slave);
-  watcher = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
-  while (strstr (seen->str, "(Ctrl-C to stop)") == NULL && g_get_monotonic_time () < until)
+  *slave = open (ptsname (master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  g_assert_cmpint (*slave, >=, 0);
+  return master;
+}
+
+/* What appears on the terminal MASTER until NEEDLE does, or (NEEDLE NULL) until every writer
+ * closed it. */
+static char *
+read_terminal (int master, const char *needle)
+{
+  g_autoptr (GString) seen = g_string_new (NULL);
+  gint64 until = g_get_monotonic_time () + WAIT_MS * G_TIME_SPAN_MILLISECOND;
+
+  while ((needle == NULL || strstr (seen->str, needle) == NULL)
+         && g_get_monotonic_time () < until)
     {
       struct pollfd pfd = { master, POLLIN, 0 };
       char buffer[256];
@@ -317,9 +314,79 @@ test_terminal (void)
       n = read (master, buffer, sizeof buffer);
       if (n > 0)
         g_string_append_len (seen, buffer, n);
+      else if (needle == NULL)
+        break; /* EIO: the last writer is gone */
     }
   g_test_message ("on the terminal: %s", seen->str);
-  g_assert_nonnull (strstr (seen->str, expected));
+  return g_string_free (g_steal_pointer (&seen), FALSE);
+}
+
+/* ARGS with stdout and stderr on a new terminal, and what it showed there. */
+static char *
+run_on_terminal (const char *const *setenv, const char *const *args)
+{
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+  int slave, master = open_pty (&slave);
+  char *text;
+
+  for (gsize i = 0; setenv[i] != NULL; i++)
+    {
+      g_auto (GStrv) pair = g_strsplit (setenv[i], "=", 2);
+
+      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
+    }
+  g_subprocess_launcher_take_stderr_fd (launcher, dup (slave));
+  g_subprocess_launcher_take_stdout_fd (launcher, slave);
+  g_ptr_array_add (argv, (gpointer) g_getenv ("OOMCTL"));
+  for (gsize i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_clear_object (&launcher); /* closes our copies of the terminal's side */
+  text = read_terminal (master, NULL);
+  ow_test_env_wait_process (process);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  close (master);
+  return text;
+}
+
+/* On a terminal: watch says what it watches and how to stop, on stderr; list goes through the
+ * pager (unless --no-pager) with its header underlined (unless NO_COLOR). */
+static void
+test_terminal (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *cgroup = ow_test_env_make_cgroup (env, "tty", NULL, FALSE);
+  const char *argv[] = { g_getenv ("OOMCTL"), "watch", cgroup, NULL };
+  const char *paged[] = { "PAGER=sed s/^/PAGED:/", "TERM=xterm", NULL };
+  const char *no_color[] = { "PAGER=sed s/^/PAGED:/", "TERM=xterm", "NO_COLOR=1", NULL };
+  const char *list[] = { "list", NULL };
+  const char *list_no_pager[] = { "list", "--no-pager", NULL };
+  g_autoptr (GSubprocessLauncher) launcher
+      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr (GSubprocess) watcher = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *expected = g_strdup_printf ("Watching %s (Ctrl-C to stop)", cgroup);
+  g_autofree char *seen = NULL, *through_pager = NULL, *direct = NULL, *plain = NULL;
+  int slave, master = open_pty (&slave);
+
+  g_subprocess_launcher_take_stderr_fd (launcher, slave);
+  watcher = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  seen = read_terminal (master, "(Ctrl-C to stop)");
+  g_assert_nonnull (strstr (seen, expected));
+
+  through_pager = run_on_terminal (paged, list);
+  g_assert_true (g_str_has_prefix (through_pager, "PAGED:\033[0;4mCGROUP "));
+  direct = run_on_terminal (paged, list_no_pager);
+  g_assert_true (g_str_has_prefix (direct, "\033[0;4mCGROUP "));
+  plain = run_on_terminal (no_color, list);
+  g_assert_true (g_str_has_prefix (plain, "PAGED:CGROUP "));
+
   g_subprocess_send_signal (watcher, SIGINT);
   ow_test_env_wait_process (watcher);
   g_assert_cmpint (g_subprocess_get_exit_status (watcher), ==, 0);
