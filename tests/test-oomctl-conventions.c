@@ -332,6 +332,10 @@ run_on_terminal (const char *const *setenv, const char *const *args)
   int slave, master = open_pty (&slave);
   char *text;
 
+  /* Only what SETENV says decides the pager and the colour. */
+  g_subprocess_launcher_unsetenv (launcher, "SYSTEMD_PAGER");
+  g_subprocess_launcher_unsetenv (launcher, "SYSTEMD_COLORS");
+  g_subprocess_launcher_unsetenv (launcher, "NO_COLOR");
   for (gsize i = 0; setenv[i] != NULL; i++)
     {
       g_auto (GStrv) pair = g_strsplit (setenv[i], "=", 2);
