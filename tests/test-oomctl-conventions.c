@@ -30,7 +30,8 @@ assert_match (const char *pattern, const char *text)
     g_error ("'%s' does not match '%s'", text, pattern);
 }
 
-/* status and list in each --json mode, keys sorted, times ISO 8601; the legend and -q. */
+/* status and list in each --json mode, keys sorted, times ISO 8601; the legend and -q; the
+ * daemon's word on a missing configuration file. */
 static void
 test_json_legend (void)
 {
@@ -45,6 +46,9 @@ test_json_legend (void)
   g_autofree char *listed = NULL;
 
   g_free (ow_test_env_watch (env, NULL, cgroup));
+  /* No oomwatch.conf here: the daemon does not claim to have read one. */
+  ow_test_oomd_log_wait (env, "Built-in configuration (no ", 1);
+  g_assert_cmpuint (ow_test_oomd_log_count (env, "Configuration from"), ==, 0);
   {
     g_auto (OwOomctlRun) r = { 0 };
 
