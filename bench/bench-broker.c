@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* bench-broker: runs dbus-broker where dbus-daemon would run, without systemd as PID 1.
  * It takes dbus-daemon's options as the test harness passes them (--config-file=PATH
  * --address=unix:path=SOCKET --nofork --print-address=1), prints the address once the socket

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Latency against the raw kernel wake-up. (a) a thread blocked on its own eventfd (the floor),
  * (b) the bare relay, (c) oomwatchd. Arrivals are stamped in this process's bus worker thread
  * as each message is read, not when a main loop gets round to it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Recursive scale: Watch(root, {recursive}) of a tree of about 10,000 cgroups, then how soon a
  * cgroup made in that tree is armed. "Armed" as a client sees it: an OOM in the new cgroup is
  * signalled. Right after mkdir the benchmark makes the cgroup OOM as fast as it can (a child

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* bench-relay CGROUP_DIR [CANONICAL]: the floor of any D-Bus design. Registers its own eventfd
  * for the cgroup's memory.oom_control and emits one GDBus signal per wake-up, nothing else.
  * With CANONICAL, the relay does what oomwatchd's signal cannot do without: it re-opens and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Scale and load: Watch() calls per second, the daemon's RSS and fds by watches, its context
  * switches while idle, 1,000 cgroups OOMing at once, start-up with persistent watches. */
 #include "bench.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What happens between the eventfd wake-up and the signal leaving for the bus: a few OOMs with
  * strace on the daemon and on the relay, then the system calls of the last incident, from the
  * read of the eventfd to the sendmsg of the signal. strace slows every call down, so the

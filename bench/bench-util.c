@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Statistics, samples, CPU time and load of the machine: small helpers of the benchmark. */
 #include "bench.h"
 

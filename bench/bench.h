@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomwatch-bench: what the parts share. One Bench per bus (dbus-daemon, then dbus-broker). */
 #pragma once
 

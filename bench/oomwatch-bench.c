@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomwatch-bench OUTDIR: latency against the raw kernel wake-up (on dbus-daemon, and on
  * dbus-broker when BENCH_BROKER names bench-broker), the CPU each process spends per OOM, a
  * system-call breakdown of the daemon's path, scale, idle cost, an OOM storm, recursive arming

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomwatch-notify: who was stopped, in words a user knows. An event's app-id leads to the
  * desktop entry (GIO searches the XDG data dirs, Flatpak's exports included) for its name and
  * icon; without one, the unit, then the process name. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What every oomctl sub-command shares: the proxy, error reporting, exit codes. */
 #pragma once
 

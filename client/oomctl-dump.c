@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomctl dump: systemd-oomd's state, as systemd's own oomctl prints it, so that installing
  * ours under that name loses nothing. */
 #include "oomctl-commands.h"

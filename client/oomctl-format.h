@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* How oomctl prints signals and watches: one human line, or one JSON object per line. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomctl history / oomctl metrics */
 #include "oomctl-history.h"
 #include "oomctl-commands.h"
@@ -80,7 +81,7 @@ parse_and_connect (GOptionContext *context, const GOptionEntry *entries, const c
 static const char *const history_kinds[]
     = { OOMWATCH_KIND_OOM,       OOMWATCH_KIND_OOM_KILL, OOMWATCH_KIND_OOM_RECOVERED,
         OOMWATCH_KIND_OOM_GROUP_KILL, OOMWATCH_KIND_OOMD_KILL, OOMWATCH_KIND_HIGH,
-        OOMWATCH_KIND_MAX,       OOMWATCH_REASON_CGROUP_REMOVED, NULL };
+        OOMWATCH_KIND_MAX,       OOMWATCH_KIND_LOW, OOMWATCH_REASON_CGROUP_REMOVED, NULL };
 
 typedef struct
 {

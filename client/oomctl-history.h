@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomctl history / metrics, and the catch-up that `watch --since` shares with them. */
 #pragma once
 

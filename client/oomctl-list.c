@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomctl list: every watched cgroup, as a table or as JSON Lines. */
 #include "oomctl-commands.h"
 #include "oomctl-common.h"

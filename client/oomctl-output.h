@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* How oomctl writes, as systemctl and journalctl do: --json=short|pretty|off, --no-pager,
  * --no-legend, -q, colour only on a terminal (NO_COLOR, SYSTEMD_COLORS). */
 #pragma once

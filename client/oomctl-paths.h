@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* CGROUP arguments as the daemon takes them: paths from the hierarchy's root. */
 #pragma once
 

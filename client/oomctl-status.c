@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomctl status: the daemon's version, hierarchy, kernel log and number of watches. */
 #include "oomctl-commands.h"
 #include "oomctl-common.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Times as journalctl takes them (--since, --until). */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomctl unwatch: root drops a persistent watch (one the configuration file asks for) at run
  * time, until the next reload. Any other watch belongs to the connection that made it, and
  * this command's connection is a new one, so for anything else it says what to do instead. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The verbs that listen, oomctl watch and oomctl monitor: print signals as they arrive. When
  * oomwatchd goes away they wait for it, make their watches again, and print what they missed from History(): every
  * signal once, by its seq. */
@@ -327,7 +328,7 @@ run_listener (int argc, char **argv, gboolean watch)
     { "pressure", 'p', 0, G_OPTION_ARG_STRING, &pressure,
       "Also print memory pressure at LEVEL or above (low, medium, critical)", "LEVEL" },
     { "events", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &events,
-      "Also print memory.events KIND rises (high, max; cgroup v2; repeatable)", "KIND" },
+      "Also print memory.events KIND rises (high, max, low; cgroup v2; repeatable)", "KIND" },
     { NULL }
   };
   const GOptionEntry entries[] = {

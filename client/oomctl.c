@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomctl: the command-line client of oomwatchd. A table of sub-commands. */
 #include "oomctl-commands.h"
 #include "oomctl-common.h"

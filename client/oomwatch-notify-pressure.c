@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "oomwatch-notify-pressure.h"
 #include "oomwatch-cgroup.h"
 #include "oomwatch-names.h"

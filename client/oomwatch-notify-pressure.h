@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomwatch-notify --pressure LEVEL: a warning before the kill ("Memory is running low in …"),
  * at most one per quiet period, updated in place when a deeper cgroup reports (the daemon
  * already sends at most one per level per cgroup per 15 s; a desktop wants far fewer). Off by

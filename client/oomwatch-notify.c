@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomwatch-notify: runs in a user's session and turns OomEvent signals from the system bus into
  * desktop notifications (org.freedesktop.Notifications on the session bus) that name the
  * application, as its desktop entry does. A burst of kills updates one notification in place

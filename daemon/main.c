@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomwatchd: options, signals, the bus name; the manager does the work. */
 #include "ow-hierarchy.h"
 #include "ow-manager.h"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # check-unit.sh UNIT DAEMON: systemd-analyze verify on the unit, with ExecStart pointed at the
 # built daemon (the installed path does not exist at build time).
 set -eu

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Cgroup ancestry on canonical paths ("/", "/a", "/a/b"), shared by daemon and clients. */
 #pragma once
 

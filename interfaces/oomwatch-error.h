@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The oomwatch GError domain; each code maps to a D-Bus error name. */
 #pragma once
 

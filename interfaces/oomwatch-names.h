@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Every name that crosses a process boundary, defined once. */
 #pragma once
 
@@ -61,6 +62,7 @@
 #define OOMWATCH_PRESSURE_CRITICAL "critical"
 #define OOMWATCH_KIND_HIGH "high"
 #define OOMWATCH_KIND_MAX "max"
+#define OOMWATCH_KIND_LOW "low"
 #define OOMWATCH_KEY_LEVEL_VALUE "level-value"
 #define OOMWATCH_KEY_SOME_AVG10 "some-avg10"
 #define OOMWATCH_KEY_FULL_AVG10 "full-avg10"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What a cgroup path says about systemd units and desktop applications: the unit, its slice,
  * the unit inside a user manager, and the application ID of systemd's XDG naming convention
  * ("Desktop Environment Integration": app[-<launcher>]-<ID>[@<RANDOM>].service and

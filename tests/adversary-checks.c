@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the adversary cases check on the legitimate side (exact counts, no stray signals, who
  * sees a victim's identity) and the resources they measure; real OOMs; the kernel log. Checks
  * fail the test without stopping it, so one run shows every finding that is still open. */

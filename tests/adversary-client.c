@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* adversary-client: one D-Bus client of the adversary suite, run as any uid (setpriv). Talks to
  * the bus in DBUS_SYSTEM_BUS_ADDRESS and reports on stdout, one line each:
  *   adversary-client watch       subscribes to the daemon's signals, then takes commands on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* adversary-flood: the attacker's bulk sender. Opens CONNECTIONS raw connections to the bus in
  * DBUS_SYSTEM_BUS_ADDRESS and sends oomwatchd method calls as fast as the bus takes them,
  * keeping up to WINDOW calls unanswered per connection, for SECONDS (or, with --once, one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Helper processes of the adversary suite and the checks on what they saw. Attackers and users
  * are separate processes with their own uid, started with setpriv (which also makes them die
  * with the test); they print one line per answer or signal, read here without blocking. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The adversary suite's harness: unprivileged attackers and legitimate users as separate
  * processes (setpriv), their reports, the daemon's resources, and the checks every case
  * makes on the legitimate side. Builds on ow-test-env (bus, daemon, cgroups). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Just enough of the D-Bus wire protocol (spec: "Message Protocol") to flood a bus: EXTERNAL
  * authentication, Hello, method calls with any body and fds, and counting the replies. Host
  * byte order is assumed little endian, as the marker 'l' in each header says. */

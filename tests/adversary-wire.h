@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A raw D-Bus client for the adversary suite: it writes messages GDBus would not build for
  * us (any number of fds, a 32 MB body marshalled once) as fast as the socket takes them. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oom-hog: joins a cgroup, then allocates and touches memory until told amount (or until the
  * OOM killer stops it). Usage: oom-hog CGROUP_DIR MIB [--hold]
  * Prints "ready PID" once it is in the cgroup; exits 0 if it got all the memory. */

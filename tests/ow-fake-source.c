@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-fake-source.h"
 #include "ow-fd.h"
 #include "oomwatch-cgroup.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fake event sources for unit tests: the registry makes them through the source factory seam
  * of OwSourceContext (ow-source.h) and the tests drive them by hand: emit events, report the
  * removal, fail the next registration of a cgroup with a chosen error. Each records the

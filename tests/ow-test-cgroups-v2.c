@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cgroup v2 for the test harness. v2 lets a cgroup hold processes only while it hands no
  * controller to children, so a test that makes memory cgroups below its own first moves into
  * a leaf of its own cgroup and then enables memory there. That needs a cgroup delegated to the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Scratch memory cgroups for the tests: found, made, written, emptied and removed. Tests only
  * ever touch cgroups they made, below their own. */
 #include "ow-test-env.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The harness's own cgroup helpers (the ones tests call are in ow-test-env.h). */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Waits on conditions for the integration tests, in place of fixed sleeps: a watch listed, a
  * count reached, the daemon quiet. Every wait is bounded, and its bound scales with
  * OOMWATCH_TEST_TIMEOUT_MULTIPLIER (ow-test-wait.h) under ASan and valgrind. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-test-env.h"
 #include "ow-test-cgroups.h"
 #include "ow-test-wait.h"

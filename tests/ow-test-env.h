@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Integration test harness: a private system-like dbus-daemon, the built oomwatchd on it,
  * throw-away memory cgroups under the test's own cgroup, and real OOMs. */
 #pragma once

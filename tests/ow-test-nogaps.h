@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test helpers of the no-gaps work (issue 16): the daemon's runtime directory, restarting the
  * daemon on the same bus, oomctl output, and a scrape of a real node exporter. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Running the built oomctl from a test: its exit status and what it printed. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test helpers for issue 14: a stand-in for systemd-oomd on the test's private system bus
  * (tests/system-bus.conf.in lets root own org.freedesktop.oom1), and reading the daemon's log. */
 #pragma once

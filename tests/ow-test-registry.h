@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fixture for the registry's unit tests: a registry over a hierarchy of plain directories in
  * a temporary directory (ow_hierarchy_new_for_tests), with fake sources, recording what it
  * tells its listener. Set up and torn down by g_test_add, so a failed check still cleans up. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Bounded waits on conditions, for unit and integration tests. Every bound goes through
  * ow_test_timeout_ms, which scales it by OOMWATCH_TEST_TIMEOUT_MULTIPLIER (the asan and
  * valgrind test setups set it): a slow build waits longer, a fast one no longer than needed. */

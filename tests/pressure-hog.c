@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pressure-hog: makes a cgroup's reclaim work before an OOM. It writes FILE (CACHE_MIB) and
  * drops it from the cache before joining the cgroup (dirty pages under writeback make the
  * kernel's reclaim look critical at once); then it reads the file over and over: clean page

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Adversary cases about what the daemon tells whom and what it believes: victim identity
  * across uids, listeners, recreated cgroups, delegated children, forged kernel-log records. */
 #include "adversary-harness.h"

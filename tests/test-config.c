@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The configuration file: persistent watches, limits, Reload() and SIGHUP. */
 #include "ow-test-conditions.h"
 #include "oomwatch-error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Hardening: hostile input through a real bus (with an audit of what the daemon opened for
  * writing), client and watch storms, resource limits, and faults. */
 #include "ow-test-nogaps.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The /dev/kmsg parser over the record shapes kernels 4.19 to 6.18 print, and hostile ones. */
 #include "ow-kmsg-parser.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the no-gaps modules: no root, no bus, no cgroups. */
 #include "ow-config.h"
 #include "ow-counter-store.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* No gaps (issue 16) against the real daemon: a SIGKILLed daemon that comes back reports what
  * happened meanwhile, once; clients catch up by seq; the metrics reach a real node exporter. */
 #include "ow-test-env.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomwatch-notify against a real notification server implementation (python-dbusmock's
  * notification_daemon template) on a private session bus, with real OOMs. */
 #include "ow-test-cgroups.h"

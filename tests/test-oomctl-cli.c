@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomctl where no oomwatchd runs: the one message for a missing daemon and for a missing bus,
  * usage errors (exit 2 and the usage line), and `oomctl dump` against a stand-in for
  * systemd-oomd. A private bus of its own (GTestDBus): no root, no cgroups. */

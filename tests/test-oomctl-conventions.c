@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomctl against the real daemon, by systemd's conventions: --json modes and legends, cgroup
  * paths relative to the working directory, history's filters, one timestamp per event, the
  * "Watching …" line on a terminal, colour. */

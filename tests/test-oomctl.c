@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomctl against the real daemon: what a user sees, in both formats. */
 #include "ow-test-conditions.h"
 #include "ow-test-cgroups.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Units of issue 15: Watch option parsing and merging, and oomctl's MemoryPressure lines. */
 #include "oomctl-format.h"
 #include "ow-pressure-level.h"
@@ -49,6 +50,46 @@ test_options (void)
   g_assert_cmpuint (ow_pressure_level_value (OW_PRESSURE_CRITICAL), ==, 255);
 }
 
+/* The table of event kinds: names and memory.events keys unique, opt-in kinds never kept, the
+ * option "events" takes exactly the opt-in kinds. */
+static void
+test_kinds (void)
+{
+  g_autoptr (GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) keys = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *opt_in = ow_event_kind_opt_in_names ();
+
+  for (OwEventKind kind = 0; kind < OW_EVENT_N_KINDS; kind++)
+    {
+      const OwEventKindInfo *info = ow_event_kind_info (kind);
+      const char *one[] = { info->name, NULL };
+      g_autoptr (GVariant) value = g_variant_ref_sink (g_variant_new_strv (one, -1));
+      OwWatchAsk ask = { 0 };
+      g_autoptr (GError) error = NULL;
+
+      g_assert_cmpint (info->kind, ==, kind);
+      g_assert_true (g_hash_table_add (names, (gpointer)info->name));
+      g_assert_true (ow_event_kind_by_name (info->name) == info);
+      if (info->events_key != NULL)
+        g_assert_true (g_hash_table_add (keys, (gpointer)info->events_key));
+      g_assert_false (info->opt_in && info->kept);
+      g_assert_true (info->opt_in == (info->counter == OW_COUNTER_NONE && info->events_key != NULL));
+      g_assert_cmpint (ow_watch_ask_parse_option (&ask, OOMWATCH_OPTION_EVENTS, value, 2, &error),
+                       ==, info->opt_in);
+      if (info->opt_in)
+        {
+          OwWatchAsk back;
+
+          g_assert_cmpuint (ask.events, ==, OW_EVENT_KIND_BIT (kind));
+          ow_watch_ask_unpack (ow_watch_ask_pack (&ask), &back);
+          g_assert_cmpuint (back.events, ==, ask.events);
+        }
+    }
+  g_assert_null (ow_event_kind_by_name ("oom_kill"));
+  g_assert_cmpstr (opt_in, ==, "high, max, low");
+  g_assert_cmpstr (ow_event_kind_info (OW_EVENT_LOW)->events_key, ==, "low");
+}
+
 static void
 test_format (void)
 {
@@ -80,5 +121,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/pressure/options", test_options);
   g_test_add_func ("/pressure/format", test_format);
+  g_test_add_func ("/pressure/kinds", test_kinds);
   return g_test_run ();
 }

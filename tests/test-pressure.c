@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Memory pressure on cgroup v1 (issue 15): levels before the OOM, bad options, costs. */
 #include "ow-test-conditions.h"
 #include "oomwatch-error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Integration tests on cgroup v1: the API's errors, the limits, and --replace. */
 #include "ow-test-conditions.h"
 #include "ow-test-cgroups.h"

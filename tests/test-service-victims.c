@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Integration tests on cgroup v1: victims named from the kernel log, recursive watches, kills
  * reported on watched ancestors. */
 #include "ow-test-conditions.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Integration tests on cgroup v1: the built oomwatchd on a private bus, real OOMs; events,
  * removals and clients. */
 #include "ow-test-conditions.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the cgroup path → unit / slice / user unit / application ID parser, on names
  * seen on real desktops and on hostile input. */
 #include "oomwatch-names.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests: path canonicalisation (including hostile input), mountinfo, the keyed-file
  * parser behind memory.oom_control and memory.events, and D-Bus error mapping. */
 #include "ow-cgroup-path.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Kill attribution on its own: victims split from counter rises, claims that never repeat,
  * v1 ancestors, forgetting old victims. */
 #include "ow-attribution.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The configuration loader (ow_config_load) and what the daemon runs with (ow_config_merge). */
 #include "ow-config.h"
 #include "oomwatch-error.h"

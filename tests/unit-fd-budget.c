@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* OwFdBudget: spare fds are lent, and taken back (oldest first) when users need them; a loan
  * taken back reads -1, its fd closed; ending a loan closes what it still holds. */
 #include "ow-fd-budget.h"

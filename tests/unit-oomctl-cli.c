@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomctl's conventions that need no daemon: journalctl's time words, relative cgroup paths,
  * --json modes and pretty JSON, when to colour. */
 #include "oomctl-output.h"

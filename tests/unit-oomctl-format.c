@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomctl's output: one human line, or one JSON object per line (oomctl(1) documents both). */
 #include "oomctl-format.h"
 #include "oomwatch-names.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The registry following a tree of directories through the cgroup monitor's inotify fd:
  * recursive watches take new children (counting from zero), rmdir + mkdir of the same name
  * ends watched, and an inotify queue overflow is recovered by a rescan. Plain directories,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The registry without root or cgroups: limits, all-or-nothing adds, skipped children,
  * persistent watches. The cgroups are plain directories; the sources are fakes. */
 #include "ow-test-registry.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ow_state_file_replace: the counters, sequence mark, history and metrics files are replaced
  * whole (old or new contents, never a mix, no temporary file left behind), on a tmpfs (no
  * flush) and on whatever the temporary directory is. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer: cgroup path canonicalisation never crashes, and what it accepts is canonical. */
 #include "ow-cgroup-path.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer: the memory.oom_control / memory.events parser never crashes. */
 #include "ow-keyed-file.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer: the /dev/kmsg record parser never crashes and only yields valid UTF-8. */
 #include "ow-kmsg-parser.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer: the /proc/self/mountinfo parser never crashes. */
 #include "ow-hierarchy.h"
 

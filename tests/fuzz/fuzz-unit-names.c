@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer: the unit / application-ID parser never crashes, and what it returns is a unit
  * name systemd would accept (or an ID that is UTF-8 without control characters or '/'). */
 #include "oomwatch-unit.h"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # run-fuzzer.sh FUZZER SEED_CORPUS SECONDS: fuzz on a scratch copy of the seed corpus.
 set -eu
 work=$(mktemp -d)

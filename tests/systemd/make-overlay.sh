@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make-overlay.sh SOURCE_ROOT WORK_DIR: the project as the README installs it, for the systemd
 # guest. Configures WORK_DIR/build with --prefix=/usr --sysconfdir=/etc, builds it, runs
 # `meson install` into a DESTDIR (the files that land on top of the cached Debian root), adds

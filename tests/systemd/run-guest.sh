@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # run-guest.sh BUS TASKS [v1]: boots the systemd guest once — Debian bookworm (tools/build-guest-root)
 # with the project installed as the README says (make-overlay.sh), Debian's kernel, qemu with
 # TCG (never KVM) — with BUS (daemon: dbus-daemon, broker: dbus-broker) as the system bus, runs

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # /init of the cgroup v2 test guest: mounts, starts the bus and oomwatchd, runs each scenario
 # with `oomctl watch --json` as the client, and prints one OOMWATCH-CASE line per scenario and
 # OOMWATCH-DONE at the end for the host to check.
@@ -197,6 +198,31 @@ if [ "$armed" = 1 ] && [ "$ordered" = 1 ] && [ "$averages" = 1 ] && [ "$highs" -
   pass pressure
 else
   fail pressure "armed=$armed levels before the kill: '$levels' averages=$averages high=$highs"
+fi
+
+# 9. memory.events low (an opt-in kind): a child fully protected by memory.low in a parent at
+# its limit is reclaimed anyway (the kernel counts each such reclaim in "low"); the watcher
+# that asked gets exactly the counter's rise, the one that did not gets no "low" at all.
+make lowp 32M
+echo +memory > $CG/lowp/cgroup.subtree_control
+mkdir -p $CG/lowp/c
+echo max > $CG/lowp/c/memory.low
+oomctl watch --json --timeout 8 /lowp/c > /tmp/plain.out 2>&1 &
+plain=$!
+watch_start /tmp/low.out /lowp/c --events low
+for i in $(seq 200); do [ "$(oomctl list | grep -c '^/lowp/c ')" -ge 1 ] &&
+  oomctl list --json | grep '"cgroup":"/lowp/c"' | grep -q '"low"' && break; sleep 0.05; done
+hog /lowp/c 256
+wait $watcher
+wait $plain
+lows=$(sum /tmp/low.out /lowp/c low)
+kernel=$(counter /lowp/c low)
+plain_lows=$(grep -c '"kind":"low"' /tmp/plain.out)
+if [ "$kernel" -ge 1 ] && [ "$lows" = "$kernel" ] && [ "$plain_lows" = 0 ] &&
+   [ "$(sum /tmp/low.out /lowp/c oom-kill)" = 1 ]; then
+  pass events-low
+else
+  fail events-low "low: signalled $lows, kernel $kernel, to the watcher that did not ask $plain_lows"
 fi
 
 echo "---- oomwatchd log"

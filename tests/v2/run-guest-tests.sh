@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Host side of the cgroup v2 tests: builds an initramfs with the built oomwatchd, oomctl,
 # dbus-daemon, a memory hog and their libraries, boots Debian's kernel in qemu (TCG, never
 # KVM), and checks the result lines the guest prints. Exits 77 when something is missing.
@@ -48,12 +49,12 @@ timeout 420 qemu-system-x86_64 -accel tcg -m 1024 -smp 1 \
 
 # qemu's exit status says nothing about the guest: the markers do.
 cases=$(grep -c '^OOMWATCH-CASE .* PASS' "$log")
-if grep -q '^OOMWATCH-DONE failures=0' "$log" && [ "$cases" -eq 8 ]; then
+if grep -q '^OOMWATCH-DONE failures=0' "$log" && [ "$cases" -eq 9 ]; then
   echo "v2 guest: all $cases scenarios passed"
   rm -f "$log"
   exit 0
 fi
-echo "v2 guest: FAILED ($cases of 8 scenarios passed)"
+echo "v2 guest: FAILED ($cases of 9 scenarios passed)"
 grep '^OOMWATCH-CASE' "$log"
 rm -f "$log"
 exit 1

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The platform itself: systemd as PID 1 on pure cgroup v2 with the memory controller, and the
 # real system bus run by the implementation this boot asked for.
 . /usr/lib/oomwatch-guest/lib.sh

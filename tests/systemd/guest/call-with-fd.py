@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 # call-with-fd.py: calls ListWatches on the system bus with one fd (stdin) attached, and prints
 # the reply or the D-Bus error name. The bus policy (max_fds="0") must refuse it.
 from gi.repository import Gio, GLib

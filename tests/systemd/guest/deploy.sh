@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Deployment checks: the installed unit, activation file, bus policy and journal records under
 # the real systemd and system bus (dbus-daemon or dbus-broker, whichever this boot runs).
 . /usr/lib/oomwatch-guest/lib.sh

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Issue 12's daemon defects, in the guest: the root is watchable on v2 (recursive and plain: a
 # machine-wide OOM), and a cgroup created under a recursive watch starts from zero (a
 # transient scope that OOMs at birth, 100 times). Names in PENDING wait for the daemon fix:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by the guest's task scripts: result lines for the host (run-guest.sh turns them into
 # TAP) and waiting on conditions.
 G=/usr/lib/oomwatch-guest

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Real systemd-oomd (issue 14). Needs the systemd-oomd package in the guest root (Debian
 # bookworm ships it apart from systemd; its /usr/bin/oomctl must not shadow ours). A slice with
 # ManagedOOMMemoryPressure=kill holds an app-named scope whose hog is throttled by MemoryHigh;

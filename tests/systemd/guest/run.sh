@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The systemd guest's runner (oomwatch-guest.service): runs each task named by
 # oomwatch.tasks= on the kernel command line, then OOMWATCH-DONE.
 . /usr/lib/oomwatch-guest/lib.sh

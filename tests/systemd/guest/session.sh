@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A real user session: user@1000.service (linger) for the test user, python-dbusmock's
 # notification server and oomwatch-notify as user services on the user's own session bus, a
 # hog in an app scope started through the user's manager; the notification must name it, also

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The host's integration and hardening gtest suites, on cgroup v2: each case in a delegated
 # scope of its own (the harness moves into a leaf there and makes its cgroups below), against
 # the installed oomwatchd on a private bus, as on the host. One result per case, and the v2

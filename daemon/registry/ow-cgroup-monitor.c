@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "ow-cgroup-monitor.h"
+#include "ow-dir-monitor.h"
+#include "ow-fd.h"
+#include "oomwatch-cgroup.h"
+#include "oomwatch-error.h"
+
+#include <sys/inotify.h>
+#include <sys/stat.h>
+
+struct _OwCgroupMonitor
+{
+  OwHierarchy *hierarchy; /* borrowed: outlives the monitor */
+  const OwCgroupMonitorListener *listener;
+  gpointer user_data;
+  OwDirMonitor *dirs;   /* made when first needed */
+  GHashTable *removals; /* cgroup → its inode (guint64 *) */
+  GHashTable *followed; /* cgroup → number of follows */
+  GHashTable *fresh;    /* newly followed cgroups, to be listed once more */
+  guint fresh_id;
+};
+
+/* Whether CGROUP is still the directory of inode INO. */
+static gboolean
+still_there (OwCgroupMonitor *self, const char *cgroup, guint64 ino)
+{
+  g_auto (OwFd) fd = ow_hierarchy_open_cgroup (self->hierarchy, cgroup, NULL);
+  struct stat st;
+
+  if (fd < 0)
+    return FALSE;
+  return fstat (fd, &st) < 0 || (guint64)st.st_ino == ino;
+}
+
+/* An IN_DELETE read after the cgroup was made again, and the new directory already watched
+ * (an overflow's rescan got there first), is about the old one: not a removal. */
+static void
+tell_removed (OwCgroupMonitor *self, const char *cgroup)
+{
+  guint64 *ino = g_hash_table_lookup (self->removals, cgroup);
+
+  if (ino != NULL && !still_there (self, cgroup, *ino))
+    self->listener->removed (cgroup, self->user_data);
+}
+
+/* Tells the listener of every child of those of PARENTS still followed. PARENTS must not be
+ * the tables' own keys: the listener changes the tables. */
+static void
+tell_children (OwCgroupMonitor *self, const char *const *parents)
+{
+  for (gsize i = 0; parents[i] != NULL; i++)
+    {
+      g_autoptr (GPtrArray) children = NULL;
+
+      if (!g_hash_table_contains (self->followed, parents[i]))
+        continue;
+      children = ow_hierarchy_list_children (self->hierarchy, parents[i], NULL);
+      for (guint j = 0; children != NULL && j < children->len; j++)
+        self->listener->created (g_ptr_array_index (children, j), self->user_data);
+    }
+}
+
+void
+ow_cgroup_monitor_rescan (OwCgroupMonitor *self)
+{
+  g_autofree GStrv watched = (GStrv)g_hash_table_get_keys_as_array (self->removals, NULL);
+  g_autofree GStrv followed = (GStrv)g_hash_table_get_keys_as_array (self->followed, NULL);
+  g_autoptr (GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
+  g_auto (GStrv) parents = g_strdupv (followed);
+
+  g_warning ("inotify queue overflow: re-checking %u cgroups and %u followed directories",
+             g_strv_length (watched), g_strv_length (followed));
+  /* Copies first: the listener changes both tables. */
+  for (gsize i = 0; watched[i] != NULL; i++)
+    {
+      guint64 *ino = g_hash_table_lookup (self->removals, watched[i]);
+
+      if (!still_there (self, watched[i], *ino))
+        g_ptr_array_add (gone, g_strdup (watched[i]));
+    }
+  for (guint i = 0; i < gone->len; i++)
+    tell_removed (self, g_ptr_array_index (gone, i));
+  tell_children (self, (const char *const *)parents);
+}
+
+static void
+on_dir_event (const char *dir, const char *name, guint32 mask, gpointer user_data)
+{
+  OwCgroupMonitor *self = user_data;
+  g_autofree char *cgroup = NULL;
+
+  if (mask & IN_Q_OVERFLOW)
+    {
+      ow_cgroup_monitor_rescan (self);
+      return;
+    }
+  if (!(mask & IN_ISDIR))
+    return;
+  cgroup = g_build_path ("/", dir, name, NULL);
+  if (mask & IN_DELETE)
+    {
+      if (g_hash_table_contains (self->removals, cgroup))
+        tell_removed (self, cgroup);
+      /* A child of a followed directory that is not watched (skipped) is told too, so the
+       * registry stops listing it. */
+      else if (g_hash_table_contains (self->followed, dir))
+        self->listener->removed (cgroup, self->user_data);
+    }
+  else if ((mask & IN_CREATE) && g_hash_table_contains (self->followed, dir))
+    self->listener->created (cgroup, self->user_data);
+}
+
+static gboolean
+ensure_dirs (OwCgroupMonitor *self, GError **error)
+{
+  if (self->dirs == NULL)
+    self->dirs = ow_dir_monitor_new (IN_DELETE | IN_CREATE, on_dir_event, self, error);
+  return self->dirs != NULL;
+}
+
+static gboolean
+watch_dir (OwCgroupMonitor *self, const char *cgroup, GError **error)
+{
+  g_auto (OwFd) fd = -1;
+
+  if (!ensure_dirs (self, error))
+    return FALSE;
+  fd = ow_hierarchy_open_cgroup (self->hierarchy, cgroup, error);
+  return fd >= 0 && ow_dir_monitor_add (self->dirs, fd, cgroup, error);
+}
+
+gboolean
+ow_cgroup_monitor_watch_removal (OwCgroupMonitor *self, const char *cgroup, guint64 ino,
+                                 GError **error)
+{
+  g_autofree char *parent = oomwatch_cgroup_parent (cgroup);
+
+  if (parent == NULL || g_hash_table_contains (self->removals, cgroup))
+    return TRUE; /* the root cgroup is never removed */
+  if (!watch_dir (self, parent, error))
+    return FALSE;
+  g_hash_table_insert (self->removals, g_strdup (cgroup), g_memdup2 (&ino, sizeof ino));
+  return TRUE;
+}
+
+void
+ow_cgroup_monitor_unwatch_removal (OwCgroupMonitor *self, const char *cgroup)
+{
+  g_autofree char *parent = oomwatch_cgroup_parent (cgroup);
+
+  if (parent != NULL && g_hash_table_remove (self->removals, cgroup))
+    ow_dir_monitor_remove (self->dirs, parent);
+}
+
+/* A child made after the follower listed CGROUP but before its inotify watch was added raised
+ * no IN_CREATE (mkdir -p a/b/c under a recursive watch): once the watch is in place, the
+ * newly followed cgroups are listed again, when idle, and their children told as created
+ * (the listener ignores those it has). */
+static gboolean
+on_fresh (gpointer user_data)
+{
+  OwCgroupMonitor *self = user_data;
+  /* Swapped out first: telling the listener may follow more cgroups. */
+  g_autoptr (GHashTable) fresh = g_steal_pointer (&self->fresh);
+  g_autofree GStrv parents = (GStrv)g_hash_table_get_keys_as_array (fresh, NULL);
+
+  self->fresh = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->fresh_id = 0;
+  tell_children (self, (const char *const *)parents);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+ow_cgroup_monitor_follow_children (OwCgroupMonitor *self, const char *cgroup, GError **error)
+{
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->followed, cgroup));
+
+  if (count == 0 && !watch_dir (self, cgroup, error))
+    return FALSE;
+  g_hash_table_insert (self->followed, g_strdup (cgroup), GUINT_TO_POINTER (count + 1));
+  if (count == 0)
+    {
+      g_hash_table_add (self->fresh, g_strdup (cgroup));
+      if (self->fresh_id == 0)
+        self->fresh_id = g_idle_add (on_fresh, self);
+    }
+  return TRUE;
+}
+
+void
+ow_cgroup_monitor_unfollow_children (OwCgroupMonitor *self, const char *cgroup)
+{
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->followed, cgroup));
+
+  if (count == 0)
+    return;
+  if (count > 1)
+    g_hash_table_insert (self->followed, g_strdup (cgroup), GUINT_TO_POINTER (count - 1));
+  else
+    g_hash_table_remove (self->followed, cgroup);
+  ow_dir_monitor_remove (self->dirs, cgroup);
+}
+
+OwCgroupMonitor *
+ow_cgroup_monitor_new (OwHierarchy *hierarchy, const OwCgroupMonitorListener *listener,
+                       gpointer user_data)
+{
+  OwCgroupMonitor *self = g_new0 (OwCgroupMonitor, 1);
+  g_autoptr (GError) error = NULL;
+
+  self->hierarchy = hierarchy;
+  self->listener = listener;
+  self->user_data = user_data;
+  self->removals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->followed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->fresh = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  /* Made now, not at the first watch: a fixed cost, so fd counts stay flat per watch. */
+  if (ow_hierarchy_get_version (hierarchy) != 0 && !ensure_dirs (self, &error))
+    g_warning ("%s", error->message);
+  return self;
+}
+
+void
+ow_cgroup_monitor_free (OwCgroupMonitor *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_handle_id (&self->fresh_id, g_source_remove);
+  g_clear_pointer (&self->dirs, ow_dir_monitor_free);
+  g_hash_table_unref (self->fresh);
+  g_hash_table_unref (self->removals);
+  g_hash_table_unref (self->followed);
+  g_free (self);
+}

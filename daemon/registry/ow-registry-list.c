@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the registry shows (ListWatches) and the watches the configuration asks for. */
+#include "ow-registry-private.h"
+#include "oomwatch-cgroup.h"
+
+/* Makes the configuration's watches exactly PLAIN and RECURSIVE (canonical paths). One that
+ * cannot be set up (no such cgroup yet) is logged and left out. */
+static void
+reconcile (OwRegistry *self, gboolean recursive, const char *const *wanted)
+{
+  OwClient *client = g_hash_table_lookup (self->clients, OW_PERSISTENT_CLIENT);
+  g_autofree GStrv held = NULL;
+
+  if (client != NULL)
+    {
+      held = (GStrv)g_hash_table_get_keys_as_array (recursive ? client->recursive : client->plain,
+                                                    NULL);
+      for (gsize i = 0; held[i] != NULL; i++)
+        if (!g_strv_contains (wanted, held[i]))
+          {
+            g_autofree char *cgroup = g_strdup (held[i]);
+
+            ow_registry_unwatch (self, OW_PERSISTENT_CLIENT, cgroup, NULL);
+          }
+    }
+  for (gsize i = 0; wanted[i] != NULL; i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      if (!ow_registry_watch (self, OW_PERSISTENT_CLIENT, 0, wanted[i], recursive, &error))
+        g_warning ("Persistent watch of %s: %s", wanted[i], error->message);
+    }
+}
+
+void
+ow_registry_set_persistent (OwRegistry *self, const char *const *plain,
+                            const char *const *recursive)
+{
+  reconcile (self, FALSE, plain);
+  reconcile (self, TRUE, recursive);
+}
+
+/* g_ptr_array_sort hands the comparison pointers to the elements, not the elements. */
+static int
+compare_cgroups (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *)a, *(const char *const *)b);
+}
+
+static GStrv
+skipped_below (OwRegistry *self, const char *root)
+{
+  g_autoptr (GPtrArray) found = g_ptr_array_new ();
+  GHashTableIter iter;
+  const char *cgroup;
+
+  g_hash_table_iter_init (&iter, self->skipped);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&cgroup, NULL))
+    if (oomwatch_cgroup_is_below (cgroup, root))
+      g_ptr_array_add (found, g_strdup (cgroup));
+  g_ptr_array_sort (found, compare_cgroups);
+  g_ptr_array_add (found, NULL);
+  return (GStrv)g_ptr_array_steal (found, NULL);
+}
+
+/* ListWatches: a(sa{sv}), sorted by cgroup. */
+GVariant *
+ow_registry_describe (OwRegistry *self)
+{
+  g_autoptr (GList) cgroups
+      = g_list_sort (g_hash_table_get_keys (self->watches), (GCompareFunc)g_strcmp0);
+  g_autoptr (GHashTable) roots = g_hash_table_new (g_str_hash, g_str_equal);
+  guint hierarchy = ow_hierarchy_get_version (self->context->hierarchy);
+  GVariantBuilder builder;
+  GHashTableIter iter;
+  OwClient *client;
+
+  g_hash_table_iter_init (&iter, self->clients);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&client))
+    {
+      GHashTableIter roots_iter;
+      gpointer root;
+
+      g_hash_table_iter_init (&roots_iter, client->recursive);
+      while (g_hash_table_iter_next (&roots_iter, &root, NULL))
+        g_hash_table_add (roots, root);
+    }
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sa{sv})"));
+  for (GList *l = cgroups; l != NULL; l = l->next)
+    {
+      OwWatch *watch = g_hash_table_lookup (self->watches, l->data);
+      gboolean root = g_hash_table_contains (roots, l->data);
+      g_auto (GStrv) skipped = root ? skipped_below (self, l->data) : NULL;
+
+      g_variant_builder_add_value (
+          &builder,
+          ow_watch_describe (watch, hierarchy, root,
+                             g_hash_table_contains (watch->watchers, OW_PERSISTENT_CLIENT),
+                             (const char *const *)skipped));
+    }
+  return g_variant_builder_end (&builder);
+}
+
+gboolean
+ow_registry_get_client_uid (OwRegistry *self, const char *name, guint32 *uid)
+{
+  OwClient *client = g_hash_table_lookup (self->clients, name);
+
+  if (client == NULL)
+    return FALSE;
+  *uid = client->uid;
+  return TRUE;
+}
+
+OwWatch *
+ow_registry_lookup (OwRegistry *self, const char *cgroup)
+{
+  return g_hash_table_lookup (self->watches, cgroup);
+}
+
+void
+ow_registry_sync (OwRegistry *self, const char *cgroup)
+{
+  OwWatch *watch = g_hash_table_lookup (self->watches, cgroup);
+
+  if (watch != NULL && watch->source != NULL)
+    ow_source_sync (watch->source);
+}
+
+guint
+ow_registry_count (OwRegistry *self)
+{
+  return g_hash_table_size (self->watches);
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* One watched cgroup: its event source, the connections watching it, and its counts. */
+#pragma once
+
+#include "ow-event.h"
+#include "ow-pressure.h"
+#include "ow-source.h"
+#include "oomwatch-unit.h"
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* What a watched cgroup's children have told of, against its hierarchical counters: lets
+ * the registry tell a child removed before its last events were read what they were
+ * (ow-registry-ledger.c). */
+typedef struct
+{
+  gboolean open;     /* BASE holds: the children's events are accounted from here on */
+  gboolean refused;  /* a child is not watched, or the counters do not add up: never again */
+  gboolean settling; /* reading the children; a child that dies meanwhile is not told */
+  gboolean unwatched_child; /* closed for a child not watched: not retried until one goes */
+  guint died_meanwhile;
+  guint64 base[OW_N_COUNTERS];     /* the descendants' share when the ledger opened */
+  guint64 reported[OW_N_COUNTERS]; /* told on the children since */
+} OwChildLedger;
+
+typedef struct
+{
+  char *cgroup;
+  OwSource *source;
+  OwPressure *pressure; /* NULL until a watcher asks for pressure or events (ow-pressure.h) */
+  GHashTable *watchers; /* unique bus names (and the persistent pseudo-client) */
+  guint64 oom_count;
+  guint64 oom_kill_count;
+  gint64 since;
+  gboolean children_followed; /* new child cgroups are followed (recursive watches) */
+  gboolean removal_watched;
+  OomwatchUnitInfo *units;    /* unit and app keys of cgroup, parsed once (issue 14) */
+  OwChildLedger ledger;
+} OwWatch;
+
+OwWatch *ow_watch_new (const char *cgroup);
+void ow_watch_free (OwWatch *watch);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwWatch, ow_watch_free)
+
+void ow_watch_count (OwWatch *watch, const OwEvent *event);
+GVariant *ow_watch_describe (OwWatch *watch, guint hierarchy, gboolean recursive_root,
+                             gboolean persistent, const char *const *skipped);
+
+G_END_DECLS

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "ow-dir-monitor.h"
+#include "ow-fd.h"
+#include "oomwatch-error.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+struct _OwDirMonitor
+{
+  int fd;
+  guint fd_id;
+  guint32 mask;
+  OwDirMonitorFunc func;
+  gpointer user_data;
+  GHashTable *dirs; /* canonical dir → DirWatch */
+  GHashTable *wds;  /* GINT_TO_POINTER (wd) → DirWatch (borrowed) */
+};
+
+typedef struct
+{
+  char *dir;
+  int wd;
+  guint users;
+} DirWatch;
+
+static void
+dir_watch_free (gpointer data)
+{
+  DirWatch *watch = data;
+
+  g_free (watch->dir);
+  g_free (watch);
+}
+
+static void
+forget (OwDirMonitor *self, DirWatch *watch)
+{
+  g_hash_table_remove (self->wds, GINT_TO_POINTER (watch->wd));
+  g_hash_table_remove (self->dirs, watch->dir);
+}
+
+static gboolean
+on_inotify (int fd, GIOCondition condition, gpointer user_data)
+{
+  OwDirMonitor *self = user_data;
+  char buf[4096] __attribute__ ((aligned (__alignof__(struct inotify_event))));
+  ssize_t len;
+
+  while ((len = read (fd, buf, sizeof buf)) > 0)
+    {
+      for (char *p = buf; p < buf + len;)
+        {
+          const struct inotify_event *event = (const struct inotify_event *)p;
+          DirWatch *watch = g_hash_table_lookup (self->wds, GINT_TO_POINTER (event->wd));
+          g_autofree char *dir = watch != NULL ? g_strdup (watch->dir) : NULL;
+
+          p += sizeof *event + event->len;
+          if (event->mask & IN_Q_OVERFLOW)
+            self->func (NULL, NULL, event->mask, self->user_data);
+          else if (event->mask & IN_IGNORED)
+            {
+              if (watch != NULL)
+                forget (self, watch);
+            }
+          else if (dir != NULL && event->len > 0)
+            self->func (dir, event->name, event->mask, self->user_data);
+        }
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+OwDirMonitor *
+ow_dir_monitor_new (guint32 mask, OwDirMonitorFunc func, gpointer user_data, GError **error)
+{
+  g_autoptr (OwDirMonitor) self = g_new0 (OwDirMonitor, 1);
+
+  self->mask = mask;
+  self->func = func;
+  self->user_data = user_data;
+  self->dirs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, dir_watch_free);
+  self->wds = g_hash_table_new (g_direct_hash, g_direct_equal);
+  self->fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+  if (self->fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_FAILED, "Cannot create an inotify fd: %s",
+                   g_strerror (saved));
+      return NULL;
+    }
+  self->fd_id = g_unix_fd_add (self->fd, G_IO_IN, on_inotify, self);
+  return g_steal_pointer (&self);
+}
+
+void
+ow_dir_monitor_free (OwDirMonitor *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_handle_id (&self->fd_id, g_source_remove);
+  ow_fd_close (self->fd);
+  g_clear_pointer (&self->wds, g_hash_table_unref);
+  g_clear_pointer (&self->dirs, g_hash_table_unref);
+  g_free (self);
+}
+
+/* DIR_FD is the directory, opened safely; inotify wants a path, so it is given the fd's
+ * /proc/self/fd link, which names exactly that directory whatever happens to DIR meanwhile. */
+gboolean
+ow_dir_monitor_add (OwDirMonitor *self, int dir_fd, const char *dir, GError **error)
+{
+  DirWatch *watch = g_hash_table_lookup (self->dirs, dir);
+  g_autofree char *link = NULL;
+  int wd;
+
+  if (watch != NULL)
+    {
+      watch->users++;
+      return TRUE;
+    }
+  link = g_strdup_printf ("/proc/self/fd/%d", dir_fd);
+  wd = inotify_add_watch (self->fd, link, self->mask | IN_ONLYDIR);
+  if (wd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, OOMWATCH_ERROR, oomwatch_error_from_errno (saved),
+                   "Cannot watch directory '%s' for removals: %s", dir, g_strerror (saved));
+      return FALSE;
+    }
+  watch = g_new0 (DirWatch, 1);
+  watch->dir = g_strdup (dir);
+  watch->wd = wd;
+  watch->users = 1;
+  g_hash_table_insert (self->dirs, watch->dir, watch);
+  g_hash_table_insert (self->wds, GINT_TO_POINTER (wd), watch);
+  return TRUE;
+}
+
+void
+ow_dir_monitor_remove (OwDirMonitor *self, const char *dir)
+{
+  DirWatch *watch = g_hash_table_lookup (self->dirs, dir);
+
+  if (watch == NULL || --watch->users > 0)
+    return;
+  inotify_rm_watch (self->fd, watch->wd);
+  forget (self, watch);
+}

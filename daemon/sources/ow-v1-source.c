@@ -1,0 +1,460 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The kernel signals the eventfd when the cgroup *enters* OOM handling, before a victim is
+ * killed, and never for the kill itself nor for recovery. So after each signal this source
+ * re-reads memory.oom_control a few times over about a second (to see oom_kill rise), and
+ * keeps re-reading while tasks are paused (to see under_oom fall). An OOM handling kills at
+ * most one task, counted in the oom_kill of the victim's own cgroup, which that OOM signalled
+ * (it signals the cgroup whose limit was hit and every cgroup below): once oom_kill has risen
+ * as many times as it was signalled, no kill is left to see and the re-reading stops (each
+ * signal is looked after for its own second, so one that ended without a kill does not keep
+ * the next ones looking; a rare second kill of one signal is read when the kernel log names
+ * it, see ow-reporter.c). While nothing happens it has no timer at all.
+ * The removal of the cgroup also signals the eventfd once: told apart by the cgroup no longer
+ * being there (or being another directory). A wake-up whose state cannot be read (out of fds,
+ * say) is neither an OOM nor a removal: it is kept and read again later. Only the eventfd is
+ * kept open: state files are re-opened, so a watch costs one fd (keeping memory.oom_control
+ * open too saved no measurable latency and would halve the watches an fd limit allows). */
+#include "ow-v1-source.h"
+#include "ow-fd.h"
+#include "ow-keyed-file.h"
+#include "oomwatch-error.h"
+#include "oomwatch-names.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define RECHECK_FIRST_MS 5
+#define RECHECK_WINDOW_MS 1200
+/* Signals this close together share one entry of the owed list: at most 13 entries, however
+ * fast a user makes their cgroup OOM. */
+#define OWED_MERGE_MS 100
+#define PAUSED_RECHECK_MS 100
+#define UNREADABLE_RETRY_MS 100
+#define UNREADABLE_RETRY_MAX_MS 2000
+
+typedef struct
+{
+  OwSource parent;
+  ino_t control_ino; /* of memory.oom_control: another cgroup of the same name has another */
+  OwFdLoan *control; /* memory.oom_control kept open while fds are spare (NULL: none) */
+  int event_fd;
+  guint event_fd_id;
+  guint64 oom_kill_seen;
+  GArray *owed; /* OwedKills, oldest first */
+  gboolean paused;
+  guint64 unread_signals; /* wake-ups whose state could not be read yet */
+  guint retry_ms;
+  guint recheck_id;
+  guint recheck_interval_ms;
+} OwV1Source;
+
+/* Signals whose kill has not been seen yet (at most one each), looked for until UNTIL. */
+typedef struct
+{
+  gint64 until;
+  guint64 kills;
+} OwedKills;
+
+typedef struct
+{
+  gboolean kill_disabled;
+  gboolean under_oom;
+  guint64 oom_kill;
+} OomControl;
+
+typedef enum
+{
+  READ_OK,
+  READ_REMOVED,
+  READ_FAILED,
+} ReadResult;
+
+static gboolean
+parse_oom_control (const char *text, OomControl *state)
+{
+  guint64 kill_disabled, under_oom;
+
+  if (!ow_keyed_file_lookup (text, "oom_kill_disable", &kill_disabled)
+      || !ow_keyed_file_lookup (text, "under_oom", &under_oom))
+    return FALSE;
+  state->kill_disabled = kill_disabled != 0;
+  state->under_oom = under_oom != 0;
+  /* oom_kill appeared in 4.13; without it kills are simply not counted. */
+  if (!ow_keyed_file_lookup (text, "oom_kill", &state->oom_kill))
+    state->oom_kill = 0;
+  return TRUE;
+}
+
+static ReadResult
+read_oom_control_fd (int fd, const char *cgroup, OomControl *state, GError **error)
+{
+  char buf[512];
+  ssize_t len;
+
+  len = fd < 0 ? -1 : pread (fd, buf, sizeof buf - 1, 0);
+  if (len < 0)
+    {
+      if (errno == ENODEV)
+        return READ_REMOVED;
+      oomwatch_set_error_errno (error, errno, "Cannot read memory.oom_control of '%s'", cgroup);
+      return READ_FAILED;
+    }
+  buf[len] = '\0';
+  if (!parse_oom_control (buf, state))
+    {
+      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_FAILED,
+                   "Unexpected contents in memory.oom_control of '%s'", cgroup);
+      return READ_FAILED;
+    }
+  return READ_OK;
+}
+
+/* Keeps FD (this cgroup's memory.oom_control) open if the budget has an fd to spare. */
+static void
+keep_control (OwV1Source *self, int fd)
+{
+  OwFdBudget *budget = self->parent.context->fd_budget;
+
+  ow_fd_loan_end (self->control);
+  self->control = budget != NULL ? ow_fd_budget_lend (budget, fd) : NULL;
+  if (budget == NULL)
+    ow_fd_close (fd);
+}
+
+/* Every wake-up waits for this before its signal. Kept open, memory.oom_control is one pread;
+ * once its cgroup is removed the kernel answers ENODEV (removal). Otherwise the path is
+ * resolved again in one openat2: gone, or another file under the same name (a new cgroup),
+ * is removal; and the file is kept open if an fd is spare now. */
+static ReadResult
+read_state (OwV1Source *self, OomControl *state)
+{
+  OwSource *source = &self->parent;
+  g_autoptr (GError) error = NULL;
+  g_auto (OwFd) fd = -1;
+  struct stat st;
+  ReadResult result;
+
+  if (ow_fd_loan_get_fd (self->control) >= 0)
+    result = read_oom_control_fd (ow_fd_loan_get_fd (self->control), source->cgroup, state, &error);
+  else
+    {
+      fd = ow_hierarchy_open_cgroup_file (source->context->hierarchy, source->cgroup,
+                                          "memory.oom_control", &error);
+      if (fd < 0 && g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP))
+        return READ_REMOVED;
+      if (fd >= 0 && fstat (fd, &st) == 0 && st.st_ino != self->control_ino)
+        return READ_REMOVED;
+      result = fd < 0 ? READ_FAILED : read_oom_control_fd (fd, source->cgroup, state, &error);
+      if (result == READ_OK)
+        keep_control (self, ow_fd_steal (&fd));
+    }
+  if (result == READ_FAILED)
+    g_warning ("%s", error->message);
+  return result;
+}
+
+static void
+owe_kills (OwV1Source *self, guint64 signals)
+{
+  OwedKills owed = { .kills = signals };
+  OwedKills *newest
+      = self->owed->len > 0 ? &g_array_index (self->owed, OwedKills, self->owed->len - 1) : NULL;
+
+  owed.until = g_get_monotonic_time () + RECHECK_WINDOW_MS * G_TIME_SPAN_MILLISECOND;
+  if (newest != NULL && owed.until - newest->until < OWED_MERGE_MS * G_TIME_SPAN_MILLISECOND)
+    {
+      newest->kills += signals; /* its signals are looked after a little longer */
+      newest->until = owed.until;
+      return;
+    }
+  g_array_append_val (self->owed, owed);
+}
+
+static void
+pay_kills (OwV1Source *self, guint64 kills)
+{
+  for (guint i = 0; i < self->owed->len && kills > 0; i++)
+    {
+      OwedKills *owed = &g_array_index (self->owed, OwedKills, i);
+      guint64 paid = MIN (owed->kills, kills);
+
+      owed->kills -= paid;
+      kills -= paid;
+    }
+}
+
+/* Whether a kill may still come: signals that ended without one are forgotten at UNTIL. */
+static gboolean
+kills_owed (OwV1Source *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  while (self->owed->len > 0
+         && (g_array_index (self->owed, OwedKills, 0).kills == 0
+             || g_array_index (self->owed, OwedKills, 0).until <= now))
+    g_array_remove_index (self->owed, 0);
+  for (guint i = 0; i < self->owed->len; i++)
+    if (g_array_index (self->owed, OwedKills, i).kills > 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+report_kills (OwV1Source *self, const OomControl *state)
+{
+  OwEvent event = { .kind = OW_EVENT_OOM_KILL, .has_total = TRUE, .total = state->oom_kill };
+
+  /* A counter that went down means a different cgroup now: start again from it. */
+  if (state->oom_kill > self->oom_kill_seen)
+    {
+      event.count = state->oom_kill - self->oom_kill_seen;
+      pay_kills (self, event.count);
+      self->oom_kill_seen = state->oom_kill;
+      ow_source_emit (&self->parent, &event);
+    }
+  self->oom_kill_seen = state->oom_kill;
+}
+
+static void
+report_recovery (OwV1Source *self, const OomControl *state)
+{
+  gboolean paused = state->kill_disabled && state->under_oom;
+
+  if (self->paused && !paused)
+    {
+      OwEvent event = { .kind = OW_EVENT_OOM_RECOVERED, .count = 1, .has_under_oom = TRUE };
+
+      self->paused = FALSE;
+      ow_source_emit (&self->parent, &event);
+    }
+  self->paused = paused;
+}
+
+static gboolean on_recheck (gpointer user_data);
+
+static void
+schedule_recheck (OwV1Source *self, guint interval_ms)
+{
+  g_clear_handle_id (&self->recheck_id, g_source_remove);
+  self->recheck_interval_ms = interval_ms;
+  self->recheck_id = g_timeout_add (interval_ms, on_recheck, self);
+}
+
+/* SIGNALS wake-ups of the eventfd, to be told apart and reported. */
+static void
+handle_signals (OwV1Source *self, guint64 signals)
+{
+  OwEvent oom = { .kind = OW_EVENT_OOM, .has_under_oom = TRUE };
+  OomControl state;
+
+  switch (read_state (self, &state))
+    {
+    case READ_REMOVED:
+      /* The removal wake-up is one signal; any others merged into the read were OOMs. */
+      self->unread_signals = 0;
+      oom.count = signals - 1;
+      oom.under_oom = self->paused;
+      ow_source_emit (&self->parent, &oom);
+      ow_source_emit_removed (&self->parent); /* may free self: nothing after this */
+      return;
+    case READ_FAILED:
+      /* Not known to be an OOM: keep it, and look again (backing off) until it can be read. */
+      self->unread_signals = signals;
+      self->retry_ms = MIN (MAX (self->retry_ms * 2, UNREADABLE_RETRY_MS), UNREADABLE_RETRY_MAX_MS);
+      schedule_recheck (self, self->retry_ms);
+      return;
+    case READ_OK:
+      break;
+    }
+  self->unread_signals = 0;
+  self->retry_ms = 0;
+  oom.count = signals;
+  oom.under_oom = state.kill_disabled && state.under_oom;
+  owe_kills (self, signals);
+  ow_source_emit (&self->parent, &oom);
+  report_kills (self, &state);
+  self->paused = oom.under_oom;
+  if (self->paused)
+    schedule_recheck (self, PAUSED_RECHECK_MS);
+  else if (kills_owed (self))
+    schedule_recheck (self, RECHECK_FIRST_MS);
+  else
+    g_clear_handle_id (&self->recheck_id, g_source_remove); /* every kill seen */
+}
+
+static gboolean
+on_recheck (gpointer user_data)
+{
+  OwV1Source *self = user_data;
+  OomControl state;
+
+  self->recheck_id = 0;
+  if (self->unread_signals > 0)
+    {
+      handle_signals (self, self->unread_signals);
+      return G_SOURCE_REMOVE;
+    }
+  /* Removal is reported by the eventfd's own wake-up; stop looking until then. */
+  if (read_state (self, &state) != READ_OK)
+    return G_SOURCE_REMOVE;
+  report_kills (self, &state);
+  report_recovery (self, &state);
+  if (self->paused)
+    schedule_recheck (self, PAUSED_RECHECK_MS);
+  else if (kills_owed (self))
+    schedule_recheck (self, MIN (self->recheck_interval_ms * 2, PAUSED_RECHECK_MS * 2));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_event_fd (int fd, guint32 events, gpointer user_data)
+{
+  OwV1Source *self = user_data;
+  guint64 signals = 0;
+
+  if (read (fd, &signals, sizeof signals) != sizeof signals)
+    return; /* EAGAIN: a spurious wake-up */
+  handle_signals (self, signals + self->unread_signals);
+}
+
+static void
+v1_source_sync (OwSource *source)
+{
+  OwV1Source *self = (OwV1Source *)source;
+  OomControl state;
+
+  if (read_state (self, &state) == READ_OK)
+    {
+      report_kills (self, &state);
+      report_recovery (self, &state);
+    }
+}
+
+static void
+v1_source_describe (OwSource *source, GVariantDict *dict)
+{
+  OwV1Source *self = (OwV1Source *)source;
+
+  g_variant_dict_insert (dict, OOMWATCH_KEY_UNDER_OOM, "b", self->paused);
+  /* A kill or a recovery may still be reported: clients (and tests) can wait for quiet. */
+  g_variant_dict_insert (dict, OOMWATCH_KEY_RECHECKING, "b", self->recheck_id != 0);
+}
+
+static void
+v1_source_free (OwSource *source)
+{
+  OwV1Source *self = (OwV1Source *)source;
+
+  g_clear_handle_id (&self->recheck_id, g_source_remove);
+  ow_fd_mux_remove (source->context->mux, &self->event_fd_id);
+  /* Closing the eventfd makes the kernel drop the registration. */
+  ow_fd_close (self->event_fd);
+  ow_fd_loan_end (self->control);
+  g_array_unref (self->owed);
+  g_free (self);
+}
+
+/* nogaps hook: v1 keeps a cumulative counter of kills only. */
+static void
+v1_source_counters (OwSource *source, OwCounters *counters)
+{
+  counters->has[OW_COUNTER_OOM_KILL] = TRUE;
+  counters->value[OW_COUNTER_OOM_KILL] = ((OwV1Source *)source)->oom_kill_seen;
+}
+
+static const OwSourceVTable v1_source_vtable = {
+  .sync = v1_source_sync,
+  .describe = v1_source_describe,
+  .free = v1_source_free,
+  .counters = v1_source_counters,
+};
+
+/* A delegated cgroup's cgroup.event_control belongs to its user (mode 0200): without
+ * CAP_DAC_OVERRIDE the daemon may not register there. */
+static gboolean
+register_event_fd (int dir, int control, int event_fd, const char *cgroup, GError **error)
+{
+  g_auto (OwFd) event_control = -1;
+  g_autofree char *line = NULL;
+
+  event_control = openat (dir, "cgroup.event_control", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (event_control >= 0)
+    {
+      line = g_strdup_printf ("%d %d", event_fd, control);
+      if (write (event_control, line, strlen (line)) == (ssize_t)strlen (line))
+        return TRUE;
+    }
+  if (errno == EACCES || errno == EPERM)
+    g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_PERMISSION_DENIED,
+                 "Cannot register for OOM notifications of '%s': its cgroup.event_control is "
+                 "not writable by the daemon (a delegated cgroup?)",
+                 cgroup);
+  else
+    oomwatch_set_error_errno (error, errno, "Cannot register for OOM notifications of '%s'",
+                              cgroup);
+  return FALSE;
+}
+
+OwSource *
+ow_v1_source_new (const OwSourceContext *context, const char *canonical, OwSourceBaseline baseline,
+                  const OwSourceListener *listener, gpointer user_data, GError **error)
+{
+  g_autoptr (OwSource) source = NULL;
+  g_auto (OwFd) dir = -1;
+  g_auto (OwFd) control = -1;
+  OwV1Source *self;
+  OomControl state;
+  struct stat st;
+
+  dir = ow_hierarchy_open_cgroup (context->hierarchy, canonical, error);
+  if (dir < 0)
+    return NULL;
+  if (fstat (dir, &st) < 0)
+    {
+      oomwatch_set_error_errno (error, errno, "Cannot stat cgroup '%s'", canonical);
+      return NULL;
+    }
+
+  self = g_new0 (OwV1Source, 1);
+  source = &self->parent;
+  ow_source_init (source, &v1_source_vtable, context, canonical, listener, user_data);
+  source->ino = st.st_ino;
+  self->event_fd = -1;
+  self->owed = g_array_new (FALSE, FALSE, sizeof (OwedKills));
+
+  control = openat (dir, "memory.oom_control", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (control < 0 && errno == ENOENT)
+    {
+      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP,
+                   "Invalid cgroup path '%s': not a memory cgroup", canonical);
+      return NULL;
+    }
+  if (read_oom_control_fd (control, canonical, &state, error) != READ_OK)
+    return NULL;
+  if (fstat (control, &st) < 0)
+    {
+      oomwatch_set_error_errno (error, errno, "Cannot stat memory.oom_control of '%s'", canonical);
+      return NULL;
+    }
+  self->control_ino = st.st_ino;
+  self->oom_kill_seen = baseline == OW_SOURCE_BASELINE_ZERO ? 0 : state.oom_kill;
+  self->paused = state.kill_disabled && state.under_oom;
+
+  self->event_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (self->event_fd < 0)
+    {
+      oomwatch_set_error_errno (error, errno, "Cannot create an eventfd for '%s'", canonical);
+      return NULL;
+    }
+  self->event_fd_id
+      = ow_fd_mux_add (context->mux, self->event_fd, EPOLLIN, on_event_fd, self, error);
+  if (self->event_fd_id == 0 || !register_event_fd (dir, control, self->event_fd, canonical, error))
+    return NULL;
+  keep_control (self, ow_fd_steal (&control));
+  return g_steal_pointer (&source);
+}

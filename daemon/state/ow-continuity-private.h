@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The insides of the continuity object, shared by ow-continuity.c (the emit path, restarts,
+ * life) and ow-continuity-methods.c (History(), Metrics() and the metrics file). */
+#pragma once
+
+#include "ow-continuity.h"
+#include "ow-counter-store.h"
+#include "ow-history-file.h"
+
+G_BEGIN_DECLS
+
+struct _OwContinuity
+{
+  OwHierarchy *hierarchy; /* borrowed */
+  OwRegistry *registry;   /* borrowed */
+  OwContinuityListener listener;
+  gpointer listener_data;
+  OwSeq *seq;
+  OwHistory *history;
+  OwHistoryFile *history_file; /* NULL: kept in memory only */
+  OwCounterStore *store;
+  GHashTable *owed; /* cgroup → OwCounters: what a new watch found missed, to report */
+  guint owed_idle_id;
+  gboolean in_while_down; /* the event being sent is such a report */
+  guint64 current_seq;    /* of the signal being sent */
+  char *metrics_file;
+  char *metrics_written; /* what the file holds now */
+  guint metrics_idle_id;
+};
+
+void ow_continuity_metrics_changed (OwContinuity *self);
+gboolean ow_continuity_watched_by (const char *cgroup, guint32 uid, gpointer user_data);
+
+G_END_DECLS

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "ow-continuity-private.h"
+#include "ow-seq.h"
+#include "ow-fd.h"
+#include "oomwatch-error.h"
+#include "oomwatch-names.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Who got the signal: the uids of the cgroup's watchers (the registry still holds them when a
+ * removal is sent). Monitors are root, who sees everything anyway. */
+static void
+add_watcher_uids (OwContinuity *self, const char *cgroup, OwHistoryEntry *entry)
+{
+  OwWatch *watch = ow_registry_lookup (self->registry, cgroup);
+  GHashTableIter iter;
+  const char *name;
+  guint32 uid;
+
+  if (watch == NULL)
+    return;
+  g_hash_table_iter_init (&iter, watch->watchers);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&name, NULL))
+    if (ow_registry_get_client_uid (self->registry, name, &uid))
+      ow_history_entry_add_uid (entry, uid);
+}
+
+/* The emit path */
+
+void
+ow_continuity_event (OwContinuity *self, const char *cgroup, const OwEvent *event)
+{
+  if (self == NULL)
+    return;
+  self->current_seq = ow_seq_next (self->seq);
+}
+
+gboolean
+ow_continuity_in_while_down (OwContinuity *self)
+{
+  return self != NULL && self->in_while_down;
+}
+
+void
+ow_continuity_sent (OwContinuity *self, const char *cgroup, const OwEvent *event,
+                    gboolean while_down)
+{
+  OwCounter counter;
+
+  if (self == NULL)
+    return;
+  if (ow_counter_for_kind (event->kind, &counter))
+    ow_counter_store_reported (self->store, cgroup, counter, event->count, event->has_total,
+                               event->total, while_down);
+  ow_continuity_metrics_changed (self);
+}
+
+void
+ow_continuity_add_keys (OwContinuity *self, GVariantDict *details)
+{
+  if (self == NULL)
+    return;
+  g_variant_dict_insert (details, OOMWATCH_KEY_SEQ, "t", self->current_seq);
+  if (self->in_while_down)
+    g_variant_dict_insert (details, OOMWATCH_KEY_WHILE_DOWN, "b", TRUE);
+}
+
+void
+ow_continuity_unkept_keys (OwContinuity *self, GVariantDict *details)
+{
+  if (self == NULL)
+    return;
+  self->current_seq = ow_seq_next (self->seq);
+  ow_continuity_add_keys (self, details);
+}
+
+/* The entry of the signal just sent: its seq and who watched its cgroup, as they are now. */
+static OwHistoryEntry *
+stamp (OwContinuity *self, OwHistoryEntry *entry)
+{
+  entry->seq = self->current_seq;
+  add_watcher_uids (self, entry->cgroup, entry);
+  return entry;
+}
+
+void
+ow_continuity_keep (OwContinuity *self, OwHistoryEntry *entry)
+{
+  if (self == NULL)
+    {
+      ow_history_entry_free (entry);
+      return;
+    }
+  ow_history_append (self->history, entry);
+  if (self->history_file != NULL && ow_history_get_capacity (self->history) > 0)
+    ow_history_file_append (self->history_file, self->history, entry);
+}
+
+OwHistoryEntry *
+ow_continuity_entry (OwContinuity *self, const char *cgroup, const OwEvent *event, OwVictim *victim,
+                     GVariant *details)
+{
+  OwHistoryEntry *entry;
+
+  if (self == NULL)
+    {
+      g_variant_unref (g_variant_ref_sink (details));
+      return NULL;
+    }
+  entry = ow_history_entry_new ("OomEvent", cgroup, ow_event_kind_to_string (event->kind),
+                                event->count, details);
+  if (victim != NULL && victim->has_uid)
+    {
+      entry->has_victim_uid = TRUE;
+      entry->victim_uid = victim->uid;
+    }
+  return stamp (self, entry);
+}
+
+GVariant *
+ow_continuity_removed (OwContinuity *self, const char *cgroup, const char *reason)
+{
+  g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
+  g_autoptr (GBytes) bytes = NULL;
+  OwHistoryEntry *entry;
+
+  g_variant_dict_insert (&details, OOMWATCH_KEY_TIMESTAMP, "t", (guint64)g_get_real_time ());
+  if (self == NULL)
+    return g_variant_dict_end (&details);
+  self->current_seq = ow_seq_next (self->seq);
+  ow_continuity_add_keys (self, &details);
+  entry = ow_history_entry_new ("WatchRemoved", cgroup, reason, 0, g_variant_dict_end (&details));
+  ow_continuity_keep (self, stamp (self, entry));
+  /* A floating copy of the same bytes: the sender's g_variant_new() takes it over. */
+  bytes = g_variant_get_data_as_bytes (entry->details);
+  return g_variant_new_from_bytes (G_VARIANT_TYPE_VARDICT, bytes, TRUE);
+}
+
+/* Restarts */
+
+static gboolean
+read_ino (OwContinuity *self, const char *cgroup, guint64 *ino)
+{
+  g_autoptr (GError) error = NULL;
+  g_auto (OwFd) dir = ow_hierarchy_open_cgroup (self->hierarchy, cgroup, &error);
+  struct stat st;
+
+  if (dir < 0 || fstat (dir, &st) < 0)
+    return FALSE;
+  *ino = st.st_ino;
+  return TRUE;
+}
+
+/* Told at an idle moment after the watch was made: by then the Watch() call that made it has
+ * its answer and the caller is one of the watchers. */
+static gboolean
+on_owed_idle (gpointer user_data)
+{
+  OwContinuity *self = user_data;
+  g_autoptr (GHashTable) owed = g_steal_pointer (&self->owed);
+  GHashTableIter iter;
+  const char *cgroup;
+  OwCounters *missed;
+
+  self->owed_idle_id = 0;
+  self->owed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_iter_init (&iter, owed);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&cgroup, (gpointer *)&missed))
+    {
+      OwCounterEntry *entry = ow_counter_store_lookup (self->store, cgroup);
+
+      if (entry == NULL || ow_registry_lookup (self->registry, cgroup) == NULL)
+        continue;
+      for (guint c = 0; c < OW_N_COUNTERS; c++)
+        {
+          OwEvent event = { .kind = ow_counter_kind (c),
+                            .count = missed->value[c],
+                            .has_total = TRUE,
+                            .total = entry->seen.value[c] };
+
+          if (!missed->has[c] || missed->value[c] == 0)
+            continue;
+          g_message ("%s: %" G_GUINT64_FORMAT " %s while oomwatchd was not running", cgroup,
+                     event.count, ow_event_kind_to_string (event.kind));
+          self->in_while_down = TRUE;
+          self->listener.replay (cgroup, &event, self->listener_data);
+          self->in_while_down = FALSE;
+        }
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+flush (OwContinuity *self)
+{
+  if (self->listener.flush != NULL)
+    self->listener.flush (self->listener_data);
+}
+
+static void
+watch_created (OwContinuity *self, OwWatch *watch)
+{
+  OwCounters baseline, missed;
+  OwCounterEntry *entry;
+  guint64 ino = 0;
+  g_autoptr (GError) error = NULL;
+
+  if (watch->source == NULL || !ow_source_get_counters (watch->source, &baseline))
+    return;
+  read_ino (self, watch->cgroup, &ino);
+  entry = ow_counter_store_reconcile (self->store, watch->cgroup, ino, &baseline, &missed);
+  if (!ow_counter_store_save (self->store, entry, &error))
+    g_warning ("Cannot save the counters of %s: %s", watch->cgroup, error->message);
+  for (guint c = 0; c < OW_N_COUNTERS; c++)
+    if (missed.has[c] && missed.value[c] > 0)
+      {
+        g_hash_table_replace (self->owed, g_strdup (watch->cgroup),
+                              g_memdup2 (&missed, sizeof missed));
+        if (self->owed_idle_id == 0)
+          self->owed_idle_id = g_idle_add (on_owed_idle, self);
+        break;
+      }
+  ow_continuity_metrics_changed (self);
+}
+
+void
+ow_continuity_watch_created (OwContinuity *self, OwWatch *watch)
+{
+  if (self == NULL)
+    return;
+  flush (self); /* what was sent counts on the previous watch */
+  watch_created (self, watch);
+}
+
+void
+ow_continuity_watch_dropped (OwContinuity *self, const char *cgroup)
+{
+  if (self == NULL)
+    return;
+  flush (self); /* what was sent counts before the watch goes */
+  g_hash_table_remove (self->owed, cgroup);
+  ow_counter_store_forget (self->store, cgroup);
+  ow_continuity_metrics_changed (self);
+}
+
+guint64
+ow_continuity_last_seq (OwContinuity *self)
+{
+  return ow_seq_last (self->seq);
+}
+
+/* Life */
+
+/* Saved counters of cgroups removed while the daemon was down describe nothing any more. */
+static void
+forget_removed (OwContinuity *self)
+{
+  g_autoptr (GList) entries = ow_counter_store_entries (self->store);
+
+  if (ow_hierarchy_get_version (self->hierarchy) == 0)
+    return;
+  for (GList *l = entries; l != NULL; l = l->next)
+    {
+      OwCounterEntry *entry = l->data;
+      g_autoptr (GError) error = NULL;
+      g_auto (OwFd) dir = ow_hierarchy_open_cgroup (self->hierarchy, entry->cgroup, &error);
+
+      if (dir < 0 && g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP))
+        {
+          g_autofree char *cgroup = g_strdup (entry->cgroup);
+
+          g_debug ("%s: removed while oomwatchd was not running", cgroup);
+          ow_counter_store_forget (self->store, cgroup);
+        }
+    }
+}
+
+void
+ow_continuity_configure (OwContinuity *self, guint history_size, const char *metrics_file)
+{
+  if (history_size > OW_MAX_HISTORY_SIZE)
+    g_warning ("HistorySize=%u: keeping %u signals at most", history_size, OW_MAX_HISTORY_SIZE);
+  ow_history_set_capacity (self->history, MIN (history_size, OW_MAX_HISTORY_SIZE));
+  if (g_strcmp0 (metrics_file, self->metrics_file) != 0)
+    {
+      g_free (self->metrics_file);
+      self->metrics_file = g_strdup (metrics_file);
+      g_clear_pointer (&self->metrics_written, g_free);
+    }
+  ow_continuity_metrics_changed (self);
+}
+
+OwContinuity *
+ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarchy *hierarchy,
+                   OwRegistry *registry, GError **error)
+{
+  g_autoptr (OwContinuity) self = g_new0 (OwContinuity, 1);
+  g_autofree char *seq_path = g_build_filename (runtime_dir, "seq", NULL);
+  g_autofree char *counters_dir = g_build_filename (runtime_dir, "counters", NULL);
+  g_autofree char *history_path = g_build_filename (runtime_dir, "history", NULL);
+  g_autofree char *boot_id = ow_seq_read_boot_id (boot_id_path);
+
+  self->hierarchy = hierarchy;
+  self->registry = registry;
+  self->history = ow_history_new (OW_DEFAULT_HISTORY_SIZE);
+  self->owed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  /* The counters dir is made with its parents: the runtime dir itself, outside systemd. */
+  self->store = ow_counter_store_open (counters_dir, error);
+  if (self->store == NULL)
+    return NULL;
+  self->seq = ow_seq_open (seq_path, boot_id, OW_SEQ_BLOCK, error);
+  if (self->seq == NULL)
+    return NULL;
+  /* A history of other numbers (numbering started again) would mislead: it goes. */
+  if (ow_seq_last (self->seq) == 0)
+    g_unlink (history_path);
+  self->history_file = ow_history_file_open (history_path, self->history, error);
+  if (self->history_file == NULL)
+    return NULL;
+  forget_removed (self);
+  g_message ("Runtime state in %s; signals continue from seq %" G_GUINT64_FORMAT, runtime_dir,
+             ow_seq_last (self->seq) + 1);
+  return g_steal_pointer (&self);
+}
+
+void
+ow_continuity_set_listener (OwContinuity *self, const OwContinuityListener *listener,
+                            gpointer user_data)
+{
+  self->listener = *listener;
+  self->listener_data = user_data;
+}
+
+void
+ow_continuity_free (OwContinuity *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_handle_id (&self->owed_idle_id, g_source_remove);
+  /* The metrics file is left as it is: the counters continue in the next run. */
+  g_clear_handle_id (&self->metrics_idle_id, g_source_remove);
+  g_clear_pointer (&self->owed, g_hash_table_unref);
+  g_clear_pointer (&self->store, ow_counter_store_free);
+  g_clear_pointer (&self->history_file, ow_history_file_free);
+  g_clear_pointer (&self->history, ow_history_free);
+  g_clear_pointer (&self->seq, ow_seq_free);
+  g_free (self->metrics_file);
+  g_free (self->metrics_written);
+  g_free (self);
+}

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "ow-history.h"
+#include "oomwatch-names.h"
+
+#include <string.h>
+
+/* The keys that identify a victim: they go only to root and to the victim's own uid. */
+static const char *const identity_keys[]
+    = { OOMWATCH_KEY_PID, OOMWATCH_KEY_COMM, OOMWATCH_KEY_UID, "cmdline", NULL };
+
+struct _OwHistory
+{
+  GQueue entries; /* oldest first */
+  guint capacity;
+};
+
+OwHistoryEntry *
+ow_history_entry_new (const char *signal, const char *cgroup, const char *kind, guint64 count,
+                      GVariant *details)
+{
+  OwHistoryEntry *entry = g_new0 (OwHistoryEntry, 1);
+  guint64 stamped;
+
+  entry->signal = g_strdup (signal);
+  entry->cgroup = g_strdup (cgroup);
+  entry->kind = g_strdup (kind);
+  entry->count = count;
+  entry->details = details != NULL ? g_variant_ref_sink (details) : NULL;
+  /* The time the signal carried, so that History() and the signal agree. */
+  if (entry->details != NULL
+      && g_variant_lookup (entry->details, OOMWATCH_KEY_TIMESTAMP, "t", &stamped))
+    entry->time = (gint64)stamped;
+  else
+    entry->time = g_get_real_time ();
+  entry->uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  return entry;
+}
+
+void
+ow_history_entry_free (OwHistoryEntry *entry)
+{
+  if (entry == NULL)
+    return;
+  g_free (entry->signal);
+  g_free (entry->cgroup);
+  g_free (entry->kind);
+  g_clear_pointer (&entry->details, g_variant_unref);
+  g_array_unref (entry->uids);
+  g_free (entry);
+}
+
+void
+ow_history_entry_add_uid (OwHistoryEntry *entry, guint32 uid)
+{
+  for (guint i = 0; i < entry->uids->len; i++)
+    if (g_array_index (entry->uids, guint32, i) == uid)
+      return;
+  g_array_append_val (entry->uids, uid);
+}
+
+OwHistory *
+ow_history_new (guint capacity)
+{
+  OwHistory *self = g_new0 (OwHistory, 1);
+
+  g_queue_init (&self->entries);
+  self->capacity = capacity;
+  return self;
+}
+
+void
+ow_history_free (OwHistory *self)
+{
+  if (self == NULL)
+    return;
+  g_queue_clear_full (&self->entries, (GDestroyNotify)ow_history_entry_free);
+  g_free (self);
+}
+
+static void
+trim (OwHistory *self)
+{
+  while (self->entries.length > self->capacity)
+    ow_history_entry_free (g_queue_pop_head (&self->entries));
+}
+
+void
+ow_history_set_capacity (OwHistory *self, guint capacity)
+{
+  self->capacity = capacity;
+  trim (self);
+}
+
+guint
+ow_history_get_capacity (OwHistory *self)
+{
+  return self->capacity;
+}
+
+guint
+ow_history_length (OwHistory *self)
+{
+  return self->entries.length;
+}
+
+guint64
+ow_history_oldest_seq (OwHistory *self)
+{
+  OwHistoryEntry *oldest = g_queue_peek_head (&self->entries);
+
+  return oldest != NULL ? oldest->seq : 0;
+}
+
+GList *
+ow_history_entries (OwHistory *self)
+{
+  return g_list_copy (self->entries.head);
+}
+
+void
+ow_history_append (OwHistory *self, OwHistoryEntry *entry)
+{
+  g_queue_push_tail (&self->entries, entry);
+  trim (self);
+}
+
+gboolean
+ow_history_visible (const OwHistoryEntry *entry, guint32 uid, OwHistoryWatchedFunc watched,
+                    gpointer user_data)
+{
+  if (uid == 0)
+    return TRUE;
+  for (guint i = 0; i < entry->uids->len; i++)
+    if (g_array_index (entry->uids, guint32, i) == uid)
+      return TRUE;
+  return watched != NULL && watched (entry->cgroup, uid, user_data);
+}
+
+GVariant *
+ow_history_filter_details (GVariant *details, gboolean has_victim_uid, guint32 victim_uid,
+                           guint32 uid)
+{
+  GVariantBuilder builder;
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  if (uid == 0 || (has_victim_uid && victim_uid == uid))
+    return g_variant_ref (details);
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_iter_init (&iter, details);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      if (!g_strv_contains (identity_keys, key))
+        g_variant_builder_add (&builder, "{sv}", key, value);
+      g_variant_unref (value);
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
+static GVariant *
+describe (const OwHistoryEntry *entry, guint32 uid)
+{
+  g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+  g_autoptr (GVariant) details
+      = ow_history_filter_details (entry->details, entry->has_victim_uid, entry->victim_uid, uid);
+  gboolean removed = strcmp (entry->signal, "WatchRemoved") == 0;
+
+  g_variant_dict_insert (&dict, "seq", "t", entry->seq);
+  g_variant_dict_insert (&dict, "time", "t", (guint64)entry->time);
+  g_variant_dict_insert (&dict, "signal", "s", entry->signal);
+  g_variant_dict_insert (&dict, "cgroup", "s", entry->cgroup);
+  g_variant_dict_insert (&dict, removed ? "reason" : "kind", "s", entry->kind);
+  if (!removed)
+    g_variant_dict_insert (&dict, "count", "t", entry->count);
+  g_variant_dict_insert_value (&dict, "details", details);
+  return g_variant_dict_end (&dict);
+}
+
+GVariant *
+ow_history_query (OwHistory *self, guint64 after, gint64 since, guint max, guint32 uid,
+                  OwHistoryWatchedFunc watched, gpointer user_data)
+{
+  g_autoptr (GPtrArray) picked = g_ptr_array_new ();
+  GVariantBuilder builder;
+  guint first = 0;
+
+  for (GList *l = self->entries.head; l != NULL; l = l->next)
+    {
+      OwHistoryEntry *entry = l->data;
+
+      if (entry->seq > after && entry->time >= since
+          && ow_history_visible (entry, uid, watched, user_data))
+        g_ptr_array_add (picked, entry);
+    }
+  if (max > 0 && picked->len > max)
+    first = picked->len - max;
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = first; i < picked->len; i++)
+    g_variant_builder_add_value (&builder, describe (g_ptr_array_index (picked, i), uid));
+  return g_variant_builder_end (&builder);
+}
