@@ -288,22 +288,14 @@ announce (Listener *listener, int timeout)
 static int
 listen (OomwatchManager *manager, Listener *listener, int timeout)
 {
-  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  guint sigint, sigterm;
-
-  listener->loop = loop;
   g_signal_connect (manager, "notify::g-name-owner", G_CALLBACK (on_name_owner), listener);
-  sigint = g_unix_signal_add (SIGINT, on_interrupt, listener);
-  sigterm = g_unix_signal_add (SIGTERM, on_interrupt, listener);
   if (timeout > 0)
     listener->timer_id = g_timeout_add_seconds ((guint) timeout, on_timeout, listener);
-  announce (listener, timeout); /* once Ctrl-C is handled */
+  announce (listener, timeout);
 
   if (listener->cgroups == NULL || g_hash_table_size (listener->cgroups) > 0)
-    g_main_loop_run (loop);
+    g_main_loop_run (listener->loop);
 
-  g_source_remove (sigint);
-  g_source_remove (sigterm);
   g_clear_handle_id (&listener->timer_id, g_source_remove);
   g_signal_handlers_disconnect_by_data (manager, listener);
   return listener->status;
@@ -343,7 +335,9 @@ run_listener (int argc, char **argv, gboolean watch)
   g_autoptr (GHashTable) cgroups = NULL;
   g_autoptr (GHashTable) printed = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   g_autoptr (GError) error = NULL;
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   Listener listener = { 0 };
+  guint sigint, sigterm;
   int status;
 
   g_option_context_add_main_entries (context, entries, NULL);
@@ -366,6 +360,10 @@ run_listener (int argc, char **argv, gboolean watch)
   if (since_text != NULL && !oomctl_parse_since (since_text, &listener.since, &error))
     return oomctl_usage_error ("%s", error->message);
 
+  /* Ctrl-C is handled from here on: once a watch is made, it ends cleanly. */
+  listener.loop = loop;
+  sigint = g_unix_signal_add (SIGINT, on_interrupt, &listener);
+  sigterm = g_unix_signal_add (SIGTERM, on_interrupt, &listener);
   manager = oomctl_manager_new (&error);
   if (manager == NULL)
     return oomctl_fail ("cannot reach oomwatchd", error);
@@ -400,6 +398,8 @@ run_listener (int argc, char **argv, gboolean watch)
     status = oomctl_fail ("History", error);
   else
     status = listen (manager, &listener, timeout);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
   g_free (listener.epoch);
   return status;
 }
