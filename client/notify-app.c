@@ -20,7 +20,27 @@ icon_to_string (GIcon *icon)
   return NULL;
 }
 
-/* What the details tell: the app's desktop entry, else the unit, else the process. The app-id
+/* A container or pod, by the names the node gave (else by the container's short id). */
+static char *
+container_words (GVariant *details)
+{
+  const char *ns = "", *pod = NULL, *name = NULL, *id = NULL;
+
+  g_variant_lookup (details, OOMWATCH_KEY_POD_NAMESPACE, "&s", &ns);
+  g_variant_lookup (details, OOMWATCH_KEY_POD_NAME, "&s", &pod);
+  g_variant_lookup (details, OOMWATCH_KEY_CONTAINER_NAME, "&s", &name);
+  g_variant_lookup (details, OOMWATCH_KEY_CONTAINER_ID, "&s", &id);
+  if (name != NULL && pod != NULL)
+    return g_strdup_printf (_ ("Container %s of pod %s/%s"), name, ns, pod);
+  if (pod != NULL)
+    return g_strdup_printf (_ ("Pod %s/%s"), ns, pod);
+  if (id != NULL)
+    return g_strdup_printf (_ ("Container %.12s"), id);
+  return NULL;
+}
+
+/* What the details tell: the app's desktop entry, else the container, else the unit, else the
+ * process. The app-id
  * came through the daemon's parser (UTF-8, no '/'), so it is safe as a desktop file id. */
 NotifyApp *
 notify_app_resolve (GVariant *details)
@@ -48,7 +68,10 @@ notify_app_resolve (GVariant *details)
         g_debug ("No desktop entry %s", file_id);
     }
   if (app->name == NULL)
+    app->name = container_words (details);
+  if (app->name == NULL)
     app->name = g_strdup (unit ?: comm ?: _ ("A process"));
+  app->key = g_strdup (app_id != NULL && app_id[0] != '\0' ? app_id : app->name);
   return app;
 }
 
@@ -60,6 +83,7 @@ notify_app_free (NotifyApp *app)
   g_free (app->name);
   g_free (app->icon);
   g_free (app->desktop_id);
+  g_free (app->key);
   g_free (app);
 }
 
@@ -78,4 +102,61 @@ notify_app_reason_text (const char *reason)
   if (g_strcmp0 (reason, "memory-used") == 0)
     return _ ("too much memory and swap in use");
   return reason != NULL ? reason : _ ("unknown reason");
+}
+
+/* What the user knows the app by, and asks not to be warned about again. */
+const char *
+notify_app_key (const NotifyApp *app)
+{
+  return app->key;
+}
+
+/* One body line per kill: the app first; the cgroup's path is for the details. */
+char *
+notify_app_describe_kill (const NotifyApp *app, const char *cgroup, const char *kind,
+                          guint64 count, GVariant *details)
+{
+  const char *comm = NULL, *reason = NULL;
+  g_autofree char *leaf = g_path_get_basename (cgroup);
+  guint32 pid = 0;
+
+  g_variant_lookup (details, OOMWATCH_KEY_COMM, "&s", &comm);
+  g_variant_lookup (details, OOMWATCH_KEY_REASON, "&s", &reason);
+  if (strcmp (kind, OOMWATCH_KIND_OOMD_KILL) == 0)
+    return g_strdup_printf (_ ("%s: stopped by systemd-oomd (%s)"), app->name,
+                            notify_app_reason_text (reason));
+  if (g_variant_lookup (details, OOMWATCH_KEY_PID, "u", &pid) && g_strcmp0 (app->name, comm) != 0)
+    return g_strdup_printf (_ ("%s: %s (pid %u)"), app->name, comm ?: "?", pid);
+  if (pid != 0)
+    return g_strdup_printf (_ ("%s (pid %u)"), comm ?: "?", pid);
+  return g_strdup_printf (ngettext ("%u process in %s", "%u processes in %s", (gulong)count),
+                          (guint)count, leaf);
+}
+
+char *
+notify_app_describe_summary (const NotifyApp *app, const char *kind, GVariant *details)
+{
+  const char *reason = NULL;
+
+  if (strcmp (kind, OOMWATCH_KIND_OOMD_KILL) != 0)
+    return g_strdup_printf (_ ("%s was stopped — it ran out of memory"), app->name);
+  g_variant_lookup (details, OOMWATCH_KEY_REASON, "&s", &reason);
+  return g_strdup_printf (_ ("%s was stopped by systemd-oomd: %s"), app->name,
+                          notify_app_reason_text (reason));
+}
+
+/* A line of "Show details": when, the body's line, and the cgroups. */
+void
+notify_app_append_details (GString *text, const NotifyApp *app, const char *cgroup,
+                           const char *kind, const char *line, GVariant *details)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *when = g_date_time_format (now, "%F %T");
+  const char *task_cgroup = NULL;
+
+  g_variant_lookup (details, OOMWATCH_KEY_TASK_CGROUP, "&s", &task_cgroup);
+  g_string_append_printf (text, "%s  %s  %s\n    %s: %s\n", when, kind, line, _ ("cgroup"),
+                          task_cgroup ?: cgroup);
+  if (app->desktop_id != NULL)
+    g_string_append_printf (text, "    %s: %s.desktop\n", _ ("application"), app->desktop_id);
 }

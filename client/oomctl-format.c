@@ -142,17 +142,24 @@ details_timestamp (GVariant *details)
 }
 
 static void
+append_string_human (GString *out, const char *key, const char *value)
+{
+  g_autofree char *escaped = g_strescape (value, NULL);
+
+  g_string_append_printf (out, " %s=%s", key, escaped);
+}
+
+static void
 append_detail_human (GString *out, const char *key, GVariant *value)
 {
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    {
+      append_string_human (out, key, g_variant_get_string (value, NULL));
+      return;
+    }
   g_string_append_printf (out, " %s=", key);
   if (g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
     g_string_append (out, g_variant_get_boolean (value) ? "yes" : "no");
-  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
-    {
-      g_autofree char *escaped = g_strescape (g_variant_get_string (value, NULL), NULL);
-
-      g_string_append (out, escaped);
-    }
   else
     {
       g_autofree char *text = g_variant_print (value, FALSE);
@@ -190,6 +197,33 @@ append_seq_human (GString *out, GVariant *details)
     g_string_append_printf (out, " seq=%" G_GUINT64_FORMAT, seq);
 }
 
+/* The container's keys, shown as pod=NAMESPACE/NAME container=NAME where the names are known,
+ * else by the pod's UID and the container's id; JSON carries them all. */
+static const char *const container_keys[] = {
+  OOMWATCH_KEY_POD_NAMESPACE, OOMWATCH_KEY_POD_NAME,       OOMWATCH_KEY_POD_UID,
+  OOMWATCH_KEY_POD_QOS,       OOMWATCH_KEY_CONTAINER_NAME, OOMWATCH_KEY_CONTAINER_ID,
+  OOMWATCH_KEY_CONTAINER_RUNTIME, NULL
+};
+
+static void
+append_container_human (GString *out, GVariant *details)
+{
+  const char *ns = NULL, *pod = NULL, *uid = NULL, *name = NULL, *id = NULL;
+  g_autofree char *shown = NULL;
+
+  g_variant_lookup (details, OOMWATCH_KEY_POD_NAMESPACE, "&s", &ns);
+  g_variant_lookup (details, OOMWATCH_KEY_POD_NAME, "&s", &pod);
+  g_variant_lookup (details, OOMWATCH_KEY_POD_UID, "&s", &uid);
+  g_variant_lookup (details, OOMWATCH_KEY_CONTAINER_NAME, "&s", &name);
+  g_variant_lookup (details, OOMWATCH_KEY_CONTAINER_ID, "&s", &id);
+  if (ns != NULL && pod != NULL)
+    shown = g_strdup_printf ("%s/%s", ns, pod);
+  if (shown != NULL || uid != NULL)
+    append_string_human (out, "pod", shown != NULL ? shown : uid);
+  if (name != NULL || id != NULL)
+    append_string_human (out, "container", name != NULL ? name : id);
+}
+
 static void
 append_details_human (GString *out, GVariant *details)
 {
@@ -202,10 +236,12 @@ append_details_human (GString *out, GVariant *details)
   while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
     {
       if (g_strcmp0 (key, OOMWATCH_KEY_TIMESTAMP) != 0 && g_strcmp0 (key, OOMWATCH_KEY_HIERARCHY) != 0
-          && !g_strv_contains (first_keys, key) && !g_strv_contains (last_keys, key))
+          && !g_strv_contains (first_keys, key) && !g_strv_contains (last_keys, key)
+          && !g_strv_contains (container_keys, key))
         append_detail_human (out, key, value);
       g_variant_unref (value);
     }
+  append_container_human (out, details);
   append_keys_human (out, details, last_keys);
 }
 

@@ -53,6 +53,29 @@ oomctl_history_call (OomwatchManager *manager, const OomctlSince *since, GVarian
   return events;
 }
 
+/* --pod NAMESPACE/NAME (or NAME in any namespace, or the pod's UID) and --container NAME. */
+static gboolean
+entry_matches (GVariant *entry, const char *pod, const char *container)
+{
+  g_autoptr (GVariant) details = NULL;
+  const char *ns = "", *name = "", *uid = "", *container_name = NULL;
+  g_autofree char *full = NULL;
+
+  if (pod == NULL && container == NULL)
+    return TRUE;
+  if (!g_variant_lookup (entry, "details", "@a{sv}", &details))
+    return FALSE;
+  g_variant_lookup (details, OOMWATCH_KEY_POD_NAMESPACE, "&s", &ns);
+  g_variant_lookup (details, OOMWATCH_KEY_POD_NAME, "&s", &name);
+  g_variant_lookup (details, OOMWATCH_KEY_POD_UID, "&s", &uid);
+  g_variant_lookup (details, OOMWATCH_KEY_CONTAINER_NAME, "&s", &container_name);
+  full = g_strdup_printf ("%s/%s", ns, name);
+  if (pod != NULL && strcmp (pod, uid) != 0
+      && (*name == '\0' || (strcmp (pod, full) != 0 && strcmp (pod, name) != 0)))
+    return FALSE;
+  return container == NULL || g_strcmp0 (container, container_name) == 0;
+}
+
 /* Options only, then the daemon: NULL with *STATUS set when either fails. */
 static OomwatchManager *
 parse_and_connect (GOptionContext *context, const GOptionEntry *entries, const char *summary,
@@ -146,6 +169,8 @@ oomctl_history (int argc, char **argv)
   g_auto (GStrv) kinds = NULL;
   g_auto (GStrv) cgroups = NULL;
   int lines = G_MININT;
+  g_autofree char *pod = NULL;
+  g_autofree char *container = NULL;
   const GOptionEntry entries[]
       = { { "since", 's', 0, G_OPTION_ARG_STRING, &since_text,
             "Only signals after this seq number, or at or after this time (journalctl's words: "
@@ -158,6 +183,10 @@ oomctl_history (int argc, char **argv)
             "KIND" },
           { "lines", 'n', 0, G_OPTION_ARG_INT, &lines,
             "Only the newest N signals (after the other filters)", "N" },
+          { "pod", 0, 0, G_OPTION_ARG_STRING, &pod,
+            "Only the events of this Kubernetes pod (NAMESPACE/NAME, NAME, or its UID)", "POD" },
+          { "container", 0, 0, G_OPTION_ARG_STRING, &container,
+            "Only the events of containers of this name", "NAME" },
           { NULL } };
   g_autoptr (GOptionContext) context = g_option_context_new ("[CGROUP…]");
   g_autoptr (OomwatchManager) manager = NULL;
@@ -196,7 +225,7 @@ oomctl_history (int argc, char **argv)
     {
       GVariant *entry = g_variant_get_child_value (events, i);
 
-      if (history_wanted (&filter, entry))
+      if (history_wanted (&filter, entry) && entry_matches (entry, pod, container))
         g_ptr_array_add (picked, entry);
       else
         g_variant_unref (entry);

@@ -74,8 +74,7 @@ on_memory_pressure (OomwatchManager *manager, const char *cgroup, const char *le
   g_variant_builder_add (
       &hints, "{sv}", "urgency",
       g_variant_new_byte (strcmp (level, OOMWATCH_PRESSURE_CRITICAL) == 0 ? 2 : 1));
-  g_variant_builder_add (&hints, "{sv}", "category", g_variant_new_string ("system"));
-  g_variant_builder_add (&hints, "{sv}", "desktop-entry", g_variant_new_string ("oomwatch-notify"));
+  g_variant_builder_add (&hints, "{sv}", "desktop-entry", g_variant_new_string (OOMWATCH_NOTIFY_DESKTOP_ID));
   g_dbus_connection_call (
       self->session, "org.freedesktop.Notifications", "/org/freedesktop/Notifications",
       "org.freedesktop.Notifications", "Notify",

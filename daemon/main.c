@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomwatchd: options, signals, the bus name; the manager does the work. */
+#include "ow-bus-connect.h"
 #include "ow-hierarchy.h"
 #include "ow-manager.h"
 #include "oomwatch-names.h"
@@ -32,10 +33,10 @@ typedef struct
   guint64 sched_runtime, sched_deadline, sched_period;
 } SchedAttr;
 
-/* GLib 2.74's slice allocator keeps what it once held: one hostile 32 MB message parses into
- * ~500 MB of small GVariants that would stay the daemon's for good. With plain malloc they go
- * back (the bus guard trims after refusing a large message). GLib reads G_SLICE when it is
- * loaded, before main(): so when it is not set, set it and start again, once. */
+/* GLib 2.74's slice allocator keeps what it once held: the many small GVariants of a large
+ * message would stay the daemon's for good. With plain malloc they go back (ow-heap-trim.h).
+ * GLib reads G_SLICE when it is loaded, before main(): so when it is not set, set it and start
+ * again, once. */
 static void
 use_plain_malloc (char **argv)
 {
@@ -100,10 +101,10 @@ request_short_slice (void)
     g_debug ("No shorter time slice: %s", g_strerror (errno));
 }
 
-static void
-on_bus_acquired (GDBusConnection *connection, const char *name, gpointer user_data)
+/* Serves the manager on CONNECTION before the name is asked for, so no call finds it missing. */
+static gboolean
+export_manager (Daemon *daemon, GDBusConnection *connection)
 {
-  Daemon *daemon = user_data;
   g_autoptr (GError) error = NULL;
 
   /* A lost bus must end in a non-zero exit through the loop, not in raise(SIGTERM). */
@@ -112,9 +113,9 @@ on_bus_acquired (GDBusConnection *connection, const char *name, gpointer user_da
   if (!ow_manager_export (daemon->manager, connection, &error))
     {
       g_printerr ("oomwatchd: cannot export the manager: %s\n", error->message);
-      daemon->exit_status = 1;
-      g_main_loop_quit (daemon->loop);
+      return FALSE;
     }
+  return TRUE;
 }
 
 static void
@@ -146,6 +147,17 @@ on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
       daemon->exit_status = 1;
     }
   g_main_loop_quit (daemon->loop);
+}
+
+/* Signals are looked at before any other work the loop has ready. */
+static void
+add_signal (int signum, GSourceFunc handler, Daemon *daemon)
+{
+  g_autoptr (GSource) source = g_unix_signal_source_new (signum);
+
+  g_source_set_priority (source, G_PRIORITY_HIGH);
+  g_source_set_callback (source, handler, daemon, NULL);
+  g_source_attach (source, NULL);
 }
 
 /* A system service starts with a soft limit of 1024 fds; each watch needs one. */
@@ -199,6 +211,7 @@ main (int argc, char **argv)
   g_autoptr (OwHierarchy) hierarchy = NULL;
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (OwManager) manager = NULL;
+  g_autoptr (GDBusConnection) connection = NULL;
   Daemon daemon = { 0 };
   g_autoptr (OwConfig) overrides = ow_config_new ();
   OwManagerSettings settings = { 0 };
@@ -258,17 +271,31 @@ main (int argc, char **argv)
   daemon.loop = loop;
   daemon.manager = manager;
 
-  g_unix_signal_add (SIGHUP, on_reload_signal, &daemon);
-  g_unix_signal_add (SIGINT, on_quit_signal, &daemon);
-  g_unix_signal_add (SIGTERM, on_quit_signal, &daemon);
+  add_signal (SIGHUP, on_reload_signal, &daemon);
+  add_signal (SIGINT, on_quit_signal, &daemon);
+  add_signal (SIGTERM, on_quit_signal, &daemon);
 
-  owner_id = g_bus_own_name (G_BUS_TYPE_SYSTEM, OOMWATCH_BUS_NAME,
-                             G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT
-                                 | (replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : 0),
-                             on_bus_acquired, on_name_acquired, on_name_lost, &daemon, NULL);
+  /* Our own connection, not GDBus's shared one: its socket is read through a filter that
+   * drops over-size messages unparsed (ow-bus-stream.h). */
+  connection = ow_bus_connect (G_BUS_TYPE_SYSTEM, &error);
+  if (connection == NULL)
+    {
+      g_printerr ("oomwatchd: cannot connect to the system bus: %s\n", error->message);
+      return 1;
+    }
+  if (!export_manager (&daemon, connection))
+    {
+      ow_manager_unexport (manager);
+      return 1;
+    }
+  owner_id = g_bus_own_name_on_connection (connection, OOMWATCH_BUS_NAME,
+                                           G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT
+                                               | (replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : 0),
+                                           on_name_acquired, on_name_lost, &daemon, NULL);
   g_main_loop_run (loop);
 
   g_bus_unown_name (owner_id);
   ow_manager_unexport (manager);
+  g_dbus_connection_flush_sync (connection, NULL, NULL); /* the name's release */
   return daemon.exit_status;
 }

@@ -1,15 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# check-unit.sh UNIT DAEMON: systemd-analyze verify on the unit, with ExecStart pointed at the
-# built daemon (the installed path does not exist at build time).
+# check-unit.sh UNIT PROGRAM [--user]: systemd-analyze verify on the unit, with ExecStart pointed
+# at the built program (the installed path does not exist at build time).
 set -eu
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-sed "s|^ExecStart=.*|ExecStart=$2|" "$1" > "$dir/oomwatchd.service"
-out=$(systemd-analyze verify --man=no "$dir/oomwatchd.service" 2>&1 || echo "verify failed")
+unit=$dir/$(basename "$1")
+# A user manager wants a runtime directory, which this machine may not give root.
+[ "${3:-}" = --user ] && export XDG_RUNTIME_DIR="$dir"
+sed "s|^ExecStart=.*|ExecStart=$2|" "$1" > "$unit"
+out=$(systemd-analyze verify ${3:-} --man=no "$unit" 2>&1 || echo "verify failed")
 # Complaints about units this machine lacks (no systemd as PID 1 here) are not ours.
 mine=$(printf '%s\n' "$out" | grep -v -e '^$' -e 'dbus.socket' -e 'dbus.service' -e 'sysinit.target' \
-  -e 'basic.target' -e 'multi-user.target' -e 'shutdown.target' -e 'Failed to prepare filename' \
+  -e 'basic.target' -e 'multi-user.target' -e 'graphical-session.target' -e 'shutdown.target' -e 'Failed to prepare filename' \
   -e 'Unit .* not found' -e 'System has not been booted with systemd' || true)
 if [ -n "$mine" ]; then
   printf '%s\n' "$mine"

@@ -38,6 +38,23 @@
 #define OOMWATCH_KEY_SLICE "slice"
 #define OOMWATCH_KEY_USER_UNIT "user-unit"
 #define OOMWATCH_KEY_APP_ID "app-id"
+/* Derived from cgroup paths owned by root (interfaces/oomwatch-container.h) and, for the
+ * names, from the kubelet's log directories; not victim identity */
+#define OOMWATCH_KEY_CONTAINER_ID "container-id"
+#define OOMWATCH_KEY_CONTAINER_RUNTIME "container-runtime"
+#define OOMWATCH_KEY_CONTAINER_NAME "container-name"
+#define OOMWATCH_KEY_POD_UID "pod-uid"
+#define OOMWATCH_KEY_POD_QOS "pod-qos"
+#define OOMWATCH_KEY_POD_NAMESPACE "pod-namespace"
+#define OOMWATCH_KEY_POD_NAME "pod-name"
+/* Values of container-runtime and pod-qos */
+#define OOMWATCH_RUNTIME_DOCKER "docker"
+#define OOMWATCH_RUNTIME_CONTAINERD "containerd"
+#define OOMWATCH_RUNTIME_CRIO "cri-o"
+#define OOMWATCH_RUNTIME_PODMAN "podman"
+#define OOMWATCH_POD_QOS_GUARANTEED "guaranteed"
+#define OOMWATCH_POD_QOS_BURSTABLE "burstable"
+#define OOMWATCH_POD_QOS_BESTEFFORT "besteffort"
 /* oomd-kill: systemd-oomd's reason, e.g. "memory-pressure" */
 #define OOMWATCH_KEY_REASON "reason"
 
@@ -69,3 +86,13 @@
 #define OOMWATCH_KEY_PRESSURE "pressure"
 #define OOMWATCH_KEY_PRESSURE_FDS "pressure-fds"
 #define OOMWATCH_KEY_EVENTS "events"
+
+/* oomwatch-notify: its session bus name (one per session), desktop entry, notification
+ * actions, settings file keys, and where a build tree's translations are */
+#define OOMWATCH_NOTIFY_BUS_NAME "org.oomwatch.Notify"
+#define OOMWATCH_NOTIFY_DESKTOP_ID "oomwatch-notify"
+#define OOMWATCH_NOTIFY_ACTION_DETAILS "details"
+#define OOMWATCH_NOTIFY_ACTION_IGNORE "ignore"
+#define OOMWATCH_NOTIFY_GROUP "Notify"
+#define OOMWATCH_NOTIFY_IGNORED_APPS "IgnoredApps"
+#define OOMWATCH_ENV_LOCALEDIR "OOMWATCH_LOCALEDIR"

@@ -238,6 +238,7 @@ oomwatch_unit_info_free (OomwatchUnitInfo *info)
   g_free (info->slice);
   g_free (info->user_unit);
   g_free (info->app_id);
+  oomwatch_container_info_free (info->container);
   g_free (info);
 }
 
@@ -245,10 +246,11 @@ gboolean
 oomwatch_unit_info_is_empty (const OomwatchUnitInfo *info)
 {
   return info->unit == NULL && info->slice == NULL && info->user_unit == NULL
-         && info->app_id == NULL;
+         && info->app_id == NULL && info->container == NULL;
 }
 
-/* The keys unit, slice, user-unit and app-id of OomEvent details, where known. */
+/* The keys unit, slice, user-unit and app-id of OomEvent details, and the container's, where
+ * known. */
 void
 oomwatch_unit_info_add_details (const OomwatchUnitInfo *info, GVariantDict *details)
 {
@@ -265,4 +267,5 @@ oomwatch_unit_info_add_details (const OomwatchUnitInfo *info, GVariantDict *deta
   for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
     if (keys[i].value != NULL)
       g_variant_dict_insert (details, keys[i].key, "s", keys[i].value);
+  oomwatch_container_info_add_details (info->container, details);
 }

@@ -6,6 +6,8 @@
  * work on input that may be hostile (any bytes, any length). */
 #pragma once
 
+#include "oomwatch-container.h"
+
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -19,6 +21,9 @@ typedef struct
   char *slice;     /* the deepest .slice above the unit (or anywhere, without a unit) */
   char *user_unit; /* the first unit below user@UID.service */
   char *app_id;    /* from unit, unescaped; valid UTF-8 */
+  /* Pod and container: never set by oomwatch_unit_info_new, only by the daemon once it has
+   * checked that root owns the path components they come from. */
+  OomwatchContainerInfo *container;
 } OomwatchUnitInfo;
 
 OomwatchUnitInfo *oomwatch_unit_info_new (const char *cgroup);

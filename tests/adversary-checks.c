@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -335,4 +336,65 @@ adv_dmesg_restrict (gboolean on)
   saved_restrict = old[0];
   signal (SIGABRT, on_abort);
   ow_test_env_write ("/proc/sys/kernel", "dmesg_restrict", "1");
+}
+
+/* The host's share of this machine's CPU time since *TICKS, in percent (from /proc/stat);
+ * TICKS is updated. Steal is what stalls a VM's processes without any of them being busy. */
+static double
+steal_since (guint64 ticks[2])
+{
+  g_autofree char *stat = NULL;
+  guint64 before_total = ticks[0], before_steal = ticks[1], total = 0, steal = 0;
+  const char *p;
+  char *end;
+
+  if (!g_file_get_contents ("/proc/stat", &stat, NULL, NULL) || !g_str_has_prefix (stat, "cpu "))
+    return 0;
+  p = stat + 4;
+  /* user nice system idle iowait irq softirq steal */
+  for (guint i = 0; i < 8; i++, p = end)
+    {
+      guint64 value = g_ascii_strtoull (p, &end, 10);
+
+      total += value;
+      if (i == 7)
+        steal = value;
+    }
+  ticks[0] = total;
+  ticks[1] = steal;
+  return total > before_total ? 100.0 * (steal - before_steal) / (total - before_total) : 0;
+}
+
+/* 100 Watch+Unwatch pairs on CGROUP by UID (20 ms apart; each uid's call budget is used up
+ * by one such try), printed under LABEL with the host's steal meanwhile; an OOM in the
+ * cgroup named OOM_IN, if given, is made meanwhile. Returns the p50 in ms. */
+double
+adv_latency (OwTestEnv *env, guint uid, const char *cgroup, const char *label, const char *oom_in)
+{
+  g_autofree char *deadline = g_strdup_printf ("%u", adv_ms (30000) / 1000);
+  const char *argv[]
+      = { g_getenv ("ADVERSARY_CLIENT"), "latency", cgroup, "100", "20", deadline, NULL };
+  g_autoptr (AdvProc) latency = NULL;
+  guint64 ticks[2] = { 0 };
+  const char *result;
+  guint n = 0, errors = 0;
+  double p50 = 0, p90 = 0, max = 0, steal;
+
+  steal_since (ticks);
+  latency = adv_spawn (uid, "latency", argv);
+  if (oom_in != NULL)
+    adv_oom (env, oom_in, ADV_UID_USER, 0);
+  result = adv_wait_line (latency, "latency ", adv_ms (60000));
+  steal = steal_since (ticks);
+  if (result == NULL
+      || sscanf (result, "latency n=%u p50=%lf p90=%lf max=%lf errors=%u", &n, &p50, &p90, &max,
+                 &errors)
+             != 5)
+    adv_fail ("the latency client did not finish: %s", result);
+  printf ("# %s (uid %u): Watch+Unwatch p50 %.2f ms, p90 %.2f ms, max %.2f ms (%u pairs), "
+          "steal %.1f %%\n",
+          label, uid, p50, p90, max, n, steal);
+  if (n != 100 || errors != 0)
+    adv_fail ("%s: %u of 100 Watch+Unwatch pairs done, %u failed", label, n, errors);
+  return p50;
 }

@@ -11,7 +11,11 @@
  *   big         Watch(<1 MiB path>, {})
  *   fds         Watch(CGROUP, {recursive: true}) carrying 16 fds (the bus's maximum)
  *   huge        Watch(CGROUP, {HUGE_KEYS × "recursive": true}), close to 32 MB
- * Prints "ready" once connected, then "done sent=N replies=N [ERROR-NAME=N …]". */
+ *   call-SHAPE  Watch with a body of BODY_BYTES in one of adv_body_shape()'s shapes (av, aav,
+ *               asv, deep)
+ *   signal-SHAPE  the same body as systemd-oomd's Killed signal, sent to oomwatchd alone
+ * With --churn=N each connection is closed after N messages and a new one opened.
+ * Prints "ready" once connected, then "done sent=N replies=N connections=N [ERROR-NAME=N …]". */
 #include "adversary-wire.h"
 #include "oomwatch-names.h"
 
@@ -38,6 +42,8 @@ static char *kinds = NULL;
 static int huge_keys = 1300000;
 static gboolean once = FALSE;
 static gboolean no_reply = FALSE;
+static int churn = 0;
+static int body_bytes = 32 * 1024 * 1024 - 4096; /* the bus's default limit, less a header */
 static volatile sig_atomic_t stopping = 0;
 
 /* SIGTERM: stop sending, collect the replies still due, print the summary. */
@@ -81,6 +87,22 @@ make_message (const char *kind)
 
       return watch_call (path, BIG_PATH_BYTES, 0, 0);
     }
+  if (g_str_has_prefix (kind, "call-") || g_str_has_prefix (kind, "signal-"))
+    {
+      gboolean call = g_str_has_prefix (kind, "call-");
+      const char *signature = adv_body_shape (body, strchr (kind, '-') + 1, (gsize)body_bytes);
+
+      if (signature == NULL)
+        {
+          g_printerr ("unknown shape in %s\n", kind);
+          exit (2);
+        }
+      if (call)
+        return manager_call ("Watch", signature, body, 0);
+      return adv_wire_message (4, OOMWATCH_BUS_NAME, OOMWATCH_OOMD_OBJECT_PATH,
+                               OOMWATCH_OOMD_INTERFACE, OOMWATCH_OOMD_KILLED_SIGNAL, signature,
+                               body, 0, TRUE);
+    }
   if (g_str_equal (kind, "list"))
     return manager_call ("ListWatches", NULL, NULL, 0);
   if (g_str_equal (kind, "introspect"))
@@ -115,15 +137,35 @@ send_kind (GPtrArray *wires, guint *i, GByteArray *message, const char *kind, co
   return 0;
 }
 
+/* Replaces WIRES[I] by a new connection once it sent CHURN messages; FALSE if none is made. */
+static gboolean
+renew (GPtrArray *wires, guint i, const char *address, guint64 *opened)
+{
+  g_autoptr (GError) error = NULL;
+  AdvWire *wire = g_ptr_array_index (wires, i);
+
+  if (churn <= 0 || wire->sent < (guint64)churn + 1)
+    return TRUE;
+  wire = adv_wire_connect (address, TRUE, &error);
+  if (wire == NULL)
+    return FALSE;
+  adv_wire_free (g_ptr_array_index (wires, i));
+  g_ptr_array_index (wires, i) = wire;
+  (*opened)++;
+  return TRUE;
+}
+
 static void
-print_summary (guint64 sent, guint64 replies, GHashTable *errors)
+print_summary (guint64 sent, guint64 replies, guint64 opened, GHashTable *errors)
 {
   g_autoptr (GString) line = g_string_new (NULL);
   GHashTableIter iter;
   gpointer name, count;
 
-  g_string_printf (line, "done sent=%" G_GUINT64_FORMAT " replies=%" G_GUINT64_FORMAT, sent,
-                   replies);
+  g_string_printf (line,
+                   "done sent=%" G_GUINT64_FORMAT " replies=%" G_GUINT64_FORMAT
+                   " connections=%" G_GUINT64_FORMAT,
+                   sent, replies, opened);
   g_hash_table_iter_init (&iter, errors);
   while (g_hash_table_iter_next (&iter, &name, &count))
     g_string_append_printf (line, " %s=%u", (char *)name, GPOINTER_TO_UINT (count));
@@ -144,6 +186,8 @@ main (int argc, char **argv)
           { "huge-keys", 0, 0, G_OPTION_ARG_INT, &huge_keys, "Option keys in a huge call", "N" },
           { "once", 0, 0, G_OPTION_ARG_NONE, &once, "One call of each kind per connection", NULL },
           { "no-reply", 0, 0, G_OPTION_ARG_NONE, &no_reply, "Ask for no replies", NULL },
+          { "churn", 0, 0, G_OPTION_ARG_INT, &churn, "Messages per connection", "N" },
+          { "body-bytes", 0, 0, G_OPTION_ARG_INT, &body_bytes, "Size of shaped bodies", "N" },
           { NULL } };
   g_autoptr (GOptionContext) context = g_option_context_new ("- flood oomwatchd");
   g_autoptr (GError) error = NULL;
@@ -154,7 +198,7 @@ main (int argc, char **argv)
   g_auto (GStrv) kind_names = NULL;
   int fds[FDS_PER_MESSAGE];
   const char *address = g_getenv ("DBUS_SYSTEM_BUS_ADDRESS");
-  guint64 sent = 0, replies = 0, next = 0;
+  guint64 sent = 0, replies = 0, next = 0, opened;
   gint64 until;
 
   signal (SIGTERM, on_term);
@@ -186,6 +230,7 @@ main (int argc, char **argv)
         }
       g_ptr_array_add (wires, wire);
     }
+  opened = wires->len;
   printf ("ready connections=%u\n", wires->len);
   fflush (stdout);
 
@@ -207,8 +252,12 @@ main (int argc, char **argv)
         if ((int)((AdvWire *)g_ptr_array_index (wires, i))->outstanding < window)
           {
             guint k = next++ % messages->len;
+            guint ok = send_kind (wires, &i, g_ptr_array_index (messages, k), kind_names[k], fds);
 
-            sent += send_kind (wires, &i, g_ptr_array_index (messages, k), kind_names[k], fds);
+            sent += ok;
+            /* The bus may refuse a new connection for a while: send on the others. */
+            if (ok > 0 && !renew (wires, i, address, &opened))
+              g_ptr_array_remove_index (wires, i--);
           }
       polls = g_new0 (struct pollfd, wires->len);
       for (guint i = 0; i < wires->len; i++)
@@ -241,6 +290,6 @@ main (int argc, char **argv)
           replies += (guint64)got;
         }
     }
-  print_summary (sent, replies, errors);
+  print_summary (sent, replies, opened, errors);
   return 0;
 }

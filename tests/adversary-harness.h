@@ -73,7 +73,11 @@ guint64 adv_daemon_status (OwTestEnv *env, const char *field, guint base);
 guint64 adv_daemon_rss_kib (OwTestEnv *env);
 gboolean adv_daemon_answers (OwTestEnv *env);
 void adv_watch_both (OwTestEnv *env, AdvProc *user, const char *cgroup, gboolean recursive);
+double adv_latency (OwTestEnv *env, guint uid, const char *cgroup, const char *label,
+                    const char *oom_in);
 void adv_add_trust_tests (void);
+void adv_add_deleg_tests (void);
+void adv_add_bus_tests (void);
 gboolean adv_under_tool (void);
 
 void adv_kmsg_write (const char *record);

@@ -19,7 +19,9 @@
 #define FIELD_DESTINATION 6
 #define FIELD_SIGNATURE 8
 #define FIELD_UNIX_FDS 9
+#define TYPE_CALL 1
 #define TYPE_RETURN 2
+#define TYPE_SIGNAL 4
 #define TYPE_ERROR 3
 #define FLAG_NO_REPLY 0x1
 
@@ -104,8 +106,18 @@ adv_wire_method_call (const char *destination, const char *path, const char *int
                       const char *member, const char *signature, const AdvBody *body, guint32 n_fds,
                       gboolean no_reply)
 {
+  return adv_wire_message (TYPE_CALL, destination, path, interface, member, signature, body,
+                           n_fds, no_reply);
+}
+
+/* A message of TYPE (1 a method call, 4 a signal; a signal expects no reply). */
+GByteArray *
+adv_wire_message (guint8 type, const char *destination, const char *path, const char *interface,
+                  const char *member, const char *signature, const AdvBody *body, guint32 n_fds,
+                  gboolean no_reply)
+{
   GByteArray *message = g_byte_array_new ();
-  guint8 fixed[4] = { 'l', 1, no_reply ? FLAG_NO_REPLY : 0, 1 };
+  guint8 fixed[4] = { 'l', type, no_reply || type == TYPE_SIGNAL ? FLAG_NO_REPLY : 0, 1 };
   guint32 body_len = body != NULL ? body->len : 0;
   guint32 fields_len;
 
@@ -179,6 +191,7 @@ adv_wire_send (AdvWire *wire, GByteArray *message, const int *fds, guint n_fds, 
   memcpy (message->data + 8, &serial, 4);
   if (!write_all (wire->fd, message->data, message->len, fds, n_fds, error))
     return FALSE;
+  wire->sent++;
   if ((message->data[2] & FLAG_NO_REPLY) == 0)
     wire->outstanding++;
   return TRUE;

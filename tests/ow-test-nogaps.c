@@ -268,3 +268,24 @@ ow_test_free_port (void)
   bound = g_socket_get_local_address (socket, NULL);
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
+
+/* promtool check metrics on TEXT passes. */
+void
+ow_test_promtool_check (const char *text)
+{
+  const char *argv[] = { "promtool", "check", "metrics", NULL };
+  g_autoptr (GSubprocess) promtool = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (GError) error = NULL;
+
+  promtool = g_subprocess_newv (argv,
+                                G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                    | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (promtool, text, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_test_message ("promtool: %s%s", out, err);
+  g_assert_true (g_subprocess_get_if_exited (promtool));
+  g_assert_cmpint (g_subprocess_get_exit_status (promtool), ==, 0);
+}

@@ -40,4 +40,6 @@ GSubprocess *ow_test_spawn_tied (const char *const *argv, GSubprocessFlags flags
 char *ow_test_http_get (guint16 port, const char *path);
 guint16 ow_test_free_port (void);
 
+void ow_test_promtool_check (const char *text);
+
 G_END_DECLS

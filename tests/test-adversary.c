@@ -179,33 +179,6 @@ test_fd_flood_daemon (void)
   fd_flood (env, FALSE);
 }
 
-/* The host's share of this machine's CPU time since *TICKS, in percent (from /proc/stat);
- * TICKS is updated. Steal is what stalls a VM's processes without any of them being busy. */
-static double
-steal_since (guint64 ticks[2])
-{
-  g_autofree char *stat = NULL;
-  guint64 before_total = ticks[0], before_steal = ticks[1], total = 0, steal = 0;
-  const char *p;
-  char *end;
-
-  if (!g_file_get_contents ("/proc/stat", &stat, NULL, NULL) || !g_str_has_prefix (stat, "cpu "))
-    return 0;
-  p = stat + 4;
-  /* user nice system idle iowait irq softirq steal */
-  for (guint i = 0; i < 8; i++, p = end)
-    {
-      guint64 value = g_ascii_strtoull (p, &end, 10);
-
-      total += value;
-      if (i == 7)
-        steal = value;
-    }
-  ticks[0] = total;
-  ticks[1] = steal;
-  return total > before_total ? 100.0 * (steal - before_steal) / (total - before_total) : 0;
-}
-
 /* 4: starvation. Nobody, with 32 connections, sends everything the bus lets it send (refused
  * recursive Watches of a 401-cgroup tree, ListWatches, Introspect, GetAll, Ping, 1 MiB
  * messages); a second user's Watch+Unwatch keeps p50 < 20 ms, and the kernel log is read.
@@ -221,15 +194,12 @@ test_starvation (void)
   g_autofree char *lat = ow_test_env_make_cgroup (env, "latency", NULL, FALSE);
   g_autofree char *tree = adv_make_tree (env, "tree", 20);
   g_autofree char *target = flood_cgroup_arg (tree);
-  g_autofree char *deadline = g_strdup_printf ("%u", adv_ms (30000) / 1000);
   const char *flood_args[] = { "--connections=32",
                                "--window=8",
                                "--seconds=120",
                                "--kinds=recursive,list,introspect,getall,ping,big",
                                target,
                                NULL };
-  const char *latency_argv[]
-      = { g_getenv ("ADVERSARY_CLIENT"), "latency", lat, "100", "20", deadline, NULL };
   const char *const watched[] = { legit, NULL };
   g_autoptr (AdvProc) user = adv_client (ADV_UID_USER, "user", "watch");
   g_autoptr (AdvProc) flood = NULL;
@@ -245,28 +215,9 @@ test_starvation (void)
        attempt <= G_N_ELEMENTS (uids) && (attempt == 1 || (best >= 20 && !adv_under_tool ()));
        attempt++)
     {
-      g_autoptr (AdvProc) latency = NULL;
-      guint64 ticks[2] = { 0 };
-      const char *result;
-      guint n = 0, errors = 0;
-      double p50 = 0, p90 = 0, max = 0, steal;
+      g_autofree char *label = g_strdup_printf ("starvation, try %u", attempt);
+      double p50 = adv_latency (env, uids[attempt - 1], lat, label, attempt == 1 ? "legit" : NULL);
 
-      steal_since (ticks);
-      latency = adv_spawn (uids[attempt - 1], "latency", latency_argv);
-      if (attempt == 1)
-        adv_oom (env, "legit", ADV_UID_USER, 0);
-      result = adv_wait_line (latency, "latency ", adv_ms (60000));
-      steal = steal_since (ticks);
-      if (result == NULL
-          || sscanf (result, "latency n=%u p50=%lf p90=%lf max=%lf errors=%u", &n, &p50, &p90, &max,
-                     &errors)
-                 != 5)
-        adv_fail ("the latency client did not finish: %s", result);
-      printf ("# starvation, try %u (uid %u): Watch+Unwatch p50 %.2f ms, p90 %.2f ms, max %.2f "
-              "ms (%u pairs), steal %.1f %%\n",
-              attempt, uids[attempt - 1], p50, p90, max, n, steal);
-      if (n != 100 || errors != 0)
-        adv_fail ("%u of 100 Watch+Unwatch pairs done, %u failed", n, errors);
       best = MIN (best, p50);
     }
   g_test_message ("attacker: %s", adv_stop (flood));
@@ -435,5 +386,7 @@ main (int argc, char **argv)
   g_test_add_func ("/adversary/memory", test_memory);
   g_test_add_func ("/adversary/uid-limit", test_uid_limit);
   adv_add_trust_tests ();
+  adv_add_deleg_tests ();
+  adv_add_bus_tests ();
   return g_test_run ();
 }

@@ -3,8 +3,10 @@
 #include "ow-test-conditions.h"
 #include "oomwatch-error.h"
 
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define EVENT_TIMEOUT_MS 10000
@@ -239,6 +241,55 @@ test_unwatch_persistent (void)
   ow_test_env_free (env);
 }
 
+static gboolean
+file_exists (gpointer path)
+{
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+/* The metrics file is readable by the collector's own user although the daemon runs with the
+ * unit's UMask=0077; the runtime directory's files stay the daemon's own. */
+static void
+test_metrics_mode (void)
+{
+  const char *const umask_077[] = { "sh", "-c", "umask 077 && exec \"$0\" \"$@\"", NULL };
+  OwTestDaemonOptions options = { .wrapper = umask_077 };
+  OwTestEnv *env = ow_test_env_new_full (&options);
+  g_autofree char *cgroup = ow_test_env_make_cgroup (env, "counted", NULL, FALSE);
+  g_autofree char *textdir = g_build_filename (env->tmpdir, "textfile", NULL);
+  g_autofree char *prom = g_build_filename (textdir, "oomwatch.prom", NULL);
+  g_autofree char *config = g_strdup_printf ("[Daemon]\nMetricsFile=%s\n", prom);
+  g_autofree char *status = g_strdup_printf ("/proc/%s/status", env->daemon_pid);
+  g_autofree char *proc_status = NULL;
+  const char *argv[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "cat",
+                         prom, NULL };
+  g_autoptr (GSubprocess) reader = NULL;
+  g_autofree char *out = NULL;
+  g_autoptr (GError) error = NULL;
+  struct stat st;
+
+  g_assert_true (g_file_get_contents (status, &proc_status, NULL, NULL));
+  g_assert_nonnull (strstr (proc_status, "\nUmask:\t0077\n"));
+  g_assert_cmpint (g_mkdir (textdir, 0755), ==, 0);
+  write_config (env, config);
+  reload (env, &error);
+  g_assert_no_error (error);
+  g_free (ow_test_env_watch (env, NULL, cgroup));
+  g_assert_true (ow_test_wait_until (file_exists, prom, OW_TEST_WAIT_MS));
+  g_assert_cmpint (g_stat (prom, &st), ==, 0);
+  g_test_message ("%s: mode %04o", prom, st.st_mode & 07777);
+  g_assert_cmpint (st.st_mode & 07777, ==, 0644);
+
+  reader = ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE,
+                              argv);
+  g_subprocess_communicate_utf8 (reader, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("read as nobody: %.80s", out);
+  g_assert_cmpint (g_subprocess_get_exit_status (reader), ==, 0);
+  g_assert_nonnull (strstr (out, "oomwatch_watches"));
+  ow_test_env_free (env);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -250,5 +301,6 @@ main (int argc, char **argv)
   g_test_add_func ("/config/bad", test_bad_config);
   g_test_add_func ("/config/limits-from-file", test_limits_from_file);
   g_test_add_func ("/config/unwatch-persistent", test_unwatch_persistent);
+  g_test_add_func ("/config/metrics-mode", test_metrics_mode);
   return g_test_run ();
 }

@@ -459,26 +459,6 @@ kills_metric (const char *text, const char *cgroup)
   return at != NULL ? (gint64)g_ascii_strtoull (at + 2, NULL, 10) : -1;
 }
 
-static void
-promtool_check (const char *text)
-{
-  const char *argv[] = { "promtool", "check", "metrics", NULL };
-  g_autoptr (GSubprocess) promtool = NULL;
-  g_autofree char *out = NULL, *err = NULL;
-  g_autoptr (GError) error = NULL;
-
-  promtool = g_subprocess_newv (argv,
-                                G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                    | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                                &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (promtool, text, NULL, &out, &err, &error);
-  g_assert_no_error (error);
-  g_test_message ("promtool: %s%s", out, err);
-  g_assert_true (g_subprocess_get_if_exited (promtool));
-  g_assert_cmpint (g_subprocess_get_exit_status (promtool), ==, 0);
-}
-
 /* The oomwatch lines of a scrape: node_exporter's own metrics are not ours to lint. */
 static char *
 our_lines (const char *scrape)
@@ -582,9 +562,9 @@ test_storm (void)
 
   /* promtool lints what we wrote and what the exporter served. */
   g_assert_true (g_file_get_contents (prom, &file_text, NULL, NULL));
-  promtool_check (file_text);
+  ow_test_promtool_check (file_text);
   ours = our_lines (scrape);
-  promtool_check (ours);
+  ow_test_promtool_check (ours);
 
   g_subprocess_force_exit (exporter);
   ow_test_env_wait_process (exporter);

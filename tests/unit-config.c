@@ -60,7 +60,8 @@ test_full (Fixture *f, gconstpointer data)
   g_autoptr (OwConfig) config = load (f,
                                       "# comment\n"
                                       "[Daemon]\nClientWatchLimit=12\nTotalWatchLimit=0\n"
-                                      "KernelLog=false\n"
+                                      "KernelLog=false\nMetricsRetention=30\n"
+                                      "PodLogDirectory=/k/pods\nContainerLogDirectory=\n"
                                       "[Watches]\nWatch=/a;/b/c;\nRecursiveWatch=/user.slice\n",
                                       &error);
 
@@ -68,6 +69,9 @@ test_full (Fixture *f, gconstpointer data)
   g_assert_cmpint (config->client_watch_limit, ==, 12);
   g_assert_cmpint (config->total_watch_limit, ==, 0);
   g_assert_cmpint (config->kernel_log, ==, 0);
+  g_assert_cmpint (config->metrics_retention, ==, 30);
+  g_assert_cmpstr (config->pod_log_directory, ==, "/k/pods");
+  g_assert_cmpstr (config->container_log_directory, ==, "");
   g_assert_cmpstrv (config->watches, ((const char *const[]){ "/a", "/b/c", NULL }));
   g_assert_cmpstrv (config->recursive_watches, ((const char *const[]){ "/user.slice", NULL }));
 }
@@ -87,6 +91,8 @@ test_errors (Fixture *f, gconstpointer data)
     { "[Daemon]\nClientWatchLimit=-1\n", "ClientWatchLimit must be a whole number" },
     { "[Daemon]\nTotalWatchLimit=many\n", "TotalWatchLimit must be a whole number" },
     { "[Daemon]\nKernelLog=maybe\n", "KernelLog must be true or false" },
+    { "[Daemon]\nPodLogDirectory=var/log/pods\n", "PodLogDirectory must be an absolute path" },
+    { "[Daemon]\nMetricsRetention=-5\n", "MetricsRetention must be a whole number" },
     { "not a key file\n", "" },
   };
 

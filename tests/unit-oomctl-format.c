@@ -109,6 +109,45 @@ test_oom_event (void)
   g_assert_null (strchr (json, '\n'));
 }
 
+/* The container's keys: pod=NS/NAME container=NAME before the unit keys, else the UID and id. */
+static void
+test_container (void)
+{
+  g_auto (GVariantDict) named = G_VARIANT_DICT_INIT (NULL);
+  g_auto (GVariantDict) bare = G_VARIANT_DICT_INIT (NULL);
+  g_autoptr (GVariant) named_details = NULL;
+  g_autoptr (GVariant) bare_details = NULL;
+  g_autofree char *human = NULL;
+  g_autofree char *human_bare = NULL;
+  g_autofree char *json = NULL;
+
+  g_setenv ("TZ", "UTC", TRUE);
+  g_variant_dict_insert (&named, OOMWATCH_KEY_TIMESTAMP, "t", (guint64)1795856411123456);
+  g_variant_dict_insert (&named, OOMWATCH_KEY_UNIT, "s", "cri-containerd-ab.scope");
+  g_variant_dict_insert (&named, OOMWATCH_KEY_CONTAINER_ID, "s", "ab");
+  g_variant_dict_insert (&named, OOMWATCH_KEY_CONTAINER_RUNTIME, "s", "containerd");
+  g_variant_dict_insert (&named, OOMWATCH_KEY_POD_UID, "s", "u-1");
+  g_variant_dict_insert (&named, OOMWATCH_KEY_POD_QOS, "s", "burstable");
+  g_variant_dict_insert (&named, OOMWATCH_KEY_POD_NAMESPACE, "s", "shop");
+  g_variant_dict_insert (&named, OOMWATCH_KEY_POD_NAME, "s", "web-0");
+  g_variant_dict_insert (&named, OOMWATCH_KEY_CONTAINER_NAME, "s", "web");
+  named_details = g_variant_ref_sink (g_variant_dict_end (&named));
+  human = oomctl_format_oom_event (FALSE, "/k", "oom-kill", 1, named_details);
+  g_assert_cmpstr (human, ==,
+                   "2026-11-28T09:00:11.123456+00:00 /k oom-kill count=1 pod=shop/web-0 "
+                   "container=web unit=cri-containerd-ab.scope");
+  json = oomctl_format_oom_event (TRUE, "/k", "oom-kill", 1, named_details);
+  g_assert_nonnull (strstr (json, "\"pod-namespace\":\"shop\""));
+  g_assert_nonnull (strstr (json, "\"container-runtime\":\"containerd\""));
+  g_variant_dict_insert (&bare, OOMWATCH_KEY_TIMESTAMP, "t", (guint64)1795856411123456);
+  g_variant_dict_insert (&bare, OOMWATCH_KEY_CONTAINER_ID, "s", "ab");
+  g_variant_dict_insert (&bare, OOMWATCH_KEY_POD_UID, "s", "u-1");
+  bare_details = g_variant_ref_sink (g_variant_dict_end (&bare));
+  human_bare = oomctl_format_oom_event (FALSE, "/k", "oom", 1, bare_details);
+  g_assert_cmpstr (human_bare, ==,
+                   "2026-11-28T09:00:11.123456+00:00 /k oom count=1 pod=u-1 container=ab");
+}
+
 static void
 test_watch_removed (void)
 {
@@ -133,5 +172,6 @@ main (int argc, char **argv)
   g_test_add_func ("/format/json-value", test_json_value);
   g_test_add_func ("/format/oom-event", test_oom_event);
   g_test_add_func ("/format/watch-removed", test_watch_removed);
+  g_test_add_func ("/format/container", test_container);
   return g_test_run ();
 }

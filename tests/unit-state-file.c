@@ -41,6 +41,19 @@ check_replace_in (const char *base)
   g_assert_cmpint (st.st_mode & 0777, ==, 0600);
   g_assert_cmpuint (count_entries (dir), ==, 1); /* no temporary file left */
   g_unlink (path);
+
+  /* A file for other readers keeps the mode asked for under a unit's UMask=0077. */
+  {
+    mode_t old = umask (077);
+    gboolean written = ow_state_file_replace (path, "metrics\n", -1, 0644, &error);
+
+    umask (old);
+    g_assert_no_error (error);
+    g_assert_true (written);
+    g_assert_cmpint (g_stat (path, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0644);
+    g_unlink (path);
+  }
   g_rmdir (dir);
 }
 

@@ -1,24 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* What one caller may make the daemon do before any of its work starts. A GDBus filter, run
- * in GDBus's worker thread as each message arrives (so a busy main loop cannot make hostile
- * messages pile up):
- * - method calls carrying unix fds are refused and their fds closed at once;
- * - calls over OW_BUS_GUARD_MAX_BODY bytes, Watch() options beyond OW_BUS_GUARD_MAX_OPTIONS
- *   entries, and calls to our interfaces with the wrong signature, are refused before they
- *   are queued, and the heap they grew is given back;
- * - callers that are not root are rate-limited per uid (per connection until its uid is
- *   known): a flood costs the flooding user, not the others.
- * It also keeps the uid of each caller, learnt once on the main loop. */
+/* What one caller may make the daemon do before any of its work starts:
+ * - the bus stream (ow-bus-stream.h) skips messages over its size limits unparsed, and
+ *   answers such a method call with InvalidArgs;
+ * - method calls and signals count against their sender's uid (not root's): a burst, then a
+ *   steady rate; over it they are skipped unparsed and a call gets LimitExceeded. A sender
+ *   whose uid is not known yet waits for it (ow-bus-wait.h): reconnecting buys nothing;
+ * - once parsed, calls with fds, the wrong signature, a path no cgroup has, over
+ *   OW_BUS_GUARD_MAX_BODY bytes or too many Watch() options are refused (ow-bus-checks.h) by a
+ *   GDBus filter, before they are queued for the main loop.
+ * Error answers count against a budget of their own, per uid: a flooder that never reads them
+ * does not make the daemon write without end.
+ * It also keeps the uid of each caller. */
 #pragma once
 
 #include <gio/gio.h>
 
 G_BEGIN_DECLS
 
-#define OW_BUS_GUARD_MAX_OPTIONS 8
-/* No call of ours needs more: a path is at most 4 KiB. */
-#define OW_BUS_GUARD_MAX_BODY 65536
-/* Method calls per second a uid that is not root may make, after a burst. */
+/* Method calls (and signals) per second a uid that is not root may send, after a burst. */
 #define OW_BUS_GUARD_RATE 50
 #define OW_BUS_GUARD_BURST 100
 

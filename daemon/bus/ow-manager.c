@@ -284,6 +284,7 @@ ow_manager_finalize (GObject *object)
   g_clear_pointer (&self->registry, ow_registry_free);
   g_clear_pointer (&self->mux, ow_fd_mux_free);
   g_clear_pointer (&self->fd_budget, ow_fd_budget_free);
+  g_clear_pointer (&self->context.container_names, ow_container_names_free);
   g_clear_pointer (&self->hierarchy, ow_hierarchy_free);
   g_clear_pointer (&self->guard, ow_bus_guard_free);
   g_clear_pointer (&self->overrides, ow_config_free);
@@ -349,10 +350,15 @@ ow_manager_reload (OwManager *self, GError **error)
   ow_registry_set_limits (self->registry, &limits);
   kernel_log = ow_reporter_set_kernel_log (self->reporter, settings.kernel_log);
   oomwatch_manager_set_kernel_log (OOMWATCH_MANAGER (self), kernel_log);
+  /* Watches keep the names they have; new lookups read the directories configured now. */
+  g_clear_pointer (&self->context.container_names, ow_container_names_free);
+  self->context.container_names
+      = ow_container_names_new (config->pod_log_directory, config->container_log_directory);
   ow_continuity_configure (self->continuity, /* nogaps */
                            config->history_size >= 0 ? (guint)config->history_size
                                                      : OW_DEFAULT_HISTORY_SIZE,
                            config->metrics_file);
+  ow_continuity_set_metrics_retention (self->continuity, config->metrics_retention);
   if (ow_hierarchy_get_version (self->hierarchy) != 0)
     {
       plain = canonicalize_all (self, config->watches);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Watch()'s options, taken out of ow-manager.c to keep it small. */
 #include "ow-watch-options.h"
-#include "ow-bus-guard.h"
+#include "ow-bus-checks.h"
 #include "oomwatch-names.h"
 
 #include <string.h>

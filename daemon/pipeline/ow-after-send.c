@@ -42,9 +42,8 @@ item_do (OwAfterSend *self, Item *item)
     ow_continuity_keep (self->continuity, g_steal_pointer (&item->entry));
   if (item->log)
     ow_event_log (item->cgroup, &item->event, item->victim,
-                  ow_event_units_for (item->cgroup,
-                                      ow_registry_lookup (self->registry, item->cgroup),
-                                      &item->event, item->victim, &scratch));
+                  ow_event_units_for (self->registry, item->cgroup, &item->event, item->victim,
+                                      &scratch));
 }
 
 void

@@ -14,10 +14,22 @@ add_unit_fields (GLogField *fields, gsize *n, const OomwatchUnitInfo *units)
     fields[(*n)++] = (GLogField){ "OOMWATCH_USER_UNIT", units->user_unit, -1 };
   if (units->app_id != NULL)
     fields[(*n)++] = (GLogField){ "OOMWATCH_APP_ID", units->app_id, -1 };
+  if (units->container == NULL)
+    return;
+  if (units->container->container_id != NULL)
+    fields[(*n)++] = (GLogField){ "OOMWATCH_CONTAINER_ID", units->container->container_id, -1 };
+  if (units->container->container_name != NULL)
+    fields[(*n)++]
+        = (GLogField){ "OOMWATCH_CONTAINER_NAME", units->container->container_name, -1 };
+  if (units->container->pod_namespace != NULL)
+    fields[(*n)++] = (GLogField){ "OOMWATCH_POD_NAMESPACE", units->container->pod_namespace, -1 };
+  if (units->container->pod_name != NULL)
+    fields[(*n)++] = (GLogField){ "OOMWATCH_POD_NAME", units->container->pod_name, -1 };
 }
 
 /* Fields: MESSAGE_ID, OOMWATCH_CGROUP, OOMWATCH_KIND, OOMWATCH_COUNT; OOMWATCH_UNIT,
- * OOMWATCH_SLICE, OOMWATCH_USER_UNIT, OOMWATCH_APP_ID where the cgroup path has them; when the
+ * OOMWATCH_SLICE, OOMWATCH_USER_UNIT, OOMWATCH_APP_ID, OOMWATCH_CONTAINER_ID,
+ * OOMWATCH_CONTAINER_NAME, OOMWATCH_POD_NAMESPACE, OOMWATCH_POD_NAME where known; when the
  * kernel log named the victim, OOMWATCH_PID, OOMWATCH_COMM, OOMWATCH_UID,
  * OOMWATCH_TASK_CGROUP, OOMWATCH_OOM_CGROUP; for systemd-oomd's kills OOMWATCH_REASON and
  * OOMWATCH_TASK_CGROUP (the cgroup it killed). */
@@ -29,7 +41,7 @@ ow_event_log (const char *cgroup, const OwEvent *event, const OwVictim *victim,
   g_autofree char *count_text = g_strdup_printf ("%" G_GUINT64_FORMAT, event->count);
   g_autofree char *pid = NULL, *uid = NULL, *message = NULL;
   const char *app = units != NULL && units->app_id != NULL ? units->app_id : NULL;
-  GLogField fields[20];
+  GLogField fields[24];
   gsize n = 0;
 
   if (victim != NULL)

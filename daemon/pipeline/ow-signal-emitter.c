@@ -103,8 +103,8 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
   g_autoptr (GVariant) redacted = NULL;
   g_autoptr (GPtrArray) names = NULL;
   g_autoptr (OomwatchUnitInfo) scratch = NULL;
-  const OomwatchUnitInfo *units = ow_event_units_for (
-      cgroup, ow_registry_lookup (self->registry, cgroup), event, victim, &scratch);
+  const OomwatchUnitInfo *units
+      = ow_event_units_for (self->registry, cgroup, event, victim, &scratch);
   gint64 time = g_get_real_time (); /* one time for every copy: live, redacted and History() */
 
   names = self->connection != NULL ? recipients (self, cgroup, event->kind) : NULL;

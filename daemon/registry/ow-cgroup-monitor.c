@@ -2,6 +2,7 @@
 #include "ow-cgroup-monitor.h"
 #include "ow-dir-monitor.h"
 #include "ow-fd.h"
+#include "ow-log-limit.h"
 #include "oomwatch-cgroup.h"
 #include "oomwatch-error.h"
 
@@ -18,6 +19,7 @@ struct _OwCgroupMonitor
   GHashTable *followed; /* cgroup → number of follows */
   GHashTable *fresh;    /* newly followed cgroups, to be listed once more */
   guint fresh_id;
+  OwLogLimit *overflows; /* a user's mkdir/rmdir loop can overflow the queue again and again */
 };
 
 /* Whether CGROUP is still the directory of inode INO. */
@@ -67,9 +69,12 @@ ow_cgroup_monitor_rescan (OwCgroupMonitor *self)
   g_autofree GStrv followed = (GStrv)g_hash_table_get_keys_as_array (self->followed, NULL);
   g_autoptr (GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
   g_auto (GStrv) parents = g_strdupv (followed);
+  guint dropped = 0;
 
-  g_warning ("inotify queue overflow: re-checking %u cgroups and %u followed directories",
-             g_strv_length (watched), g_strv_length (followed));
+  if (ow_log_limit_take (self->overflows, 0, g_get_monotonic_time (), &dropped))
+    g_warning ("inotify queue overflow: re-checking %u cgroups and %u followed directories (%u "
+               "earlier overflows not logged)",
+               g_strv_length (watched), g_strv_length (followed), dropped);
   /* Copies first: the listener changes both tables. */
   for (gsize i = 0; watched[i] != NULL; i++)
     {
@@ -214,6 +219,7 @@ ow_cgroup_monitor_new (OwHierarchy *hierarchy, const OwCgroupMonitorListener *li
   self->removals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->followed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->fresh = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->overflows = ow_log_limit_new ();
   /* Made now, not at the first watch: a fixed cost, so fd counts stay flat per watch. */
   if (ow_hierarchy_get_version (hierarchy) != 0 && !ensure_dirs (self, &error))
     g_warning ("%s", error->message);
@@ -228,6 +234,7 @@ ow_cgroup_monitor_free (OwCgroupMonitor *self)
   g_clear_handle_id (&self->fresh_id, g_source_remove);
   g_clear_pointer (&self->dirs, ow_dir_monitor_free);
   g_hash_table_unref (self->fresh);
+  ow_log_limit_free (self->overflows);
   g_hash_table_unref (self->removals);
   g_hash_table_unref (self->followed);
   g_free (self);

@@ -16,8 +16,9 @@ tell_event (OwRegistry *self, OwWatch *watch, const OwEvent *event)
   self->listener->event (watch, event, self->user_data);
 }
 
-/* The cgroup is gone: settle its last events from its parent's ledger, tell the listener, then drop it for every client. Safe to call from
- * inside the cgroup's own source callback (see ow-source.h). */
+/* The cgroup is gone: settle its last events from its parent's ledger, tell the listener, then drop
+ * it for every client. Safe to call from inside the cgroup's own source callback (see ow-source.h).
+ */
 void
 ow_registry_cgroup_removed (OwRegistry *self, const char *gone)
 {
@@ -27,7 +28,7 @@ ow_registry_cgroup_removed (OwRegistry *self, const char *gone)
   const char *name;
   OwClient *client;
 
-  g_hash_table_remove (self->skipped, cgroup);
+  ow_registry_unskip (self, cgroup);
   if (watch == NULL)
     return;
   ow_registry_ledger_settle (self, watch, tell_event);
@@ -80,8 +81,31 @@ watch_is_stale (OwRegistry *self, OwWatch *watch)
   return fd >= 0 && fstat (fd, &st) == 0 && st.st_ino != watch->source->ino;
 }
 
+/* CGROUP, new under a recursive watch of NAME, could not be added: why, said at a level that
+ * fits, and at most as often as its owner may cause lines. */
+static void
+not_followed (OwRegistry *self, const char *cgroup, const char *name, const GError *error)
+{
+  g_autofree char *parent = oomwatch_cgroup_parent (cgroup);
+
+  if (!g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP)
+      && !g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP))
+    ow_registry_ledger_close (self, parent, error->message);
+  if (g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_PERMISSION_DENIED))
+    ow_registry_skippable (self, cgroup, error);
+  /* Gone meanwhile, or not a memory cgroup (v2): not ours to watch, as in a walk. The
+   * cgroup monitor also tells of children it already told of (see on_fresh). */
+  else if (g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP)
+           || g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP))
+    g_debug ("%s: not followed for %s: %s", cgroup, name, error->message);
+  else
+    ow_log_limit_log (self->log_limit, ow_registry_owner_of (self, cgroup), G_LOG_LEVEL_WARNING,
+                      "Not following new cgroup %s for %s: %s", cgroup, name, error->message);
+}
+
 /* A new directory appeared in a followed cgroup: give it (and anything already below it) to
- * every client whose recursive watch covers it, counting from zero. */
+ * every client whose recursive watch covers it, counting from zero. Whatever its owner (not
+ * root, not the client) cannot pay for is skipped. */
 void
 ow_registry_cgroup_created (OwRegistry *self, const char *cgroup)
 {
@@ -97,28 +121,26 @@ ow_registry_cgroup_created (OwRegistry *self, const char *cgroup)
     {
       OwClient *client = g_hash_table_lookup (self->clients, names[i]);
       g_autoptr (GPtrArray) wanted = NULL;
+      g_autoptr (GHashTable) payers = NULL;
       g_autoptr (GError) error = NULL;
 
       if (client == NULL || !ow_registry_covered_by_recursive (client, cgroup)
           || g_hash_table_contains (client->cgroups, cgroup))
         continue;
       wanted = ow_registry_walk_subtree (self, client, cgroup, &error);
-      if (wanted == NULL || !ow_registry_check_limits (self, client, cgroup, wanted, &error)
-          || !ow_registry_add_all (self, names[i], wanted, TRUE, OW_SOURCE_BASELINE_ZERO, &error))
+      if (wanted != NULL)
+        payers = ow_registry_plan_payers (self, client, wanted, 0);
+      if (wanted != NULL && wanted->len == 0)
+        {
+          ow_registry_ledger_close (self, parent, "a child is skipped: its owner's limit");
+          continue;
+        }
+      if (wanted == NULL || !ow_registry_check_limits (self, client, cgroup, wanted, payers, &error)
+          || !ow_registry_add_all (self, names[i], wanted, payers, TRUE, OW_SOURCE_BASELINE_ZERO,
+                                   &error))
         {
           vanished |= g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP);
-          if (!g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP)
-              && !g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP))
-            ow_registry_ledger_close (self, parent, error->message);
-          if (g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_PERMISSION_DENIED))
-            ow_registry_skippable (self, cgroup, error);
-          /* Gone meanwhile, or not a memory cgroup (v2): not ours to watch, as in a walk. The
-           * cgroup monitor also tells of children it already told of (see on_fresh). */
-          else if (g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP)
-                   || g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP))
-            g_debug ("%s: not followed for %s: %s", cgroup, names[i], error->message);
-          else
-            g_warning ("Not following new cgroup %s for %s: %s", cgroup, names[i], error->message);
+          not_followed (self, cgroup, names[i], error);
           continue;
         }
       g_debug ("%s: new cgroup, watched for %s", cgroup, names[i]);

@@ -113,6 +113,12 @@ ow_registry_get_client_uid (OwRegistry *self, const char *name, guint32 *uid)
   return TRUE;
 }
 
+const OwSourceContext *
+ow_registry_get_context (OwRegistry *self)
+{
+  return self->context;
+}
+
 OwWatch *
 ow_registry_lookup (OwRegistry *self, const char *cgroup)
 {

@@ -193,7 +193,7 @@ ow_registry_change_ask (OwRegistry *self, const char *name, const char *cgroup, 
       g_autoptr (GPtrArray) one = g_ptr_array_new ();
 
       g_ptr_array_add (one, g_ptr_array_index (covered, i));
-      if (!ow_registry_check_limits (self, client, cgroup, one, error)
+      if (!ow_registry_check_limits (self, client, cgroup, one, NULL, error)
           || !ow_registry_apply_ask (self, g_ptr_array_index (covered, i), name, error))
         {
           if (old != NULL)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "ow-cgroup-monitor.h"
+#include "ow-log-limit.h"
 #include "ow-registry.h"
 
 G_BEGIN_DECLS
@@ -16,10 +17,13 @@ struct _OwRegistry
   OwLimits limits;
   const OwRegistryListener *listener;
   gpointer user_data;
-  GHashTable *watches;    /* canonical cgroup → OwWatch */
-  GHashTable *clients;    /* client name → OwClient */
-  GHashTable *uid_counts; /* uid → watches held by all its clients */
-  GHashTable *skipped;    /* cgroups recursive watches cover that the kernel refused us */
+  GHashTable *watches;        /* canonical cgroup → OwWatch */
+  GHashTable *clients;        /* client name → OwClient */
+  GHashTable *uid_counts;     /* uid → watches held by all its clients, and paid as an owner */
+  GHashTable *paid;           /* cgroup → what its owner pays for it (ow-registry-charge.c) */
+  GHashTable *skipped;        /* cgroup → owner: covered by recursive watches, left out */
+  GHashTable *skipped_counts; /* owner → its cgroups in SKIPPED */
+  OwLogLimit *log_limit;      /* lines a user's cgroups cause */
 };
 
 /* A connection that holds watches, or is being given its first. It watches a cgroup when it
@@ -27,7 +31,7 @@ struct _OwRegistry
 typedef struct
 {
   guint32 uid;
-  GHashTable *cgroups;   /* every cgroup it watches now */
+  GHashTable *cgroups;   /* every cgroup it watches now → whether its owner pays (not NULL) */
   GHashTable *plain;     /* asked for one by one */
   GHashTable *recursive; /* roots of recursive watches */
   GHashTable *asks;      /* pressure/events asked per watch (ow-registry-pressure.c) */
@@ -35,18 +39,32 @@ typedef struct
 
 OwClient *ow_registry_ensure_client (OwRegistry *self, const char *name, guint32 uid);
 void ow_registry_forget_client_if_idle (OwRegistry *self, const char *name);
-void ow_registry_client_remove_cgroup (OwRegistry *self, OwClient *client, const char *cgroup);
 gboolean ow_registry_covered_by_recursive (OwClient *client, const char *cgroup);
 gboolean ow_registry_client_wants (OwClient *client, const char *cgroup);
 void ow_registry_remove_watch (OwRegistry *self, const char *cgroup);
 void ow_registry_drop_watcher (OwRegistry *self, const char *cgroup, const char *name);
 gboolean ow_registry_check_limits (OwRegistry *self, OwClient *client, const char *cgroup,
-                                   GPtrArray *wanted, GError **error);
+                                   GPtrArray *wanted, GHashTable *payers, GError **error);
 GPtrArray *ow_registry_walk_subtree (OwRegistry *self, OwClient *client, const char *cgroup,
                                      GError **error);
 gboolean ow_registry_skippable (OwRegistry *self, const char *cgroup, const GError *error);
 gboolean ow_registry_add_all (OwRegistry *self, const char *name, GPtrArray *wanted,
-                              gboolean follow, OwSourceBaseline baseline, GError **error);
+                              GHashTable *payers, gboolean follow, OwSourceBaseline baseline,
+                              GError **error);
+
+/* ow-registry-charge.c. PAYERS: cgroup → the owner that pays for it; the client pays for the
+ * others (NULL: for all). */
+guint32 ow_registry_owner_of (OwRegistry *self, const char *cgroup);
+void ow_registry_charge (OwRegistry *self, OwClient *client, const char *cgroup,
+                         GHashTable *payers);
+void ow_registry_client_remove_cgroup (OwRegistry *self, OwClient *client, const char *cgroup);
+/* Of WANTED (parents first; from FIRST_BELOW on, reached through a recursive watch), those
+ * another non-root user owns are paid by their owner. Those their owner cannot pay for are
+ * skipped, with everything below them, and removed from WANTED. Returns the payers. */
+GHashTable *ow_registry_plan_payers (OwRegistry *self, OwClient *client, GPtrArray *wanted,
+                                     guint first_below);
+void ow_registry_skip (OwRegistry *self, const char *cgroup, guint32 owner, const char *why);
+void ow_registry_unskip (OwRegistry *self, const char *cgroup);
 
 /* ow-registry-pressure.c */
 void ow_registry_remember_ask (OwClient *client, const char *cgroup, gboolean recursive,

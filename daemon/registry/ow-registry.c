@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-registry-private.h"
+#include "ow-container.h"
 #include "ow-source-factory.h"
 #include "oomwatch-cgroup.h"
 #include "oomwatch-error.h"
@@ -33,7 +34,7 @@ ow_registry_ensure_client (OwRegistry *self, const char *name, guint32 uid)
     {
       client = g_new0 (OwClient, 1);
       client->uid = uid;
-      client->cgroups = string_set_new ();
+      client->cgroups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       client->plain = string_set_new ();
       client->recursive = string_set_new ();
       client->asks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -50,36 +51,6 @@ ow_registry_forget_client_if_idle (OwRegistry *self, const char *name)
   if (client != NULL && g_hash_table_size (client->cgroups) == 0
       && g_hash_table_size (client->recursive) == 0)
     g_hash_table_remove (self->clients, name);
-}
-
-guint
-ow_registry_count_for_uid (OwRegistry *self, guint32 uid)
-{
-  return GPOINTER_TO_UINT (g_hash_table_lookup (self->uid_counts, GUINT_TO_POINTER (uid)));
-}
-
-/* Every change of a client's cgroups goes through these two, so the per-uid count is exact. */
-static void
-client_add_cgroup (OwRegistry *self, OwClient *client, const char *cgroup)
-{
-  if (g_hash_table_add (client->cgroups, g_strdup (cgroup)))
-    g_hash_table_insert (self->uid_counts, GUINT_TO_POINTER (client->uid),
-                         GUINT_TO_POINTER (ow_registry_count_for_uid (self, client->uid) + 1));
-}
-
-void
-ow_registry_client_remove_cgroup (OwRegistry *self, OwClient *client, const char *cgroup)
-{
-  guint count;
-
-  if (!g_hash_table_remove (client->cgroups, cgroup))
-    return;
-  count = ow_registry_count_for_uid (self, client->uid) - 1;
-  if (count == 0)
-    g_hash_table_remove (self->uid_counts, GUINT_TO_POINTER (client->uid));
-  else
-    g_hash_table_insert (self->uid_counts, GUINT_TO_POINTER (client->uid),
-                         GUINT_TO_POINTER (count));
 }
 
 gboolean
@@ -118,6 +89,9 @@ ow_registry_remove_watch (OwRegistry *self, const char *cgroup)
   g_debug ("%s: closing the registration", cgroup);
   if (self->listener->dropped != NULL) /* nogaps hook */
     self->listener->dropped (cgroup, self->user_data);
+  /* Kills told on its ancestors after it went still name it. */
+  ow_container_names_remember (self->context->container_names, cgroup,
+                               g_steal_pointer (&watch->units->container));
   g_hash_table_remove (self->watches, cgroup); /* frees the source */
 }
 
@@ -144,7 +118,7 @@ ow_registry_drop_watcher (OwRegistry *self, const char *cgroup, const char *name
 
 static gboolean
 add_watcher (OwRegistry *self, OwClient *client, const char *name, const char *cgroup,
-             OwSourceBaseline baseline, GPtrArray *created, GError **error)
+             GHashTable *payers, OwSourceBaseline baseline, GPtrArray *created, GError **error)
 {
   OwWatch *watch = g_hash_table_lookup (self->watches, cgroup);
 
@@ -157,6 +131,8 @@ add_watcher (OwRegistry *self, OwClient *client, const char *name, const char *c
           = factory (self->context, cgroup, baseline, &ow_registry_source_listener, self, error);
       if (made->source == NULL)
         return FALSE;
+      made->units->container = ow_container_identify (self->context->hierarchy,
+                                                      self->context->container_names, cgroup);
       if (!ow_cgroup_monitor_watch_removal (self->monitor, cgroup, made->source->ino, error))
         return FALSE;
       made->removal_watched = TRUE;
@@ -168,13 +144,13 @@ add_watcher (OwRegistry *self, OwClient *client, const char *name, const char *c
         self->listener->created (watch, self->user_data);
     }
   g_hash_table_add (watch->watchers, g_strdup (name));
-  client_add_cgroup (self, client, cgroup);
+  ow_registry_charge (self, client, cgroup, payers);
   return ow_registry_apply_ask_or_drop (self, cgroup, name, error);
 }
 
 gboolean
 ow_registry_check_limits (OwRegistry *self, OwClient *client, const char *cgroup, GPtrArray *wanted,
-                          GError **error)
+                          GHashTable *payers, GError **error)
 {
   guint new_for_client, new_watches; /* from pressure fds first (ow-registry-pressure.c) */
   guint held = ow_registry_count_for_uid (self, client->uid);
@@ -185,7 +161,8 @@ ow_registry_check_limits (OwRegistry *self, OwClient *client, const char *cgroup
     {
       const char *c = g_ptr_array_index (wanted, i);
 
-      new_for_client += !g_hash_table_contains (client->cgroups, c);
+      new_for_client += !g_hash_table_contains (client->cgroups, c)
+                        && (payers == NULL || !g_hash_table_contains (payers, c));
       new_watches += !g_hash_table_contains (self->watches, c);
     }
   if (client->uid != 0 && held + new_for_client > self->limits.client_watch_limit)
@@ -265,8 +242,7 @@ ow_registry_skippable (OwRegistry *self, const char *cgroup, const GError *error
 {
   if (g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_PERMISSION_DENIED))
     {
-      g_message ("%s: skipped in a recursive watch: %s", cgroup, error->message);
-      g_hash_table_add (self->skipped, g_strdup (cgroup));
+      ow_registry_skip (self, cgroup, ow_registry_owner_of (self, cgroup), error->message);
       return TRUE;
     }
   return g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP)
@@ -276,8 +252,8 @@ ow_registry_skippable (OwRegistry *self, const char *cgroup, const GError *error
 /* Adds every cgroup of WANTED to CLIENT, all or none. With FOLLOW, also follows each one's
  * new children. New sources report what their baseline leaves to report once all is set. */
 gboolean
-ow_registry_add_all (OwRegistry *self, const char *name, GPtrArray *wanted, gboolean follow,
-                     OwSourceBaseline baseline, GError **error)
+ow_registry_add_all (OwRegistry *self, const char *name, GPtrArray *wanted, GHashTable *payers,
+                     gboolean follow, OwSourceBaseline baseline, GError **error)
 {
   OwClient *client = g_hash_table_lookup (self->clients, name);
   g_autoptr (GPtrArray) added = g_ptr_array_new ();
@@ -294,7 +270,7 @@ ow_registry_add_all (OwRegistry *self, const char *name, GPtrArray *wanted, gboo
               && (!follow || follow_children (self, cgroup, &local)))
             continue;
         }
-      else if (add_watcher (self, client, name, cgroup, baseline, created, &local))
+      else if (add_watcher (self, client, name, cgroup, payers, baseline, created, &local))
         {
           g_ptr_array_add (added, (gpointer)cgroup);
           if (!follow || follow_children (self, cgroup, &local))
@@ -324,20 +300,22 @@ ow_registry_watch_full (OwRegistry *self, const char *name, guint32 uid, const c
 {
   OwClient *client = ow_registry_ensure_client (self, name, uid);
   g_autoptr (GPtrArray) wanted = NULL;
+  g_autoptr (GHashTable) payers = NULL;
   gboolean ok;
 
   if (g_hash_table_contains (recursive ? client->recursive : client->plain, cgroup))
     return ow_registry_change_ask (self, name, cgroup, recursive, ask, error);
   ow_registry_remember_ask (client, cgroup, recursive, ask);
-  if (recursive)
-    wanted = ow_registry_walk_subtree (self, client, cgroup, error);
-  else
+  if (recursive && (wanted = ow_registry_walk_subtree (self, client, cgroup, error)) != NULL)
+    payers = ow_registry_plan_payers (self, client, wanted, 1);
+  else if (!recursive)
     {
       wanted = g_ptr_array_new_with_free_func (g_free);
       g_ptr_array_add (wanted, g_strdup (cgroup));
     }
-  ok = wanted != NULL && ow_registry_check_limits (self, client, cgroup, wanted, error)
-       && ow_registry_add_all (self, name, wanted, recursive, OW_SOURCE_BASELINE_NOW, error);
+  ok = wanted != NULL && ow_registry_check_limits (self, client, cgroup, wanted, payers, error)
+       && ow_registry_add_all (self, name, wanted, payers, recursive, OW_SOURCE_BASELINE_NOW,
+                               error);
   /* The syncs at the end of add_all may have dropped the cgroup (removed meanwhile). */
   if (ok && (client = g_hash_table_lookup (self->clients, name)) != NULL
       && g_hash_table_contains (client->cgroups, cgroup))
@@ -416,7 +394,10 @@ ow_registry_new (const OwSourceContext *context, const OwLimits *limits,
       = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)ow_watch_free);
   self->clients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, client_free);
   self->uid_counts = g_hash_table_new (g_direct_hash, g_direct_equal);
-  self->skipped = string_set_new ();
+  self->paid = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->skipped = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->skipped_counts = g_hash_table_new (g_direct_hash, g_direct_equal);
+  self->log_limit = ow_log_limit_new ();
   self->monitor = ow_cgroup_monitor_new (context->hierarchy, &ow_registry_monitor_listener, self);
   return self;
 }
@@ -431,6 +412,9 @@ ow_registry_free (OwRegistry *self)
   g_hash_table_unref (self->watches);
   g_clear_pointer (&self->monitor, ow_cgroup_monitor_free);
   g_hash_table_unref (self->uid_counts);
+  g_hash_table_unref (self->paid);
   g_hash_table_unref (self->skipped);
+  g_hash_table_unref (self->skipped_counts);
+  ow_log_limit_free (self->log_limit);
   g_free (self);
 }

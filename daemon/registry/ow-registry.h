@@ -59,6 +59,7 @@ void ow_registry_set_persistent (OwRegistry *self, const char *const *plain,
 gboolean ow_registry_get_client_uid (OwRegistry *self, const char *client, guint32 *uid);
 guint ow_registry_count_for_uid (OwRegistry *self, guint32 uid);
 OwWatch *ow_registry_lookup (OwRegistry *self, const char *cgroup);
+const OwSourceContext *ow_registry_get_context (OwRegistry *self);
 /* Reads CGROUP's counters now, if it is watched (its source reports what rose; it may find the
  * cgroup gone and drop the watch). */
 void ow_registry_sync (OwRegistry *self, const char *cgroup);

@@ -13,6 +13,7 @@
 #include "ow-event.h"
 #include "ow-fd-budget.h"
 #include "ow-fd-mux.h"
+#include "ow-container-names.h"
 #include "ow-hierarchy.h"
 
 #include <gio/gio.h>
@@ -59,6 +60,8 @@ struct _OwSourceContext
   void (*pressure) (const char *cgroup, const char *level, GPtrArray *watchers, GVariant *details,
                     gpointer user_data);
   gpointer pressure_data;
+  /* Pod and container names for the identity of watches (NULL: none). */
+  OwContainerNames *container_names;
 };
 
 typedef struct

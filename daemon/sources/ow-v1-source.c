@@ -1,20 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The kernel signals the eventfd when the cgroup *enters* OOM handling, before a victim is
- * killed, and never for the kill itself nor for recovery. So after each signal this source
- * re-reads memory.oom_control a few times over about a second (to see oom_kill rise), and
- * keeps re-reading while tasks are paused (to see under_oom fall). An OOM handling kills at
- * most one task, counted in the oom_kill of the victim's own cgroup, which that OOM signalled
- * (it signals the cgroup whose limit was hit and every cgroup below): once oom_kill has risen
- * as many times as it was signalled, no kill is left to see and the re-reading stops (each
- * signal is looked after for its own second, so one that ended without a kill does not keep
- * the next ones looking; a rare second kill of one signal is read when the kernel log names
- * it, see ow-reporter.c). While nothing happens it has no timer at all.
- * The removal of the cgroup also signals the eventfd once: told apart by the cgroup no longer
- * being there (or being another directory). A wake-up whose state cannot be read (out of fds,
- * say) is neither an OOM nor a removal: it is kept and read again later. Only the eventfd is
- * kept open: state files are re-opened, so a watch costs one fd (keeping memory.oom_control
- * open too saved no measurable latency and would halve the watches an fd limit allows). */
+/* The v1 eventfd on memory.oom_control. The kernel signals it when the cgroup enters OOM
+ * handling, before a victim is killed, and never for the kill or for recovery: so after each
+ * signal the source re-reads memory.oom_control until oom_kill has risen once per signal (each
+ * signal looked after for about a second), and while tasks are paused until under_oom falls.
+ * With nothing happening it has no timer. The cgroup's removal also signals the eventfd: told
+ * apart by the cgroup being gone (or another directory). A wake-up whose state cannot be read
+ * is kept and read again later, never reported. memory.oom_control stays open while the fd
+ * budget has fds to spare (ow-fd-budget.h). */
 #include "ow-v1-source.h"
+#include "ow-v1-control.h"
 #include "ow-fd.h"
 #include "ow-keyed-file.h"
 #include "oomwatch-error.h"
@@ -60,60 +54,6 @@ typedef struct
   guint64 kills;
 } OwedKills;
 
-typedef struct
-{
-  gboolean kill_disabled;
-  gboolean under_oom;
-  guint64 oom_kill;
-} OomControl;
-
-typedef enum
-{
-  READ_OK,
-  READ_REMOVED,
-  READ_FAILED,
-} ReadResult;
-
-static gboolean
-parse_oom_control (const char *text, OomControl *state)
-{
-  guint64 kill_disabled, under_oom;
-
-  if (!ow_keyed_file_lookup (text, "oom_kill_disable", &kill_disabled)
-      || !ow_keyed_file_lookup (text, "under_oom", &under_oom))
-    return FALSE;
-  state->kill_disabled = kill_disabled != 0;
-  state->under_oom = under_oom != 0;
-  /* oom_kill appeared in 4.13; without it kills are simply not counted. */
-  if (!ow_keyed_file_lookup (text, "oom_kill", &state->oom_kill))
-    state->oom_kill = 0;
-  return TRUE;
-}
-
-static ReadResult
-read_oom_control_fd (int fd, const char *cgroup, OomControl *state, GError **error)
-{
-  char buf[512];
-  ssize_t len;
-
-  len = fd < 0 ? -1 : pread (fd, buf, sizeof buf - 1, 0);
-  if (len < 0)
-    {
-      if (errno == ENODEV)
-        return READ_REMOVED;
-      oomwatch_set_error_errno (error, errno, "Cannot read memory.oom_control of '%s'", cgroup);
-      return READ_FAILED;
-    }
-  buf[len] = '\0';
-  if (!parse_oom_control (buf, state))
-    {
-      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_FAILED,
-                   "Unexpected contents in memory.oom_control of '%s'", cgroup);
-      return READ_FAILED;
-    }
-  return READ_OK;
-}
-
 /* Keeps FD (this cgroup's memory.oom_control) open if the budget has an fd to spare. */
 static void
 keep_control (OwV1Source *self, int fd)
@@ -130,30 +70,30 @@ keep_control (OwV1Source *self, int fd)
  * once its cgroup is removed the kernel answers ENODEV (removal). Otherwise the path is
  * resolved again in one openat2: gone, or another file under the same name (a new cgroup),
  * is removal; and the file is kept open if an fd is spare now. */
-static ReadResult
-read_state (OwV1Source *self, OomControl *state)
+static OwV1ReadResult
+read_state (OwV1Source *self, OwV1Control *state)
 {
   OwSource *source = &self->parent;
   g_autoptr (GError) error = NULL;
   g_auto (OwFd) fd = -1;
   struct stat st;
-  ReadResult result;
+  OwV1ReadResult result;
 
   if (ow_fd_loan_get_fd (self->control) >= 0)
-    result = read_oom_control_fd (ow_fd_loan_get_fd (self->control), source->cgroup, state, &error);
+    result = ow_v1_control_read (ow_fd_loan_get_fd (self->control), source->cgroup, state, &error);
   else
     {
       fd = ow_hierarchy_open_cgroup_file (source->context->hierarchy, source->cgroup,
                                           "memory.oom_control", &error);
       if (fd < 0 && g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP))
-        return READ_REMOVED;
+        return OW_V1_READ_REMOVED;
       if (fd >= 0 && fstat (fd, &st) == 0 && st.st_ino != self->control_ino)
-        return READ_REMOVED;
-      result = fd < 0 ? READ_FAILED : read_oom_control_fd (fd, source->cgroup, state, &error);
-      if (result == READ_OK)
+        return OW_V1_READ_REMOVED;
+      result = fd < 0 ? OW_V1_READ_FAILED : ow_v1_control_read (fd, source->cgroup, state, &error);
+      if (result == OW_V1_READ_OK)
         keep_control (self, ow_fd_steal (&fd));
     }
-  if (result == READ_FAILED)
+  if (result == OW_V1_READ_FAILED)
     g_warning ("%s", error->message);
   return result;
 }
@@ -205,7 +145,7 @@ kills_owed (OwV1Source *self)
 }
 
 static void
-report_kills (OwV1Source *self, const OomControl *state)
+report_kills (OwV1Source *self, const OwV1Control *state)
 {
   OwEvent event = { .kind = OW_EVENT_OOM_KILL, .has_total = TRUE, .total = state->oom_kill };
 
@@ -221,7 +161,7 @@ report_kills (OwV1Source *self, const OomControl *state)
 }
 
 static void
-report_recovery (OwV1Source *self, const OomControl *state)
+report_recovery (OwV1Source *self, const OwV1Control *state)
 {
   gboolean paused = state->kill_disabled && state->under_oom;
 
@@ -250,11 +190,11 @@ static void
 handle_signals (OwV1Source *self, guint64 signals)
 {
   OwEvent oom = { .kind = OW_EVENT_OOM, .has_under_oom = TRUE };
-  OomControl state;
+  OwV1Control state;
 
   switch (read_state (self, &state))
     {
-    case READ_REMOVED:
+    case OW_V1_READ_REMOVED:
       /* The removal wake-up is one signal; any others merged into the read were OOMs. */
       self->unread_signals = 0;
       oom.count = signals - 1;
@@ -262,13 +202,13 @@ handle_signals (OwV1Source *self, guint64 signals)
       ow_source_emit (&self->parent, &oom);
       ow_source_emit_removed (&self->parent); /* may free self: nothing after this */
       return;
-    case READ_FAILED:
+    case OW_V1_READ_FAILED:
       /* Not known to be an OOM: keep it, and look again (backing off) until it can be read. */
       self->unread_signals = signals;
       self->retry_ms = MIN (MAX (self->retry_ms * 2, UNREADABLE_RETRY_MS), UNREADABLE_RETRY_MAX_MS);
       schedule_recheck (self, self->retry_ms);
       return;
-    case READ_OK:
+    case OW_V1_READ_OK:
       break;
     }
   self->unread_signals = 0;
@@ -291,7 +231,7 @@ static gboolean
 on_recheck (gpointer user_data)
 {
   OwV1Source *self = user_data;
-  OomControl state;
+  OwV1Control state;
 
   self->recheck_id = 0;
   if (self->unread_signals > 0)
@@ -300,7 +240,7 @@ on_recheck (gpointer user_data)
       return G_SOURCE_REMOVE;
     }
   /* Removal is reported by the eventfd's own wake-up; stop looking until then. */
-  if (read_state (self, &state) != READ_OK)
+  if (read_state (self, &state) != OW_V1_READ_OK)
     return G_SOURCE_REMOVE;
   report_kills (self, &state);
   report_recovery (self, &state);
@@ -326,9 +266,9 @@ static void
 v1_source_sync (OwSource *source)
 {
   OwV1Source *self = (OwV1Source *)source;
-  OomControl state;
+  OwV1Control state;
 
-  if (read_state (self, &state) == READ_OK)
+  if (read_state (self, &state) == OW_V1_READ_OK)
     {
       report_kills (self, &state);
       report_recovery (self, &state);
@@ -408,7 +348,7 @@ ow_v1_source_new (const OwSourceContext *context, const char *canonical, OwSourc
   g_auto (OwFd) dir = -1;
   g_auto (OwFd) control = -1;
   OwV1Source *self;
-  OomControl state;
+  OwV1Control state;
   struct stat st;
 
   dir = ow_hierarchy_open_cgroup (context->hierarchy, canonical, error);
@@ -434,7 +374,7 @@ ow_v1_source_new (const OwSourceContext *context, const char *canonical, OwSourc
                    "Invalid cgroup path '%s': not a memory cgroup", canonical);
       return NULL;
     }
-  if (read_oom_control_fd (control, canonical, &state, error) != READ_OK)
+  if (ow_v1_control_read (control, canonical, &state, error) != OW_V1_READ_OK)
     return NULL;
   if (fstat (control, &st) < 0)
     {

@@ -24,21 +24,50 @@ ow_continuity_watched_by (const char *cgroup, guint32 uid, gpointer user_data)
 
 /* Metrics */
 
+static gboolean
+on_retired_expired (gpointer user_data)
+{
+  OwContinuity *self = user_data;
+
+  self->retired_timeout_id = 0;
+  ow_continuity_metrics_changed (self);
+  return G_SOURCE_REMOVE;
+}
+
+static int
+compare_rows (gconstpointer a, gconstpointer b)
+{
+  return strcmp (((const OwMetricsRow *)a)->cgroup, ((const OwMetricsRow *)b)->cgroup);
+}
+
 char *
 ow_continuity_render_metrics (OwContinuity *self, OwMetricsFormat format)
 {
   g_autoptr (GList) entries = ow_counter_store_entries (self->store);
   g_autoptr (GArray) rows = g_array_new (FALSE, FALSE, sizeof (OwMetricsRow));
+  gint64 expires;
 
   for (GList *l = entries; l != NULL; l = l->next)
     {
       OwCounterEntry *entry = l->data;
-      OwMetricsRow row = { entry->cgroup, entry->reported };
+      OwWatch *watch = ow_registry_lookup (self->registry, entry->cgroup);
+      OwMetricsRow row = { entry->cgroup, entry->reported, NULL };
 
       /* Saved by an earlier run but not watched now: no series. */
-      if (!entry->pending && ow_registry_lookup (self->registry, entry->cgroup) != NULL)
-        g_array_append_val (rows, row);
+      if (!entry->pending && watch != NULL)
+        {
+          row.container = watch->units->container;
+          g_array_append_val (rows, row);
+        }
     }
+  expires = ow_metrics_retired_rows (self->retired, rows);
+  g_array_sort (rows, compare_rows);
+  /* Written again when a kept series expires. */
+  g_clear_handle_id (&self->retired_timeout_id, g_source_remove);
+  if (expires > 0 && self->metrics_file != NULL)
+    self->retired_timeout_id
+        = g_timeout_add_seconds ((guint)((expires - g_get_monotonic_time ()) / G_USEC_PER_SEC + 1),
+                                 on_retired_expired, self);
   return ow_metrics_render ((OwMetricsRow *)(gpointer)rows->data, rows->len,
                             ow_registry_count (self->registry), format);
 }

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The insides of the continuity object, shared by ow-continuity.c (the emit path, restarts,
- * life) and ow-continuity-methods.c (History(), Metrics() and the metrics file). */
+ * life) and ow-continuity-metrics.c (the metrics file, what History() and Metrics() return). */
 #pragma once
 
 #include "ow-continuity.h"
 #include "ow-counter-store.h"
 #include "ow-history-file.h"
+#include "ow-metrics-retired.h"
 
 G_BEGIN_DECLS
 
@@ -26,6 +27,8 @@ struct _OwContinuity
   char *metrics_file;
   char *metrics_written; /* what the file holds now */
   guint metrics_idle_id;
+  OwMetricsRetired *retired; /* series of watches that ended */
+  guint retired_timeout_id;
 };
 
 void ow_continuity_metrics_changed (OwContinuity *self);

@@ -231,16 +231,23 @@ ow_continuity_watch_created (OwContinuity *self, OwWatch *watch)
   if (self == NULL)
     return;
   flush (self); /* what was sent counts on the previous watch */
+  ow_metrics_retired_forget (self->retired, watch->cgroup);
   watch_created (self, watch);
 }
 
 void
 ow_continuity_watch_dropped (OwContinuity *self, const char *cgroup)
 {
+  OwCounterEntry *entry;
+  OwWatch *watch;
+
   if (self == NULL)
     return;
   flush (self); /* what was sent counts before the watch goes */
   g_hash_table_remove (self->owed, cgroup);
+  if ((entry = ow_counter_store_lookup (self->store, cgroup)) != NULL
+      && (watch = ow_registry_lookup (self->registry, cgroup)) != NULL)
+    ow_metrics_retired_add (self->retired, cgroup, watch->units->container, entry->reported);
   ow_counter_store_forget (self->store, cgroup);
   ow_continuity_metrics_changed (self);
 }
@@ -278,6 +285,13 @@ forget_removed (OwContinuity *self)
 }
 
 void
+ow_continuity_set_metrics_retention (OwContinuity *self, int seconds)
+{
+  ow_metrics_retired_set_retention (self->retired,
+                                    seconds >= 0 ? (guint)seconds : OW_DEFAULT_METRICS_RETENTION);
+}
+
+void
 ow_continuity_configure (OwContinuity *self, guint history_size, const char *metrics_file)
 {
   if (history_size > OW_MAX_HISTORY_SIZE)
@@ -303,6 +317,7 @@ ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarch
   g_autofree char *boot_id = ow_seq_read_boot_id (boot_id_path);
 
   self->hierarchy = hierarchy;
+  self->retired = ow_metrics_retired_new ();
   self->registry = registry;
   self->history = ow_history_new (OW_DEFAULT_HISTORY_SIZE);
   self->owed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -341,6 +356,8 @@ ow_continuity_free (OwContinuity *self)
   g_clear_handle_id (&self->owed_idle_id, g_source_remove);
   /* The metrics file is left as it is: the counters continue in the next run. */
   g_clear_handle_id (&self->metrics_idle_id, g_source_remove);
+  g_clear_handle_id (&self->retired_timeout_id, g_source_remove);
+  g_clear_pointer (&self->retired, ow_metrics_retired_free);
   g_clear_pointer (&self->owed, g_hash_table_unref);
   g_clear_pointer (&self->store, ow_counter_store_free);
   g_clear_pointer (&self->history_file, ow_history_file_free);

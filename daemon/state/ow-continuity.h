@@ -20,6 +20,7 @@ G_BEGIN_DECLS
 
 #define OW_DEFAULT_RUNTIME_DIR "/run/oomwatch"
 #define OW_DEFAULT_HISTORY_SIZE 1024
+#define OW_DEFAULT_METRICS_RETENTION 600 /* seconds */
 /* Bounds memory (and a History() answer, well under the bus's message limit). */
 #define OW_MAX_HISTORY_SIZE 65536u
 
@@ -44,6 +45,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwContinuity, ow_continuity_free)
 
 /* From oomwatch.conf: HistorySize= and MetricsFile= (NULL: no file). */
 void ow_continuity_configure (OwContinuity *self, guint history_size, const char *metrics_file);
+/* How long the series of a watch that ended stays in the metrics (0: not at all; -1: the
+ * default). */
+void ow_continuity_set_metrics_retention (OwContinuity *self, int seconds);
 
 /* The emit path (the signal emitter; every function takes SELF NULL and then does nothing):
  * an OomEvent gets its seq (ow_continuity_event), each variant of its details gets seq and

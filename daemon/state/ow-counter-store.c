@@ -72,7 +72,7 @@ ow_counter_store_open (const char *dir, GError **error)
 
   self->dir = g_strdup (dir);
   self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, entry_free);
-  if (g_mkdir_with_parents (dir, 0755) < 0)
+  if (g_mkdir_with_parents (dir, 0700) < 0)
     {
       int saved = errno;
 
@@ -150,7 +150,7 @@ ow_counter_store_save (OwCounterStore *self, OwCounterEntry *entry, GError **err
     }
   text = g_key_file_to_data (file, &length, NULL);
   /* write + rename: a reader (or the next run) sees the old file or the new one. */
-  return ow_state_file_replace (path, text, (gssize)length, 0644, error);
+  return ow_state_file_replace (path, text, (gssize)length, 0600, error);
 }
 
 void

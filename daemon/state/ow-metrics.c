@@ -46,6 +46,28 @@ append_label (GString *out, const char *name, const char *value)
   g_string_append_c (out, '"');
 }
 
+/* Kubernetes' label names, as kube-state-metrics and cAdvisor spell them. */
+static void
+append_container_labels (GString *out, const OomwatchContainerInfo *container)
+{
+  const struct
+  {
+    const char *label, *value;
+  } labels[] = {
+    { "namespace", container != NULL ? container->pod_namespace : NULL },
+    { "pod", container != NULL ? container->pod_name : NULL },
+    { "container", container != NULL ? container->container_name : NULL },
+    { "container_id", container != NULL ? container->container_id : NULL },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (labels); i++)
+    if (labels[i].value != NULL)
+      {
+        g_string_append_c (out, ',');
+        append_label (out, labels[i].label, labels[i].value);
+      }
+}
+
 char *
 ow_metrics_render (const OwMetricsRow *rows, guint n_rows, guint watches, OwMetricsFormat format)
 {
@@ -67,6 +89,7 @@ ow_metrics_render (const OwMetricsRow *rows, guint n_rows, guint watches, OwMetr
           append_label (out, "cgroup", rows[i].cgroup);
           g_string_append_c (out, ',');
           append_label (out, "unit", unit);
+          append_container_labels (out, rows[i].container);
           g_string_append_printf (out, "} %" G_GUINT64_FORMAT "\n", rows[i].reported[c]);
         }
     }

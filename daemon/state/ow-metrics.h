@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Prometheus metrics of the watched cgroups, for node_exporter's textfile collector and for
  * `oomctl metrics`: oomwatch_ooms_total, oomwatch_oom_kills_total,
- * oomwatch_oom_group_kills_total{cgroup,unit} and the gauge oomwatch_watches. */
+ * oomwatch_oom_group_kills_total{cgroup,unit} (and, where known, the labels of
+ * kube-state-metrics and cAdvisor: namespace, pod, container, container_id) and the gauge
+ * oomwatch_watches. */
 #pragma once
 
 #include "ow-counters.h"
+#include "oomwatch-container.h"
 
 #include <gio/gio.h>
 
@@ -13,7 +16,8 @@ G_BEGIN_DECLS
 typedef struct
 {
   const char *cgroup;
-  const guint64 *reported; /* OW_N_COUNTERS event counts */
+  const guint64 *reported;                /* OW_N_COUNTERS event counts */
+  const OomwatchContainerInfo *container; /* NULL: none */
 } OwMetricsRow;
 
 typedef enum

@@ -22,7 +22,7 @@ reserve (OwSeq *self, guint64 up_to, GError **error)
   g_autofree char *text
       = g_strdup_printf ("%s %s %" G_GUINT64_FORMAT "\n", self->boot_id, self->epoch, up_to);
 
-  if (!ow_state_file_replace (self->path, text, -1, 0644, error))
+  if (!ow_state_file_replace (self->path, text, -1, 0600, error))
     return FALSE;
   self->reserved = up_to;
   return TRUE;

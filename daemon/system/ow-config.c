@@ -3,6 +3,8 @@
  *   [Daemon]  ClientWatchLimit=256  TotalWatchLimit=0  KernelLog=true
  *   [Watches] Watch=/a;/b           RecursiveWatch=/user.slice
  *   [Daemon]  HistorySize=1024      MetricsFile=/var/lib/prometheus/node-exporter/oomwatch.prom
+ *   [Daemon]  MetricsRetention=600
+ *   [Daemon]  PodLogDirectory=/var/log/pods  ContainerLogDirectory=/var/log/containers
  * A missing file means the defaults; anything unknown or mistyped is an error, so a typo
  * never silently changes what the daemon does. */
 #include "ow-config.h"
@@ -13,10 +15,11 @@
 static const struct
 {
   const char *group;
-  const char *keys[6];
+  const char *keys[9];
 } known[] = {
   { "Daemon",
-    { "ClientWatchLimit", "TotalWatchLimit", "KernelLog", "HistorySize", "MetricsFile", NULL } },
+    { "ClientWatchLimit", "TotalWatchLimit", "KernelLog", "HistorySize", "MetricsFile",
+      "MetricsRetention", "PodLogDirectory", "ContainerLogDirectory", NULL } },
   { "Watches", { "Watch", "RecursiveWatch", NULL } },
 };
 
@@ -29,6 +32,7 @@ ow_config_new (void)
   config->total_watch_limit = -1;
   config->kernel_log = -1;
   config->history_size = -1;
+  config->metrics_retention = -1;
   config->watches = g_new0 (char *, 1);
   config->recursive_watches = g_new0 (char *, 1);
   return config;
@@ -42,6 +46,8 @@ ow_config_free (OwConfig *config)
   g_strfreev (config->watches);
   g_strfreev (config->recursive_watches);
   g_free (config->metrics_file);
+  g_free (config->pod_log_directory);
+  g_free (config->container_log_directory);
   g_free (config);
 }
 
@@ -113,6 +119,25 @@ read_metrics_file (GKeyFile *file, const char *path, char **value, GError **erro
   return TRUE;
 }
 
+/* An absolute directory, or empty: off. */
+static gboolean
+read_directory (GKeyFile *file, const char *path, const char *key, char **value, GError **error)
+{
+  g_autofree char *read = NULL;
+
+  if (!g_key_file_has_key (file, "Daemon", key, NULL))
+    return TRUE;
+  read = g_key_file_get_string (file, "Daemon", key, NULL);
+  if (read == NULL || (read[0] != '\0' && !g_path_is_absolute (read)))
+    {
+      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_FAILED,
+                   "%s: %s must be an absolute path, or empty for none", path, key);
+      return FALSE;
+    }
+  *value = g_steal_pointer (&read);
+  return TRUE;
+}
+
 static GStrv
 read_list (GKeyFile *file, const char *key)
 {
@@ -142,7 +167,11 @@ ow_config_load (const char *path, GError **error)
       || !read_limit (file, path, "ClientWatchLimit", &config->client_watch_limit, error)
       || !read_limit (file, path, "TotalWatchLimit", &config->total_watch_limit, error)
       || !read_limit (file, path, "HistorySize", &config->history_size, error)
-      || !read_metrics_file (file, path, &config->metrics_file, error))
+      || !read_limit (file, path, "MetricsRetention", &config->metrics_retention, error)
+      || !read_metrics_file (file, path, &config->metrics_file, error)
+      || !read_directory (file, path, "PodLogDirectory", &config->pod_log_directory, error)
+      || !read_directory (file, path, "ContainerLogDirectory", &config->container_log_directory,
+                          error))
     return NULL;
   if (g_key_file_has_key (file, "Daemon", "KernelLog", NULL))
     {

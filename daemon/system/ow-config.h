@@ -15,6 +15,9 @@ typedef struct
   GStrv recursive_watches;
   int history_size;   /* -1: not set */
   char *metrics_file; /* NULL: none */
+  char *pod_log_directory;       /* NULL: the default; "": none */
+  char *container_log_directory; /* NULL: the default; "": none */
+  int metrics_retention;         /* seconds; -1: not set */
   gboolean read;      /* FALSE: no file, the defaults */
 } OwConfig;
 

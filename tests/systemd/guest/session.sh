@@ -28,7 +28,8 @@ fi
 as_user systemd-run --user --quiet --unit=mock-notifications \
   python3 -m dbusmock --template notification_daemon -l "$mocklog"
 mock_up() { as_user busctl --user status org.freedesktop.Notifications > /dev/null 2>&1; }
-as_user systemd-run --user --quiet --unit=oomwatch-notify /usr/bin/oomwatch-notify --coalesce 0
+# Not named oomwatch-notify: the installed user unit has that name.
+as_user systemd-run --user --quiet --unit=notifier-under-test /usr/bin/oomwatch-notify --coalesce 0
 slice=/user.slice/user-$uid.slice
 notify_watches() { oomctl list --json | grep -q "\"cgroup\":\"$slice\""; }
 if wait_for 30 mock_up && wait_for 30 notify_watches; then
@@ -45,7 +46,7 @@ hog_in_app_scope() {
 }
 # notified PID: the mock server got a Notify naming the killed hog in its app scope
 notified() {
-  grep Notify "$mocklog" 2>/dev/null | grep -q "oom-hog (pid $1) in $slice/user@$uid.service/app.slice/app-oomwatch-hog-$2.scope"
+  grep Notify "$mocklog" 2>/dev/null | grep -q "app-oomwatch-hog-$2.scope: oom-hog (pid $1)"
 }
 victim=$(hog_in_app_scope 1)
 info "hog $victim in $(ls -d $CG$slice/user@$uid.service/app.slice 2>/dev/null)/app-oomwatch-hog-1.scope"
