@@ -9,3 +9,4 @@ int oomctl_list (int argc, char **argv);
 int oomctl_status (int argc, char **argv);
 int oomctl_history (int argc, char **argv);
 int oomctl_metrics (int argc, char **argv);
+int oomctl_dump (int argc, char **argv);

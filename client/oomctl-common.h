@@ -20,10 +20,15 @@ typedef struct
   const char *name;
   int (*run) (int argc, char **argv);
   const char *summary;
+  const char *usage; /* what follows "oomctl NAME" on the usage line */
 } OomctlCommand;
+
+/* The command running, for the usage line of its errors. */
+void oomctl_set_command (const OomctlCommand *command);
 
 OomwatchManager *oomctl_manager_new (GError **error);
 int oomctl_fail (const char *what, GError *error);
+int oomctl_usage_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
 int oomctl_parse_options (GOptionContext *context, int *argc, char ***argv);
 int oomctl_parse_no_arguments (int *argc, char ***argv, const GOptionEntry *entries,
                                const char *summary);

@@ -2,6 +2,8 @@
 #include "oomctl-format.h"
 #include "oomwatch-names.h"
 
+#include <string.h>
+
 /* 2026-11-28T09:10:11.123456+00:00, in local time */
 char *
 oomctl_format_time (gint64 usec)
@@ -33,6 +35,49 @@ oomctl_json_append_string (GString *out, const char *text)
         g_string_append_c (out, (char) *p);
     }
   g_string_append_c (out, '"');
+}
+
+static int
+compare_keys (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Keys sorted, so that every line has them in the same order; times (microseconds since the
+ * epoch on the bus) as ISO 8601, as everywhere in oomctl's JSON. */
+static void
+append_json_dict (GString *out, GVariant *dict)
+{
+  static const char *const time_keys[] = { OOMWATCH_KEY_TIMESTAMP, OOMWATCH_KEY_SINCE, NULL };
+  g_autoptr (GPtrArray) keys = g_ptr_array_new ();
+  GVariantIter iter;
+  const char *key;
+
+  g_variant_iter_init (&iter, dict);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, NULL))
+    g_ptr_array_add (keys, (gpointer) key);
+  g_ptr_array_sort (keys, compare_keys);
+  g_string_append_c (out, '{');
+  for (guint i = 0; i < keys->len; i++)
+    {
+      g_autoptr (GVariant) item = NULL;
+
+      key = g_ptr_array_index (keys, i);
+      item = g_variant_lookup_value (dict, key, NULL);
+      if (i > 0)
+        g_string_append_c (out, ',');
+      oomctl_json_append_string (out, key);
+      g_string_append_c (out, ':');
+      if (g_strv_contains (time_keys, key) && g_variant_is_of_type (item, G_VARIANT_TYPE_UINT64))
+        {
+          g_autofree char *time = oomctl_format_time ((gint64) g_variant_get_uint64 (item));
+
+          oomctl_json_append_string (out, time);
+        }
+      else
+        oomctl_json_append_value (out, item);
+    }
+  g_string_append_c (out, '}');
 }
 
 /* The few GVariant types the API uses; anything else becomes its text form. */
@@ -77,26 +122,7 @@ oomctl_json_append_value (GString *out, GVariant *value)
       g_string_append_c (out, ']');
     }
   else if (g_variant_is_of_type (value, G_VARIANT_TYPE_VARDICT))
-    {
-      GVariantIter iter;
-      const char *key;
-      GVariant *item;
-      gboolean first = TRUE;
-
-      g_string_append_c (out, '{');
-      g_variant_iter_init (&iter, value);
-      while (g_variant_iter_next (&iter, "{&sv}", &key, &item))
-        {
-          if (!first)
-            g_string_append_c (out, ',');
-          first = FALSE;
-          oomctl_json_append_string (out, key);
-          g_string_append_c (out, ':');
-          oomctl_json_append_value (out, item);
-          g_variant_unref (item);
-        }
-      g_string_append_c (out, '}');
-    }
+    append_json_dict (out, value);
   else
     {
       g_autofree char *text = g_variant_print (value, FALSE);
@@ -315,6 +341,17 @@ oomctl_format_history_entry (gboolean json, GVariant *entry)
   g_variant_lookup (entry, "details", "@a{sv}", &details);
   if (details == NULL)
     details = g_variant_ref_sink (g_variant_new ("a{sv}", NULL));
+  if (!g_variant_lookup (details, OOMWATCH_KEY_TIMESTAMP, "t", NULL))
+    {
+      g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (details);
+      guint64 time = 0;
+
+      /* A daemon that did not stamp its details: the time it kept the entry. */
+      g_variant_lookup (entry, "time", "t", &time);
+      g_variant_dict_insert (&dict, OOMWATCH_KEY_TIMESTAMP, "t", time);
+      g_variant_unref (details);
+      details = g_variant_ref_sink (g_variant_dict_end (&dict));
+    }
   if (g_strcmp0 (signal, "WatchRemoved") == 0)
     {
       g_variant_lookup (entry, "reason", "&s", &reason);

@@ -3,6 +3,7 @@
 #include "oomctl-commands.h"
 #include "oomctl-common.h"
 #include "oomctl-format.h"
+#include "oomctl-output.h"
 #include "oomwatch-names.h"
 
 #include <string.h>
@@ -65,10 +66,7 @@ int
 oomctl_list (int argc, char **argv)
 {
   gboolean json = FALSE;
-  const GOptionEntry entries[] = {
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print JSON Lines", NULL },
-    { NULL }
-  };
+  const GOptionEntry entries[] = { { NULL } };
   g_autoptr (OomwatchManager) manager = NULL;
   g_autoptr (GVariant) watches = NULL;
   g_autoptr (GError) error = NULL;
@@ -84,6 +82,8 @@ oomctl_list (int argc, char **argv)
   if (manager == NULL || !oomwatch_manager_call_list_watches_sync (manager, G_DBUS_CALL_FLAGS_NONE, -1,
                                                                       &watches, NULL, &error))
     return oomctl_fail ("cannot list watches", error);
+  json = oomctl_output_json ();
+  oomctl_pager_open ();
 
   /* The first column is as wide as the longest cgroup, so the table stays aligned. */
   g_variant_iter_init (&iter, watches);
@@ -93,16 +93,24 @@ oomctl_list (int argc, char **argv)
       g_variant_unref (dict);
     }
   if (!json)
-    g_print ("%-*s %-4s %8s %8s %8s %-9s %-9s %-11s %s\n", width, "CGROUP", "HIER", "WATCHERS",
-             "OOM", "OOM-KILL", "UNDER-OOM", "RECURSIVE", "PRESSURE/FD", "SINCE");
+    {
+      g_autofree char *legend
+          = g_strdup_printf ("%-*s %-4s %8s %8s %8s %-9s %-9s %-11s %s", width, "CGROUP", "HIER",
+                             "WATCHERS", "OOM", "OOM-KILL", "UNDER-OOM", "RECURSIVE",
+                             "PRESSURE/FD", "SINCE");
+
+      oomctl_output_legend (legend);
+    }
   g_variant_iter_init (&iter, watches);
   while (g_variant_iter_next (&iter, "(&s@a{sv})", &cgroup, &dict))
     {
       g_autofree char *line = json ? format_watch_json (cgroup, dict)
                                    : format_watch_human (cgroup, dict, width);
 
-      g_print ("%s\n", line);
+      oomctl_output_line (line, NULL);
       g_variant_unref (dict);
     }
+  if (!json && !oomctl_output.no_legend)
+    g_print ("\n%zu watched cgroups listed.\n", g_variant_n_children (watches));
   return OOMCTL_EXIT_OK;
 }

@@ -4,6 +4,7 @@
  * this command's connection is a new one, so for anything else it says what to do instead. */
 #include "oomctl-commands.h"
 #include "oomctl-common.h"
+#include "oomctl-paths.h"
 #include "oomwatch-error.h"
 
 #include <unistd.h>
@@ -15,6 +16,7 @@ oomctl_unwatch (int argc, char **argv)
   g_autoptr (GOptionContext) context = g_option_context_new ("CGROUP");
   g_autoptr (OomwatchManager) manager = NULL;
   g_autoptr (GError) error = NULL;
+  g_auto (GStrv) cgroup = NULL;
   int status;
 
   g_option_context_add_main_entries (context, entries, NULL);
@@ -26,14 +28,16 @@ oomctl_unwatch (int argc, char **argv)
   if (status != OOMCTL_EXIT_OK)
     return status;
   if (argc != 2)
-    {
-      g_printerr ("oomctl: unwatch needs exactly one CGROUP\n");
-      return OOMCTL_EXIT_USAGE;
-    }
+    return oomctl_usage_error ("unwatch needs exactly one CGROUP");
   manager = oomctl_manager_new (&error);
-  if (manager != NULL
-      && oomwatch_manager_call_unwatch_sync (manager, argv[1], G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                             &error))
+  if (manager == NULL)
+    return oomctl_fail (NULL, error);
+  cgroup = oomctl_resolve_cgroups (manager, (const char *const *) argv + 1, &error);
+  if (cgroup == NULL)
+    return error->domain == G_IO_ERROR ? oomctl_usage_error ("%s", error->message)
+                                       : oomctl_fail (NULL, error);
+  if (oomwatch_manager_call_unwatch_sync (manager, cgroup[0], G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                          &error))
     return OOMCTL_EXIT_OK;
   if (g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NOT_WATCHED))
     {

@@ -6,6 +6,8 @@
 #include "oomctl-common.h"
 #include "oomctl-format.h"
 #include "oomctl-history.h"
+#include "oomctl-output.h"
+#include "oomctl-paths.h"
 #include "oomwatch-cgroup.h"
 #include "oomwatch-error.h"
 #include "oomwatch-names.h"
@@ -13,6 +15,7 @@
 #include <glib-unix.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct
 {
@@ -49,9 +52,9 @@ first_time (Listener *listener, GVariant *details)
 }
 
 static void
-print_line (Listener *listener, char *line)
+print_line (Listener *listener, char *line, const char *kind)
 {
-  g_print ("%s\n", line);
+  oomctl_output_line (line, kind);
   fflush (stdout);
   g_free (line);
   listener->seen++;
@@ -84,7 +87,8 @@ on_oom_event (OomwatchManager *manager, const char *cgroup, const char *kind, gu
 
   if (!wanted (listener, cgroup) || !first_time (listener, details))
     return;
-  print_line (listener, oomctl_format_oom_event (listener->json, cgroup, kind, count, details));
+  print_line (listener, oomctl_format_oom_event (listener->json, cgroup, kind, count, details),
+              kind);
 }
 
 /* MemoryPressure is not kept in History(): printed live only. */
@@ -97,7 +101,7 @@ on_memory_pressure (OomwatchManager *manager, const char *cgroup, const char *le
   if (!wanted (listener, cgroup) || !first_time (listener, details))
     return;
   print_line (listener,
-              oomctl_format_memory_pressure (listener->json, cgroup, level, details));
+              oomctl_format_memory_pressure (listener->json, cgroup, level, details), NULL);
 }
 
 static void
@@ -108,7 +112,8 @@ on_watch_removed (OomwatchManager *manager, const char *cgroup, const char *reas
 
   if (!wanted (listener, cgroup) || !first_time (listener, details))
     return;
-  print_line (listener, oomctl_format_watch_removed (listener->json, cgroup, reason, details));
+  print_line (listener, oomctl_format_watch_removed (listener->json, cgroup, reason, details),
+              NULL);
   if (listener->cgroups != NULL)
     g_hash_table_remove (listener->cgroups, cgroup);
   /* Nothing more can come for a watch whose cgroups are all gone. */
@@ -142,7 +147,7 @@ watch_targets (Listener *listener, gboolean again, GError **error)
                                             -1, &canonical, NULL, &local))
         g_hash_table_add (listener->cgroups, canonical);
       else if (again && g_error_matches (local, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP))
-        g_printerr ("oomctl: %s was removed while oomwatchd was away\n", listener->targets[i]);
+        oomctl_info ("oomctl: %s was removed while oomwatchd was away", listener->targets[i]);
       else
         {
           g_dbus_error_strip_remote_error (local);
@@ -199,7 +204,10 @@ catch_up (Listener *listener, gboolean print, GError **error)
         continue;
       g_hash_table_add (listener->printed, g_memdup2 (&seq, sizeof seq));
       listener->since.after = MAX (listener->since.after, seq);
-      print_line (listener, oomctl_format_history_entry (listener->json, entry));
+      const char *kind = NULL;
+
+      g_variant_lookup (entry, "kind", "&s", &kind);
+      print_line (listener, oomctl_format_history_entry (listener->json, entry), kind);
     }
   /* Once caught up, only seqs matter: a time bound would hide nothing more. */
   listener->since.time = 0;
@@ -215,7 +223,7 @@ on_name_owner (GObject *proxy, GParamSpec *pspec, gpointer user_data)
 
   if (owner == NULL)
     {
-      g_printerr ("oomctl: oomwatchd went away; waiting for it to come back\n");
+      oomctl_info ("oomctl: oomwatchd went away; waiting for it to come back");
       return;
     }
   /* A new daemon: our watches went with the old one. */
@@ -227,7 +235,7 @@ on_name_owner (GObject *proxy, GParamSpec *pspec, gpointer user_data)
       g_main_loop_quit (listener->loop);
       return;
     }
-  g_printerr ("oomctl: oomwatchd is back; printed what it sent since\n");
+  oomctl_info ("oomctl: oomwatchd is back; printed what it sent since");
   if (listener->cgroups != NULL && g_hash_table_size (listener->cgroups) == 0)
     g_main_loop_quit (listener->loop);
 }
@@ -256,24 +264,38 @@ on_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* On a terminal, say that it listens: nothing else may be printed for a long time. */
+static void
+announce (Listener *listener, int timeout)
+{
+  g_autofree char *what = NULL;
+  g_autofree char *until = NULL;
+
+  if (oomctl_output.quiet || !isatty (STDERR_FILENO))
+    return;
+  what = listener->targets != NULL ? g_strjoinv (", ", listener->targets)
+                                   : g_strdup ("every cgroup");
+  if (listener->count > 0 && timeout > 0)
+    until = g_strdup_printf ("; at most %d events or %d s", listener->count, timeout);
+  else if (listener->count > 0)
+    until = g_strdup_printf ("; %d events", listener->count);
+  else if (timeout > 0)
+    until = g_strdup_printf ("; %d s", timeout);
+  g_printerr ("Watching %s%s%s (Ctrl-C to stop)\n", what, listener->recursive ? " and below" : "",
+              until != NULL ? until : "");
+}
+
 static int
 listen (OomwatchManager *manager, Listener *listener, int timeout)
 {
-  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  guint sigint, sigterm;
-
-  listener->loop = loop;
   g_signal_connect (manager, "notify::g-name-owner", G_CALLBACK (on_name_owner), listener);
-  sigint = g_unix_signal_add (SIGINT, on_interrupt, listener);
-  sigterm = g_unix_signal_add (SIGTERM, on_interrupt, listener);
   if (timeout > 0)
     listener->timer_id = g_timeout_add_seconds ((guint) timeout, on_timeout, listener);
+  announce (listener, timeout);
 
   if (listener->cgroups == NULL || g_hash_table_size (listener->cgroups) > 0)
-    g_main_loop_run (loop);
+    g_main_loop_run (listener->loop);
 
-  g_source_remove (sigint);
-  g_source_remove (sigterm);
   g_clear_handle_id (&listener->timer_id, g_source_remove);
   g_signal_handlers_disconnect_by_data (manager, listener);
   return listener->status;
@@ -282,11 +304,12 @@ listen (OomwatchManager *manager, Listener *listener, int timeout)
 static int
 run_listener (int argc, char **argv, gboolean watch)
 {
-  gboolean json = FALSE, recursive = FALSE;
+  gboolean recursive = FALSE;
   int count = 0, timeout = 0;
   g_autofree char *since_text = NULL;
   g_autofree char *pressure = NULL;
   g_auto (GStrv) events = NULL;
+  g_auto (GStrv) targets = NULL;
   const GOptionEntry watch_entries[] = {
     { "recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
       "Also watch every cgroup below, now and later", NULL },
@@ -301,9 +324,10 @@ run_listener (int argc, char **argv, gboolean watch)
     { NULL }
   };
   const GOptionEntry entries[] = {
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print JSON Lines", NULL },
-    { "count", 'n', 0, G_OPTION_ARG_INT, &count, "Exit after N events", "N" },
-    { "timeout", 't', 0, G_OPTION_ARG_INT, &timeout, "Exit after SEC seconds", "SEC" },
+    { "count", 'n', 0, G_OPTION_ARG_INT, &count, "Exit after N events (0, the default: no limit)",
+      "N" },
+    { "timeout", 't', 0, G_OPTION_ARG_INT, &timeout,
+      "Exit after SEC seconds (0, the default: no limit)", "SEC" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new (watch ? "CGROUP…" : NULL);
@@ -311,7 +335,9 @@ run_listener (int argc, char **argv, gboolean watch)
   g_autoptr (GHashTable) cgroups = NULL;
   g_autoptr (GHashTable) printed = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   g_autoptr (GError) error = NULL;
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   Listener listener = { 0 };
+  guint sigint, sigterm;
   int status;
 
   g_option_context_add_main_entries (context, entries, NULL);
@@ -322,23 +348,27 @@ run_listener (int argc, char **argv, gboolean watch)
   status = oomctl_parse_options (context, &argc, &argv);
   if (status != OOMCTL_EXIT_OK)
     return status;
-  if ((watch && argc < 2) || (!watch && argc > 1) || count < 0 || timeout < 0)
-    {
-      g_printerr ("oomctl: %s\n", watch ? "watch needs at least one CGROUP"
-                                        : "monitor takes options only");
-      return OOMCTL_EXIT_USAGE;
-    }
+  if (count < 0)
+    return oomctl_usage_error ("--count: %d is negative; give 0 (no limit) or more", count);
+  if (timeout < 0)
+    return oomctl_usage_error ("--timeout: %d is negative; give 0 (no limit) or more seconds",
+                               timeout);
+  if (watch && argc < 2)
+    return oomctl_usage_error ("watch needs at least one CGROUP");
+  if (!watch && argc > 1)
+    return oomctl_usage_error ("monitor takes options only, not '%s'", argv[1]);
   if (since_text != NULL && !oomctl_parse_since (since_text, &listener.since, &error))
-    {
-      g_printerr ("oomctl: %s\n", error->message);
-      return OOMCTL_EXIT_USAGE;
-    }
+    return oomctl_usage_error ("%s", error->message);
 
+  /* Ctrl-C is handled from here on: once a watch is made, it ends cleanly. */
+  listener.loop = loop;
+  sigint = g_unix_signal_add (SIGINT, on_interrupt, &listener);
+  sigterm = g_unix_signal_add (SIGTERM, on_interrupt, &listener);
   manager = oomctl_manager_new (&error);
   if (manager == NULL)
     return oomctl_fail ("cannot reach oomwatchd", error);
 
-  listener.json = json;
+  listener.json = oomctl_output_json ();
   listener.count = count;
   listener.manager = manager;
   listener.printed = printed;
@@ -352,7 +382,11 @@ run_listener (int argc, char **argv, gboolean watch)
       cgroups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       listener.cgroups = cgroups;
       listener.recursive = recursive;
-      listener.targets = argv + 1;
+      targets = oomctl_resolve_cgroups (manager, (const char *const *) argv + 1, &error);
+      if (targets == NULL)
+        return error->domain == G_IO_ERROR ? oomctl_usage_error ("%s", error->message)
+                                           : oomctl_fail (NULL, error);
+      listener.targets = targets;
       listener.pressure = pressure;
       listener.events = events;
       if (!watch_targets (&listener, FALSE, &error))
@@ -360,9 +394,12 @@ run_listener (int argc, char **argv, gboolean watch)
     }
   else if (!watch_targets (&listener, FALSE, &error))
     return oomctl_fail ("monitor", error);
-  status = catch_up (&listener, since_text != NULL, &error)
-               ? listen (manager, &listener, timeout)
-               : oomctl_fail ("History", error);
+  if (!catch_up (&listener, since_text != NULL, &error))
+    status = oomctl_fail ("History", error);
+  else
+    status = listen (manager, &listener, timeout);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
   g_free (listener.epoch);
   return status;
 }

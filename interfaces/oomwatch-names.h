@@ -18,7 +18,7 @@
 #define OOMWATCH_REASON_CGROUP_REMOVED "cgroup-removed"
 
 /* Keys of OomEvent details and ListWatches entries */
-#define OOMWATCH_KEY_TIMESTAMP "timestamp"
+#define OOMWATCH_KEY_TIMESTAMP "timestamp" /* t: microseconds since the epoch, set once per event */
 #define OOMWATCH_KEY_HIERARCHY "hierarchy"
 #define OOMWATCH_KEY_TOTAL "total"
 #define OOMWATCH_KEY_UNDER_OOM "under-oom"
@@ -63,6 +63,7 @@
 #define OOMWATCH_OOMD_OBJECT_PATH "/org/freedesktop/oom1"
 #define OOMWATCH_OOMD_INTERFACE "org.freedesktop.oom1.Manager"
 #define OOMWATCH_OOMD_KILLED_SIGNAL "Killed"
+#define OOMWATCH_OOMD_DUMP_METHOD "DumpByFileDescriptor" /* oomctl dump */
 
 /* No gaps (issue 16): the daemon-wide sequence number of every signal, and the mark of an
  * event that happened while the daemon was not running */

@@ -2,7 +2,10 @@
 #include "ow-test-oomd.h"
 #include "oomwatch-names.h"
 
+#include <gio/gunixfdlist.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define LOG_TIMEOUT_MS 15000
 
@@ -76,4 +79,47 @@ ow_test_oomd_wait_following (OwTestEnv *env, guint following)
   oomwatch_manager_call_list_watches_sync (env->manager, G_DBUS_CALL_FLAGS_NONE, -1, &watches,
                                            NULL, &error);
   g_assert_no_error (error);
+}
+
+/* systemd-oomd's DumpByFileDescriptor: a file holding TEXT, read from its start. */
+static void
+on_dump_call (GDBusConnection *connection, const char *sender, const char *path,
+              const char *interface, const char *method, GVariant *parameters,
+              GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  const char *text = user_data;
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = NULL;
+  int fd = g_file_open_tmp ("ow-test-oomd-dump-XXXXXX", &name, &error);
+
+  g_assert_no_error (error);
+  g_unlink (name);
+  g_assert_cmpint (write (fd, text, strlen (text)), ==, (ssize_t) strlen (text));
+  g_assert_cmpint (lseek (fd, 0, SEEK_SET), ==, 0);
+  g_unix_fd_list_append (fds, fd, &error);
+  g_assert_no_error (error);
+  close (fd);
+  g_dbus_method_invocation_return_value_with_unix_fd_list (invocation, g_variant_new ("(h)", 0),
+                                                           fds);
+}
+
+guint
+ow_test_oomd_serve_dump (GDBusConnection *connection, const char *text)
+{
+  static const char xml[]
+      = "<node><interface name='" OOMWATCH_OOMD_INTERFACE "'><method name='"
+        OOMWATCH_OOMD_DUMP_METHOD "'><arg type='h' direction='out'/></method>"
+        "</interface></node>";
+  static const GDBusInterfaceVTable vtable = { on_dump_call, NULL, NULL, { NULL } };
+  g_autoptr (GDBusNodeInfo) node = g_dbus_node_info_new_for_xml (xml, NULL);
+  g_autoptr (GError) error = NULL;
+  guint id;
+
+  g_assert_nonnull (node);
+  id = g_dbus_connection_register_object (connection, OOMWATCH_OOMD_OBJECT_PATH,
+                                          node->interfaces[0], &vtable, (gpointer) text, NULL,
+                                          &error);
+  g_assert_no_error (error);
+  return id;
 }

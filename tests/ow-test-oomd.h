@@ -13,5 +13,7 @@ void ow_test_oomd_emit_killed (GDBusConnection *connection, const char *cgroup,
 guint ow_test_oomd_log_count (OwTestEnv *env, const char *needle);
 void ow_test_oomd_log_wait (OwTestEnv *env, const char *needle, guint at_least);
 void ow_test_oomd_wait_following (OwTestEnv *env, guint following);
+/* Answers DumpByFileDescriptor with TEXT (kept by the caller) on CONNECTION. */
+guint ow_test_oomd_serve_dump (GDBusConnection *connection, const char *text);
 
 G_END_DECLS

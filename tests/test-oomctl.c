@@ -2,62 +2,35 @@
 /* oomctl against the real daemon: what a user sees, in both formats. */
 #include "ow-test-conditions.h"
 #include "ow-test-cgroups.h"
+#include "ow-test-oomctl.h"
 
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
 
-typedef struct
-{
-  int status;
-  char *out;
-  char *err;
-} Run;
-
+/* The shared runner (ow-test-oomctl.h), under the names this file uses. */
+typedef OwOomctlRun Run;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, ow_oomctl_run_clear)
 
 /* The keys a cgroup path gives, in oomctl's order, each optional. */
 #define UNIT_KEYS "( unit=[^ ]+)?( slice=[^ ]+)?( user-unit=[^ ]+)?( app-id=[^ ]+)?"
 
-static void
-run_clear (Run *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
-
 static GSubprocess *
 oomctl_start (OwTestEnv *env, const char *const *args)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-
-  g_ptr_array_add (argv, (gpointer)g_getenv ("OOMCTL"));
-  for (gsize i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer)args[i]);
-  g_ptr_array_add (argv, NULL);
-  return ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                            (const char *const *)argv->pdata);
+  return ow_oomctl_start (NULL, NULL, args);
 }
 
 static void
 oomctl_finish (GSubprocess *process, Run *run)
 {
-  g_autoptr (GError) error = NULL;
-
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &run->out, &run->err, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (process));
-  run->status = g_subprocess_get_exit_status (process);
-  g_test_message ("exit %d\nstdout:\n%s\nstderr:\n%s", run->status, run->out, run->err);
+  ow_oomctl_finish (process, run);
 }
 
 static void
 oomctl_run (OwTestEnv *env, const char *const *args, Run *run)
 {
-  g_autoptr (GSubprocess) process = oomctl_start (env, args);
-
-  oomctl_finish (process, run);
+  ow_oomctl_run (NULL, NULL, args, run);
 }
 
 static void

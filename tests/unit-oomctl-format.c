@@ -8,7 +8,7 @@
 /* 2026-11-28T09:00:11.123456Z */
 #define TIMESTAMP G_GUINT64_CONSTANT (1795856411123456)
 
-/* In a fixed order (a GVariantDict's is the hash table's): the formatter keeps it. */
+/* In a fixed order (a GVariantDict's is the hash table's): human lines keep it, JSON sorts. */
 static GVariant *
 details (gboolean with_victim)
 {
@@ -62,11 +62,15 @@ test_json_value (void)
     { "<<'nested'>>", "\"nested\"" },
     { "@a{sv} {}", "{}" },
     { "{'k': <uint32 1>, 'l': <{'m': <false>}>}", "{\"k\":1,\"l\":{\"m\":false}}" },
+    /* keys sorted; times as ISO 8601 */
+    { "{'z': <1>, 'since': <uint64 1795856411123456>, 'a': <2>}",
+      "{\"a\":2,\"since\":\"2026-11-28T09:00:11.123456+00:00\",\"z\":1}" },
     { "['a', 'b']", "[\"a\",\"b\"]" }, /* skipped, events */
     { "2.5", "2.5" },                  /* some-avg10, full-avg10 */
     { "(1, 2)", "\"(1, 2)\"" },        /* not in the API: its text form */
   };
 
+  g_setenv ("TZ", "UTC", TRUE);
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr (GError) error = NULL;
@@ -100,8 +104,8 @@ test_oom_event (void)
   g_assert_cmpstr (json, ==,
                    "{\"time\":\"2026-11-28T09:00:11.123456+00:00\",\"signal\":\"OomEvent\","
                    "\"cgroup\":\"/a\",\"kind\":\"oom-kill\",\"count\":1,\"details\":{"
-                   "\"timestamp\":1795856411123456,\"hierarchy\":1,\"total\":7,\"pid\":42,"
-                   "\"comm\":\"a \\\"b\\\"\\u000a\"}}");
+                   "\"comm\":\"a \\\"b\\\"\\u000a\",\"hierarchy\":1,\"pid\":42,"
+                   "\"timestamp\":\"2026-11-28T09:00:11.123456+00:00\",\"total\":7}}");
   g_assert_null (strchr (json, '\n'));
 }
 

@@ -366,9 +366,9 @@ ow_manager_reload (OwManager *self, GError **error)
       ow_registry_set_persistent (self->registry, (const char *const *)plain,
                                   (const char *const *)recursive);
     }
-  g_message ("Configuration from %s: %u watches per uid, %u in all, kernel log %s, %u "
-             "persistent watches",
-             self->config_path, limits.client_watch_limit, limits.total_watch_limit,
+  g_message ("%s %s%s: %u watches per uid, %u in all, kernel log %s, %u persistent watches",
+             config->read ? "Configuration from" : "Built-in configuration (no", self->config_path,
+             config->read ? "" : ")", limits.client_watch_limit, limits.total_watch_limit,
              kernel_log ? "read" : "not read",
              plain != NULL ? g_strv_length (plain) + g_strv_length (recursive) : 0);
   return TRUE;

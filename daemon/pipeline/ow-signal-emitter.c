@@ -17,11 +17,11 @@ struct _OwSignalEmitter
 
 static GVariant *
 event_details (OwSignalEmitter *self, const OwEvent *event, OwVictim *victim, gboolean identity,
-               const OomwatchUnitInfo *units)
+               const OomwatchUnitInfo *units, gint64 time)
 {
   g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
 
-  g_variant_dict_insert (&details, OOMWATCH_KEY_TIMESTAMP, "t", (guint64)g_get_real_time ());
+  g_variant_dict_insert (&details, OOMWATCH_KEY_TIMESTAMP, "t", (guint64)time);
   g_variant_dict_insert (&details, OOMWATCH_KEY_HIERARCHY, "u", self->hierarchy);
   if (event->has_total)
     g_variant_dict_insert (&details, OOMWATCH_KEY_TOTAL, "t", event->total);
@@ -105,6 +105,7 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
   g_autoptr (OomwatchUnitInfo) scratch = NULL;
   const OomwatchUnitInfo *units
       = ow_event_units_for (self->registry, cgroup, event, victim, &scratch);
+  gint64 time = g_get_real_time (); /* one time for every copy: live, redacted and History() */
 
   names = self->connection != NULL ? recipients (self, cgroup, event->kind) : NULL;
   /* Opt-in kinds go only to watchers who asked: with none, there is no signal to number. */
@@ -122,7 +123,7 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
           if (*params == NULL)
             *params = g_variant_ref_sink (
                 g_variant_new ("(sst@a{sv})", cgroup, kind, event->count,
-                               event_details (self, event, victim, identity, units)));
+                               event_details (self, event, victim, identity, units, time)));
           send (self, name, "OomEvent", *params);
         }
     }
@@ -134,7 +135,7 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
     ow_after_send_add (self->after_send, cgroup, event, victim,
                        self->continuity != NULL
                            ? ow_continuity_entry (self->continuity, cgroup, event, victim,
-                                                  event_details (self, event, victim, TRUE, units))
+                                                  event_details (self, event, victim, TRUE, units, time))
                            : NULL,
                        !event->logged, ow_continuity_in_while_down (self->continuity));
 }

@@ -19,13 +19,19 @@ ow_history_entry_new (const char *signal, const char *cgroup, const char *kind, 
                       GVariant *details)
 {
   OwHistoryEntry *entry = g_new0 (OwHistoryEntry, 1);
+  guint64 stamped;
 
-  entry->time = g_get_real_time ();
   entry->signal = g_strdup (signal);
   entry->cgroup = g_strdup (cgroup);
   entry->kind = g_strdup (kind);
   entry->count = count;
   entry->details = details != NULL ? g_variant_ref_sink (details) : NULL;
+  /* The time the signal carried, so that History() and the signal agree. */
+  if (entry->details != NULL
+      && g_variant_lookup (entry->details, OOMWATCH_KEY_TIMESTAMP, "t", &stamped))
+    entry->time = (gint64)stamped;
+  else
+    entry->time = g_get_real_time ();
   entry->uids = g_array_new (FALSE, FALSE, sizeof (guint32));
   return entry;
 }

@@ -162,6 +162,7 @@ ow_config_load (const char *path, GError **error)
       g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_FAILED, "%s: %s", path, local->message);
       return NULL;
     }
+  config->read = TRUE;
   if (!check_known (file, path, error)
       || !read_limit (file, path, "ClientWatchLimit", &config->client_watch_limit, error)
       || !read_limit (file, path, "TotalWatchLimit", &config->total_watch_limit, error)

@@ -18,6 +18,7 @@ typedef struct
   char *pod_log_directory;       /* NULL: the default; "": none */
   char *container_log_directory; /* NULL: the default; "": none */
   int metrics_retention;         /* seconds; -1: not set */
+  gboolean read;      /* FALSE: no file, the defaults */
 } OwConfig;
 
 /* What the daemon runs with: the file's settings, the command line's on top, defaults. */

@@ -23,7 +23,8 @@ meson install -C "$build" --no-rebuild --quiet --destdir "$dest" > /dev/null
 
 lib=$dest/usr/lib/oomwatch-guest
 install -d "$lib" "$dest/etc/systemd/system/multi-user.target.wants"
-for t in test-service test-service-api test-service-victims test-oomctl test-config \
+for t in test-service test-service-api test-service-victims test-oomctl test-oomctl-conventions \
+         test-config \
          test-app-events test-containers test-nogaps test-notify test-hardening test-adversary \
          adversary-client adversary-flood oom-hog pressure-hog; do
   install -m 0755 "$build/tests/$t" "$lib/$t"

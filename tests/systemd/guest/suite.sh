@@ -29,7 +29,8 @@ KNOWN=" "
 # Cases that fail on v2 only now and then (reported): a failure is TODO, a pass is a pass.
 FLAKY=" "
 passed=0 failed=0 skipped=0 n=0
-for bin in ${suites:-test-service test-service-api test-service-victims test-oomctl test-config \
+for bin in ${suites:-test-service test-service-api test-service-victims test-oomctl \
+           test-oomctl-conventions test-config \
            test-app-events test-containers test-nogaps test-notify test-hardening}; do
   # The adversary suite's bus is configured as Debian's system bus, with its attackers.
   if [ "$bin" = test-adversary ]; then
