@@ -1,4 +1,5 @@
 #include "oomctl-format.h"
+#include "oomctl-memory.h"
 #include "oomwatch-names.h"
 
 /* 2026-11-28T09:10:11.123456+00:00, in local time */
@@ -171,11 +172,13 @@ append_details_human (GString *out, GVariant *details)
   GVariant *value;
 
   append_keys_human (out, details, first_keys);
+  oomctl_memory_append_human (out, details);
   g_variant_iter_init (&iter, details);
   while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
     {
       if (g_strcmp0 (key, OOMWATCH_KEY_TIMESTAMP) != 0 && g_strcmp0 (key, OOMWATCH_KEY_HIERARCHY) != 0
-          && !g_strv_contains (first_keys, key) && !g_strv_contains (last_keys, key))
+          && !g_strv_contains (first_keys, key) && !g_strv_contains (last_keys, key)
+          && !oomctl_memory_is_size_key (key))
         append_detail_human (out, key, value);
       g_variant_unref (value);
     }

@@ -6,6 +6,7 @@
  * shown is kept in the user's state directory, so a kill is never told twice, not even across
  * restarts of the notifier. */
 #include "notify-app.h"
+#include "oomctl-memory.h"
 #include "oomwatch-error.h"
 #include "oomwatch-cgroup.h"
 #include "oomwatch-generated.h"
@@ -154,6 +155,18 @@ describe_summary (const char *kind, GVariant *details, const NotifyApp *app)
 {
   const char *reason = NULL;
 
+  guint64 rss, limit;
+
+  if (strcmp (kind, OOMWATCH_KIND_OOMD_KILL) != 0 && oomctl_memory_rss (details, &rss)
+      && g_variant_lookup (details, OOMWATCH_KEY_LIMIT, "t", &limit))
+    {
+      g_autofree char *used = g_format_size (rss);
+      g_autofree char *of = g_format_size (limit);
+
+      /* TRANSLATORS: "Firefox was stopped — it used 1.9 GB of its 2 GB limit" */
+      return g_strdup_printf (_ ("%s was stopped — it used %s of its %s limit"), app->name, used,
+                              of);
+    }
   if (strcmp (kind, OOMWATCH_KIND_OOMD_KILL) != 0)
     return g_strdup_printf (_ ("%s was stopped — it ran out of memory"), app->name);
   g_variant_lookup (details, OOMWATCH_KEY_REASON, "&s", &reason);
