@@ -1,4 +1,4 @@
-/* A cgroup's memory at an OOM: its limit, usage, peak and swap, read from its own files
+/* A cgroup's memory at an OOM kill: its limit, usage, peak and swap, read from its own files
  * (v1 memory.limit_in_bytes, memory.usage_in_bytes, memory.max_usage_in_bytes,
  * memory.memsw.usage_in_bytes; v2 memory.max, memory.current, memory.peak,
  * memory.swap.current). A file the kernel does not have, or an unlimited limit, is absent. */

@@ -116,8 +116,9 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
       && (names == NULL || names->len == 0))
     return;
   ow_continuity_event (self->continuity, cgroup, event); /* nogaps: seq */
-  /* The cgroup's memory as the OOM left it: a few small reads of its files */
-  if (self->cgroups != NULL && (event->kind == OW_EVENT_OOM || event->kind == OW_EVENT_OOM_KILL))
+  /* The cgroup's memory at the kill. Not on "oom": reading four files would delay the one
+   * signal sent the moment the kernel tells, and the oom-kill that follows carries it. */
+  if (self->cgroups != NULL && event->kind == OW_EVENT_OOM_KILL)
     ow_cgroup_memory_read (self->cgroups, cgroup, &memory);
   if (names != NULL)
     {

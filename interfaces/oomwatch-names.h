@@ -68,7 +68,7 @@
 #define OOMWATCH_KEY_EVENTS "events"
 
 /* Memory context: the victim's memory from the kernel log (bytes; oom-score-adj an int32),
- * identity keys like pid and comm; and its cgroup's memory read at the event (bytes). */
+ * identity keys like pid and comm; and its cgroup's memory read at the kill (bytes). */
 #define OOMWATCH_KEY_TOTAL_VM "total-vm"
 #define OOMWATCH_KEY_ANON_RSS "anon-rss"
 #define OOMWATCH_KEY_FILE_RSS "file-rss"
