@@ -3,6 +3,7 @@
  * signal once, by its seq. */
 #include "oomctl-commands.h"
 #include "oomctl-common.h"
+#include "oomctl-exec.h"
 #include "oomctl-format.h"
 #include "oomctl-history.h"
 #include "oomwatch-cgroup.h"
@@ -31,6 +32,7 @@ typedef struct
   OomctlSince since;
   GHashTable *printed;  /* seqs printed from History(), so live copies are dropped */
   char *epoch;          /* of the daemon's seq numbers, as History() last said */
+  OomctlExec *exec;     /* --exec: OomEvents go to the hook instead of stdout */
 } Listener;
 
 /* Every signal once: one History() printed is not printed again when it also arrives live. */
@@ -83,7 +85,10 @@ on_oom_event (OomwatchManager *manager, const char *cgroup, const char *kind, gu
 
   if (!wanted (listener, cgroup) || !first_time (listener, details))
     return;
-  print_line (listener, oomctl_format_oom_event (listener->json, cgroup, kind, count, details));
+  if (listener->exec != NULL)
+    oomctl_exec_push_event (listener->exec, listener->epoch, cgroup, kind, count, details);
+  else
+    print_line (listener, oomctl_format_oom_event (listener->json, cgroup, kind, count, details));
 }
 
 /* MemoryPressure is not kept in History(): printed live only. */
@@ -198,7 +203,10 @@ catch_up (Listener *listener, gboolean print, GError **error)
         continue;
       g_hash_table_add (listener->printed, g_memdup2 (&seq, sizeof seq));
       listener->since.after = MAX (listener->since.after, seq);
-      print_line (listener, oomctl_format_history_entry (listener->json, entry));
+      if (listener->exec != NULL)
+        oomctl_exec_push_history_entry (listener->exec, listener->epoch, entry);
+      else
+        print_line (listener, oomctl_format_history_entry (listener->json, entry));
     }
   /* Once caught up, only seqs matter: a time bound would hide nothing more. */
   listener->since.time = 0;
@@ -278,6 +286,55 @@ listen (OomwatchManager *manager, Listener *listener, int timeout)
   return listener->status;
 }
 
+static void
+on_hook_done (guint handled, gpointer user_data)
+{
+  Listener *listener = user_data;
+
+  listener->seen = (int) handled;
+  if (listener->count > 0 && listener->seen >= listener->count)
+    g_main_loop_quit (listener->loop);
+}
+
+/* --exec: the hook, and with --state-file where it left off (unless --since says). */
+static int
+oomctl_watch_exec_setup (Listener *listener, OomctlExecOptions *options, gboolean since,
+                         gboolean *resume, OomctlExec **exec)
+{
+  g_autoptr (GError) error = NULL;
+  guint64 seq = 0;
+
+  if (options->argv == NULL)
+    {
+      if (options->state_file == NULL)
+        return OOMCTL_EXIT_OK;
+      g_printerr ("oomctl: --state-file goes with --exec\n");
+      return OOMCTL_EXIT_USAGE;
+    }
+  if (options->argv[0] == NULL || options->timeout <= 0 || options->queue_max <= 0)
+    {
+      g_printerr ("oomctl: --exec needs a command (last on the line), --exec-timeout and "
+                  "--exec-queue a positive number\n");
+      return OOMCTL_EXIT_USAGE;
+    }
+  if (options->state_file != NULL && !since)
+    {
+      if (oomctl_exec_read_state (options->state_file, &listener->epoch, &seq, &error))
+        {
+          listener->since.after = seq;
+          *resume = TRUE;
+        }
+      else if (error != NULL)
+        {
+          g_printerr ("oomctl: %s\n", error->message);
+          return OOMCTL_EXIT_USAGE;
+        }
+    }
+  *exec = oomctl_exec_new (options, on_hook_done, listener);
+  listener->exec = *exec;
+  return OOMCTL_EXIT_OK;
+}
+
 static int
 run_listener (int argc, char **argv, gboolean watch)
 {
@@ -311,9 +368,15 @@ run_listener (int argc, char **argv, gboolean watch)
   g_autoptr (GHashTable) printed = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   g_autoptr (GError) error = NULL;
   Listener listener = { 0 };
+  OomctlExecOptions exec_options = { 0 };
+  g_autoptr (OomctlExec) exec = NULL;
+  gboolean resume = FALSE;
   int status;
 
+  oomctl_exec_split_argv (&argc, argv, &exec_options);
   g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, oomctl_exec_option_entries (&exec_options), NULL);
+  g_option_context_set_description (context, OOMCTL_EXEC_HELP);
   if (watch)
     g_option_context_add_main_entries (context, watch_entries, NULL);
   g_option_context_set_summary (context, watch ? "Watch cgroups and print their OOM events."
@@ -332,6 +395,9 @@ run_listener (int argc, char **argv, gboolean watch)
       g_printerr ("oomctl: %s\n", error->message);
       return OOMCTL_EXIT_USAGE;
     }
+  status = oomctl_watch_exec_setup (&listener, &exec_options, since_text != NULL, &resume, &exec);
+  if (status != OOMCTL_EXIT_OK)
+    return status;
 
   manager = oomctl_manager_new (&error);
   if (manager == NULL)
@@ -359,10 +425,13 @@ run_listener (int argc, char **argv, gboolean watch)
     }
   else if (!watch_targets (&listener, FALSE, &error))
     return oomctl_fail ("monitor", error);
-  status = catch_up (&listener, since_text != NULL, &error)
+  status = catch_up (&listener, since_text != NULL || resume, &error)
                ? listen (manager, &listener, timeout)
                : oomctl_fail ("History", error);
+  if (exec != NULL)
+    oomctl_exec_stop (exec);
   g_free (listener.epoch);
+  oomctl_exec_options_clear (&exec_options);
   return status;
 }
 

@@ -1,11 +1,13 @@
 #!/bin/sh
-# check-unit.sh UNIT DAEMON: systemd-analyze verify on the unit, with ExecStart pointed at the
-# built daemon (the installed path does not exist at build time).
+# check-unit.sh UNIT DAEMON [NAME]: systemd-analyze verify on the unit (as NAME, e.g. an
+# instance of a template), with ExecStart pointed at the built program (the installed path
+# does not exist at build time).
 set -eu
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-sed "s|^ExecStart=.*|ExecStart=$2|" "$1" > "$dir/oomwatchd.service"
-out=$(systemd-analyze verify --man=no "$dir/oomwatchd.service" 2>&1 || echo "verify failed")
+name=${3:-oomwatchd.service}
+sed "s|^ExecStart=.*|ExecStart=$2|" "$1" > "$dir/$name"
+out=$(systemd-analyze verify --man=no "$dir/$name" 2>&1 || echo "verify failed")
 # Complaints about units this machine lacks (no systemd as PID 1 here) are not ours.
 mine=$(printf '%s\n' "$out" | grep -v -e '^$' -e 'dbus.socket' -e 'dbus.service' -e 'sysinit.target' \
   -e 'basic.target' -e 'multi-user.target' -e 'shutdown.target' -e 'Failed to prepare filename' \

@@ -1,0 +1,380 @@
+/* oomctl watch --exec: the hook runs once per event, in seq order, with the event in its
+ * environment and on stdin; across restarts of the daemon (SIGKILL) and of oomctl, every kill
+ * is handled exactly once; a hook that hangs is killed; hostile names are passed safely. */
+#include "ow-test-conditions.h"
+#include "ow-test-cgroups.h"
+#include "ow-test-nogaps.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/types.h>
+
+#define WAIT_MS 60000
+#define STORM_KILLS 200
+#define STORM_PARALLEL 4
+
+/* Appends one line per run to $1: SEQ KIND COUNT PID ANON_RSS, then the cgroup, unit and
+ * app-id, then the JSON line it got on stdin, tab-separated. */
+static const char log_hook[] = "#!/bin/sh\n"
+                               "json=$(cat)\n"
+                               "printf '%s %s %s %s %s\\t%s\\t%s\\t%s\\t%s\\n' "
+                               "\"$OOMWATCH_SEQ\" \"$OOMWATCH_KIND\" \"$OOMWATCH_COUNT\" "
+                               "\"${OOMWATCH_PID:--}\" \"${OOMWATCH_ANON_RSS:--}\" "
+                               "\"$OOMWATCH_CGROUP\" \"$OOMWATCH_UNIT\" \"$OOMWATCH_APP_ID\" "
+                               "\"$json\" >> \"$1\"\n";
+
+typedef struct
+{
+  OwTestEnv *env;
+  char *dir;     /* scratch files */
+  char *hook;    /* the script */
+  char *log;     /* what it wrote */
+  char *state;   /* oomctl's state file */
+  char *stderr_path;
+} Hooks;
+
+static char *
+write_script (const char *dir, const char *name, const char *text)
+{
+  char *path = g_build_filename (dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (path, 0755), ==, 0);
+  return path;
+}
+
+static void
+hooks_init (Hooks *hooks, OwTestEnv *env, const char *script)
+{
+  g_autoptr (GError) error = NULL;
+
+  hooks->env = env;
+  hooks->dir = g_dir_make_tmp ("oomwatch-hooks-XXXXXX", &error);
+  g_assert_no_error (error);
+  hooks->hook = write_script (hooks->dir, "hook", script);
+  hooks->log = g_build_filename (hooks->dir, "log", NULL);
+  hooks->state = g_build_filename (hooks->dir, "state", NULL);
+  hooks->stderr_path = g_build_filename (hooks->dir, "stderr", NULL);
+}
+
+static void
+hooks_clear (Hooks *hooks)
+{
+  g_autofree char *err = NULL;
+
+  if (g_file_get_contents (hooks->stderr_path, &err, NULL, NULL))
+    g_test_message ("oomctl's stderr:\n%s", err);
+  ow_test_remove_tree (hooks->dir);
+  g_free (hooks->dir);
+  g_free (hooks->hook);
+  g_free (hooks->log);
+  g_free (hooks->state);
+  g_free (hooks->stderr_path);
+}
+
+/* oomctl watch CGROUP [EXTRA…] --state-file … --exec HOOK LOG, with ENV added to its own. */
+static GSubprocess *
+start_watch (Hooks *hooks, const char *cgroup, const char *const *extra, const char *const *env)
+{
+  g_autoptr (GSubprocessLauncher) launcher
+      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *state_arg = g_strdup_printf ("--state-file=%s", hooks->state);
+  GSubprocess *oomctl;
+
+  g_subprocess_launcher_set_stderr_file_path (launcher, hooks->stderr_path);
+  for (gsize i = 0; env != NULL && env[i] != NULL; i += 2)
+    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
+  g_ptr_array_add (argv, (gpointer)g_getenv ("OOMCTL"));
+  g_ptr_array_add (argv, "watch");
+  g_ptr_array_add (argv, (gpointer)cgroup);
+  for (gsize i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer)extra[i]);
+  g_ptr_array_add (argv, state_arg);
+  g_ptr_array_add (argv, "--exec");
+  g_ptr_array_add (argv, hooks->hook);
+  g_ptr_array_add (argv, hooks->log);
+  g_ptr_array_add (argv, NULL);
+  oomctl = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv->pdata, &error);
+  g_assert_no_error (error);
+  return oomctl;
+}
+
+static void
+stop_watch (GSubprocess *oomctl)
+{
+  g_subprocess_send_signal (oomctl, SIGTERM);
+  ow_test_env_wait_process (oomctl);
+  g_assert_true (g_subprocess_get_if_exited (oomctl));
+}
+
+static GPtrArray *
+read_log (Hooks *hooks)
+{
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+  GPtrArray *runs = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
+
+  if (!g_file_get_contents (hooks->log, &text, NULL, NULL))
+    return runs;
+  lines = g_strsplit (text, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    if (lines[i][0] != '\0')
+      g_ptr_array_add (runs, g_strsplit (lines[i], "\t", 5));
+  return runs;
+}
+
+/* The sum of COUNT over the runs for oom-kill */
+static guint64
+kills_handled (Hooks *hooks)
+{
+  g_autoptr (GPtrArray) runs = read_log (hooks);
+  guint64 sum = 0;
+
+  for (guint i = 0; i < runs->len; i++)
+    {
+      g_auto (GStrv) fields = g_strsplit (((char **)g_ptr_array_index (runs, i))[0], " ", 5);
+
+      if (g_strv_length (fields) == 5 && strcmp (fields[1], "oom-kill") == 0)
+        sum += g_ascii_strtoull (fields[2], NULL, 10);
+    }
+  return sum;
+}
+
+static void
+wait_kills_handled (Hooks *hooks, guint64 n)
+{
+  gint64 until = g_get_monotonic_time () + ow_test_timeout_ms (WAIT_MS) * G_TIME_SPAN_MILLISECOND;
+
+  while (kills_handled (hooks) < n && g_get_monotonic_time () < until)
+    ow_test_env_iterate (50);
+  g_assert_cmpuint (kills_handled (hooks), ==, n);
+}
+
+/* Kills in NAME until its counter rose by N, a few hogs at a time. */
+static void
+storm (OwTestEnv *env, const char *name, guint64 n)
+{
+  g_autoptr (GPtrArray) hogs = g_ptr_array_new_with_free_func (g_object_unref);
+  guint64 target = ow_test_env_oom_control (env, name, "oom_kill") + n;
+  gint64 until = g_get_monotonic_time () + 240 * G_TIME_SPAN_SECOND;
+
+  while (ow_test_env_oom_control (env, name, "oom_kill") < target
+         && g_get_monotonic_time () < until)
+    {
+      for (guint i = 0; i < hogs->len;)
+        if (g_subprocess_get_identifier (g_ptr_array_index (hogs, i)) == NULL)
+          g_ptr_array_remove_index_fast (hogs, i);
+        else
+          i++;
+      /* Each hog is killed once: no more at once than kills are still to come. */
+      while (hogs->len < STORM_PARALLEL
+             && ow_test_env_oom_control (env, name, "oom_kill") + hogs->len < target)
+        g_ptr_array_add (hogs, ow_test_env_hog (env, name, 64));
+      ow_test_env_iterate (2);
+    }
+  while (hogs->len > 0)
+    {
+      ow_test_env_wait_process (g_ptr_array_index (hogs, hogs->len - 1));
+      g_ptr_array_remove_index (hogs, hogs->len - 1);
+    }
+  g_assert_cmpuint (ow_test_env_oom_control (env, name, "oom_kill"), ==, target);
+}
+
+/* Every run once, in seq order, with the event's environment and its JSON line on stdin. */
+static void
+check_runs (Hooks *hooks, const char *cgroup)
+{
+  g_autoptr (GPtrArray) runs = read_log (hooks);
+  guint64 last = 0;
+  guint named = 0;
+
+  g_assert_cmpuint (runs->len, >, 0);
+  for (guint i = 0; i < runs->len; i++)
+    {
+      char **run = g_ptr_array_index (runs, i);
+      g_auto (GStrv) fields = g_strsplit (run[0], " ", 5);
+      g_autofree char *json_seq = NULL;
+      guint64 seq;
+
+      g_assert_cmpuint (g_strv_length (run), ==, 5);
+      g_assert_cmpuint (g_strv_length (fields), ==, 5);
+      seq = g_ascii_strtoull (fields[0], NULL, 10);
+      g_assert_cmpuint (seq, >, last);
+      last = seq;
+      g_assert_cmpstr (run[1], ==, cgroup);
+      g_assert_cmpstr (run[2], ==, "app-org.example.Hog-42.scope");
+      g_assert_cmpstr (run[3], ==, "org.example.Hog");
+      json_seq = ow_test_json_field (run[4], "seq");
+      g_assert_cmpstr (json_seq, ==, fields[0]);
+      g_assert_nonnull (strstr (run[4], "\"kind\":\""));
+      if (strcmp (fields[3], "-") != 0)
+        {
+          named++;
+          g_assert_cmpstr (fields[1], ==, "oom-kill");
+          g_assert_cmpstr (fields[4], !=, "-");
+        }
+    }
+  g_test_message ("%u hook runs, %u of them named the victim", runs->len, named);
+}
+
+/* The done-when test: 200 kills, the daemon SIGKILLed and restarted, oomctl stopped and
+ * started again; the hook handled every kill once, in seq order. */
+static void
+test_storm_restarts (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  const char *name = "app-org.example.Hog-42.scope";
+  g_autofree char *cgroup = ow_test_env_make_cgroup (env, name, "8M", FALSE);
+  g_autoptr (GSubprocess) oomctl = NULL;
+  Hooks hooks = { 0 };
+  gint64 start = g_get_monotonic_time ();
+
+  hooks_init (&hooks, env, log_hook);
+  /* The test's own watch keeps the cgroup watched while oomctl is away (as a persistent
+   * watch in oomwatch.conf would). */
+  g_free (ow_test_env_watch (env, NULL, cgroup));
+  oomctl = start_watch (&hooks, cgroup, NULL, NULL);
+  g_assert_true (ow_test_env_wait_watched (env, cgroup, TRUE));
+  storm (env, name, STORM_KILLS / 4);
+
+  /* The daemon dies in the middle of the storm's aftermath, and kills go on without it. */
+  ow_test_nogaps_kill_daemon (env);
+  storm (env, name, STORM_KILLS / 4);
+  ow_test_nogaps_start_daemon (env);
+  g_free (ow_test_env_watch (env, NULL, cgroup));
+  storm (env, name, STORM_KILLS / 4);
+
+  /* oomctl stops with hooks still queued, kills go on, and it starts again. */
+  stop_watch (oomctl);
+  g_clear_object (&oomctl);
+  storm (env, name, STORM_KILLS / 8);
+  oomctl = start_watch (&hooks, cgroup, NULL, NULL);
+  storm (env, name, STORM_KILLS / 8);
+
+  wait_kills_handled (&hooks, STORM_KILLS);
+  ow_test_env_iterate (500); /* a repeat would come now */
+  g_assert_cmpuint (kills_handled (&hooks), ==, STORM_KILLS);
+  check_runs (&hooks, cgroup);
+  g_test_message ("storm with restarts: %.1f s",
+                  (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC);
+  stop_watch (oomctl);
+  hooks_clear (&hooks);
+  ow_test_env_free (env);
+}
+
+/* The first run hangs (and leaves a child behind): both are killed at the timeout, the
+ * failure is logged, and the next event still runs. */
+static void
+test_timeout (void)
+{
+  static const char hanging_hook[]
+      = "#!/bin/sh\n"
+        "dir=$(dirname \"$1\")\n"
+        "if [ ! -e \"$dir/hung\" ]; then\n"
+        "  sleep 600 & echo $! > \"$dir/hung\"\n"
+        "  sleep 600\n"
+        "fi\n"
+        "echo \"$OOMWATCH_SEQ $OOMWATCH_KIND\" >> \"$1\"\n";
+  const char *const extra[] = { "--exec-timeout=1", NULL };
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *cgroup = ow_test_env_make_cgroup (env, "hang", "32M", FALSE);
+  g_autoptr (GSubprocess) oomctl = NULL;
+  g_autoptr (GSubprocess) hog = NULL;
+  g_autofree char *hung_path = NULL, *hung = NULL, *err = NULL, *proc = NULL, *log = NULL;
+  Hooks hooks = { 0 };
+  gint64 until;
+
+  hooks_init (&hooks, env, hanging_hook);
+  oomctl = start_watch (&hooks, cgroup, extra, NULL);
+  g_assert_true (ow_test_env_wait_watched (env, cgroup, TRUE));
+  hog = ow_test_env_hog (env, "hang", 256);
+  ow_test_assert_hog_killed (hog);
+  /* The hung run ends at 1 s; the runs after it then write the log. */
+  until = g_get_monotonic_time () + ow_test_timeout_ms (WAIT_MS) * G_TIME_SPAN_MILLISECOND;
+  while (!g_file_get_contents (hooks.log, &log, NULL, NULL) && g_get_monotonic_time () < until)
+    ow_test_env_iterate (50);
+  g_assert_nonnull (log);
+  g_test_message ("runs after the hung one: %s", log);
+  g_assert_true (g_file_get_contents (hooks.stderr_path, &err, NULL, NULL));
+  g_assert_nonnull (strstr (err, "still ran after 1 s: killed"));
+  /* Its child went with it (a zombie until reaped at most). */
+  hung_path = g_build_filename (hooks.dir, "hung", NULL);
+  g_assert_true (g_file_get_contents (hung_path, &hung, NULL, NULL));
+  proc = g_strdup_printf ("/proc/%s/stat", g_strstrip (hung));
+  {
+    g_autofree char *stat = NULL;
+
+    if (g_file_get_contents (proc, &stat, NULL, NULL))
+      g_assert_nonnull (strstr (stat, ") Z "));
+  }
+  stop_watch (oomctl);
+  hooks_clear (&hooks);
+  ow_test_env_free (env);
+}
+
+/* A cgroup named with shell syntax, and a huge environment: the hook gets them
+ * as they are, nothing is run through a shell, and stale OOMWATCH_ variables are not passed. */
+static void
+test_hostile (void)
+{
+  static const char env_hook[] = "#!/bin/sh\n"
+                                 "printf '%s' \"$OOMWATCH_CGROUP\" > \"$1.cgroup\"\n"
+                                 "printf '%s' \"${#BIG}\" > \"$1.big\"\n"
+                                 "printf '%s' \"${OOMWATCH_PLANTED:-unset}\" > \"$1.planted\"\n"
+                                 "echo run >> \"$1\"\n";
+  /* (cgroup names cannot hold a newline: the kernel refuses them) */
+  const char *name = "x;$(touch pwned)`touch pwned2`'\"* |&<>{}";
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *cgroup = ow_test_env_make_cgroup (env, name, "32M", FALSE);
+  g_autofree char *big = g_strnfill (100 * 1024, 'b');
+  const char *const env_vars[] = { "BIG", big, "OOMWATCH_PLANTED", "evil", NULL };
+  g_autoptr (GSubprocess) oomctl = NULL;
+  g_autoptr (GSubprocess) hog = NULL;
+  g_autofree char *got = NULL, *got_big = NULL, *planted = NULL, *path = NULL, *log = NULL;
+  Hooks hooks = { 0 };
+  gint64 until;
+
+  hooks_init (&hooks, env, env_hook);
+  oomctl = start_watch (&hooks, cgroup, NULL, env_vars);
+  g_assert_true (ow_test_env_wait_watched (env, cgroup, TRUE));
+  hog = ow_test_env_hog (env, name, 256);
+  ow_test_assert_hog_killed (hog);
+  until = g_get_monotonic_time () + ow_test_timeout_ms (WAIT_MS) * G_TIME_SPAN_MILLISECOND;
+  while (!g_file_get_contents (hooks.log, &log, NULL, NULL) && g_get_monotonic_time () < until)
+    ow_test_env_iterate (50);
+  g_assert_nonnull (log);
+  path = g_strconcat (hooks.log, ".cgroup", NULL);
+  g_assert_true (g_file_get_contents (path, &got, NULL, NULL));
+  g_assert_cmpstr (got, ==, cgroup);
+  g_free (path);
+  path = g_strconcat (hooks.log, ".big", NULL);
+  g_assert_true (g_file_get_contents (path, &got_big, NULL, NULL));
+  g_assert_cmpstr (got_big, ==, "102400");
+  g_free (path);
+  path = g_strconcat (hooks.log, ".planted", NULL);
+  g_assert_true (g_file_get_contents (path, &planted, NULL, NULL));
+  g_assert_cmpstr (planted, ==, "unset");
+  g_assert_false (g_file_test ("pwned", G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test ("pwned2", G_FILE_TEST_EXISTS));
+  stop_watch (oomctl);
+  hooks_clear (&hooks);
+  ow_test_env_free (env);
+}
+
+int
+main (int argc, char **argv)
+{
+  const OwTestCase cases[] = {
+    { "/hooks/storm-restarts", test_storm_restarts },
+    { "/hooks/timeout", test_timeout },
+    { "/hooks/hostile", test_hostile },
+    { NULL },
+  };
+
+  return ow_test_env_main (argc, argv, cases);
+}
