@@ -201,9 +201,9 @@ on_idle_run (gpointer user_data)
 static void
 finish (OomctlExec *self)
 {
-  g_autoptr (GSubprocess) process = g_steal_pointer (&self->running);
   Pending *pending = g_steal_pointer (&self->current);
 
+  g_clear_object (&self->running);
   g_clear_handle_id (&self->timeout_id, g_source_remove);
   save_state (self, pending);
   pending_free (pending);

@@ -234,7 +234,8 @@ on_name_owner (GObject *proxy, GParamSpec *pspec, gpointer user_data)
       g_main_loop_quit (listener->loop);
       return;
     }
-  g_printerr ("oomctl: oomwatchd is back; printed what it sent since\n");
+  g_printerr ("oomctl: oomwatchd is back; %s what it sent since\n",
+              listener->exec != NULL ? "handed to the hook" : "printed");
   if (listener->cgroups != NULL && g_hash_table_size (listener->cgroups) == 0)
     g_main_loop_quit (listener->loop);
 }
