@@ -12,7 +12,6 @@
 
 #define WAIT_MS 60000
 #define STORM_KILLS 200
-#define STORM_PARALLEL 4
 
 /* Appends one line per run to $1: SEQ KIND COUNT PID ANON_RSS, then the cgroup, unit and
  * app-id, then the JSON line it got on stdin, tab-separated. */
@@ -155,36 +154,6 @@ wait_kills_handled (Hooks *hooks, guint64 n)
   g_assert_cmpuint (kills_handled (hooks), ==, n);
 }
 
-/* Kills in NAME until its counter rose by N, a few hogs at a time. */
-static void
-storm (OwTestEnv *env, const char *name, guint64 n)
-{
-  g_autoptr (GPtrArray) hogs = g_ptr_array_new_with_free_func (g_object_unref);
-  guint64 target = ow_test_env_oom_control (env, name, "oom_kill") + n;
-  gint64 until = g_get_monotonic_time () + 240 * G_TIME_SPAN_SECOND;
-
-  while (ow_test_env_oom_control (env, name, "oom_kill") < target
-         && g_get_monotonic_time () < until)
-    {
-      for (guint i = 0; i < hogs->len;)
-        if (g_subprocess_get_identifier (g_ptr_array_index (hogs, i)) == NULL)
-          g_ptr_array_remove_index_fast (hogs, i);
-        else
-          i++;
-      /* Each hog is killed once: no more at once than kills are still to come. */
-      while (hogs->len < STORM_PARALLEL
-             && ow_test_env_oom_control (env, name, "oom_kill") + hogs->len < target)
-        g_ptr_array_add (hogs, ow_test_env_hog (env, name, 64));
-      ow_test_env_iterate (2);
-    }
-  while (hogs->len > 0)
-    {
-      ow_test_env_wait_process (g_ptr_array_index (hogs, hogs->len - 1));
-      g_ptr_array_remove_index (hogs, hogs->len - 1);
-    }
-  g_assert_cmpuint (ow_test_env_oom_control (env, name, "oom_kill"), ==, target);
-}
-
 /* Every run once, in seq order, with the event's environment and its JSON line on stdin. */
 static void
 check_runs (Hooks *hooks, const char *cgroup)
@@ -240,21 +209,21 @@ test_storm_restarts (void)
   g_free (ow_test_env_watch (env, NULL, cgroup));
   oomctl = start_watch (&hooks, cgroup, NULL, NULL);
   g_assert_true (ow_test_env_wait_watched (env, cgroup, TRUE));
-  storm (env, name, STORM_KILLS / 4);
+  ow_test_env_storm (env, name, STORM_KILLS / 4, 64, 4);
 
   /* The daemon dies in the middle of the storm's aftermath, and kills go on without it. */
   ow_test_nogaps_kill_daemon (env);
-  storm (env, name, STORM_KILLS / 4);
+  ow_test_env_storm (env, name, STORM_KILLS / 4, 64, 4);
   ow_test_nogaps_start_daemon (env);
   g_free (ow_test_env_watch (env, NULL, cgroup));
-  storm (env, name, STORM_KILLS / 4);
+  ow_test_env_storm (env, name, STORM_KILLS / 4, 64, 4);
 
   /* oomctl stops with hooks still queued, kills go on, and it starts again. */
   stop_watch (oomctl);
   g_clear_object (&oomctl);
-  storm (env, name, STORM_KILLS / 8);
+  ow_test_env_storm (env, name, STORM_KILLS / 8, 64, 4);
   oomctl = start_watch (&hooks, cgroup, NULL, NULL);
-  storm (env, name, STORM_KILLS / 8);
+  ow_test_env_storm (env, name, STORM_KILLS / 8, 64, 4);
 
   wait_kills_handled (&hooks, STORM_KILLS);
   ow_test_env_iterate (500); /* a repeat would come now */
@@ -265,6 +234,30 @@ test_storm_restarts (void)
   stop_watch (oomctl);
   hooks_clear (&hooks);
   ow_test_env_free (env);
+}
+
+/* oomctl with the hook on a new cgroup NAME (32M), then one kill there; returns once the
+ * hook wrote its log. */
+static GSubprocess *
+one_kill_hooked (Hooks *hooks, const char *name, char **cgroup, const char *const *extra,
+                 const char *const *env_vars)
+{
+  g_autoptr (GSubprocess) hog = NULL;
+  g_autofree char *log = NULL;
+  GSubprocess *oomctl;
+  gint64 until;
+
+  *cgroup = ow_test_env_make_cgroup (hooks->env, name, "32M", FALSE);
+  oomctl = start_watch (hooks, *cgroup, extra, env_vars);
+  g_assert_true (ow_test_env_wait_watched (hooks->env, *cgroup, TRUE));
+  hog = ow_test_env_hog (hooks->env, name, 256);
+  ow_test_assert_hog_killed (hog);
+  until = g_get_monotonic_time () + ow_test_timeout_ms (WAIT_MS) * G_TIME_SPAN_MILLISECOND;
+  while (!g_file_get_contents (hooks->log, &log, NULL, NULL) && g_get_monotonic_time () < until)
+    ow_test_env_iterate (50);
+  g_assert_nonnull (log);
+  g_test_message ("hook log: %s", log);
+  return oomctl;
 }
 
 /* The first run hangs (and leaves a child behind): both are killed at the timeout, the
@@ -282,24 +275,14 @@ test_timeout (void)
         "echo \"$OOMWATCH_SEQ $OOMWATCH_KIND\" >> \"$1\"\n";
   const char *const extra[] = { "--exec-timeout=1", NULL };
   OwTestEnv *env = ow_test_env_new (NULL);
-  g_autofree char *cgroup = ow_test_env_make_cgroup (env, "hang", "32M", FALSE);
+  g_autofree char *cgroup = NULL;
   g_autoptr (GSubprocess) oomctl = NULL;
-  g_autoptr (GSubprocess) hog = NULL;
-  g_autofree char *hung_path = NULL, *hung = NULL, *err = NULL, *proc = NULL, *log = NULL;
+  g_autofree char *hung_path = NULL, *hung = NULL, *err = NULL, *proc = NULL;
   Hooks hooks = { 0 };
-  gint64 until;
 
   hooks_init (&hooks, env, hanging_hook);
-  oomctl = start_watch (&hooks, cgroup, extra, NULL);
-  g_assert_true (ow_test_env_wait_watched (env, cgroup, TRUE));
-  hog = ow_test_env_hog (env, "hang", 256);
-  ow_test_assert_hog_killed (hog);
   /* The hung run ends at 1 s; the runs after it then write the log. */
-  until = g_get_monotonic_time () + ow_test_timeout_ms (WAIT_MS) * G_TIME_SPAN_MILLISECOND;
-  while (!g_file_get_contents (hooks.log, &log, NULL, NULL) && g_get_monotonic_time () < until)
-    ow_test_env_iterate (50);
-  g_assert_nonnull (log);
-  g_test_message ("runs after the hung one: %s", log);
+  oomctl = one_kill_hooked (&hooks, "hang", &cgroup, extra, NULL);
   g_assert_true (g_file_get_contents (hooks.stderr_path, &err, NULL, NULL));
   g_assert_nonnull (strstr (err, "still ran after 1 s: killed"));
   /* Its child went with it (a zombie until reaped at most). */
@@ -330,24 +313,15 @@ test_hostile (void)
   /* (cgroup names cannot hold a newline: the kernel refuses them) */
   const char *name = "x;$(touch pwned)`touch pwned2`'\"* |&<>{}";
   OwTestEnv *env = ow_test_env_new (NULL);
-  g_autofree char *cgroup = ow_test_env_make_cgroup (env, name, "32M", FALSE);
+  g_autofree char *cgroup = NULL;
   g_autofree char *big = g_strnfill (100 * 1024, 'b');
   const char *const env_vars[] = { "BIG", big, "OOMWATCH_PLANTED", "evil", NULL };
   g_autoptr (GSubprocess) oomctl = NULL;
-  g_autoptr (GSubprocess) hog = NULL;
-  g_autofree char *got = NULL, *got_big = NULL, *planted = NULL, *path = NULL, *log = NULL;
+  g_autofree char *got = NULL, *got_big = NULL, *planted = NULL, *path = NULL;
   Hooks hooks = { 0 };
-  gint64 until;
 
   hooks_init (&hooks, env, env_hook);
-  oomctl = start_watch (&hooks, cgroup, NULL, env_vars);
-  g_assert_true (ow_test_env_wait_watched (env, cgroup, TRUE));
-  hog = ow_test_env_hog (env, name, 256);
-  ow_test_assert_hog_killed (hog);
-  until = g_get_monotonic_time () + ow_test_timeout_ms (WAIT_MS) * G_TIME_SPAN_MILLISECOND;
-  while (!g_file_get_contents (hooks.log, &log, NULL, NULL) && g_get_monotonic_time () < until)
-    ow_test_env_iterate (50);
-  g_assert_nonnull (log);
+  oomctl = one_kill_hooked (&hooks, name, &cgroup, NULL, env_vars);
   path = g_strconcat (hooks.log, ".cgroup", NULL);
   g_assert_true (g_file_get_contents (path, &got, NULL, NULL));
   g_assert_cmpstr (got, ==, cgroup);
