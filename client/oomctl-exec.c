@@ -1,4 +1,5 @@
 #include "oomctl-exec.h"
+#include "oomctl-common.h"
 #include "oomctl-format.h"
 #include "oomwatch-names.h"
 
@@ -360,6 +361,40 @@ oomctl_exec_stop (OomctlExec *self)
   if (!g_queue_is_empty (&self->queue))
     g_printerr ("oomctl: %u events were not handed to the hook\n",
                 g_queue_get_length (&self->queue));
+}
+
+int
+oomctl_exec_setup (OomctlExecOptions *options, gboolean since, char **epoch, guint64 *after,
+                   gboolean *resume, void (*done) (guint handled, gpointer user_data),
+                   gpointer user_data, OomctlExec **exec)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (options->argv == NULL)
+    {
+      if (options->state_file == NULL)
+        return OOMCTL_EXIT_OK;
+      g_printerr ("oomctl: --state-file goes with --exec\n");
+      return OOMCTL_EXIT_USAGE;
+    }
+  if (options->argv[0] == NULL || options->timeout <= 0 || options->queue_max <= 0)
+    {
+      g_printerr ("oomctl: --exec needs a command (last on the line), --exec-timeout and "
+                  "--exec-queue a positive number\n");
+      return OOMCTL_EXIT_USAGE;
+    }
+  if (options->state_file != NULL && !since)
+    {
+      if (oomctl_exec_read_state (options->state_file, epoch, after, &error))
+        *resume = TRUE;
+      else if (error != NULL)
+        {
+          g_printerr ("oomctl: %s\n", error->message);
+          return OOMCTL_EXIT_USAGE;
+        }
+    }
+  *exec = oomctl_exec_new (options, done, user_data);
+  return OOMCTL_EXIT_OK;
 }
 
 OomctlExec *

@@ -40,6 +40,11 @@ typedef struct _OomctlExec OomctlExec;
 OomctlExec *oomctl_exec_new (const OomctlExecOptions *options,
                              void (*done) (guint handled, gpointer user_data), gpointer user_data);
 void oomctl_exec_free (OomctlExec *self);
+/* Checks the options; with --exec, makes *EXEC, and with a state file (unless --since) sets
+ * *EPOCH, *AFTER and *RESUME to where the last run left off. An oomctl exit status. */
+int oomctl_exec_setup (OomctlExecOptions *options, gboolean since, char **epoch, guint64 *after,
+                       gboolean *resume, void (*done) (guint handled, gpointer user_data),
+                       gpointer user_data, OomctlExec **exec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OomctlExec, oomctl_exec_free)
 
 /* Queues one OomEvent of the daemon's seq numbering EPOCH; JSON is its line for stdin. */

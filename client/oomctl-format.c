@@ -135,9 +135,12 @@ append_detail_human (GString *out, const char *key, GVariant *value)
     }
 }
 
-/* Keys printed in a fixed place: these first, then the rest as they come, then LAST_KEYS
+/* Keys printed in a fixed place: these first, then the memory (oomctl-memory.c), then the
+ * rest as they come, then LAST_KEYS
  * (seq last on the line, where it is easy to pick for --since). */
-static const char *const first_keys[] = { OOMWATCH_KEY_TOTAL, OOMWATCH_KEY_REASON, NULL };
+static const char *const first_keys[]
+    = { OOMWATCH_KEY_TOTAL, OOMWATCH_KEY_REASON,      OOMWATCH_KEY_PID,        OOMWATCH_KEY_COMM,
+        OOMWATCH_KEY_UID,   OOMWATCH_KEY_TASK_CGROUP, OOMWATCH_KEY_OOM_CGROUP, NULL };
 static const char *const last_keys[] = { OOMWATCH_KEY_UNIT, OOMWATCH_KEY_SLICE,
                                          OOMWATCH_KEY_USER_UNIT, OOMWATCH_KEY_APP_ID,
                                          OOMWATCH_KEY_SEQ, NULL };
@@ -178,7 +181,7 @@ append_details_human (GString *out, GVariant *details)
     {
       if (g_strcmp0 (key, OOMWATCH_KEY_TIMESTAMP) != 0 && g_strcmp0 (key, OOMWATCH_KEY_HIERARCHY) != 0
           && !g_strv_contains (first_keys, key) && !g_strv_contains (last_keys, key)
-          && !oomctl_memory_is_size_key (key))
+          && !oomctl_memory_is_key (key))
         append_detail_human (out, key, value);
       g_variant_unref (value);
     }

@@ -7,9 +7,9 @@ static const char *const size_keys[]
         OOMWATCH_KEY_USAGE, OOMWATCH_KEY_PEAK, OOMWATCH_KEY_SWAP_USAGE, NULL };
 
 gboolean
-oomctl_memory_is_size_key (const char *key)
+oomctl_memory_is_key (const char *key)
 {
-  return g_strv_contains (size_keys, key);
+  return g_strv_contains (size_keys, key) || g_strcmp0 (key, OOMWATCH_KEY_OOM_SCORE_ADJ) == 0;
 }
 
 gboolean
@@ -71,8 +71,12 @@ oomctl_memory_append_human (GString *out, GVariant *details)
 
   if (oomctl_memory_rss (details, &bytes))
     append_size (out, "rss", bytes);
+  gint32 adj;
+
   for (gsize i = 0; i < G_N_ELEMENTS (shown); i++)
     if (g_variant_lookup (details, shown[i].key, "t", &bytes)
         && (bytes > 0 || g_strcmp0 (shown[i].key, OOMWATCH_KEY_SWAP_USAGE) != 0))
       append_size (out, shown[i].name, bytes);
+  if (g_variant_lookup (details, OOMWATCH_KEY_OOM_SCORE_ADJ, "i", &adj))
+    g_string_append_printf (out, " %s=%d", OOMWATCH_KEY_OOM_SCORE_ADJ, adj);
 }

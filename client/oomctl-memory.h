@@ -5,13 +5,14 @@
 
 G_BEGIN_DECLS
 
-/* Whether KEY is a size in bytes that oomctl_memory_append_human prints. */
-gboolean oomctl_memory_is_size_key (const char *key);
+/* Whether KEY is a memory key (the sizes in bytes, oom-score-adj) printed by
+ * oomctl_memory_append_human. */
+gboolean oomctl_memory_is_key (const char *key);
 /* The victim's resident memory (anon + file + shmem); FALSE when the signal does not say. */
 gboolean oomctl_memory_rss (GVariant *details, guint64 *bytes);
 /* 612M, 1.9G, 800K */
 char *oomctl_memory_format_size (guint64 bytes);
-/* " rss=… limit=… peak=… usage=… swap=…", each where DETAILS has it. */
+/* " rss=… limit=… peak=… usage=… swap=… oom-score-adj=…", each where DETAILS has it. */
 void oomctl_memory_append_human (GString *out, GVariant *details);
 
 G_END_DECLS

@@ -297,45 +297,6 @@ on_hook_done (guint handled, gpointer user_data)
     g_main_loop_quit (listener->loop);
 }
 
-/* --exec: the hook, and with --state-file where it left off (unless --since says). */
-static int
-oomctl_watch_exec_setup (Listener *listener, OomctlExecOptions *options, gboolean since,
-                         gboolean *resume, OomctlExec **exec)
-{
-  g_autoptr (GError) error = NULL;
-  guint64 seq = 0;
-
-  if (options->argv == NULL)
-    {
-      if (options->state_file == NULL)
-        return OOMCTL_EXIT_OK;
-      g_printerr ("oomctl: --state-file goes with --exec\n");
-      return OOMCTL_EXIT_USAGE;
-    }
-  if (options->argv[0] == NULL || options->timeout <= 0 || options->queue_max <= 0)
-    {
-      g_printerr ("oomctl: --exec needs a command (last on the line), --exec-timeout and "
-                  "--exec-queue a positive number\n");
-      return OOMCTL_EXIT_USAGE;
-    }
-  if (options->state_file != NULL && !since)
-    {
-      if (oomctl_exec_read_state (options->state_file, &listener->epoch, &seq, &error))
-        {
-          listener->since.after = seq;
-          *resume = TRUE;
-        }
-      else if (error != NULL)
-        {
-          g_printerr ("oomctl: %s\n", error->message);
-          return OOMCTL_EXIT_USAGE;
-        }
-    }
-  *exec = oomctl_exec_new (options, on_hook_done, listener);
-  listener->exec = *exec;
-  return OOMCTL_EXIT_OK;
-}
-
 static int
 run_listener (int argc, char **argv, gboolean watch)
 {
@@ -396,9 +357,11 @@ run_listener (int argc, char **argv, gboolean watch)
       g_printerr ("oomctl: %s\n", error->message);
       return OOMCTL_EXIT_USAGE;
     }
-  status = oomctl_watch_exec_setup (&listener, &exec_options, since_text != NULL, &resume, &exec);
+  status = oomctl_exec_setup (&exec_options, since_text != NULL, &listener.epoch,
+                              &listener.since.after, &resume, on_hook_done, &listener, &exec);
   if (status != OOMCTL_EXIT_OK)
     return status;
+  listener.exec = exec;
 
   manager = oomctl_manager_new (&error);
   if (manager == NULL)
