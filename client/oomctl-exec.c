@@ -1,4 +1,5 @@
 #include "oomctl-exec.h"
+#include "oomctl-exec-spool.h"
 #include "oomctl-common.h"
 #include "oomctl-format.h"
 #include "oomwatch-names.h"
@@ -15,6 +16,7 @@ typedef struct
   guint64 seq;
   char **env;
   char *json;
+  char *line; /* for the spool */
 } Pending;
 
 struct _OomctlExec
@@ -43,6 +45,7 @@ pending_free (Pending *pending)
   g_free (pending->epoch);
   g_strfreev (pending->env);
   g_free (pending->json);
+  g_free (pending->line);
   g_free (pending);
 }
 
@@ -322,6 +325,7 @@ oomctl_exec_push (OomctlExec *self, const char *epoch, const char *cgroup, const
   pending->has_seq = details != NULL && g_variant_lookup (details, OOMWATCH_KEY_SEQ, "t", &pending->seq);
   pending->env = hook_environment (cgroup, kind, count, details);
   pending->json = g_strconcat (json, "\n", NULL);
+  pending->line = oomctl_exec_spool_line (epoch, cgroup, kind, count, details);
   g_queue_push_tail (&self->queue, pending);
   run_next (self);
 }
@@ -359,14 +363,49 @@ oomctl_exec_stop (OomctlExec *self)
   while (self->running != NULL)
     g_main_context_iteration (NULL, TRUE);
   if (!g_queue_is_empty (&self->queue))
-    g_printerr ("oomctl: %u events were not handed to the hook\n",
-                g_queue_get_length (&self->queue));
+    g_printerr ("oomctl: %u events were not handed to the hook%s\n",
+                g_queue_get_length (&self->queue),
+                self->state_file != NULL ? ": kept for the next run" : "");
+  if (self->state_file != NULL)
+    {
+      g_autoptr (GPtrArray) lines = g_ptr_array_new ();
+
+      for (GList *l = self->queue.head; l != NULL; l = l->next)
+        g_ptr_array_add (lines, ((Pending *)l->data)->line);
+      oomctl_exec_spool_save (self->state_file, lines);
+    }
+}
+
+typedef struct
+{
+  OomctlExec *exec;
+  const char *epoch; /* of the last event handled; NULL: none */
+  guint64 after;
+  GHashTable *printed;
+} Resume;
+
+/* An event the last run had received but not handled: first in line now, and not again when
+ * History() has it too. One it did handle (it was stopped by SIGKILL) is skipped. */
+static void
+resume_spooled (const char *epoch, const char *cgroup, const char *kind, guint64 count,
+                GVariant *details, gpointer user_data)
+{
+  Resume *resume = user_data;
+  guint64 seq = 0;
+
+  g_variant_lookup (details, OOMWATCH_KEY_SEQ, "t", &seq);
+  if (resume->epoch != NULL && g_strcmp0 (epoch, resume->epoch) == 0 && seq <= resume->after)
+    return;
+  if (seq > 0)
+    g_hash_table_add (resume->printed, g_memdup2 (&seq, sizeof seq));
+  oomctl_exec_push_event (resume->exec, epoch, cgroup, kind, count, details);
 }
 
 int
 oomctl_exec_setup (OomctlExecOptions *options, gboolean since, char **epoch, guint64 *after,
-                   gboolean *resume, void (*done) (guint handled, gpointer user_data),
-                   gpointer user_data, OomctlExec **exec)
+                   gboolean *resume, GHashTable *printed,
+                   void (*done) (guint handled, gpointer user_data), gpointer user_data,
+                   OomctlExec **exec)
 {
   g_autoptr (GError) error = NULL;
 
@@ -394,6 +433,12 @@ oomctl_exec_setup (OomctlExecOptions *options, gboolean since, char **epoch, gui
         }
     }
   *exec = oomctl_exec_new (options, done, user_data);
+  if (options->state_file != NULL)
+    {
+      Resume resume_at = { *exec, *resume ? *epoch : NULL, *after, printed };
+
+      oomctl_exec_spool_load (options->state_file, resume_spooled, &resume_at);
+    }
   return OOMCTL_EXIT_OK;
 }
 

@@ -3,7 +3,8 @@
  * _COUNT and OOMWATCH_<KEY> for every details key) and as one JSON line on standard input.
  * A hook that outlives its timeout is killed with its process group. The queue is bounded:
  * when full, the newest event is dropped, counted and logged. With a state file, the last
- * seq handled is kept after each hook, so that a restart resumes after it. */
+ * seq handled is kept after each hook, and the events not handled yet when oomctl stops
+ * (oomctl-exec-spool.h), so that a restart resumes exactly after it. */
 #pragma once
 
 #include <glib.h>
@@ -41,10 +42,13 @@ OomctlExec *oomctl_exec_new (const OomctlExecOptions *options,
                              void (*done) (guint handled, gpointer user_data), gpointer user_data);
 void oomctl_exec_free (OomctlExec *self);
 /* Checks the options; with --exec, makes *EXEC, and with a state file (unless --since) sets
- * *EPOCH, *AFTER and *RESUME to where the last run left off. An oomctl exit status. */
+ * *EPOCH, *AFTER and *RESUME to where the last run left off, and queues what the last run had
+ * received but not handled (their seqs go into PRINTED: History() repeats them). An oomctl
+ * exit status. */
 int oomctl_exec_setup (OomctlExecOptions *options, gboolean since, char **epoch, guint64 *after,
-                       gboolean *resume, void (*done) (guint handled, gpointer user_data),
-                       gpointer user_data, OomctlExec **exec);
+                       gboolean *resume, GHashTable *printed,
+                       void (*done) (guint handled, gpointer user_data), gpointer user_data,
+                       OomctlExec **exec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OomctlExec, oomctl_exec_free)
 
 /* Queues one OomEvent of the daemon's seq numbering EPOCH; JSON is its line for stdin. */

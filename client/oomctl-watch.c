@@ -82,7 +82,6 @@ on_oom_event (OomwatchManager *manager, const char *cgroup, const char *kind, gu
               GVariant *details, gpointer user_data)
 {
   Listener *listener = user_data;
-
   if (!wanted (listener, cgroup) || !first_time (listener, details))
     return;
   if (listener->exec != NULL)
@@ -358,7 +357,8 @@ run_listener (int argc, char **argv, gboolean watch)
       return OOMCTL_EXIT_USAGE;
     }
   status = oomctl_exec_setup (&exec_options, since_text != NULL, &listener.epoch,
-                              &listener.since.after, &resume, on_hook_done, &listener, &exec);
+                              &listener.since.after, &resume, printed, on_hook_done, &listener,
+                              &exec);
   if (status != OOMCTL_EXIT_OK)
     return status;
   listener.exec = exec;

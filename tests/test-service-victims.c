@@ -287,7 +287,8 @@ test_memory_context (void)
       g_assert_true (g_variant_lookup (kill->details, "anon-rss", "t", &anon));
       g_test_message ("anon-rss %" G_GUINT64_FORMAT " of limit %" G_GUINT64_FORMAT, anon,
                       limit_bytes);
-      g_assert_cmpuint (anon, <=, limit_bytes);
+      /* (the kernel's per-task counters are batched: a little over the limit is seen on v2) */
+      g_assert_cmpuint (anon, <=, limit_bytes / 10 * 11);
       g_assert_cmpuint (anon, >=, limit_bytes / 10 * 9);
       g_assert_true (g_variant_lookup (kill->details, "total-vm", "t", NULL));
       g_assert_true (g_variant_lookup (kill->details, "file-rss", "t", NULL));
