@@ -6,7 +6,6 @@
  * shown is kept in the user's state directory, so a kill is never told twice, not even across
  * restarts of the notifier. */
 #include "notify-app.h"
-#include "oomctl-memory.h"
 #include "oomwatch-error.h"
 #include "oomwatch-cgroup.h"
 #include "oomwatch-generated.h"
@@ -155,13 +154,20 @@ describe_summary (const char *kind, GVariant *details, const NotifyApp *app)
 {
   const char *reason = NULL;
 
-  guint64 rss, limit;
+  guint64 anon, shmem = 0, limit;
 
-  if (strcmp (kind, OOMWATCH_KIND_OOMD_KILL) != 0 && oomctl_memory_rss (details, &rss)
+  /* What the victim had charged: its anonymous and shared memory (its file pages are
+   * mostly libraries, charged to whoever read them first) */
+  if (strcmp (kind, OOMWATCH_KIND_OOMD_KILL) != 0
+      && g_variant_lookup (details, OOMWATCH_KEY_ANON_RSS, "t", &anon)
       && g_variant_lookup (details, OOMWATCH_KEY_LIMIT, "t", &limit))
     {
-      g_autofree char *used = g_format_size (rss);
-      g_autofree char *of = g_format_size (limit);
+      g_autofree char *used = NULL;
+      g_autofree char *of = NULL;
+
+      g_variant_lookup (details, OOMWATCH_KEY_SHMEM_RSS, "t", &shmem);
+      used = g_format_size (anon + shmem);
+      of = g_format_size (limit);
 
       /* TRANSLATORS: "Firefox was stopped — it used 1.9 GB of its 2 GB limit" */
       return g_strdup_printf (_ ("%s was stopped — it used %s of its %s limit"), app->name, used,
