@@ -296,25 +296,6 @@ on_hook_done (guint handled, gpointer user_data)
     g_main_loop_quit (listener->loop);
 }
 
-/* GDBus delivers a signal from the daemon only once it knows who owns the daemon's name,
- * which it learns asynchronously, in this thread's main loop: a round trip to the daemon, then
- * the pending work, before anything we ask for can be signalled. */
-static void
-settle_subscriptions (OomwatchManager *manager)
-{
-  GDBusConnection *connection = g_dbus_proxy_get_connection (G_DBUS_PROXY (manager));
-  g_autoptr (GVariant) reply = NULL;
-  g_autoptr (GError) error = NULL;
-
-  reply = g_dbus_connection_call_sync (connection, OOMWATCH_BUS_NAME, OOMWATCH_OBJECT_PATH,
-                                       "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-  if (reply == NULL)
-    g_debug ("Ping: %s", error->message);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
 static int
 run_listener (int argc, char **argv, gboolean watch)
 {
@@ -395,7 +376,6 @@ run_listener (int argc, char **argv, gboolean watch)
   g_signal_connect (manager, "watch-removed", G_CALLBACK (on_watch_removed), &listener);
   g_signal_connect (manager, "memory-pressure", G_CALLBACK (on_memory_pressure), &listener);
 
-  settle_subscriptions (manager);
   if (watch)
     {
       cgroups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
