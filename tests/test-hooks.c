@@ -312,9 +312,15 @@ one_kill_hooked (Hooks *hooks, const char *name, char **cgroup, const char *cons
   hog = ow_test_env_hog (hooks->env, name, 256);
   ow_test_assert_hog_killed (hog);
   until = g_get_monotonic_time () + ow_test_timeout_ms (WAIT_MS) * G_TIME_SPAN_MILLISECOND;
-  while (!g_file_get_contents (hooks->log, &log, NULL, NULL) && g_get_monotonic_time () < until)
-    ow_test_env_iterate (50);
+  /* A whole line: the file exists before the hook wrote to it */
+  while ((log == NULL || strchr (log, '\n') == NULL) && g_get_monotonic_time () < until)
+    {
+      g_clear_pointer (&log, g_free);
+      if (!g_file_get_contents (hooks->log, &log, NULL, NULL) || strchr (log, '\n') == NULL)
+        ow_test_env_iterate (50);
+    }
   g_assert_nonnull (log);
+  g_assert_nonnull (strchr (log, '\n'));
   g_test_message ("hook log: %s", log);
   return oomctl;
 }
@@ -364,11 +370,11 @@ test_timeout (void)
 static void
 test_hostile (void)
 {
-  static const char env_hook[] = "#!/bin/sh\n"
-                                 "printf '%s' \"$OOMWATCH_CGROUP\" > \"$1.cgroup\"\n"
-                                 "printf '%s' \"${#BIG}\" > \"$1.big\"\n"
-                                 "printf '%s' \"${OOMWATCH_PLANTED:-unset}\" > \"$1.planted\"\n"
-                                 "echo run >> \"$1\"\n";
+  /* One line per run, written at once: the next run may start as soon as this one ends */
+  static const char env_hook[]
+      = "#!/bin/sh\n"
+        "printf '%s|%s|%s\\n' \"${#BIG}\" \"${OOMWATCH_PLANTED:-unset}\" \"$OOMWATCH_CGROUP\" "
+        ">> \"$1\"\n";
   /* (cgroup names cannot hold a newline: the kernel refuses them) */
   const char *name = "x;$(touch pwned)`touch pwned2`'\"* |&<>{}";
   OwTestEnv *env = ow_test_env_new (NULL);
@@ -376,22 +382,19 @@ test_hostile (void)
   g_autofree char *big = g_strnfill (100 * 1024, 'b');
   const char *const env_vars[] = { "BIG", big, "OOMWATCH_PLANTED", "evil", NULL };
   g_autoptr (GSubprocess) oomctl = NULL;
-  g_autofree char *got = NULL, *got_big = NULL, *planted = NULL, *path = NULL;
+  g_autofree char *log = NULL, *first = NULL;
+  g_auto (GStrv) fields = NULL;
   Hooks hooks = { 0 };
 
   hooks_init (&hooks, env, env_hook);
   oomctl = one_kill_hooked (&hooks, name, &cgroup, NULL, env_vars);
-  path = g_strconcat (hooks.log, ".cgroup", NULL);
-  g_assert_true (g_file_get_contents (path, &got, NULL, NULL));
-  g_assert_cmpstr (got, ==, cgroup);
-  g_free (path);
-  path = g_strconcat (hooks.log, ".big", NULL);
-  g_assert_true (g_file_get_contents (path, &got_big, NULL, NULL));
-  g_assert_cmpstr (got_big, ==, "102400");
-  g_free (path);
-  path = g_strconcat (hooks.log, ".planted", NULL);
-  g_assert_true (g_file_get_contents (path, &planted, NULL, NULL));
-  g_assert_cmpstr (planted, ==, "unset");
+  g_assert_true (g_file_get_contents (hooks.log, &log, NULL, NULL));
+  fields = g_strsplit (log, "|", 3);
+  g_assert_cmpuint (g_strv_length (fields), ==, 3);
+  g_assert_cmpstr (fields[0], ==, "102400");
+  g_assert_cmpstr (fields[1], ==, "unset");
+  first = g_strndup (fields[2], strcspn (fields[2], "\n"));
+  g_assert_cmpstr (first, ==, cgroup);
   g_assert_false (g_file_test ("pwned", G_FILE_TEST_EXISTS));
   g_assert_false (g_file_test ("pwned2", G_FILE_TEST_EXISTS));
   stop_watch (oomctl);
