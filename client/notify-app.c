@@ -137,7 +137,24 @@ char *
 notify_app_describe_summary (const NotifyApp *app, const char *kind, GVariant *details)
 {
   const char *reason = NULL;
+  guint64 anon, shmem = 0, limit;
 
+  /* What the victim had charged: its anonymous and shared memory (its file pages are mostly
+   * libraries, charged to whoever read them first). */
+  if (strcmp (kind, OOMWATCH_KIND_OOMD_KILL) != 0
+      && g_variant_lookup (details, OOMWATCH_KEY_ANON_RSS, "t", &anon)
+      && g_variant_lookup (details, OOMWATCH_KEY_LIMIT, "t", &limit))
+    {
+      g_autofree char *used = NULL;
+      g_autofree char *of = NULL;
+
+      g_variant_lookup (details, OOMWATCH_KEY_SHMEM_RSS, "t", &shmem);
+      used = g_format_size (anon + shmem);
+      of = g_format_size (limit);
+      /* TRANSLATORS: "Firefox was stopped — it used 1.9 GB of its 2 GB limit" */
+      return g_strdup_printf (_ ("%s was stopped — it used %s of its %s limit"), app->name, used,
+                              of);
+    }
   if (strcmp (kind, OOMWATCH_KIND_OOMD_KILL) != 0)
     return g_strdup_printf (_ ("%s was stopped — it ran out of memory"), app->name);
   g_variant_lookup (details, OOMWATCH_KEY_REASON, "&s", &reason);

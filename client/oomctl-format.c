@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "oomctl-format.h"
+#include "oomctl-memory.h"
 #include "oomwatch-names.h"
 
 #include <string.h>
@@ -168,9 +169,12 @@ append_detail_human (GString *out, const char *key, GVariant *value)
     }
 }
 
-/* Keys printed in a fixed place: these first, then the rest as they come, then LAST_KEYS
+/* Keys printed in a fixed place: these first, then the memory (oomctl-memory.c), then the
+ * rest as they come, then LAST_KEYS
  * (seq last on the line, where it is easy to pick for --since). */
-static const char *const first_keys[] = { OOMWATCH_KEY_TOTAL, OOMWATCH_KEY_REASON, NULL };
+static const char *const first_keys[]
+    = { OOMWATCH_KEY_TOTAL, OOMWATCH_KEY_REASON,      OOMWATCH_KEY_PID,        OOMWATCH_KEY_COMM,
+        OOMWATCH_KEY_UID,   OOMWATCH_KEY_TASK_CGROUP, OOMWATCH_KEY_OOM_CGROUP, NULL };
 static const char *const last_keys[] = { OOMWATCH_KEY_UNIT, OOMWATCH_KEY_SLICE,
                                          OOMWATCH_KEY_USER_UNIT, OOMWATCH_KEY_APP_ID,
                                          OOMWATCH_KEY_SEQ, NULL };
@@ -232,12 +236,13 @@ append_details_human (GString *out, GVariant *details)
   GVariant *value;
 
   append_keys_human (out, details, first_keys);
+  oomctl_memory_append_human (out, details);
   g_variant_iter_init (&iter, details);
   while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
     {
       if (g_strcmp0 (key, OOMWATCH_KEY_TIMESTAMP) != 0 && g_strcmp0 (key, OOMWATCH_KEY_HIERARCHY) != 0
           && !g_strv_contains (first_keys, key) && !g_strv_contains (last_keys, key)
-          && !g_strv_contains (container_keys, key))
+          && !g_strv_contains (container_keys, key) && !oomctl_memory_is_key (key))
         append_detail_human (out, key, value);
       g_variant_unref (value);
     }

@@ -4,6 +4,7 @@
  * signal once, by its seq. */
 #include "oomctl-commands.h"
 #include "oomctl-common.h"
+#include "oomctl-exec.h"
 #include "oomctl-format.h"
 #include "oomctl-history.h"
 #include "oomctl-output.h"
@@ -35,6 +36,7 @@ typedef struct
   OomctlSince since;
   GHashTable *printed;  /* seqs printed from History(), so live copies are dropped */
   char *epoch;          /* of the daemon's seq numbers, as History() last said */
+  OomctlExec *exec;     /* --exec: OomEvents go to the hook instead of stdout */
 } Listener;
 
 /* Every signal once: one History() printed is not printed again when it also arrives live. */
@@ -84,11 +86,13 @@ on_oom_event (OomwatchManager *manager, const char *cgroup, const char *kind, gu
               GVariant *details, gpointer user_data)
 {
   Listener *listener = user_data;
-
   if (!wanted (listener, cgroup) || !first_time (listener, details))
     return;
-  print_line (listener, oomctl_format_oom_event (listener->json, cgroup, kind, count, details),
-              kind);
+  if (listener->exec != NULL)
+    oomctl_exec_push_event (listener->exec, listener->epoch, cgroup, kind, count, details);
+  else
+    print_line (listener, oomctl_format_oom_event (listener->json, cgroup, kind, count, details),
+                kind);
 }
 
 /* MemoryPressure is not kept in History(): printed live only. */
@@ -204,10 +208,15 @@ catch_up (Listener *listener, gboolean print, GError **error)
         continue;
       g_hash_table_add (listener->printed, g_memdup2 (&seq, sizeof seq));
       listener->since.after = MAX (listener->since.after, seq);
-      const char *kind = NULL;
+      if (listener->exec != NULL)
+        oomctl_exec_push_history_entry (listener->exec, listener->epoch, entry);
+      else
+        {
+          const char *kind = NULL;
 
-      g_variant_lookup (entry, "kind", "&s", &kind);
-      print_line (listener, oomctl_format_history_entry (listener->json, entry), kind);
+          g_variant_lookup (entry, "kind", "&s", &kind);
+          print_line (listener, oomctl_format_history_entry (listener->json, entry), kind);
+        }
     }
   /* Once caught up, only seqs matter: a time bound would hide nothing more. */
   listener->since.time = 0;
@@ -235,7 +244,8 @@ on_name_owner (GObject *proxy, GParamSpec *pspec, gpointer user_data)
       g_main_loop_quit (listener->loop);
       return;
     }
-  oomctl_info ("oomctl: oomwatchd is back; printed what it sent since");
+  oomctl_info ("oomctl: oomwatchd is back; %s what it sent since",
+               listener->exec != NULL ? "handed to the hook" : "printed");
   if (listener->cgroups != NULL && g_hash_table_size (listener->cgroups) == 0)
     g_main_loop_quit (listener->loop);
 }
@@ -301,6 +311,16 @@ listen (OomwatchManager *manager, Listener *listener, int timeout)
   return listener->status;
 }
 
+static void
+on_hook_done (guint handled, gpointer user_data)
+{
+  Listener *listener = user_data;
+
+  listener->seen = (int) handled;
+  if (listener->count > 0 && listener->seen >= listener->count)
+    g_main_loop_quit (listener->loop);
+}
+
 static int
 run_listener (int argc, char **argv, gboolean watch)
 {
@@ -338,9 +358,15 @@ run_listener (int argc, char **argv, gboolean watch)
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   Listener listener = { 0 };
   guint sigint, sigterm;
+  OomctlExecOptions exec_options = { 0 };
+  g_autoptr (OomctlExec) exec = NULL;
+  gboolean resume = FALSE;
   int status;
 
+  oomctl_exec_split_argv (&argc, argv, &exec_options);
   g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, oomctl_exec_option_entries (&exec_options), NULL);
+  g_option_context_set_description (context, OOMCTL_EXEC_HELP);
   if (watch)
     g_option_context_add_main_entries (context, watch_entries, NULL);
   g_option_context_set_summary (context, watch ? "Watch cgroups and print their OOM events."
@@ -359,6 +385,13 @@ run_listener (int argc, char **argv, gboolean watch)
     return oomctl_usage_error ("monitor takes options only, not '%s'", argv[1]);
   if (since_text != NULL && !oomctl_parse_since (since_text, &listener.since, &error))
     return oomctl_usage_error ("%s", error->message);
+  listener.loop = loop;
+  status = oomctl_exec_setup (&exec_options, since_text != NULL, &listener.epoch,
+                              &listener.since.after, &resume, printed, on_hook_done, &listener,
+                              &exec);
+  if (status != OOMCTL_EXIT_OK)
+    return status;
+  listener.exec = exec;
 
   /* Ctrl-C is handled from here on: once a watch is made, it ends cleanly. */
   listener.loop = loop;
@@ -394,13 +427,15 @@ run_listener (int argc, char **argv, gboolean watch)
     }
   else if (!watch_targets (&listener, FALSE, &error))
     return oomctl_fail ("monitor", error);
-  if (!catch_up (&listener, since_text != NULL, &error))
-    status = oomctl_fail ("History", error);
-  else
-    status = listen (manager, &listener, timeout);
+  status = catch_up (&listener, since_text != NULL || resume, &error)
+               ? listen (manager, &listener, timeout)
+               : oomctl_fail ("History", error);
+  if (exec != NULL)
+    oomctl_exec_stop (exec);
   g_source_remove (sigint);
   g_source_remove (sigterm);
   g_free (listener.epoch);
+  oomctl_exec_options_clear (&exec_options);
   return status;
 }
 

@@ -96,3 +96,29 @@
 #define OOMWATCH_NOTIFY_GROUP "Notify"
 #define OOMWATCH_NOTIFY_IGNORED_APPS "IgnoredApps"
 #define OOMWATCH_ENV_LOCALEDIR "OOMWATCH_LOCALEDIR"
+/* Memory context: the victim's memory from the kernel log (bytes; oom-score-adj an int32),
+ * identity keys like pid and comm; and its cgroup's memory read at the kill (bytes). */
+#define OOMWATCH_KEY_TOTAL_VM "total-vm"
+#define OOMWATCH_KEY_ANON_RSS "anon-rss"
+#define OOMWATCH_KEY_FILE_RSS "file-rss"
+#define OOMWATCH_KEY_SHMEM_RSS "shmem-rss"
+#define OOMWATCH_KEY_PGTABLES "pgtables"
+#define OOMWATCH_KEY_OOM_SCORE_ADJ "oom-score-adj"
+#define OOMWATCH_KEY_LIMIT "limit"
+#define OOMWATCH_KEY_USAGE "usage"
+#define OOMWATCH_KEY_PEAK "peak"
+#define OOMWATCH_KEY_SWAP_USAGE "swap-usage"
+
+/* The keys that identify a victim or describe its process: only root and the victim's uid get
+ * them. */
+#define OOMWATCH_IDENTITY_KEYS                                                                   \
+  OOMWATCH_KEY_PID, OOMWATCH_KEY_COMM, OOMWATCH_KEY_UID, "cmdline", OOMWATCH_KEY_TOTAL_VM,       \
+      OOMWATCH_KEY_ANON_RSS, OOMWATCH_KEY_FILE_RSS, OOMWATCH_KEY_SHMEM_RSS, OOMWATCH_KEY_PGTABLES, \
+      OOMWATCH_KEY_OOM_SCORE_ADJ
+
+/* oomctl watch --exec: what the hook gets. Every details key also goes in the environment
+ * as OOMWATCH_ + the key in upper case with '-' as '_'. */
+#define OOMCTL_HOOK_ENV_PREFIX "OOMWATCH_"
+#define OOMCTL_HOOK_ENV_CGROUP "OOMWATCH_CGROUP"
+#define OOMCTL_HOOK_ENV_KIND "OOMWATCH_KIND"
+#define OOMCTL_HOOK_ENV_COUNT "OOMWATCH_COUNT"

@@ -39,10 +39,12 @@ has_key (GVariant *details, const char *key)
 gboolean
 adv_has_identity (OwTestSignal *signal)
 {
-  return signal->details != NULL
-         && (has_key (signal->details, OOMWATCH_KEY_PID)
-             || has_key (signal->details, OOMWATCH_KEY_COMM)
-             || has_key (signal->details, OOMWATCH_KEY_UID));
+  static const char *const keys[] = { OOMWATCH_IDENTITY_KEYS, NULL };
+
+  for (gsize i = 0; signal->details != NULL && keys[i] != NULL; i++)
+    if (has_key (signal->details, keys[i]))
+      return TRUE;
+  return FALSE;
 }
 
 void

@@ -212,3 +212,33 @@ ow_test_env_hog (OwTestEnv *env, const char *name, guint mib)
 
   return ow_test_env_spawn (env, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, argv);
 }
+
+/* Kills in NAME until its kill counter rose by N: hogs of MIB MiB, PARALLEL at a time, each
+ * killed once (NAME's limit is below MIB). */
+void
+ow_test_env_storm (OwTestEnv *env, const char *name, guint64 n, guint mib, guint parallel)
+{
+  g_autoptr (GPtrArray) hogs = g_ptr_array_new_with_free_func (g_object_unref);
+  guint64 target = ow_test_env_oom_control (env, name, "oom_kill") + n;
+  gint64 until = g_get_monotonic_time () + 240 * G_TIME_SPAN_SECOND;
+
+  while (ow_test_env_oom_control (env, name, "oom_kill") < target
+         && g_get_monotonic_time () < until)
+    {
+      for (guint i = 0; i < hogs->len;)
+        if (g_subprocess_get_identifier (g_ptr_array_index (hogs, i)) == NULL)
+          g_ptr_array_remove_index_fast (hogs, i);
+        else
+          i++;
+      while (hogs->len < parallel
+             && ow_test_env_oom_control (env, name, "oom_kill") + hogs->len < target)
+        g_ptr_array_add (hogs, ow_test_env_hog (env, name, mib));
+      ow_test_env_iterate (2);
+    }
+  while (hogs->len > 0)
+    {
+      ow_test_env_wait_process (g_ptr_array_index (hogs, hogs->len - 1));
+      g_ptr_array_remove_index (hogs, hogs->len - 1);
+    }
+  g_assert_cmpuint (ow_test_env_oom_control (env, name, "oom_kill"), ==, target);
+}

@@ -72,6 +72,8 @@ guint ow_test_env_count_eventfds (OwTestEnv *env);
 
 GSubprocess *ow_test_env_spawn (OwTestEnv *env, GSubprocessFlags flags, const char *const *argv);
 GSubprocess *ow_test_env_hog (OwTestEnv *env, const char *name, guint mib);
+/* Kills in NAME until its kill counter rose by N, PARALLEL hogs of MIB MiB at a time. */
+void ow_test_env_storm (OwTestEnv *env, const char *name, guint64 n, guint mib, guint parallel);
 void ow_test_env_wait_process (GSubprocess *process);
 guint32 ow_test_env_pid (GSubprocess *process);
 

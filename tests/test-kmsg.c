@@ -81,6 +81,80 @@ test_killed_process (void)
     }
 }
 
+#define ALL_SIZES ((1u << OW_VICTIM_N_SIZES) - 1)
+#define SIZE(s) (1u << (s))
+
+/* The victim's memory in the "Killed process" line, as each kernel series prints it
+ * (mm/oom_kill.c): a field the kernel does not print is absent. */
+static void
+test_killed_process_memory (void)
+{
+  const struct
+  {
+    const char *record;
+    guint present;
+    gboolean has_adj;
+    gint32 adj;
+  } cases[] = {
+    /* 4.4 and before: no shmem-rss */
+    { "3,9,1,-;Killed process 9665 (python3) total-vm:118968kB, anon-rss:32512kB, "
+      "file-rss:6632kB\n",
+      SIZE (OW_VICTIM_TOTAL_VM) | SIZE (OW_VICTIM_ANON_RSS) | SIZE (OW_VICTIM_FILE_RSS), FALSE, 0 },
+    /* 4.5 to 5.0 (4.19): shmem-rss, no prefix, no UID */
+    { "3,9,1,-;Killed process 9665 (python3) total-vm:118968kB, anon-rss:32512kB, "
+      "file-rss:6632kB, shmem-rss:4kB\n",
+      ALL_SIZES & ~SIZE (OW_VICTIM_PGTABLES), FALSE, 0 },
+    /* 5.1 to 5.3: the constraint's message in front */
+    { "3,9,1,-;Memory cgroup out of memory: Killed process 9665 (python3) total-vm:118968kB, "
+      "anon-rss:32512kB, file-rss:6632kB, shmem-rss:4kB\n",
+      ALL_SIZES & ~SIZE (OW_VICTIM_PGTABLES), FALSE, 0 },
+    /* 5.4 to 6.x: UID, pgtables, oom_score_adj */
+    { "3,9,1,-;Memory cgroup out of memory: Killed process 9665 (python3) total-vm:118968kB, "
+      "anon-rss:32512kB, file-rss:6632kB, shmem-rss:4kB, UID:1000 pgtables:120kB "
+      "oom_score_adj:-500\n",
+      ALL_SIZES, TRUE, -500 },
+    /* 6.x global OOM, a name that mimics the fields */
+    { "3,9,1,-;Out of memory: Killed process 9665 (x anon-rss:1kB) total-vm:118968kB, "
+      "anon-rss:32512kB, file-rss:6632kB, shmem-rss:4kB, UID:0 pgtables:120kB "
+      "oom_score_adj:1000\n",
+      ALL_SIZES, TRUE, 1000 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      OwKmsgRecord r;
+
+      parse (cases[i].record, &r);
+      g_assert_cmpint (r.kind, ==, OW_KMSG_KILLED_PROCESS);
+      g_assert_cmphex (r.memory.present, ==, cases[i].present);
+      g_assert_cmpuint (r.memory.bytes[OW_VICTIM_TOTAL_VM], ==, 118968ull * 1024);
+      g_assert_cmpuint (r.memory.bytes[OW_VICTIM_ANON_RSS], ==, 32512ull * 1024);
+      g_assert_cmpuint (r.memory.bytes[OW_VICTIM_FILE_RSS], ==, 6632ull * 1024);
+      if (r.memory.present & SIZE (OW_VICTIM_SHMEM_RSS))
+        g_assert_cmpuint (r.memory.bytes[OW_VICTIM_SHMEM_RSS], ==, 4096);
+      if (r.memory.present & SIZE (OW_VICTIM_PGTABLES))
+        g_assert_cmpuint (r.memory.bytes[OW_VICTIM_PGTABLES], ==, 120 * 1024);
+      g_assert_true (r.memory.has_oom_score_adj == cases[i].has_adj);
+      g_assert_cmpint (r.memory.oom_score_adj, ==, cases[i].adj);
+      ow_kmsg_record_clear (&r);
+    }
+}
+
+/* Out of range or malformed numbers: the field is absent, never a wrong value. */
+static void
+test_killed_process_memory_malformed (void)
+{
+  OwKmsgRecord r;
+
+  parse ("3,9,1,-;Killed process 1 (a) total-vm:99999999999999999999999kB, anon-rss:12, "
+         "file-rss:kB, shmem-rss:1kB, UID:0 pgtables:1MB oom_score_adj:5000\n",
+         &r);
+  g_assert_cmpint (r.kind, ==, OW_KMSG_KILLED_PROCESS);
+  g_assert_cmphex (r.memory.present, ==, SIZE (OW_VICTIM_SHMEM_RSS));
+  g_assert_false (r.memory.has_oom_score_adj);
+  ow_kmsg_record_clear (&r);
+}
+
 static void
 test_hostile_names (void)
 {
@@ -297,6 +371,8 @@ main (int argc, char **argv)
   g_test_add_func ("/kmsg/memcg-oom-kill", test_memcg_oom_kill);
   g_test_add_func ("/kmsg/global-oom-kill", test_global_oom_kill);
   g_test_add_func ("/kmsg/killed-process", test_killed_process);
+  g_test_add_func ("/kmsg/killed-process-memory", test_killed_process_memory);
+  g_test_add_func ("/kmsg/killed-process-memory-malformed", test_killed_process_memory_malformed);
   g_test_add_func ("/kmsg/hostile-names", test_hostile_names);
   g_test_add_func ("/kmsg/killed-process-hostile", test_killed_process_hostile);
   g_test_add_func ("/kmsg/continuation-and-others", test_continuation_and_others);

@@ -488,11 +488,10 @@ test_storm (void)
   g_autofree char *listen = NULL;
   g_autofree char *dir_arg = NULL;
   g_autoptr (GSubprocess) exporter = NULL;
-  g_autoptr (GPtrArray) hogs = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GError) error = NULL;
   OwTestDaemonOptions options = { 0 };
   OwTestEnv *env;
-  guint64 before, started = 0;
+  guint64 before;
   gint64 until, value = -1;
   guint16 port;
 
@@ -512,27 +511,7 @@ test_storm (void)
   before = ow_test_env_oom_control (env, "storm", "oom_kill");
 
   /* A few hogs at a time, each killed once: STORM_KILLS kills in all. */
-  until = g_get_monotonic_time () + 240 * G_TIME_SPAN_SECOND;
-  while (ow_test_env_oom_control (env, "storm", "oom_kill") < before + STORM_KILLS
-         && g_get_monotonic_time () < until)
-    {
-      for (guint i = 0; i < hogs->len;)
-        if (g_subprocess_get_identifier (g_ptr_array_index (hogs, i)) == NULL)
-          g_ptr_array_remove_index_fast (hogs, i);
-        else
-          i++;
-      while (hogs->len < STORM_PARALLEL && started < STORM_KILLS)
-        {
-          g_ptr_array_add (hogs, ow_test_env_hog (env, "storm", 64));
-          started++;
-        }
-      ow_test_env_iterate (2);
-    }
-  while (hogs->len > 0)
-    {
-      ow_test_env_wait_process (g_ptr_array_index (hogs, hogs->len - 1));
-      g_ptr_array_remove_index (hogs, hogs->len - 1);
-    }
+  ow_test_env_storm (env, "storm", STORM_KILLS, 64, STORM_PARALLEL);
   g_assert_cmpuint (ow_test_env_oom_control (env, "storm", "oom_kill"), ==, before + STORM_KILLS);
 
   /* The real collector, scraped over loopback. */

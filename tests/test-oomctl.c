@@ -14,6 +14,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, ow_oomctl_run_clear)
 
 /* The keys a cgroup path gives, in oomctl's order, each optional. */
 #define UNIT_KEYS "( unit=[^ ]+)?( slice=[^ ]+)?( user-unit=[^ ]+)?( app-id=[^ ]+)?"
+/* A kill's memory: the victim's (when named) and its 32M cgroup's */
+#define MEMORY_KEYS                                                                              \
+  "( rss=[^ ]+)? limit=32M( peak=[^ ]+)? usage=[^ ]+( swap=[^ ]+)?( oom-score-adj=-?[0-9]+)?"
 
 static GSubprocess *
 oomctl_start (OwTestEnv *env, const char *const *args)
@@ -155,9 +158,11 @@ watch_one_kill (gboolean json)
       /* Names only when the kernel's rate limit let the record naming the victim through. */
       g_autofree char *p2
           = named ? g_strdup_printf ("^%s %s oom-kill count=1 total=1 pid=%u comm=oom-hog uid=0 "
-                                     "task-cgroup=%s oom-cgroup=%s" UNIT_KEYS " seq=[0-9]+$",
+                                     "task-cgroup=%s oom-cgroup=%s" MEMORY_KEYS UNIT_KEYS
+                                     " seq=[0-9]+$",
                                      stamp, quoted, hog_pid, quoted, quoted)
-                  : g_strdup_printf ("^%s %s oom-kill count=1 total=1" UNIT_KEYS " seq=[0-9]+$",
+                  : g_strdup_printf ("^%s %s oom-kill count=1 total=1" MEMORY_KEYS UNIT_KEYS
+                                     " seq=[0-9]+$",
                                      stamp, quoted);
       oom = g_regex_new (p1, 0, 0, NULL);
       kill = g_regex_new (p2, 0, 0, NULL);

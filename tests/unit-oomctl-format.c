@@ -148,6 +148,31 @@ test_container (void)
                    "2026-11-28T09:00:11.123456+00:00 /k oom count=1 pod=u-1 container=ab");
 }
 
+/* Sizes in a few readable letters: rss (anon + file + shmem), limit, peak, usage, swap */
+static void
+test_memory (void)
+{
+  g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+  g_autoptr (GVariant) memory = NULL;
+  g_autofree char *human = NULL;
+
+  g_setenv ("TZ", "UTC", TRUE);
+  g_variant_dict_insert (&dict, "timestamp", "t", (guint64)1795856411123456);
+  g_variant_dict_insert (&dict, "anon-rss", "t", (guint64)600 << 20);
+  g_variant_dict_insert (&dict, "file-rss", "t", (guint64)12 << 20);
+  g_variant_dict_insert (&dict, "total-vm", "t", (guint64)2 << 30);
+  g_variant_dict_insert (&dict, "limit", "t", (guint64)512 << 20);
+  g_variant_dict_insert (&dict, "peak", "t", (guint64)540 << 20);
+  g_variant_dict_insert (&dict, "usage", "t", (guint64)1945 << 20);
+  g_variant_dict_insert (&dict, "swap-usage", "t", (guint64)0);
+  g_variant_dict_insert (&dict, "oom-score-adj", "i", -500);
+  memory = g_variant_ref_sink (g_variant_dict_end (&dict));
+  human = oomctl_format_oom_event (FALSE, "/a", "oom-kill", 1, memory);
+  g_assert_cmpstr (human, ==,
+                   "2026-11-28T09:00:11.123456+00:00 /a oom-kill count=1 rss=612M limit=512M "
+                   "peak=540M usage=1.9G oom-score-adj=-500");
+}
+
 static void
 test_watch_removed (void)
 {
@@ -173,5 +198,6 @@ main (int argc, char **argv)
   g_test_add_func ("/format/oom-event", test_oom_event);
   g_test_add_func ("/format/watch-removed", test_watch_removed);
   g_test_add_func ("/format/container", test_container);
+  g_test_add_func ("/format/memory", test_memory);
   return g_test_run ();
 }

@@ -401,7 +401,7 @@ ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings, GErro
   self->context.pressure = on_pressure;
   self->context.pressure_data = self;
   self->registry = ow_registry_new (&self->context, &no_limits, &registry_listener, self);
-  self->reporter = ow_reporter_new (self->registry, version, self->kernel_log_path);
+  self->reporter = ow_reporter_new (self->registry, hierarchy, self->kernel_log_path);
   self->continuity = ow_continuity_new (
       settings->runtime_dir ?: OW_DEFAULT_RUNTIME_DIR, /* nogaps */
       OW_BOOT_ID_PATH, hierarchy, self->registry, error);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-victim.h"
+#include "oomwatch-names.h"
 
 OwVictim *
 ow_victim_new (void)
@@ -27,4 +28,20 @@ ow_victim_unref (OwVictim *victim)
   g_free (victim->task_cgroup);
   g_free (victim->oom_cgroup);
   g_free (victim);
+}
+
+void
+ow_victim_memory_add_details (const OwVictimMemory *memory, GVariantDict *details)
+{
+  static const char *const keys[OW_VICTIM_N_SIZES] = {
+    [OW_VICTIM_TOTAL_VM] = OOMWATCH_KEY_TOTAL_VM,   [OW_VICTIM_ANON_RSS] = OOMWATCH_KEY_ANON_RSS,
+    [OW_VICTIM_FILE_RSS] = OOMWATCH_KEY_FILE_RSS,   [OW_VICTIM_SHMEM_RSS] = OOMWATCH_KEY_SHMEM_RSS,
+    [OW_VICTIM_PGTABLES] = OOMWATCH_KEY_PGTABLES,
+  };
+
+  for (guint i = 0; i < OW_VICTIM_N_SIZES; i++)
+    if (memory->present & (1u << i))
+      g_variant_dict_insert (details, keys[i], "t", memory->bytes[i]);
+  if (memory->has_oom_score_adj)
+    g_variant_dict_insert (details, OOMWATCH_KEY_OOM_SCORE_ADJ, "i", memory->oom_score_adj);
 }

@@ -8,6 +8,26 @@
 
 G_BEGIN_DECLS
 
+/* The victim's memory as the kernel's "Killed process" line gives it; older kernels print
+ * fewer fields, and a field not printed is not present. */
+typedef enum
+{
+  OW_VICTIM_TOTAL_VM,
+  OW_VICTIM_ANON_RSS,
+  OW_VICTIM_FILE_RSS,
+  OW_VICTIM_SHMEM_RSS,
+  OW_VICTIM_PGTABLES,
+  OW_VICTIM_N_SIZES,
+} OwVictimSize;
+
+typedef struct
+{
+  guint present;                     /* bit (1 << OwVictimSize) per size printed */
+  guint64 bytes[OW_VICTIM_N_SIZES];
+  gboolean has_oom_score_adj;
+  gint32 oom_score_adj;
+} OwVictimMemory;
+
 typedef struct
 {
   guint32 pid;
@@ -17,6 +37,7 @@ typedef struct
   char *task_cgroup; /* the victim's cgroup; NULL when the record was ambiguous */
   char *oom_cgroup;  /* the cgroup whose limit was hit; NULL for a global OOM */
   gboolean global;   /* a machine-wide OOM, not a cgroup limit */
+  OwVictimMemory memory;
   gint64 seen;       /* monotonic time it was read */
   /*< private >*/
   gint ref_count;
@@ -26,5 +47,8 @@ OwVictim *ow_victim_new (void);
 OwVictim *ow_victim_ref (OwVictim *victim);
 void ow_victim_unref (OwVictim *victim);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwVictim, ow_victim_unref)
+
+/* The details keys of MEMORY (identity keys: only for whom may see the victim). */
+void ow_victim_memory_add_details (const OwVictimMemory *memory, GVariantDict *details);
 
 G_END_DECLS

@@ -141,14 +141,14 @@ static const OwAttributionLookup attribution_lookup = {
 };
 
 OwReporter *
-ow_reporter_new (OwRegistry *registry, guint hierarchy, const char *kernel_log_path)
+ow_reporter_new (OwRegistry *registry, OwHierarchy *hierarchy, const char *kernel_log_path)
 {
   OwReporter *self = g_new0 (OwReporter, 1);
 
   self->registry = registry;
-  self->hierarchy = hierarchy;
+  self->hierarchy = ow_hierarchy_get_version (hierarchy);
   self->kernel_log_path = g_strdup (kernel_log_path);
-  self->attribution = ow_attribution_new (hierarchy, &attribution_lookup, self);
+  self->attribution = ow_attribution_new (self->hierarchy, &attribution_lookup, self);
   self->emitter = ow_signal_emitter_new (registry, hierarchy);
   self->for_ancestors = g_ptr_array_new_with_free_func ((GDestroyNotify)ow_victim_unref);
   return self;

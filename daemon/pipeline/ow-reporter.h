@@ -12,8 +12,9 @@ G_BEGIN_DECLS
 
 typedef struct _OwReporter OwReporter;
 
-/* REGISTRY is borrowed and must outlive the reporter. */
-OwReporter *ow_reporter_new (OwRegistry *registry, guint hierarchy, const char *kernel_log_path);
+/* REGISTRY and HIERARCHY are borrowed and must outlive the reporter. */
+OwReporter *ow_reporter_new (OwRegistry *registry, OwHierarchy *hierarchy,
+                             const char *kernel_log_path);
 void ow_reporter_free (OwReporter *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwReporter, ow_reporter_free)
 

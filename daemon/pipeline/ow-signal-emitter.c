@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-signal-emitter.h"
 #include "ow-after-send.h"
+#include "ow-cgroup-memory.h"
 #include "ow-event-log.h"
 #include "ow-event-units.h"
 #include "oomwatch-names.h"
@@ -8,6 +9,7 @@
 struct _OwSignalEmitter
 {
   OwRegistry *registry; /* borrowed */
+  OwHierarchy *cgroups; /* borrowed; NULL: no memory context */
   guint hierarchy;
   GDBusConnection *connection;
   GHashTable *monitors;     /* unique names of root Monitor() callers */
@@ -17,7 +19,7 @@ struct _OwSignalEmitter
 
 static GVariant *
 event_details (OwSignalEmitter *self, const OwEvent *event, OwVictim *victim, gboolean identity,
-               const OomwatchUnitInfo *units, gint64 time)
+               const OomwatchUnitInfo *units, gint64 time, const OwCgroupMemory *memory)
 {
   g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
 
@@ -32,6 +34,7 @@ event_details (OwSignalEmitter *self, const OwEvent *event, OwVictim *victim, gb
   if (victim != NULL && victim->oom_cgroup != NULL)
     g_variant_dict_insert (&details, OOMWATCH_KEY_OOM_CGROUP, "s", victim->oom_cgroup);
   ow_event_units_add_details (&details, event, victim, units); /* issue 14 */
+  ow_cgroup_memory_add_details (memory, &details);
   if (victim != NULL && identity)
     {
       g_variant_dict_insert (&details, OOMWATCH_KEY_PID, "u", victim->pid);
@@ -39,6 +42,7 @@ event_details (OwSignalEmitter *self, const OwEvent *event, OwVictim *victim, gb
         g_variant_dict_insert (&details, OOMWATCH_KEY_COMM, "s", victim->comm);
       if (victim->has_uid)
         g_variant_dict_insert (&details, OOMWATCH_KEY_UID, "u", victim->uid);
+      ow_victim_memory_add_details (&victim->memory, &details);
     }
   ow_continuity_add_keys (self->continuity, &details); /* nogaps: seq, while-down */
   return g_variant_dict_end (&details);
@@ -103,6 +107,7 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
   g_autoptr (GVariant) redacted = NULL;
   g_autoptr (GPtrArray) names = NULL;
   g_autoptr (OomwatchUnitInfo) scratch = NULL;
+  OwCgroupMemory memory = { 0 };
   const OomwatchUnitInfo *units
       = ow_event_units_for (self->registry, cgroup, event, victim, &scratch);
   gint64 time = g_get_real_time (); /* one time for every copy: live, redacted and History() */
@@ -112,6 +117,10 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
   if (ow_event_kind_info (event->kind)->opt_in && (names == NULL || names->len == 0))
     return;
   ow_continuity_event (self->continuity, cgroup, event); /* nogaps: seq */
+  /* The cgroup's memory at the kill. Not on "oom": reading four files would delay the one
+   * signal sent the moment the kernel tells, and the oom-kill that follows carries it. */
+  if (self->cgroups != NULL && event->kind == OW_EVENT_OOM_KILL)
+    ow_cgroup_memory_read (self->cgroups, cgroup, &memory);
   if (names != NULL)
     {
       for (guint i = 0; i < names->len; i++)
@@ -123,7 +132,7 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
           if (*params == NULL)
             *params = g_variant_ref_sink (
                 g_variant_new ("(sst@a{sv})", cgroup, kind, event->count,
-                               event_details (self, event, victim, identity, units, time)));
+                             event_details (self, event, victim, identity, units, time, &memory)));
           send (self, name, "OomEvent", *params);
         }
     }
@@ -135,7 +144,8 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
     ow_after_send_add (self->after_send, cgroup, event, victim,
                        self->continuity != NULL
                            ? ow_continuity_entry (self->continuity, cgroup, event, victim,
-                                                  event_details (self, event, victim, TRUE, units, time))
+                                                  event_details (self, event, victim, TRUE, units,
+                                                                 time, &memory))
                            : NULL,
                        !event->logged, ow_continuity_in_while_down (self->continuity));
 }
@@ -236,12 +246,13 @@ ow_signal_emitter_forget (OwSignalEmitter *self, const char *name)
 }
 
 OwSignalEmitter *
-ow_signal_emitter_new (OwRegistry *registry, guint hierarchy)
+ow_signal_emitter_new (OwRegistry *registry, OwHierarchy *hierarchy)
 {
   OwSignalEmitter *self = g_new0 (OwSignalEmitter, 1);
 
   self->registry = registry;
-  self->hierarchy = hierarchy;
+  self->cgroups = hierarchy;
+  self->hierarchy = ow_hierarchy_get_version (hierarchy);
   self->monitors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->after_send = ow_after_send_new (registry);
   return self;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "ow-continuity.h"
+#include "ow-hierarchy.h"
 #include "ow-registry.h"
 #include "ow-victim.h"
 
@@ -16,8 +17,9 @@ G_BEGIN_DECLS
 
 typedef struct _OwSignalEmitter OwSignalEmitter;
 
-/* REGISTRY is borrowed (it knows each watcher's uid) and must outlive the emitter. */
-OwSignalEmitter *ow_signal_emitter_new (OwRegistry *registry, guint hierarchy);
+/* REGISTRY (it knows each watcher's uid) and HIERARCHY (the cgroups' memory files) are
+ * borrowed and must outlive the emitter. */
+OwSignalEmitter *ow_signal_emitter_new (OwRegistry *registry, OwHierarchy *hierarchy);
 void ow_signal_emitter_free (OwSignalEmitter *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwSignalEmitter, ow_signal_emitter_free)
 

@@ -141,6 +141,55 @@ parse_oom_kill (const char *text, gsize len, OwKmsgRecord *record)
   return TRUE;
 }
 
+/* " NAME:<digits>kB" anywhere in [TEXT, END): the kernel's own text after the name. */
+static gboolean
+parse_kib (const char *text, const char *end, const char *name, guint64 *bytes)
+{
+  const char *at = find_first (text, end - text, name);
+  const char *digits, *stop;
+  guint64 kib = 0;
+
+  if (at == NULL)
+    return FALSE;
+  digits = stop = at + strlen (name);
+  while (stop < end && g_ascii_isdigit (*stop) && kib <= G_MAXUINT64 / 1024 / 10)
+    kib = kib * 10 + (guint64)(*stop++ - '0');
+  if (stop == digits || end - stop < 2 || memcmp (stop, "kB", 2) != 0)
+    return FALSE;
+  *bytes = kib * 1024;
+  return TRUE;
+}
+
+static void
+parse_memory (const char *text, const char *end, OwVictimMemory *memory)
+{
+  static const char *const names[OW_VICTIM_N_SIZES] = {
+    [OW_VICTIM_TOTAL_VM] = " total-vm:",   [OW_VICTIM_ANON_RSS] = " anon-rss:",
+    [OW_VICTIM_FILE_RSS] = " file-rss:",   [OW_VICTIM_SHMEM_RSS] = " shmem-rss:",
+    [OW_VICTIM_PGTABLES] = " pgtables:",
+  };
+  const char *adj = find_first (text, end - text, " oom_score_adj:");
+
+  for (guint i = 0; i < OW_VICTIM_N_SIZES; i++)
+    if (parse_kib (text, end, names[i], &memory->bytes[i]))
+      memory->present |= 1u << i;
+  if (adj != NULL)
+    {
+      const char *digits = adj + strlen (" oom_score_adj:");
+      const char *stop = digits;
+      g_autofree char *copy = NULL;
+      gint64 value = 0;
+
+      if (stop < end && *stop == '-')
+        stop++;
+      while (stop < end && g_ascii_isdigit (*stop) && stop - digits < 8)
+        stop++;
+      copy = g_strndup (digits, stop - digits);
+      memory->has_oom_score_adj = g_ascii_string_to_signed (copy, 10, -1000, 1000, &value, NULL);
+      memory->oom_score_adj = (gint32)value;
+    }
+}
+
 static gboolean
 parse_killed_process (const char *text, gsize len, OwKmsgRecord *record)
 {
@@ -161,6 +210,7 @@ parse_killed_process (const char *text, gsize len, OwKmsgRecord *record)
   if (close == NULL || close < open + 2)
     return FALSE;
   record->comm = ow_kmsg_unescape (open + 2, close - open - 2);
+  parse_memory (close, end, &record->memory);
 
   uid = find_last (close, end - close, " UID:");
   if (uid != NULL)

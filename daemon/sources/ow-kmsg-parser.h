@@ -2,6 +2,8 @@
 /* Parsing /dev/kmsg records that name an OOM victim. */
 #pragma once
 
+#include "ow-victim.h"
+
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -26,6 +28,7 @@ typedef struct
   char *oom_memcg;    /* OOM_KILL: the cgroup whose limit was hit; NULL for a global OOM */
   gboolean global;    /* a system-wide OOM, not a cgroup limit */
   gboolean ambiguous; /* OOM_KILL: names inside the line repeat field names: no cgroups */
+  OwVictimMemory memory; /* KILLED_PROCESS: the fields this kernel prints */
 } OwKmsgRecord;
 
 gboolean ow_kmsg_parse (const char *data, gsize len, OwKmsgRecord *record);

@@ -48,6 +48,8 @@ handle_record (OwKmsg *self, OwKmsgRecord *record)
           g_free (victim->comm);
           victim->comm = g_steal_pointer (&record->comm);
         }
+      if (victim != NULL)
+        victim->memory = record->memory;
       return;
     }
   if (record->kind != OW_KMSG_OOM_KILL)

@@ -4,9 +4,7 @@
 
 #include <string.h>
 
-/* The keys that identify a victim: they go only to root and to the victim's own uid. */
-static const char *const identity_keys[]
-    = { OOMWATCH_KEY_PID, OOMWATCH_KEY_COMM, OOMWATCH_KEY_UID, "cmdline", NULL };
+static const char *const identity_keys[] = { OOMWATCH_IDENTITY_KEYS, NULL };
 
 struct _OwHistory
 {

@@ -25,8 +25,8 @@ lib=$dest/usr/lib/oomwatch-guest
 install -d "$lib" "$dest/etc/systemd/system/multi-user.target.wants"
 for t in test-service test-service-api test-service-victims test-oomctl test-oomctl-conventions \
          test-config \
-         test-app-events test-containers test-nogaps test-notify test-hardening test-adversary \
-         adversary-client adversary-flood oom-hog pressure-hog; do
+         test-app-events test-containers test-nogaps test-notify test-hardening test-hooks \
+         test-adversary adversary-client adversary-flood oom-hog pressure-hog; do
   install -m 0755 "$build/tests/$t" "$lib/$t"
 done
 install -m 0755 "$here"/guest/*.sh "$here"/guest/*.py "$lib/"
