@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -54,8 +55,10 @@ ow_state_file_replace (const char *path, const char *data, gssize length, int mo
                    "Cannot create a file beside %s: %s", path, g_strerror (saved));
       return FALSE;
     }
-  if (write_all (fd, data, size) && (is_volatile (fd) || fsync (fd) == 0)
-      && g_close (ow_fd_steal (&fd), NULL) && rename (tmp, path) == 0)
+  /* The mode asked for, whatever the umask (the unit's UMask=0077 would hide the metrics). */
+  if (fchmod (fd, (mode_t)mode) == 0 && write_all (fd, data, size)
+      && (is_volatile (fd) || fsync (fd) == 0) && g_close (ow_fd_steal (&fd), NULL)
+      && rename (tmp, path) == 0)
     return TRUE;
   saved = errno;
   g_unlink (tmp);
