@@ -433,7 +433,7 @@ kill_and_check (OwTestEnv *env, Session *session, const char *name, guint count,
 static void
 test_notify_apps (void)
 {
-  OwTestEnv *env = ow_test_env_new (NULL);
+  OwTestEnv *env = ow_test_env_new_own (OW_TEST_OOMD_OWN);
   g_autofree char *top = ow_test_env_make_cgroup (env, "desk", NULL, FALSE);
   g_autofree char *editor = ow_test_env_make_cgroup (
       env, "desk/app-gnome-org.gnome.TextEditor-123.scope", "32M", FALSE);
@@ -539,7 +539,7 @@ last_summary (Session *session)
 static void
 test_missed (void)
 {
-  OwTestEnv *env = ow_test_env_new (NULL);
+  OwTestEnv *env = ow_test_env_new_own ("it keeps the daemon down while cgroups OOM");
   g_autofree char *top = ow_test_env_make_cgroup (env, "away", NULL, FALSE);
   g_autofree char *app = ow_test_env_make_cgroup (env, "away/app", "32M", FALSE);
   g_autofree char *state = g_build_filename (env->tmpdir, "state", NULL);
