@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-test-system.h"
 #include "oomwatch-names.h"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Features under the installed unit, against the daemon systemd started on the system bus:
 # memory pressure on v2, the metrics read by Debian's node exporter running as its own user,
 # and crash-only restarts (killed 10 times while OOMs happen, nothing lost).
