@@ -34,6 +34,7 @@ reload (OwTestEnv *env)
       "Reload", NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
 
   g_assert_no_error (error);
+  g_assert_nonnull (reply);
 }
 
 static char *
