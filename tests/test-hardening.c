@@ -295,7 +295,9 @@ storm_round (OwTestEnv *env, char **cgroups, guint n_cgroups, guint clients)
 static void
 test_client_storm (void)
 {
-  OwTestEnv *env = ow_test_env_new (NULL);
+  /* Against the unit's daemon on the guest's system bus it ran past 600 s (not explained). */
+  OwTestEnv *env
+      = ow_test_env_new_own ("thousands of connections at once: too slow on the real system bus");
   char *cgroups[10];
   guint fds_before;
   guint64 rss_first, rss_second;
