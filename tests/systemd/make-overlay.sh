@@ -24,7 +24,7 @@ meson install -C "$build" --no-rebuild --quiet --destdir "$dest" > /dev/null
 lib=$dest/usr/lib/oomwatch-guest
 install -d "$lib" "$dest/etc/systemd/system/multi-user.target.wants"
 for t in test-service test-service-api test-service-victims test-oomctl test-config \
-         test-app-events test-nogaps test-notify test-hardening test-pressure test-adversary \
+         test-app-events test-nogaps test-notify test-hardening test-adversary \
          adversary-client adversary-flood oom-hog pressure-hog; do
   install -m 0755 "$build/tests/$t" "$lib/$t"
 done

@@ -38,7 +38,7 @@ KNOWN=" "
 FLAKY=" "
 passed=0 failed=0 skipped=0 n=0
 for bin in ${suites:-test-service test-service-api test-service-victims test-oomctl test-config \
-           test-app-events test-nogaps test-notify test-hardening test-pressure}; do
+           test-app-events test-nogaps test-notify test-hardening}; do
   # The adversary suite's bus is configured as Debian's system bus, with its attackers.
   if [ "$bin" = test-adversary ]; then
     export BUS_CONFIG=$G/adversary-bus.conf ADVERSARY_CLIENT=$G/adversary-client \
