@@ -3,6 +3,7 @@
 #include "ow-test-cgroups.h"
 #include "ow-test-wait.h"
 #include "ow-test-nogaps.h"
+#include "ow-test-system.h"
 #include "oomwatch-error.h"
 
 #include <glib/gstdio.h>
@@ -245,9 +246,19 @@ ow_test_env_new (const char *const *daemon_args)
   return ow_test_env_new_full (&options);
 }
 
+/* A daemon started by the case even where the tests run against the system's (WHY). */
+OwTestEnv *
+ow_test_env_new_own (const char *why)
+{
+  OwTestDaemonOptions options = { .own = why };
+
+  return ow_test_env_new_full (&options);
+}
+
 OwTestEnv *
 ow_test_env_new_full (const OwTestDaemonOptions *options)
 {
+  gboolean system = ow_test_system_wanted (options);
   OwTestEnv *env = g_new0 (OwTestEnv, 1);
   g_autofree char *mount = ow_test_cgroups_memory_mount ();
   g_autofree char *own = ow_test_cgroups_own ();
@@ -267,11 +278,21 @@ ow_test_env_new_full (const OwTestDaemonOptions *options)
   env->cgroup_dir = g_build_filename (mount, env->cgroup_base, NULL);
   g_assert_cmpint (g_mkdir (env->cgroup_dir, 0755), ==, 0);
 
-  env->bus_address = start_bus (env);
-  g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", env->bus_address, TRUE);
-  start_daemon (env, options);
+  if (system)
+    {
+      env->bus_address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
+      g_assert_no_error (error);
+    }
+  else
+    {
+      env->bus_address = start_bus (env);
+      g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", env->bus_address, TRUE);
+      start_daemon (env, options);
+    }
 
   env->connection = ow_test_env_connect (env);
+  if (system)
+    ow_test_system_attach (env, options->config);
   env->manager = oomwatch_manager_proxy_new_sync (env->connection, G_DBUS_PROXY_FLAGS_NONE,
                                                   "org.oomwatch.OomWatch1",
                                                   "/org/oomwatch/OomWatch1", NULL, &error);
@@ -279,8 +300,9 @@ ow_test_env_new_full (const OwTestDaemonOptions *options)
   g_signal_connect (env->manager, "oom-event", G_CALLBACK (on_oom_event), env);
   g_signal_connect (env->manager, "watch-removed", G_CALLBACK (on_watch_removed), env);
   wait_for_name (env);
-  env->daemon_pid = find_daemon_pid (env, options->wrapper != NULL
-                                              || g_getenv ("OOMWATCH_TEST_WRAPPER") != NULL);
+  if (!system)
+    env->daemon_pid = find_daemon_pid (env, options->wrapper != NULL
+                                                || g_getenv ("OOMWATCH_TEST_WRAPPER") != NULL);
   env->glib_eventfds = ow_test_env_count_eventfds (env);
   return env;
 }
@@ -292,6 +314,8 @@ ow_test_env_free (OwTestEnv *env)
 
   g_signal_handlers_disconnect_by_data (env->manager, env);
   g_clear_object (&env->manager);
+  if (env->saved_config != NULL)
+    ow_test_system_detach (env);
   g_clear_object (&env->connection);
 
   if (env->daemon != NULL)

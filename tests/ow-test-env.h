@@ -34,6 +34,7 @@ typedef struct
   char *cgroup_dir;    /* absolute: our scratch parent cgroup */
   char *cgroup_base;   /* the same, canonical (relative to the hierarchy root) */
   guint glib_eventfds; /* the daemon's own main-loop eventfds, not registrations */
+  char *saved_config;  /* the system daemon's configuration, while a case replaces it */
 } OwTestEnv;
 
 typedef struct
@@ -42,6 +43,7 @@ typedef struct
   const char *const *wrapper; /* run the daemon under this (e.g. strace …) */
   guint nofile;               /* RLIMIT_NOFILE (soft and hard) for the daemon; 0: inherited */
   const char *config;         /* contents of its oomwatch.conf; NULL: none */
+  const char *own; /* why the case needs a daemon of its own even where the system's runs */
 } OwTestDaemonOptions;
 
 void ow_test_signal_free (gpointer data);
@@ -50,6 +52,7 @@ int ow_test_env_init (int *argc, char ***argv);
 void ow_test_env_drop_to_nobody (gpointer user_data);
 OwTestEnv *ow_test_env_new (const char *const *daemon_args);
 OwTestEnv *ow_test_env_new_full (const OwTestDaemonOptions *options);
+OwTestEnv *ow_test_env_new_own (const char *why);
 guint ow_test_env_count_fds (OwTestEnv *env);
 /* The daemon's open files whose path ends with SUFFIX (e.g. "/memory.oom_control"). */
 guint ow_test_env_count_open_files (OwTestEnv *env, const char *suffix);

@@ -7,6 +7,10 @@
 
 G_BEGIN_DECLS
 
+/* Why a case with the stand-in needs a daemon of its own: on the system bus only the real
+ * systemd-oomd may own its name (tests/systemd/guest/oomd.sh follows the real one). */
+#define OW_TEST_OOMD_OWN "it stands in for systemd-oomd and reads the daemon's --verbose log"
+
 GDBusConnection *ow_test_oomd_connect (OwTestEnv *env, gboolean own_name);
 void ow_test_oomd_emit_killed (GDBusConnection *connection, const char *cgroup,
                                const char *reason);

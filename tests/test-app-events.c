@@ -88,7 +88,7 @@ watchers (OwTestEnv *env, const char *cgroup)
 static void
 test_oomd (void)
 {
-  OwTestEnv *env = ow_test_env_new (NULL);
+  OwTestEnv *env = ow_test_env_new_own (OW_TEST_OOMD_OWN);
   g_autofree char *user = ow_test_env_make_cgroup (env, "user", NULL, FALSE);
   g_autofree char *scope = ow_test_env_make_cgroup (env, "user/" FLATPAK_SCOPE, NULL, FALSE);
   g_autofree char *sub = g_strdup_printf ("%s/%s", scope, "tab-3"); /* need not exist */

@@ -136,7 +136,7 @@ daemon_logged (OwTestEnv *env, const char *text)
 static void
 test_rearm (void)
 {
-  OwTestEnv *env = ow_test_env_new (NULL);
+  OwTestEnv *env = ow_test_env_new_own ("it reads the daemon's --verbose log");
   g_autofree char *canonical = ow_test_env_make_cgroup (env, "again", "32M", FALSE);
   g_autofree char *dir = ow_test_env_cgroup_path (env, "again");
   g_autofree char *file = g_build_filename (env->tmpdir, "churn", NULL);

@@ -152,7 +152,7 @@ name_owner_pid (OwTestEnv *env)
 static void
 test_replace (void)
 {
-  OwTestEnv *env = ow_test_env_new (NULL);
+  OwTestEnv *env = ow_test_env_new_own ("it replaces the daemon and stops the replacement");
   g_autofree char *cgroup = ow_test_env_make_cgroup (env, "handover", NULL, FALSE);
   g_autofree char *dir = ow_test_env_cgroup_path (env, "handover");
   const char *second_argv[] = { g_getenv ("OOMWATCHD"), NULL };

@@ -38,13 +38,20 @@ install -m 0644 "$here/guest/oomwatch-guest.service" "$dest/etc/systemd/system/"
 ln -sf ../oomwatch-guest.service "$dest/etc/systemd/system/multi-user.target.wants/"
 (cd "$dest" && find . -mindepth 1 | cpio -o -H newc --quiet) > "$work/overlay.cpio"
 
-# The metrics case runs the host's Prometheus tools (Debian's, same release as the guest;
-# tools/install-deps): appended for the suite boot only, they are 60 MB.
+# The metrics cases run the host's Prometheus tools (Debian's, same release as the guest;
+# tools/install-deps), the node exporter with Debian's unit: appended only for the boots
+# that use them, they are 60 MB.
 metrics=$work/metrics
 rm -rf "$metrics" "$work/metrics.cpio"
 if command -v promtool > /dev/null && command -v prometheus-node-exporter > /dev/null; then
-  install -d "$metrics/usr/bin"
+  install -d "$metrics/usr/bin" "$metrics/usr/lib/systemd/system" "$metrics/etc/default"
   install -m 0755 "$(command -v promtool)" "$(command -v prometheus-node-exporter)" "$metrics/usr/bin/"
+  # Into /usr/lib: the guest's /lib is a link, and the kernel's cpio unpacking replaces a
+  # link by a directory of the same name.
+  [ -f /lib/systemd/system/prometheus-node-exporter.service ] && install -m 0644 \
+    /lib/systemd/system/prometheus-node-exporter.service "$metrics/usr/lib/systemd/system/"
+  [ -f /etc/default/prometheus-node-exporter ] && install -m 0644 \
+    /etc/default/prometheus-node-exporter "$metrics/etc/default/"
   (cd "$metrics" && find . -mindepth 1 | cpio -o -H newc --quiet) > "$work/metrics.cpio"
 fi
 

@@ -3,7 +3,8 @@
 # run-guest.sh BUS TASKS [v1]: boots the systemd guest once — Debian bookworm (tools/build-guest-root)
 # with the project installed as the README says (make-overlay.sh), Debian's kernel, qemu with
 # TCG (never KVM) — with BUS (daemon: dbus-daemon, broker: dbus-broker) as the system bus, runs
-# the guest tasks TASKS (comma-separated: boot, deploy, session, suite, fixes, package; see guest/) and
+# the guest tasks TASKS (comma-separated: boot, deploy, session, unit, suite, fixes, package;
+# see guest/) and
 # prints their results as TAP, one test per check. With v1, systemd mounts the legacy cgroup
 # hierarchy instead of pure v2. Exits 77 when something is missing.
 # Environment: MESON_SOURCE_ROOT, MESON_BUILD_ROOT (meson test sets both).
@@ -29,7 +30,7 @@ base=$("$src/tools/build-guest-root") || { echo "Bail out! tools/build-guest-roo
 initrd=$work/initrd-$bus.cpio
 parts=("$base" "$work/overlay.cpio")
 [ "$bus" = broker ] && parts+=("$work/broker.cpio")
-case ,$tasks, in *,suite,*) [ -s "$work/metrics.cpio" ] && parts+=("$work/metrics.cpio") ;; esac
+case ,$tasks, in *,suite,* | *,unit,*) [ -s "$work/metrics.cpio" ] && parts+=("$work/metrics.cpio") ;; esac
 case ,$tasks, in *,package,*)
   "$src/tests/systemd/make-package.sh" "$src" "$work" > "$work/package.log" 2>&1
   case $? in 0) parts+=("$work/package.cpio"); echo "# $(grep -h "^dpkg-buildpackage:" "$work/package.log")" ;; 77) skip "$(tail -1 "$work/package.log")" ;;

@@ -58,10 +58,10 @@ systemd-analyze security --no-pager "$unit" > "$log" 2>&1
 line=$(grep 'Overall exposure level' "$log")
 info "systemd-analyze security: $line"
 exposure=$(echo "$line" | sed -n 's/.*: \([0-9.]*\) .*/\1/p')
-if [ -n "$exposure" ] && awk -v e="$exposure" 'BEGIN { exit !(e <= 2.5) }'; then
+if [ -n "$exposure" ] && awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }'; then
   ok deploy-security-exposure
 else
-  fail deploy-security-exposure "exposure '$exposure' (target <= 2.5)"
+  fail deploy-security-exposure "exposure '$exposure' (target <= 2.0)"
   SHOW_LINES=100 show "$log"
 fi
 

@@ -2,11 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The host's integration and hardening gtest suites, on cgroup v2: each case in a delegated
 # scope of its own (the harness moves into a leaf there and makes its cgroups below), against
-# the installed oomwatchd on a private bus, as on the host. One result per case, and the v2
-# totals.
+# the daemon systemd runs from the installed unit on the system bus (a case's configuration
+# goes into /etc/oomwatch/oomwatch.conf, then Reload()). Cases that start a daemon of their
+# own (with options, or saying why) run the installed oomwatchd on a private bus, as on the
+# host. One result per case, and the v2 totals.
 . /usr/lib/oomwatch-guest/lib.sh
 export OOMWATCHD=/usr/libexec/oomwatchd OOMCTL=/usr/bin/oomctl OOM_HOG=$G/oom-hog PRESSURE_HOG=$G/pressure-hog \
   BUS_CONFIG=$G/system-bus.conf OOMWATCH_NOTIFY=/usr/bin/oomwatch-notify G_DEBUG=fatal-criticals
+conf=/etc/oomwatch/oomwatch.conf
+export OOMWATCH_TEST_SYSTEM_DAEMON=$conf
+unit=oomwatchd.service
+systemctl start "$unit"
+cp "$conf" /tmp/oomwatch.conf.orig
+daemon=$(systemctl show -P MainPID "$unit")
 # The guest's kernel log is its own: the case that floods it may run.
 export OOMWATCH_TEST_FLOOD_KERNEL_LOG=1
 out=/tmp/case.out
@@ -25,7 +33,9 @@ in_scope() {
 }
 # Cases that fail on v2 for a reason reported to the daemon's owner: TODO (expected to fail);
 # once one passes, the unexpected pass fails the run until its name leaves this list.
-KNOWN=" "
+# /notify/pressure: against the unit's daemon a second warning comes as a new notification,
+# not an update (2 of 2 boots; passes with a daemon of its own: reported, not chased yet).
+KNOWN=" /notify/pressure "
 # Cases that fail on v2 only now and then (reported): a failure is TODO, a pass is a pass.
 FLAKY=" "
 passed=0 failed=0 skipped=0 n=0
@@ -52,6 +62,11 @@ for bin in ${suites:-test-service test-service-api test-service-victims test-oom
     start=$(date +%s)
     in_scope "oomwatch-suite-$n" "$G/$bin" --tap -p "$case" > "$out" 2>&1
     status=$? took=$(($(date +%s) - start))
+    # A case that failed may have left its configuration behind.
+    if ! cmp -s "$conf" /tmp/oomwatch.conf.orig; then
+      cp /tmp/oomwatch.conf.orig "$conf"
+      systemctl reload "$unit"
+    fi
     name="v2 $bin $case"
     reason=$(sed -n 's/^ok [0-9]* [^ ]* # SKIP //p; s/^SKIP: //p' "$out" | head -n 1)
     if [ "$status" -eq 0 ] && grep -q '^ok ' "$out" && [ -z "$reason" ] &&
@@ -72,3 +87,7 @@ for bin in ${suites:-test-service test-service-api test-service-victims test-oom
   done
 done
 info "v2 suite: $passed passed, $failed failed, $skipped skipped"
+# The cases ran against one daemon: the unit's, never restarted meanwhile.
+now=$(systemctl show -P MainPID "$unit")
+check suite-unit-daemon "oomwatchd.service $(systemctl is-active "$unit"), pid $daemon -> $now" \
+  [ "$now" = "$daemon" ]
