@@ -93,7 +93,9 @@ setup (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *config = NULL;
-  OwTestDaemonOptions options = { 0 };
+  /* Its kubelet log tree and metrics file are in the case's temporary directory, which the
+   * unit's PrivateTmp= hides from the system's daemon. */
+  OwTestDaemonOptions options = { .own = "its log directories are under /tmp" };
 
   f->logs = g_dir_make_tmp ("oomwatch-kubelet-XXXXXX", &error);
   g_assert_no_error (error);

@@ -243,7 +243,7 @@ static void
 test_storm_restarts (void)
 {
   const guint64 kills = ow_test_cgroups_version () == 2 ? STORM_KILLS_GUEST : STORM_KILLS_HOST;
-  OwTestEnv *env = ow_test_env_new (NULL);
+  OwTestEnv *env = ow_test_env_new_own ("it SIGKILLs the daemon and starts it again");
   const char *name = "app-org.example.Hog-42.scope";
   g_autofree char *cgroup = ow_test_env_make_cgroup (env, name, "8M", FALSE);
   g_autoptr (GSubprocess) oomctl = NULL;
