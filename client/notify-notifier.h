@@ -39,7 +39,7 @@ typedef struct
   gboolean dirty;      /* something came in meanwhile */
   int status;
 
-  /* What was shown already, by the daemon's seq (issue 16) */
+  /* What was shown already, by the daemon's seq */
   gint64 missed_window_usec; /* 0: do not catch up */
   char *state_path;
   char *epoch; /* of the daemon's seq numbers */

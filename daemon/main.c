@@ -187,7 +187,7 @@ main (int argc, char **argv)
   int client_watch_limit = -1, total_watch_limit = -1;
   g_autofree char *kernel_log = NULL;
   g_autofree char *config_path = NULL;
-  g_autofree char *runtime_dir = NULL; /* nogaps */
+  g_autofree char *runtime_dir = NULL;
   const GOptionEntry entries[]
       = { { "replace", 'r', 0, G_OPTION_ARG_NONE, &replace, "Replace a running oomwatchd", NULL },
           { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
@@ -202,7 +202,7 @@ main (int argc, char **argv)
             "Do not read the kernel log (oom-kill signals then do not name the victim)", NULL },
           { "kernel-log", 0, 0, G_OPTION_ARG_FILENAME, &kernel_log,
             "Where to read the kernel log (default /dev/kmsg)", "PATH" },
-          { "runtime-dir", 0, 0, G_OPTION_ARG_FILENAME, &runtime_dir, /* nogaps */
+          { "runtime-dir", 0, 0, G_OPTION_ARG_FILENAME, &runtime_dir,
             "Where to keep state across restarts (default $RUNTIME_DIRECTORY, else /run/oomwatch)",
             "DIR" },
           { NULL } };
@@ -259,7 +259,7 @@ main (int argc, char **argv)
   settings.kernel_log_path = kernel_log ?: "/dev/kmsg";
   settings.overrides = overrides;
   settings.fd_watch_limit = raise_fd_limit ();
-  settings.runtime_dir = runtime_dir ?: g_getenv ("RUNTIME_DIRECTORY"); /* nogaps: systemd's */
+  settings.runtime_dir = runtime_dir ?: g_getenv ("RUNTIME_DIRECTORY"); /* continuity: systemd's */
 
   loop = g_main_loop_new (NULL, FALSE);
   manager = ow_manager_new (g_steal_pointer (&hierarchy), &settings, &error);

@@ -65,12 +65,12 @@
 #define OOMWATCH_OOMD_KILLED_SIGNAL "Killed"
 #define OOMWATCH_OOMD_DUMP_METHOD "DumpByFileDescriptor" /* oomctl dump */
 
-/* No gaps (issue 16): the daemon-wide sequence number of every signal, and the mark of an
+/* Continuity: the daemon-wide sequence number of every signal, and the mark of an
  * event that happened while the daemon was not running */
 #define OOMWATCH_KEY_SEQ "seq"
 #define OOMWATCH_KEY_WHILE_DOWN "while-down"
 
-/* Memory pressure (issue 15): Watch options, MemoryPressure levels and details, OomEvent kinds
+/* Memory pressure: Watch options, MemoryPressure levels and details, OomEvent kinds
  * sent only on request (cgroup v2), ListWatches keys. */
 #define OOMWATCH_OPTION_PRESSURE "pressure"
 #define OOMWATCH_OPTION_EVENTS "events"

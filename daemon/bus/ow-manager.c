@@ -29,8 +29,8 @@ struct _OwManager
   OwFdBudget *fd_budget; /* for the sources: outlives the registry */
   GDBusConnection *connection;
   guint name_owner_changed_id;
-  OwOomd *oomd;             /* systemd-oomd's kills (issue 14) */
-  OwContinuity *continuity; /* nogaps: seq, history, saved counters, metrics */
+  OwOomd *oomd;             /* systemd-oomd's kills */
+  OwContinuity *continuity; /* continuity: seq, history, saved counters, metrics */
 };
 
 static void manager_iface_init (OomwatchManagerIface *iface);
@@ -65,7 +65,7 @@ on_oomd_kill (const char *cgroup, const OwEvent *event, gpointer user_data)
                            event, NULL);
 }
 
-/* nogaps hooks: saved counters follow the kernel registrations. */
+/* Continuity: saved counters follow the kernel registrations. */
 static void
 on_registry_created (OwWatch *watch, gpointer user_data)
 {
@@ -238,7 +238,7 @@ handle_monitor (OomwatchManager *object, GDBusMethodInvocation *invocation)
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-/* History() and Metrics(): nogaps hooks */
+/* History() and Metrics() */
 
 static gboolean
 handle_history (OomwatchManager *object, GDBusMethodInvocation *invocation, guint64 after,
@@ -253,8 +253,9 @@ handle_history (OomwatchManager *object, GDBusMethodInvocation *invocation, guin
 static gboolean
 handle_metrics (OomwatchManager *object, GDBusMethodInvocation *invocation, GVariant *options)
 {
-  return ow_history_handle_metrics (OW_MANAGER (object)->continuity,
-                                    ow_reporter_get_emitter (OW_MANAGER (object)->reporter),
+  OwManager *self = OW_MANAGER (object);
+
+  return ow_history_handle_metrics (self->continuity, ow_reporter_get_emitter (self->reporter),
                                     invocation, options);
 }
 
@@ -266,8 +267,8 @@ manager_iface_init (OomwatchManagerIface *iface)
   iface->handle_list_watches = handle_list_watches;
   iface->handle_reload = handle_reload;
   iface->handle_monitor = handle_monitor;
-  iface->handle_history = handle_history; /* nogaps */
-  iface->handle_metrics = handle_metrics; /* nogaps */
+  iface->handle_history = handle_history;
+  iface->handle_metrics = handle_metrics;
 }
 
 /* Object life */
@@ -280,7 +281,7 @@ ow_manager_finalize (GObject *object)
   ow_manager_unexport (self);
   /* Users first: the reporter uses the registry, the registry's sources the mux. */
   g_clear_pointer (&self->reporter, ow_reporter_free);
-  g_clear_pointer (&self->continuity, ow_continuity_free); /* nogaps */
+  g_clear_pointer (&self->continuity, ow_continuity_free);
   g_clear_pointer (&self->registry, ow_registry_free);
   g_clear_pointer (&self->mux, ow_fd_mux_free);
   g_clear_pointer (&self->fd_budget, ow_fd_budget_free);
@@ -306,25 +307,6 @@ ow_manager_init (OwManager *self)
 }
 
 /* Configuration */
-
-static GStrv
-canonicalize_all (OwManager *self, GStrv paths)
-{
-  g_autoptr (GPtrArray) canonical = g_ptr_array_new_with_free_func (g_free);
-
-  for (gsize i = 0; paths[i] != NULL; i++)
-    {
-      g_autoptr (GError) error = NULL;
-      char *path = ow_hierarchy_canonicalize (self->hierarchy, paths[i], &error);
-
-      if (path == NULL)
-        g_warning ("Persistent watch of %s: %s", paths[i], error->message);
-      else
-        g_ptr_array_add (canonical, path);
-    }
-  g_ptr_array_add (canonical, NULL);
-  return (GStrv)g_ptr_array_steal (canonical, NULL);
-}
 
 /* Reads the configuration again and applies it; on any error nothing changes. */
 gboolean
@@ -354,15 +336,15 @@ ow_manager_reload (OwManager *self, GError **error)
   g_clear_pointer (&self->context.container_names, ow_container_names_free);
   self->context.container_names
       = ow_container_names_new (config->pod_log_directory, config->container_log_directory);
-  ow_continuity_configure (self->continuity, /* nogaps */
+  ow_continuity_configure (self->continuity,
                            config->history_size >= 0 ? (guint)config->history_size
                                                      : OW_DEFAULT_HISTORY_SIZE,
                            config->metrics_file);
   ow_continuity_set_metrics_retention (self->continuity, config->metrics_retention);
   if (ow_hierarchy_get_version (self->hierarchy) != 0)
     {
-      plain = canonicalize_all (self, config->watches);
-      recursive = canonicalize_all (self, config->recursive_watches);
+      plain = ow_hierarchy_canonicalize_all (self->hierarchy, config->watches);
+      recursive = ow_hierarchy_canonicalize_all (self->hierarchy, config->recursive_watches);
       ow_registry_set_persistent (self->registry, (const char *const *)plain,
                                   (const char *const *)recursive);
     }
@@ -402,9 +384,8 @@ ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings, GErro
   self->context.pressure_data = self;
   self->registry = ow_registry_new (&self->context, &no_limits, &registry_listener, self);
   self->reporter = ow_reporter_new (self->registry, hierarchy, self->kernel_log_path);
-  self->continuity = ow_continuity_new (
-      settings->runtime_dir ?: OW_DEFAULT_RUNTIME_DIR, /* nogaps */
-      OW_BOOT_ID_PATH, hierarchy, self->registry, error);
+  self->continuity = ow_continuity_new (settings->runtime_dir ?: OW_DEFAULT_RUNTIME_DIR,
+                                        OW_BOOT_ID_PATH, hierarchy, self->registry, error);
   if (self->continuity == NULL)
     return NULL;
   ow_signal_emitter_set_continuity (ow_reporter_get_emitter (self->reporter), self->continuity);

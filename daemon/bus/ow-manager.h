@@ -18,7 +18,7 @@ typedef struct
   const char *kernel_log_path; /* /dev/kmsg */
   const OwConfig *overrides;   /* from the command line: win over the file */
   guint fd_watch_limit;        /* what RLIMIT_NOFILE allows */
-  const char *runtime_dir;     /* nogaps: seq and saved counters; NULL: /run/oomwatch */
+  const char *runtime_dir;     /* continuity: seq and saved counters; NULL: /run/oomwatch */
 } OwManagerSettings;
 
 OwManager *ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings,

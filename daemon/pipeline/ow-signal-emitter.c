@@ -13,7 +13,7 @@ struct _OwSignalEmitter
   guint hierarchy;
   GDBusConnection *connection;
   GHashTable *monitors;     /* unique names of root Monitor() callers */
-  OwContinuity *continuity; /* nogaps */
+  OwContinuity *continuity;
   OwAfterSend *after_send;  /* counters, history and journal, a moment after the signal */
 };
 
@@ -33,7 +33,7 @@ event_details (OwSignalEmitter *self, const OwEvent *event, OwVictim *victim, gb
     g_variant_dict_insert (&details, OOMWATCH_KEY_TASK_CGROUP, "s", victim->task_cgroup);
   if (victim != NULL && victim->oom_cgroup != NULL)
     g_variant_dict_insert (&details, OOMWATCH_KEY_OOM_CGROUP, "s", victim->oom_cgroup);
-  ow_event_units_add_details (&details, event, victim, units); /* issue 14 */
+  ow_event_units_add_details (&details, event, victim, units);
   ow_cgroup_memory_add_details (memory, &details);
   if (victim != NULL && identity)
     {
@@ -44,7 +44,7 @@ event_details (OwSignalEmitter *self, const OwEvent *event, OwVictim *victim, gb
         g_variant_dict_insert (&details, OOMWATCH_KEY_UID, "u", victim->uid);
       ow_victim_memory_add_details (&victim->memory, &details);
     }
-  ow_continuity_add_keys (self->continuity, &details); /* nogaps: seq, while-down */
+  ow_continuity_add_keys (self->continuity, &details); /* continuity: seq, while-down */
   return g_variant_dict_end (&details);
 }
 
@@ -116,7 +116,7 @@ ow_signal_emitter_event (OwSignalEmitter *self, const char *cgroup, const OwEven
   /* Opt-in kinds go only to watchers who asked: with none, there is no signal to number. */
   if (ow_event_kind_info (event->kind)->opt_in && (names == NULL || names->len == 0))
     return;
-  ow_continuity_event (self->continuity, cgroup, event); /* nogaps: seq */
+  ow_continuity_event (self->continuity, cgroup, event); /* continuity: seq */
   /* The cgroup's memory at the kill. Not on "oom": reading four files would delay the one
    * signal sent the moment the kernel tells, and the oom-kill that follows carries it. */
   if (self->cgroups != NULL && event->kind == OW_EVENT_OOM_KILL)
@@ -167,7 +167,7 @@ ow_signal_emitter_pressure (OwSignalEmitter *self, const char *cgroup, const cha
 
   g_variant_dict_init (&dict, g_variant_ref_sink (details));
   g_variant_unref (details);
-  ow_continuity_unkept_keys (self->continuity, &dict); /* nogaps: seq, not kept in history */
+  ow_continuity_unkept_keys (self->continuity, &dict); /* continuity: seq, not kept in history */
   params = g_variant_ref_sink (
       g_variant_new ("(ss@a{sv})", cgroup, level, g_variant_dict_end (&dict)));
   if (self->connection == NULL)
@@ -193,7 +193,7 @@ ow_signal_emitter_removed (OwSignalEmitter *self, OwWatch *watch)
   ow_after_send_flush (self->after_send); /* the history stays in order */
   params = g_variant_ref_sink (g_variant_new (
       "(ss@a{sv})", watch->cgroup, OOMWATCH_REASON_CGROUP_REMOVED,
-      ow_continuity_removed (self->continuity, watch->cgroup, /* nogaps: details, seq */
+      ow_continuity_removed (self->continuity, watch->cgroup, /* continuity: details, seq */
                              OOMWATCH_REASON_CGROUP_REMOVED)));
 
   if (self->connection != NULL)

@@ -24,7 +24,7 @@ void ow_signal_emitter_free (OwSignalEmitter *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwSignalEmitter, ow_signal_emitter_free)
 
 void ow_signal_emitter_set_connection (OwSignalEmitter *self, GDBusConnection *connection);
-/* nogaps: seq, history, counters and metrics of every signal; borrowed, may be NULL. */
+/* continuity: seq, history, counters and metrics of every signal; borrowed, may be NULL. */
 void ow_signal_emitter_set_continuity (OwSignalEmitter *self, OwContinuity *continuity);
 void ow_signal_emitter_add_monitor (OwSignalEmitter *self, const char *name);
 void ow_signal_emitter_forget (OwSignalEmitter *self, const char *name);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The registry's side of memory pressure and memory.events high/max (issue 15): what each
+/* The registry's side of memory pressure and memory.events high/max: what each
  * client asked for with each Watch (plain or recursive root), applied to every cgroup the
  * watch covers, and its cost against the limits: a cgroup with pressure armed counts twice
  * for its uid (the watch and the pressure), and every pressure fd counts towards the daemon's

@@ -90,7 +90,7 @@ ow_registry_remove_watch (OwRegistry *self, const char *cgroup)
     ow_cgroup_monitor_unwatch_removal (self->monitor, cgroup);
   g_debug ("%s: closing the registration", cgroup);
   g_hash_table_remove (self->pressured, watch->cgroup);
-  if (self->listener->dropped != NULL) /* nogaps hook */
+  if (self->listener->dropped != NULL)
     self->listener->dropped (cgroup, self->user_data);
   /* Kills told on its ancestors after it went still name it. */
   ow_container_names_remember (self->context->container_names, cgroup,
@@ -143,7 +143,7 @@ add_watcher (OwRegistry *self, OwClient *client, const char *name, const char *c
       watch = g_steal_pointer (&made);
       g_hash_table_insert (self->watches, watch->cgroup, watch);
       g_ptr_array_add (created, g_strdup (cgroup));
-      if (self->listener->created != NULL) /* nogaps hook */
+      if (self->listener->created != NULL)
         self->listener->created (watch, self->user_data);
     }
   g_hash_table_add (watch->watchers, g_ref_string_new_intern (name));

@@ -21,7 +21,7 @@ typedef struct
   void (*event) (OwWatch *watch, const OwEvent *event, gpointer user_data);
   /* WATCH's cgroup is gone: told just before the watch is dropped with all its watchers. */
   void (*removed) (OwWatch *watch, gpointer user_data);
-  /* nogaps hooks: a kernel registration was made for WATCH (before its first sync) / is about
+  /* Continuity: a kernel registration was made for WATCH (before its first sync) / is about
    * to be closed (not at the registry's own end: a daemon that stops keeps its saved
    * counters). Optional. */
   void (*created) (OwWatch *watch, gpointer user_data);

@@ -36,7 +36,7 @@ typedef struct
   gint64 since;
   gboolean children_followed; /* new child cgroups are followed (recursive watches) */
   gboolean removal_watched;
-  OomwatchUnitInfo *units;    /* unit and app keys of cgroup, parsed once (issue 14) */
+  OomwatchUnitInfo *units;    /* unit and app keys of cgroup, parsed once */
   OwChildLedger *ledger;      /* NULL until it is a parent to the ledger (ow_watch_ledger) */
 } OwWatch;
 

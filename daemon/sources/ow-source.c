@@ -43,7 +43,6 @@ ow_source_describe (OwSource *source, GVariantDict *dict)
     source->vtable->describe (source, dict);
 }
 
-/* nogaps hook */
 gboolean
 ow_source_get_counters (OwSource *source, OwCounters *counters)
 {

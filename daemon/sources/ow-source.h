@@ -71,7 +71,7 @@ typedef struct
   /* Adds source-specific state (e.g. under-oom) to a ListWatches entry. */
   void (*describe) (OwSource *source, GVariantDict *dict);
   void (*free) (OwSource *source);
-  /* nogaps hook: the kernel counters as last read (the baseline, right after creation). */
+  /* Continuity: the kernel counters as last read (the baseline, right after creation). */
   void (*counters) (OwSource *source, OwCounters *out);
   /* Reads, now and without reporting, what the cgroup's descendants account for in its
    * hierarchical counters (v2: memory.events less memory.events.local). FALSE where the
@@ -96,7 +96,7 @@ void ow_source_emit_removed (OwSource *source);
 void ow_source_sync (OwSource *source);
 void ow_source_describe (OwSource *source, GVariantDict *dict);
 void ow_source_free (OwSource *source);
-gboolean ow_source_get_counters (OwSource *source, OwCounters *counters); /* nogaps hook */
+gboolean ow_source_get_counters (OwSource *source, OwCounters *counters);
 gboolean ow_source_read_descendants (OwSource *source, OwCounters *counters);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwSource, ow_source_free)
 

@@ -304,7 +304,7 @@ v1_source_free (OwSource *source)
   g_free (self);
 }
 
-/* nogaps hook: v1 keeps a cumulative counter of kills only. */
+/* Continuity: v1 keeps a cumulative counter of kills only. */
 static void
 v1_source_counters (OwSource *source, OwCounters *counters)
 {

@@ -104,7 +104,6 @@ v2_source_free (OwSource *source)
   g_free (self);
 }
 
-/* nogaps hook */
 static void
 v2_source_counters (OwSource *source, OwCounters *out)
 {

@@ -234,3 +234,22 @@ ow_hierarchy_list_children (OwHierarchy *self, const char *canonical, GError **e
   closedir (dir);
   return g_steal_pointer (&children);
 }
+
+GStrv
+ow_hierarchy_canonicalize_all (OwHierarchy *self, GStrv paths)
+{
+  g_autoptr (GPtrArray) canonical = g_ptr_array_new_with_free_func (g_free);
+
+  for (gsize i = 0; paths[i] != NULL; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      char *path = ow_hierarchy_canonicalize (self, paths[i], &error);
+
+      if (path == NULL)
+        g_warning ("Persistent watch of %s: %s", paths[i], error->message);
+      else
+        g_ptr_array_add (canonical, path);
+    }
+  g_ptr_array_add (canonical, NULL);
+  return (GStrv)g_ptr_array_steal (canonical, NULL);
+}

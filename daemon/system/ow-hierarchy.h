@@ -32,6 +32,9 @@ guint ow_hierarchy_get_version (OwHierarchy *self);
 const char *ow_hierarchy_get_mount_point (OwHierarchy *self);
 
 char *ow_hierarchy_canonicalize (OwHierarchy *self, const char *input, GError **error);
+/* Each of PATHS canonicalized; one that is not is left out with a warning (persistent watches
+ * from the configuration). */
+GStrv ow_hierarchy_canonicalize_all (OwHierarchy *self, GStrv paths);
 int ow_hierarchy_open_cgroup (OwHierarchy *self, const char *canonical, GError **error);
 int ow_hierarchy_open_cgroup_file (OwHierarchy *self, const char *canonical, const char *name,
                                    GError **error);
