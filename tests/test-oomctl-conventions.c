@@ -36,7 +36,7 @@ assert_match (const char *pattern, const char *text)
 static void
 test_json_legend (void)
 {
-  OwTestEnv *env = ow_test_env_new (NULL);
+  OwTestEnv *env = ow_test_env_new_own ("it reads the daemon's own log");
   g_autofree char *cgroup = ow_test_env_make_cgroup (env, "listed", NULL, FALSE);
   const char *status_short[] = { "status", "--json", NULL };
   const char *status_pretty[] = { "status", "--json=pretty", NULL };
@@ -180,7 +180,7 @@ count_lines (const char *const *args)
 static void
 test_history_filters (void)
 {
-  OwTestEnv *env = ow_test_env_new (NULL);
+  OwTestEnv *env = ow_test_env_new_own ("it counts every entry of the daemon's History()");
   g_autofree char *a = ow_test_env_make_cgroup (env, "ha", NULL, FALSE);
   g_autofree char *b = ow_test_env_make_cgroup (env, "hb", NULL, FALSE);
   g_autofree char *a_dir = ow_test_env_cgroup_path (env, "ha");
@@ -242,7 +242,7 @@ json_field (const char *line, const char *key)
 static void
 test_one_timestamp (void)
 {
-  OwTestEnv *env = ow_test_env_new (NULL);
+  OwTestEnv *env = ow_test_env_new_own ("its systemd-oomd stand-in must own org.freedesktop.oom1");
   g_autofree char *cgroup = ow_test_env_make_cgroup (env, "stamped", NULL, FALSE);
   const char *live[] = { "watch", "--json", "-n", "1", "-t", "60", cgroup, NULL };
   const char *history[] = { "history", "--json", "--kind", "oomd-kill", NULL };
