@@ -6,7 +6,7 @@
 #include <string.h>
 
 gboolean
-ow_history_handle_metrics (OwContinuity *continuity, OwSignalEmitter *emitter,
+ow_history_handle_metrics (OwContinuity *continuity,
                            GDBusMethodInvocation *invocation, GVariant *options)
 {
   OwMetricsFormat format = OW_METRICS_PROMETHEUS;
@@ -16,7 +16,7 @@ ow_history_handle_metrics (OwContinuity *continuity, OwSignalEmitter *emitter,
   const char *key;
   GVariant *value;
 
-  ow_signal_emitter_flush (emitter); /* the counters of every signal sent so far */
+  ow_continuity_flush (continuity); /* the counters of every signal sent so far */
   g_variant_iter_init (&iter, options);
   while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
     {
@@ -105,13 +105,13 @@ on_caller (GObject *owner, GDBusMethodInvocation *invocation, guint32 uid, gpoin
 }
 
 gboolean
-ow_history_handle_history (OwContinuity *continuity, OwSignalEmitter *emitter, OwBusGuard *guard,
+ow_history_handle_history (OwContinuity *continuity, OwBusGuard *guard,
                            GObject *owner, GDBusMethodInvocation *invocation, guint64 after,
                            GVariant *options)
 {
   HistoryRequest *request = g_new0 (HistoryRequest, 1);
 
-  ow_signal_emitter_flush (emitter); /* every signal sent so far is in the history */
+  ow_continuity_flush (continuity); /* every signal sent so far is in the history */
   request->continuity = continuity;
   request->after = after;
   request->options = g_variant_ref (options);

@@ -5,9 +5,9 @@
 #include "ow-continuity.h"
 #include "ow-history-methods.h"
 #include "ow-fd-mux.h"
-#include "ow-oomd.h"
 #include "ow-registry.h"
-#include "ow-reporter.h"
+#include "ow-dispatcher.h"
+#include "ow-source-factory.h"
 #include "ow-watch-options.h"
 #include "oomwatch-error.h"
 #include "oomwatch-names.h"
@@ -20,7 +20,7 @@ struct _OwManager
   OwFdMux *mux;
   OwSourceContext context; /* for the sources: outlives the registry */
   OwRegistry *registry;
-  OwReporter *reporter;
+  OwDispatcher *dispatcher; /* the event pipeline */
   OwBusGuard *guard;
   char *config_path;
   char *kernel_log_path;
@@ -39,53 +39,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (OwManager, ow_manager, OOMWATCH_TYPE_MANAGER_SKEL
                                G_IMPLEMENT_INTERFACE (OOMWATCH_TYPE_MANAGER, manager_iface_init))
 
 static void
-on_registry_event (OwWatch *watch, const OwEvent *event, gpointer user_data)
-{
-  ow_reporter_event (OW_MANAGER (user_data)->reporter, watch, event);
-}
-
-static void
-on_registry_removed (OwWatch *watch, gpointer user_data)
-{
-  ow_reporter_removed (OW_MANAGER (user_data)->reporter, watch);
-}
-
-static void
-on_pressure (const char *cgroup, const char *level, GPtrArray *watchers, GVariant *details,
-             gpointer user_data)
-{
-  ow_signal_emitter_pressure (ow_reporter_get_emitter (OW_MANAGER (user_data)->reporter), cgroup,
-                              level, watchers, details);
-}
-
-static void
-on_oomd_kill (const char *cgroup, const OwEvent *event, gpointer user_data)
-{
-  ow_signal_emitter_event (ow_reporter_get_emitter (OW_MANAGER (user_data)->reporter), cgroup,
-                           event, NULL);
-}
-
-/* Continuity: saved counters follow the kernel registrations. */
-static void
-on_registry_created (OwWatch *watch, gpointer user_data)
-{
-  ow_continuity_watch_created (OW_MANAGER (user_data)->continuity, watch);
-}
-
-static void
-on_registry_dropped (const char *cgroup, gpointer user_data)
-{
-  ow_continuity_watch_dropped (OW_MANAGER (user_data)->continuity, cgroup);
-}
-
-static const OwRegistryListener registry_listener = {
-  .event = on_registry_event,
-  .removed = on_registry_removed,
-  .created = on_registry_created,
-  .dropped = on_registry_dropped,
-};
-
-static void
 on_name_owner_changed (GDBusConnection *connection, const char *sender, const char *path,
                        const char *interface, const char *signal, GVariant *parameters,
                        gpointer user_data)
@@ -97,7 +50,7 @@ on_name_owner_changed (GDBusConnection *connection, const char *sender, const ch
   if (new_owner[0] != '\0' || name[0] != ':')
     return;
   ow_registry_drop_client (self->registry, name);
-  ow_signal_emitter_forget (ow_reporter_get_emitter (self->reporter), name);
+  ow_dispatcher_forget (self->dispatcher, name);
   ow_bus_guard_forget (self->guard, name);
 }
 
@@ -225,8 +178,7 @@ complete_monitor (GObject *owner, GDBusMethodInvocation *invocation, guint32 uid
   OwManager *self = OW_MANAGER (owner);
   if (refuse_non_root (invocation, uid, "monitor every event"))
     return;
-  ow_signal_emitter_add_monitor (ow_reporter_get_emitter (self->reporter),
-                                 g_dbus_method_invocation_get_sender (invocation));
+  ow_dispatcher_add_monitor (self->dispatcher, g_dbus_method_invocation_get_sender (invocation));
   oomwatch_manager_complete_monitor (OOMWATCH_MANAGER (self), invocation);
 }
 
@@ -246,8 +198,8 @@ handle_history (OomwatchManager *object, GDBusMethodInvocation *invocation, guin
 {
   OwManager *self = OW_MANAGER (object);
 
-  return ow_history_handle_history (self->continuity, ow_reporter_get_emitter (self->reporter),
-                                    self->guard, G_OBJECT (self), invocation, after, options);
+  return ow_history_handle_history (self->continuity, self->guard, G_OBJECT (self), invocation,
+                                    after, options);
 }
 
 static gboolean
@@ -255,8 +207,7 @@ handle_metrics (OomwatchManager *object, GDBusMethodInvocation *invocation, GVar
 {
   OwManager *self = OW_MANAGER (object);
 
-  return ow_history_handle_metrics (self->continuity, ow_reporter_get_emitter (self->reporter),
-                                    invocation, options);
+  return ow_history_handle_metrics (self->continuity, invocation, options);
 }
 
 static void
@@ -279,8 +230,9 @@ ow_manager_finalize (GObject *object)
   OwManager *self = OW_MANAGER (object);
 
   ow_manager_unexport (self);
-  /* Users first: the reporter uses the registry, the registry's sources the mux. */
-  g_clear_pointer (&self->reporter, ow_reporter_free);
+  /* Users first: the dispatcher uses the registry and continuity, continuity the registry,
+   * the registry's sources the mux. */
+  g_clear_pointer (&self->dispatcher, ow_dispatcher_free);
   g_clear_pointer (&self->continuity, ow_continuity_free);
   g_clear_pointer (&self->registry, ow_registry_free);
   g_clear_pointer (&self->mux, ow_fd_mux_free);
@@ -330,7 +282,7 @@ ow_manager_reload (OwManager *self, GError **error)
   limits.client_watch_limit = settings.client_watch_limit;
   limits.total_watch_limit = settings.total_watch_limit;
   ow_registry_set_limits (self->registry, &limits);
-  kernel_log = ow_reporter_set_kernel_log (self->reporter, settings.kernel_log);
+  kernel_log = ow_dispatcher_set_kernel_log (self->dispatcher, settings.kernel_log);
   oomwatch_manager_set_kernel_log (OOMWATCH_MANAGER (self), kernel_log);
   /* Watches keep the names they have; new lookups read the directories configured now. */
   g_clear_pointer (&self->context.container_names, ow_container_names_free);
@@ -380,15 +332,16 @@ ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings, GErro
   self->context.fd_budget = self->fd_budget
       = ow_fd_budget_new (self->fd_watch_limit, OW_FD_LOANS_MAX);
   self->context.kernel_log_path = self->kernel_log_path;
-  self->context.pressure = on_pressure;
-  self->context.pressure_data = self;
-  self->registry = ow_registry_new (&self->context, &no_limits, &registry_listener, self);
-  self->reporter = ow_reporter_new (self->registry, hierarchy, self->kernel_log_path);
+  self->context.factory = ow_source_new;
+  self->dispatcher = ow_dispatcher_new (hierarchy, self->kernel_log_path);
+  self->registry = ow_registry_new (&self->context, &no_limits, &ow_dispatcher_registry_listener,
+                                    self->dispatcher);
   self->continuity = ow_continuity_new (settings->runtime_dir ?: OW_DEFAULT_RUNTIME_DIR,
-                                        OW_BOOT_ID_PATH, hierarchy, self->registry, error);
+                                        OW_BOOT_ID_PATH, hierarchy, self->registry,
+                                        &ow_dispatcher_continuity_listener, self->dispatcher, error);
   if (self->continuity == NULL)
     return NULL;
-  ow_signal_emitter_set_continuity (ow_reporter_get_emitter (self->reporter), self->continuity);
+  ow_dispatcher_attach (self->dispatcher, self->registry, self->continuity);
   oomwatch_manager_set_version (OOMWATCH_MANAGER (self), OOMWATCH_VERSION);
   oomwatch_manager_set_hierarchy (OOMWATCH_MANAGER (self), version);
   oomwatch_manager_set_mount_point (OOMWATCH_MANAGER (self),
@@ -407,8 +360,9 @@ ow_manager_export (OwManager *self, GDBusConnection *connection, GError **error)
                                          OOMWATCH_OBJECT_PATH, error))
     return FALSE;
   self->connection = g_object_ref (connection);
-  ow_signal_emitter_set_connection (ow_reporter_get_emitter (self->reporter), connection);
-  self->oomd = ow_oomd_new (connection, self->registry, on_oomd_kill, self);
+  ow_dispatcher_set_connection (self->dispatcher, connection);
+  self->oomd = ow_oomd_new (connection, self->registry, &ow_dispatcher_oomd_listener,
+                            self->dispatcher);
   /* One subscription for every client: per-name watches would each cost a match rule, and
    * the bus caps those per connection. */
   self->name_owner_changed_id = g_dbus_connection_signal_subscribe (
@@ -425,8 +379,8 @@ ow_manager_unexport (OwManager *self)
   g_dbus_connection_signal_unsubscribe (self->connection, self->name_owner_changed_id);
   self->name_owner_changed_id = 0;
   g_clear_pointer (&self->oomd, ow_oomd_free);
-  if (self->reporter != NULL)
-    ow_signal_emitter_set_connection (ow_reporter_get_emitter (self->reporter), NULL);
+  if (self->dispatcher != NULL)
+    ow_dispatcher_set_connection (self->dispatcher, NULL);
   ow_bus_guard_detach (self->guard);
   if (g_dbus_interface_skeleton_has_connection (G_DBUS_INTERFACE_SKELETON (self), self->connection))
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self));

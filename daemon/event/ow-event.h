@@ -55,6 +55,7 @@ typedef struct
   const char *reason;      /* oomd-kill: systemd-oomd's reason */
   const char *task_cgroup; /* oomd-kill: the cgroup it killed */
   gboolean logged;         /* the journal has it already (once per oomd kill, not per watch) */
+  gboolean while_down;     /* it happened while the daemon was not running */
 } OwEvent;
 
 const OwEventKindInfo *ow_event_kind_info (OwEventKind kind);

@@ -14,7 +14,7 @@ struct _OwOomd
 {
   GDBusConnection *connection;
   OwRegistry *registry;
-  OwOomdEmitFunc emit;
+  const OwOomdListener *listener;
   gpointer user_data;
   guint name_watch_id;
   guint killed_id;
@@ -67,7 +67,7 @@ ow_oomd_dispatch (OwOomd *self, const char *cgroup, const char *reason)
   ow_event_log (canonical, &event, NULL, units);
   event.logged = TRUE;
   for (guint i = 0; i < targets->len; i++)
-    self->emit (g_ptr_array_index (targets, i), &event, self->user_data);
+    self->listener->killed (g_ptr_array_index (targets, i), &event, self->user_data);
 }
 
 static void
@@ -121,14 +121,14 @@ on_vanished (GDBusConnection *connection, const char *name, gpointer user_data)
 }
 
 OwOomd *
-ow_oomd_new (GDBusConnection *connection, OwRegistry *registry, OwOomdEmitFunc emit,
+ow_oomd_new (GDBusConnection *connection, OwRegistry *registry, const OwOomdListener *listener,
              gpointer user_data)
 {
   OwOomd *self = g_new0 (OwOomd, 1);
 
   self->connection = g_object_ref (connection);
   self->registry = registry;
-  self->emit = emit;
+  self->listener = listener;
   self->user_data = user_data;
   self->name_watch_id = g_bus_watch_name_on_connection (connection, OOMWATCH_OOMD_BUS_NAME,
                                                         G_BUS_NAME_WATCHER_FLAGS_NONE, on_appeared,

@@ -12,11 +12,14 @@
 G_BEGIN_DECLS
 
 typedef struct _OwOomd OwOomd;
-/* Emit EVENT on the watched CGROUP. */
-typedef void (*OwOomdEmitFunc) (const char *cgroup, const OwEvent *event, gpointer user_data);
+typedef struct
+{
+  /* systemd-oomd's kill, as EVENT on the watched CGROUP. */
+  void (*killed) (const char *cgroup, const OwEvent *event, gpointer user_data);
+} OwOomdListener;
 
-OwOomd *ow_oomd_new (GDBusConnection *connection, OwRegistry *registry, OwOomdEmitFunc emit,
-                     gpointer user_data);
+OwOomd *ow_oomd_new (GDBusConnection *connection, OwRegistry *registry,
+                     const OwOomdListener *listener, gpointer user_data);
 void ow_oomd_free (OwOomd *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwOomd, ow_oomd_free)
 

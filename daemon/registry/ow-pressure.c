@@ -8,18 +8,25 @@
 
 struct _OwPressure
 {
-  const OwSourceContext *context;
+  OwHierarchy *hierarchy; /* borrowed */
+  OwFdMux *mux;           /* borrowed */
+  const OwPressureListener *listener;
+  gpointer user_data;
   char *cgroup;
   GHashTable *asks;                                    /* watcher name → packed OwWatchAsk */
   OwPressureSource *sources[OW_PRESSURE_N_LEVELS + 1]; /* by level; [0] unused */
 };
 
 OwPressure *
-ow_pressure_new (const OwSourceContext *context, const char *cgroup)
+ow_pressure_new (OwHierarchy *hierarchy, OwFdMux *mux, const char *cgroup,
+                 const OwPressureListener *listener, gpointer user_data)
 {
   OwPressure *self = g_new0 (OwPressure, 1);
 
-  self->context = context;
+  self->hierarchy = hierarchy;
+  self->mux = mux;
+  self->listener = listener;
+  self->user_data = user_data;
   self->cgroup = g_strdup (cgroup);
   self->asks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return self;
@@ -129,7 +136,7 @@ static void
 on_level (OwPressureLevel level, int fd, gpointer user_data)
 {
   OwPressure *self = user_data;
-  guint version = ow_hierarchy_get_version (self->context->hierarchy);
+  guint version = ow_hierarchy_get_version (self->hierarchy);
   g_autoptr (GPtrArray) watchers = g_ptr_array_new ();
   g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
   GHashTableIter iter;
@@ -165,10 +172,13 @@ on_level (OwPressureLevel level, int fd, gpointer user_data)
   if (version == 2)
     add_psi_averages (&details, fd);
   g_debug ("%s: memory pressure %s", self->cgroup, ow_pressure_level_to_string (level));
-  if (self->context->pressure != NULL)
-    self->context->pressure (self->cgroup, ow_pressure_level_to_string (level), watchers,
-                             g_variant_dict_end (&details), self->context->pressure_data);
+  self->listener->report (self->cgroup, ow_pressure_level_to_string (level), watchers,
+                          g_variant_dict_end (&details), self->user_data);
 }
+
+static const OwPressureSourceListener source_listener = {
+  .level = on_level,
+};
 
 /* Registers every level from LOWEST up, drops those below; all or nothing. */
 static gboolean
@@ -180,7 +190,8 @@ arm (OwPressure *self, OwPressureLevel lowest, GError **error)
     if (level_armed_for (lowest, level) && self->sources[level] == NULL)
       {
         made[level]
-            = ow_pressure_source_new (self->context, self->cgroup, level, on_level, self, error);
+            = ow_pressure_source_new (self->hierarchy, self->mux, self->cgroup, level,
+                                      &source_listener, self, error);
         if (made[level] == NULL)
           {
             for (guint i = 0; i < G_N_ELEMENTS (made); i++)

@@ -12,13 +12,22 @@
 
 #include "ow-event.h"
 #include "ow-pressure-level.h"
-#include "ow-source.h"
+#include "ow-pressure-source.h"
 
 G_BEGIN_DECLS
 
 typedef struct _OwPressure OwPressure;
 
-OwPressure *ow_pressure_new (const OwSourceContext *context, const char *cgroup);
+typedef struct
+{
+  /* CGROUP reached LEVEL: WATCHERS are the names that asked for it; DETAILS is floating. */
+  void (*report) (const char *cgroup, const char *level, GPtrArray *watchers, GVariant *details,
+                  gpointer user_data);
+} OwPressureListener;
+
+/* HIERARCHY and MUX are borrowed and outlive it. */
+OwPressure *ow_pressure_new (OwHierarchy *hierarchy, OwFdMux *mux, const char *cgroup,
+                             const OwPressureListener *listener, gpointer user_data);
 void ow_pressure_free (OwPressure *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwPressure, ow_pressure_free)
 

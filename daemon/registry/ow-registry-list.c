@@ -2,6 +2,7 @@
 /* What the registry shows (ListWatches) and the watches the configuration asks for. */
 #include "ow-registry-private.h"
 #include "oomwatch-cgroup.h"
+#include "oomwatch-names.h"
 
 /* Makes the configuration's watches exactly PLAIN and RECURSIVE (canonical paths). One that
  * cannot be set up (no such cgroup yet) is logged and left out. */
@@ -64,6 +65,28 @@ skipped_below (OwRegistry *self, const char *root)
 }
 
 /* ListWatches: a(sa{sv}), sorted by cgroup. */
+/* One ListWatches entry: (sa{sv}) */
+static GVariant *
+describe_watch (OwWatch *watch, guint hierarchy, gboolean recursive_root, gboolean persistent,
+                const char *const *skipped)
+{
+  g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+
+  g_variant_dict_insert (&dict, OOMWATCH_KEY_HIERARCHY, "u", hierarchy);
+  g_variant_dict_insert (&dict, OOMWATCH_KEY_WATCHERS, "u", g_hash_table_size (watch->watchers));
+  g_variant_dict_insert (&dict, OOMWATCH_KIND_OOM, "t", watch->oom_count);
+  g_variant_dict_insert (&dict, OOMWATCH_KIND_OOM_KILL, "t", watch->oom_kill_count);
+  g_variant_dict_insert (&dict, OOMWATCH_KEY_SINCE, "t", (guint64)watch->since);
+  g_variant_dict_insert (&dict, OOMWATCH_KEY_RECURSIVE, "b", recursive_root);
+  g_variant_dict_insert (&dict, OOMWATCH_KEY_PERSISTENT, "b", persistent);
+  if (skipped != NULL && skipped[0] != NULL)
+    g_variant_dict_insert (&dict, OOMWATCH_KEY_SKIPPED, "^as", skipped);
+  if (watch->source != NULL)
+    ow_source_describe (watch->source, &dict);
+  ow_pressure_describe (watch->pressure, &dict);
+  return g_variant_new ("(s@a{sv})", watch->cgroup, g_variant_dict_end (&dict));
+}
+
 GVariant *
 ow_registry_describe (OwRegistry *self)
 {
@@ -95,9 +118,9 @@ ow_registry_describe (OwRegistry *self)
 
       g_variant_builder_add_value (
           &builder,
-          ow_watch_describe (watch, hierarchy, root,
-                             g_hash_table_contains (watch->watchers, OW_PERSISTENT_CLIENT),
-                             (const char *const *)skipped));
+          describe_watch (watch, hierarchy, root,
+                          g_hash_table_contains (watch->watchers, OW_PERSISTENT_CLIENT),
+                          (const char *const *)skipped));
     }
   return g_variant_builder_end (&builder);
 }

@@ -61,6 +61,22 @@ ask_for (OwClient *client, const char *cgroup, OwWatchAsk *ask)
       }
 }
 
+static void
+on_pressure (const char *cgroup, const char *level, GPtrArray *watchers, GVariant *details,
+             gpointer user_data)
+{
+  OwRegistry *self = user_data;
+
+  if (self->listener->pressure != NULL)
+    self->listener->pressure (cgroup, level, watchers, details, self->user_data);
+  else
+    g_variant_unref (g_variant_ref_sink (details));
+}
+
+static const OwPressureListener pressure_listener = {
+  .report = on_pressure,
+};
+
 gboolean
 ow_registry_apply_ask (OwRegistry *self, const char *cgroup, const char *name, GError **error)
 {
@@ -75,7 +91,8 @@ ow_registry_apply_ask (OwRegistry *self, const char *cgroup, const char *name, G
     return TRUE;
   if (watch->pressure == NULL)
     {
-      watch->pressure = ow_pressure_new (self->context, cgroup);
+      watch->pressure = ow_pressure_new (self->context->hierarchy, self->context->mux, cgroup,
+                                         &pressure_listener, self);
       g_hash_table_add (self->pressured, watch->cgroup);
     }
   return ow_pressure_set (watch->pressure, name, &ask, error);

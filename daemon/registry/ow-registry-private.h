@@ -6,6 +6,7 @@
 
 #include "ow-cgroup-monitor.h"
 #include "ow-log-limit.h"
+#include "ow-pressure.h"
 #include "ow-registry.h"
 
 G_BEGIN_DECLS

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-registry-private.h"
 #include "ow-container.h"
-#include "ow-source-factory.h"
 #include "oomwatch-cgroup.h"
 #include "oomwatch-error.h"
 
@@ -128,7 +127,7 @@ add_watcher (OwRegistry *self, OwClient *client, const char *name, const char *c
   if (watch == NULL)
     {
       g_autoptr (OwWatch) made = ow_watch_new (cgroup);
-      OwSourceFactory factory = self->context->factory ?: ow_source_new; /* test seam */
+      OwSourceFactory factory = self->context->factory;
 
       made->source
           = factory (self->context, cgroup, baseline, &ow_registry_source_listener, self, error);
@@ -384,6 +383,14 @@ ow_registry_set_limits (OwRegistry *self, const OwLimits *limits)
   self->limits = *limits;
 }
 
+/* A watch and what the registry hung on it. */
+static void
+watch_free (OwWatch *watch)
+{
+  g_clear_pointer (&watch->pressure, ow_pressure_free);
+  ow_watch_free (watch);
+}
+
 OwRegistry *
 ow_registry_new (const OwSourceContext *context, const OwLimits *limits,
                  const OwRegistryListener *listener, gpointer user_data)
@@ -395,7 +402,7 @@ ow_registry_new (const OwSourceContext *context, const OwLimits *limits,
   self->listener = listener;
   self->user_data = user_data;
   self->watches
-      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)ow_watch_free);
+      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)watch_free);
   self->clients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, client_free);
   self->uid_counts = g_hash_table_new (g_direct_hash, g_direct_equal);
   self->paid = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);

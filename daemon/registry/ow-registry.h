@@ -5,7 +5,9 @@
  * events and removals, and the manager turns them into signals. */
 #pragma once
 
+#include "ow-pressure-level.h"
 #include "ow-source.h"
+#include "ow-victim.h"
 #include "ow-watch.h"
 
 G_BEGIN_DECLS
@@ -26,6 +28,10 @@ typedef struct
    * counters). Optional. */
   void (*created) (OwWatch *watch, gpointer user_data);
   void (*dropped) (const char *cgroup, gpointer user_data);
+  /* CGROUP reached a memory pressure LEVEL: WATCHERS are the names that asked for it; DETAILS
+   * is floating. Optional. */
+  void (*pressure) (const char *cgroup, const char *level, GPtrArray *watchers, GVariant *details,
+                    gpointer user_data);
 } OwRegistryListener;
 
 typedef struct _OwRegistry OwRegistry;
@@ -64,6 +70,11 @@ const OwSourceContext *ow_registry_get_context (OwRegistry *self);
  * cgroup gone and drop the watch). */
 void ow_registry_sync (OwRegistry *self, const char *cgroup);
 guint ow_registry_count (OwRegistry *self);
+/* The unit and container keys of EVENT on CGROUP: of the victim's (or killed) cgroup when it
+ * names one. Borrowed from a watch, or made into *SCRATCH, which the caller frees. */
+const OomwatchUnitInfo *ow_registry_units_for (OwRegistry *self, const char *cgroup,
+                                               const OwEvent *event, const OwVictim *victim,
+                                               OomwatchUnitInfo **scratch);
 GVariant *ow_registry_describe (OwRegistry *self);
 
 /* The directory-event entry points of the cgroup monitor, for tests. */

@@ -3,7 +3,6 @@
 #pragma once
 
 #include "ow-event.h"
-#include "ow-pressure.h"
 #include "ow-source.h"
 #include "oomwatch-unit.h"
 
@@ -29,7 +28,8 @@ typedef struct
 {
   char *cgroup;
   OwSource *source;
-  OwPressure *pressure; /* NULL until a watcher asks for pressure or events (ow-pressure.h) */
+  /* NULL until a watcher asks for pressure or events (ow-pressure.h); the registry frees it */
+  struct _OwPressure *pressure;
   GHashTable *watchers; /* unique bus names (and the persistent pseudo-client) */
   guint64 oom_count;
   guint64 oom_kill_count;
@@ -46,7 +46,5 @@ OwChildLedger *ow_watch_ledger (OwWatch *watch);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwWatch, ow_watch_free)
 
 void ow_watch_count (OwWatch *watch, const OwEvent *event);
-GVariant *ow_watch_describe (OwWatch *watch, guint hierarchy, gboolean recursive_root,
-                             gboolean persistent, const char *const *skipped);
 
 G_END_DECLS

@@ -18,7 +18,8 @@
 
 struct _OwPressureSource
 {
-  const OwSourceContext *context;
+  OwHierarchy *hierarchy; /* borrowed */
+  OwFdMux *mux;           /* borrowed */
   char *cgroup;
   ino_t ino;
   OwPressureLevel level;
@@ -26,7 +27,7 @@ struct _OwPressureSource
   int fd; /* v1: the eventfd; v2: the PSI trigger */
   guint fd_id;
   guint quiet_id;
-  OwPressureFunc func;
+  const OwPressureSourceListener *listener;
   gpointer user_data;
 };
 
@@ -47,7 +48,7 @@ static void on_fd (int fd, guint32 events, gpointer user_data);
 static gboolean
 start_polling (OwPressureSource *self, GError **error)
 {
-  self->fd_id = ow_fd_mux_add (self->context->mux, self->fd,
+  self->fd_id = ow_fd_mux_add (self->mux, self->fd,
                                self->version == 1 ? EPOLLIN : EPOLLPRI, on_fd, self, error);
   return self->fd_id != 0;
 }
@@ -97,7 +98,7 @@ on_quiet (gpointer user_data)
 static gboolean
 cgroup_still_there (OwPressureSource *self)
 {
-  g_auto (OwFd) dir = ow_hierarchy_open_cgroup (self->context->hierarchy, self->cgroup, NULL);
+  g_auto (OwFd) dir = ow_hierarchy_open_cgroup (self->hierarchy, self->cgroup, NULL);
   struct stat st;
 
   return dir >= 0 && fstat (dir, &st) == 0 && st.st_ino == self->ino;
@@ -106,7 +107,7 @@ cgroup_still_there (OwPressureSource *self)
 static void
 start_quiet_period (OwPressureSource *self)
 {
-  ow_fd_mux_remove (self->context->mux, &self->fd_id);
+  ow_fd_mux_remove (self->mux, &self->fd_id);
   self->quiet_id = g_timeout_add (OW_PRESSURE_QUIET_MS, on_quiet, self);
 }
 
@@ -120,11 +121,11 @@ on_fd (int fd, guint32 events, gpointer user_data)
     return; /* spurious */
   if ((events & EPOLLERR) || (self->version == 1 && !cgroup_still_there (self)))
     {
-      ow_fd_mux_remove (self->context->mux, &self->fd_id);
+      ow_fd_mux_remove (self->mux, &self->fd_id);
       return; /* gone: the cgroup's own source reports the removal */
     }
   start_quiet_period (self);
-  self->func (self->level, fd, self->user_data); /* may free self: nothing after this */
+  self->listener->level (self->level, fd, self->user_data); /* may free self: nothing after this */
 }
 
 gboolean
@@ -204,21 +205,23 @@ register_v2 (OwPressureSource *self, int dir, GError **error)
 }
 
 OwPressureSource *
-ow_pressure_source_new (const OwSourceContext *context, const char *cgroup, OwPressureLevel level,
-                        OwPressureFunc func, gpointer user_data, GError **error)
+ow_pressure_source_new (OwHierarchy *hierarchy, OwFdMux *mux, const char *cgroup,
+                        OwPressureLevel level, const OwPressureSourceListener *listener,
+                        gpointer user_data, GError **error)
 {
   g_autoptr (OwPressureSource) self = g_new0 (OwPressureSource, 1);
   g_auto (OwFd) dir = -1;
   struct stat st;
 
-  self->context = context;
+  self->hierarchy = hierarchy;
+  self->mux = mux;
   self->cgroup = g_strdup (cgroup);
   self->level = level;
-  self->version = ow_hierarchy_get_version (context->hierarchy);
-  self->func = func;
+  self->version = ow_hierarchy_get_version (hierarchy);
+  self->listener = listener;
   self->user_data = user_data;
   self->fd = -1;
-  dir = ow_hierarchy_open_cgroup (context->hierarchy, cgroup, error);
+  dir = ow_hierarchy_open_cgroup (hierarchy, cgroup, error);
   if (dir < 0)
     return NULL;
   self->ino = fstat (dir, &st) == 0 ? st.st_ino : 0;
@@ -235,7 +238,7 @@ ow_pressure_source_free (OwPressureSource *self)
   if (self == NULL)
     return;
   g_clear_handle_id (&self->quiet_id, g_source_remove);
-  ow_fd_mux_remove (self->context->mux, &self->fd_id);
+  ow_fd_mux_remove (self->mux, &self->fd_id);
   ow_fd_close (self->fd); /* closing the eventfd or trigger drops the registration */
   g_free (self->cgroup);
   g_free (self);

@@ -11,7 +11,8 @@
 #pragma once
 
 #include "ow-pressure-level.h"
-#include "ow-source.h"
+#include "ow-fd-mux.h"
+#include "ow-hierarchy.h"
 
 G_BEGIN_DECLS
 
@@ -21,11 +22,17 @@ G_BEGIN_DECLS
 
 typedef struct _OwPressureSource OwPressureSource;
 
-/* FD: the registration's fd, which a v2 caller may read memory.pressure from. */
-typedef void (*OwPressureFunc) (OwPressureLevel level, int fd, gpointer user_data);
+typedef struct
+{
+  /* LEVEL was reached; FD is the registration's, which a v2 caller may read memory.pressure
+   * from. */
+  void (*level) (OwPressureLevel level, int fd, gpointer user_data);
+} OwPressureSourceListener;
 
-OwPressureSource *ow_pressure_source_new (const OwSourceContext *context, const char *cgroup,
-                                          OwPressureLevel level, OwPressureFunc func,
+/* HIERARCHY and MUX are borrowed and outlive the source. */
+OwPressureSource *ow_pressure_source_new (OwHierarchy *hierarchy, OwFdMux *mux, const char *cgroup,
+                                          OwPressureLevel level,
+                                          const OwPressureSourceListener *listener,
                                           gpointer user_data, GError **error);
 /* One kernel event fires every level at or below its own at once: whoever reports takes the
  * others' pending signal (starting their quiet periods too) and reports the highest. */

@@ -51,15 +51,11 @@ struct _OwSourceContext
   OwFdMux *mux;
   OwFdBudget *fd_budget;       /* each source is a user; spare fds are lent (NULL: none) */
   const char *kernel_log_path; /* the v2 root source is woken by the kernel log */
-  /* Test seam: the registry makes its sources with this when set, else with ow_source_new.
-   * Unit tests plug in fake sources they drive by hand (tests/ow-fake-source.c), and find
-   * their own state in factory_data. The daemon leaves both NULL. */
+  /* What the registry makes its sources with: ow_source_new (ow-source-factory.h) in the
+   * daemon; unit tests plug in fake sources they drive by hand (tests/ow-fake-source.c), and
+   * find their own state in factory_data. */
   OwSourceFactory factory;
   gpointer factory_data;
-  /* Memory pressure reports (ow-pressure.c): WATCHERS are the names that asked for LEVEL. */
-  void (*pressure) (const char *cgroup, const char *level, GPtrArray *watchers, GVariant *details,
-                    gpointer user_data);
-  gpointer pressure_data;
   /* Pod and container names for the identity of watches (NULL: none). */
   OwContainerNames *container_names;
 };

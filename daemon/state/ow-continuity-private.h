@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The insides of the continuity object, shared by ow-continuity.c (the emit path, restarts,
- * life) and ow-continuity-metrics.c (the metrics file, what History() and Metrics() return). */
+/* The insides of the continuity object, shared by ow-continuity.c (numbers, restarts, life),
+ * ow-continuity-record.c (the record queue) and ow-continuity-metrics.c (the metrics file, what History() and Metrics() return). */
 #pragma once
 
 #include "ow-continuity.h"
@@ -14,8 +14,10 @@ struct _OwContinuity
 {
   OwHierarchy *hierarchy; /* borrowed */
   OwRegistry *registry;   /* borrowed */
-  OwContinuityListener listener;
+  const OwContinuityListener *listener;
   gpointer listener_data;
+  GQueue recorded; /* what ow_continuity_record queued, oldest first */
+  guint record_timeout_id;
   OwSeq *seq;
   OwHistory *history;
   OwHistoryFile *history_file; /* NULL: kept in memory only */
@@ -23,8 +25,6 @@ struct _OwContinuity
   GHashTable *owed; /* cgroup → OwCounters: what a new watch found missed, to report */
   guint owed_idle_id;
   guint forget_idle_id;
-  gboolean in_while_down; /* the event being sent is such a report */
-  guint64 current_seq;    /* of the signal being sent */
   char *metrics_file;
   char *metrics_written; /* what the file holds now */
   guint metrics_idle_id;
@@ -33,6 +33,8 @@ struct _OwContinuity
 };
 
 void ow_continuity_metrics_changed (OwContinuity *self);
+void ow_continuity_sent (OwContinuity *self, const char *cgroup, const OwEvent *event);
+void ow_continuity_keep (OwContinuity *self, OwHistoryEntry *entry);
 gboolean ow_continuity_watched_by (const char *cgroup, guint32 uid, gpointer user_data);
 
 G_END_DECLS

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-continuity-private.h"
+#include "ow-event-log.h"
 #include "ow-seq.h"
 #include "ow-fd.h"
 #include "oomwatch-error.h"
@@ -27,112 +28,72 @@ add_watcher_uids (OwContinuity *self, const char *cgroup, OwHistoryEntry *entry)
       ow_history_entry_add_uid (entry, uid);
 }
 
-/* The emit path */
+/* The record stage */
 
-void
-ow_continuity_event (OwContinuity *self, const char *cgroup, const OwEvent *event)
+guint64
+ow_continuity_next_seq (OwContinuity *self)
 {
-  if (self == NULL)
-    return;
-  self->current_seq = ow_seq_next (self->seq);
+  return ow_seq_next (self->seq);
 }
 
-gboolean
-ow_continuity_in_while_down (OwContinuity *self)
-{
-  return self != NULL && self->in_while_down;
-}
-
+/* The counters saved of an event recorded (ow-continuity-record.c). */
 void
-ow_continuity_sent (OwContinuity *self, const char *cgroup, const OwEvent *event,
-                    gboolean while_down)
+ow_continuity_sent (OwContinuity *self, const char *cgroup, const OwEvent *event)
 {
   OwCounter counter;
 
-  if (self == NULL)
-    return;
   if (ow_counter_for_kind (event->kind, &counter))
     ow_counter_store_reported (self->store, cgroup, counter, event->count, event->has_total,
-                               event->total, while_down);
+                               event->total, event->while_down);
   ow_continuity_metrics_changed (self);
-}
-
-void
-ow_continuity_add_keys (OwContinuity *self, GVariantDict *details)
-{
-  if (self == NULL)
-    return;
-  g_variant_dict_insert (details, OOMWATCH_KEY_SEQ, "t", self->current_seq);
-  if (self->in_while_down)
-    g_variant_dict_insert (details, OOMWATCH_KEY_WHILE_DOWN, "b", TRUE);
-}
-
-void
-ow_continuity_unkept_keys (OwContinuity *self, GVariantDict *details)
-{
-  if (self == NULL)
-    return;
-  self->current_seq = ow_seq_next (self->seq);
-  ow_continuity_add_keys (self, details);
-}
-
-/* The entry of the signal just sent: its seq and who watched its cgroup, as they are now. */
-static OwHistoryEntry *
-stamp (OwContinuity *self, OwHistoryEntry *entry)
-{
-  entry->seq = self->current_seq;
-  add_watcher_uids (self, entry->cgroup, entry);
-  return entry;
 }
 
 void
 ow_continuity_keep (OwContinuity *self, OwHistoryEntry *entry)
 {
-  if (self == NULL)
-    {
-      ow_history_entry_free (entry);
-      return;
-    }
   ow_history_append (self->history, entry);
   if (self->history_file != NULL && ow_history_get_capacity (self->history) > 0)
     ow_history_file_append (self->history_file, self->history, entry);
 }
 
+/* The entry of a signal sent now: its seq and who watched its cgroup, as they are now. */
+static OwHistoryEntry *
+stamp (OwContinuity *self, OwHistoryEntry *entry, guint64 seq)
+{
+  entry->seq = seq;
+  add_watcher_uids (self, entry->cgroup, entry);
+  return entry;
+}
+
 OwHistoryEntry *
 ow_continuity_entry (OwContinuity *self, const char *cgroup, const OwEvent *event, OwVictim *victim,
-                     GVariant *details)
+                     GVariant *details, guint64 seq)
 {
-  OwHistoryEntry *entry;
+  OwHistoryEntry *entry = ow_history_entry_new ("OomEvent", cgroup,
+                                                ow_event_kind_to_string (event->kind), event->count,
+                                                details);
 
-  if (self == NULL)
-    {
-      g_variant_unref (g_variant_ref_sink (details));
-      return NULL;
-    }
-  entry = ow_history_entry_new ("OomEvent", cgroup, ow_event_kind_to_string (event->kind),
-                                event->count, details);
   if (victim != NULL && victim->has_uid)
     {
       entry->has_victim_uid = TRUE;
       entry->victim_uid = victim->uid;
     }
-  return stamp (self, entry);
+  return stamp (self, entry, seq);
 }
 
 GVariant *
-ow_continuity_removed (OwContinuity *self, const char *cgroup, const char *reason)
+ow_continuity_removed (OwContinuity *self, const char *cgroup, const char *reason, guint64 seq)
 {
   g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
   g_autoptr (GBytes) bytes = NULL;
   OwHistoryEntry *entry;
 
+  ow_continuity_flush (self); /* the history stays in order */
   g_variant_dict_insert (&details, OOMWATCH_KEY_TIMESTAMP, "t", (guint64)g_get_real_time ());
-  if (self == NULL)
-    return g_variant_dict_end (&details);
-  self->current_seq = ow_seq_next (self->seq);
-  ow_continuity_add_keys (self, &details);
+  g_variant_dict_insert (&details, OOMWATCH_KEY_SEQ, "t", seq);
   entry = ow_history_entry_new ("WatchRemoved", cgroup, reason, 0, g_variant_dict_end (&details));
-  ow_continuity_keep (self, stamp (self, entry));
+  ow_continuity_keep (self, stamp (self, entry, seq));
+  ow_event_log_removed (cgroup);
   /* A floating copy of the same bytes: the sender's g_variant_new() takes it over. */
   bytes = g_variant_get_data_as_bytes (entry->details);
   return g_variant_new_from_bytes (G_VARIANT_TYPE_VARDICT, bytes, TRUE);
@@ -178,25 +139,17 @@ on_owed_idle (gpointer user_data)
           OwEvent event = { .kind = ow_counter_kind (c),
                             .count = missed->value[c],
                             .has_total = TRUE,
-                            .total = entry->seen.value[c] };
+                            .total = entry->seen.value[c],
+                            .while_down = TRUE };
 
           if (!missed->has[c] || missed->value[c] == 0)
             continue;
           g_message ("%s: %" G_GUINT64_FORMAT " %s while oomwatchd was not running", cgroup,
                      event.count, ow_event_kind_to_string (event.kind));
-          self->in_while_down = TRUE;
-          self->listener.replay (cgroup, &event, self->listener_data);
-          self->in_while_down = FALSE;
+          self->listener->missed (cgroup, &event, self->listener_data);
         }
     }
   return G_SOURCE_REMOVE;
-}
-
-static void
-flush (OwContinuity *self)
-{
-  if (self->listener.flush != NULL)
-    self->listener.flush (self->listener_data);
 }
 
 static void
@@ -232,7 +185,7 @@ ow_continuity_watch_created (OwContinuity *self, OwWatch *watch)
 {
   if (self == NULL)
     return;
-  flush (self); /* what was sent counts on the previous watch */
+  ow_continuity_flush (self); /* what was sent counts on the previous watch */
   ow_metrics_retired_forget (self->retired, watch->cgroup);
   watch_created (self, watch);
 }
@@ -245,7 +198,7 @@ ow_continuity_watch_dropped (OwContinuity *self, const char *cgroup)
 
   if (self == NULL)
     return;
-  flush (self); /* what was sent counts before the watch goes */
+  ow_continuity_flush (self); /* what was sent counts before the watch goes */
   g_hash_table_remove (self->owed, cgroup);
   if ((entry = ow_counter_store_lookup (self->store, cgroup)) != NULL
       && (watch = ow_registry_lookup (self->registry, cgroup)) != NULL)
@@ -317,7 +270,8 @@ ow_continuity_configure (OwContinuity *self, guint history_size, const char *met
 
 OwContinuity *
 ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarchy *hierarchy,
-                   OwRegistry *registry, GError **error)
+                   OwRegistry *registry, const OwContinuityListener *listener,
+                   gpointer user_data, GError **error)
 {
   g_autoptr (OwContinuity) self = g_new0 (OwContinuity, 1);
   g_autofree char *seq_path = g_build_filename (runtime_dir, "seq", NULL);
@@ -328,6 +282,9 @@ ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarch
   self->hierarchy = hierarchy;
   self->retired = ow_metrics_retired_new ();
   self->registry = registry;
+  self->listener = listener;
+  self->listener_data = user_data;
+  g_queue_init (&self->recorded);
   self->history = ow_history_new (OW_DEFAULT_HISTORY_SIZE);
   self->owed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   /* The counters dir is made with its parents: the runtime dir itself, outside systemd. */
@@ -350,18 +307,11 @@ ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarch
 }
 
 void
-ow_continuity_set_listener (OwContinuity *self, const OwContinuityListener *listener,
-                            gpointer user_data)
-{
-  self->listener = *listener;
-  self->listener_data = user_data;
-}
-
-void
 ow_continuity_free (OwContinuity *self)
 {
   if (self == NULL)
     return;
+  ow_continuity_flush (self);
   g_clear_handle_id (&self->owed_idle_id, g_source_remove);
   g_clear_handle_id (&self->forget_idle_id, g_source_remove);
   /* The metrics file is left as it is: the counters continue in the next run. */

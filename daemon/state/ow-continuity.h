@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* No gaps: what lets clients and the daemon itself be restarted without losing events.
+/* Continuity: what lets clients and the daemon itself be restarted without losing events.
  * Every signal gets a daemon-wide sequence number (ow-seq), is kept in a bounded history
  * (ow-history) that History() serves under the signals' privacy rules, counts towards the
  * metrics (ow-metrics), and moves the saved counters (ow-counter-store) from which a watch
- * made again after a restart reports what happened while the daemon was down. The manager
- * calls in here from its emit path and from the registry's watch creation and removal. */
+ * made again after a restart reports what happened while the daemon was down. It is the
+ * dispatcher's record stage (ow-continuity-record.c) and never calls back into the pipeline:
+ * what a restart missed it hands over through its listener, as any producer does. */
 #pragma once
 
 #include "ow-hierarchy.h"
@@ -23,23 +24,22 @@ G_BEGIN_DECLS
 #define OW_DEFAULT_METRICS_RETENTION 600 /* seconds */
 /* Bounds memory (and a History() answer, well under the bus's message limit). */
 #define OW_MAX_HISTORY_SIZE 65536u
+#define OW_RECORD_DELAY_MS 2
 
 typedef struct _OwContinuity OwContinuity;
 
-/* How it tells the pipeline above it (the signal emitter sets it): REPLAY sends what a
- * restart missed (ow_continuity_in_while_down is TRUE meanwhile); FLUSH finishes the work after
- * every signal sent so far, before a watch's counters change hands. */
 typedef struct
 {
-  void (*replay) (const char *cgroup, const OwEvent *event, gpointer user_data);
-  void (*flush) (gpointer user_data);
+  /* A watch made again found that CGROUP's EVENT (while_down set) happened while the daemon
+   * was not running; told at an idle moment after the watch was made. */
+  void (*missed) (const char *cgroup, const OwEvent *event, gpointer user_data);
 } OwContinuityListener;
 
 /* HIERARCHY and REGISTRY are borrowed and outlive it. */
 OwContinuity *ow_continuity_new (const char *runtime_dir, const char *boot_id_path,
-                                 OwHierarchy *hierarchy, OwRegistry *registry, GError **error);
-void ow_continuity_set_listener (OwContinuity *self, const OwContinuityListener *listener,
-                                 gpointer user_data);
+                                 OwHierarchy *hierarchy, OwRegistry *registry,
+                                 const OwContinuityListener *listener, gpointer user_data,
+                                 GError **error);
 void ow_continuity_free (OwContinuity *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwContinuity, ow_continuity_free)
 
@@ -49,29 +49,29 @@ void ow_continuity_configure (OwContinuity *self, guint history_size, const char
  * default). */
 void ow_continuity_set_metrics_retention (OwContinuity *self, int seconds);
 
-/* The emit path (the signal emitter; every function takes SELF NULL and then does nothing):
- * an OomEvent gets its seq (ow_continuity_event), each variant of its details gets seq and
- * while-down (ow_continuity_add_keys); once sent, its counts are saved (ow_continuity_sent:
- * a file write, after the signal so that no client waits for it, see ow-after-send.h; a crash
- * in between repeats the event after the restart rather than losing it; WHILE_DOWN as
- * ow_continuity_in_while_down said when it was sent) and it is kept: its history entry made
- * when it is sent (ow_continuity_entry: seq and watchers as they are then; with the complete
- * DETAILS, a floating or owned a{sv}; NULL when SELF is), kept later (ow_continuity_keep, which
- * takes it). A WatchRemoved's details. */
-void ow_continuity_event (OwContinuity *self, const char *cgroup, const OwEvent *event);
-gboolean ow_continuity_in_while_down (OwContinuity *self);
-void ow_continuity_sent (OwContinuity *self, const char *cgroup, const OwEvent *event,
-                         gboolean while_down);
-void ow_continuity_add_keys (OwContinuity *self, GVariantDict *details);
+/* The number of the next signal. */
+guint64 ow_continuity_next_seq (OwContinuity *self);
+/* The history entry of the OomEvent numbered SEQ, with its complete DETAILS (a floating or
+ * owned a{sv}) and the uids that watch CGROUP now. */
 OwHistoryEntry *ow_continuity_entry (OwContinuity *self, const char *cgroup, const OwEvent *event,
-                                     OwVictim *victim, GVariant *details);
-void ow_continuity_keep (OwContinuity *self, OwHistoryEntry *entry);
-/* A signal not kept in the history (MemoryPressure: frequent) still gets its seq. */
-void ow_continuity_unkept_keys (OwContinuity *self, GVariantDict *details);
-/* Returns a floating a{sv}. */
-GVariant *ow_continuity_removed (OwContinuity *self, const char *cgroup, const char *reason);
+                                     OwVictim *victim, GVariant *details, guint64 seq);
+/* Records a signal sent: its counters saved, ENTRY (taken; NULL: not kept) kept in the
+ * history, and with LOG a journal record. Done a moment later, in order, from one timer
+ * (OW_RECORD_DELAY_MS), so that it does not take the CPU the bus and the receiving client
+ * need to deliver the signal; at once whenever something reads what it writes (History(),
+ * the metrics, a WatchRemoved's entry, a watch made or dropped, shutdown). A SIGKILL in
+ * between makes the next run report the event again (while-down), never lose it. */
+void ow_continuity_record (OwContinuity *self, const char *cgroup, const OwEvent *event,
+                           OwVictim *victim, OwHistoryEntry *entry, gboolean log);
+/* Does now what is recorded but not done. */
+void ow_continuity_flush (OwContinuity *self);
+/* A WatchRemoved numbered SEQ: recorded at once (after everything before it); returns its
+ * details, floating. */
+GVariant *ow_continuity_removed (OwContinuity *self, const char *cgroup, const char *reason,
+                                 guint64 seq);
 
-/* The registry made a kernel registration for WATCH / is about to close it. */
+/* The registry made a kernel registration for WATCH / is about to close it. Both do what is
+ * recorded first: what was sent counts on the watch it was sent for. */
 void ow_continuity_watch_created (OwContinuity *self, OwWatch *watch);
 void ow_continuity_watch_dropped (OwContinuity *self, const char *cgroup);
 

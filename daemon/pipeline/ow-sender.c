@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "ow-sender.h"
+#include "ow-pressure.h"
+#include "oomwatch-names.h"
+
+struct _OwSender
+{
+  OwRegistry *registry; /* borrowed */
+  guint hierarchy;
+  GDBusConnection *connection;
+  GHashTable *monitors; /* unique names of root Monitor() callers */
+};
+
+/* The keys every OomEvent gets from cgroup paths (unit, slice, app-id, container) and an
+ * oomd-kill's reason and killed cgroup. None of it is victim identity. */
+static void
+add_unit_details (GVariantDict *details, const OwEvent *event, const OwVictim *victim,
+                  const OomwatchUnitInfo *units)
+{
+  if (event->reason != NULL)
+    g_variant_dict_insert (details, OOMWATCH_KEY_REASON, "s", event->reason);
+  if (victim == NULL && event->task_cgroup != NULL)
+    g_variant_dict_insert (details, OOMWATCH_KEY_TASK_CGROUP, "s", event->task_cgroup);
+  oomwatch_unit_info_add_details (units, details);
+}
+
+GVariant *
+ow_sender_details (OwSender *self, const OwOomSignal *signal, gboolean identity)
+{
+  g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
+  const OwEvent *event = signal->event;
+  OwVictim *victim = signal->victim;
+
+  g_variant_dict_insert (&details, OOMWATCH_KEY_TIMESTAMP, "t", (guint64)signal->time);
+  g_variant_dict_insert (&details, OOMWATCH_KEY_HIERARCHY, "u", self->hierarchy);
+  if (event->has_total)
+    g_variant_dict_insert (&details, OOMWATCH_KEY_TOTAL, "t", event->total);
+  if (event->has_under_oom)
+    g_variant_dict_insert (&details, OOMWATCH_KEY_UNDER_OOM, "b", event->under_oom);
+  if (victim != NULL && victim->task_cgroup != NULL)
+    g_variant_dict_insert (&details, OOMWATCH_KEY_TASK_CGROUP, "s", victim->task_cgroup);
+  if (victim != NULL && victim->oom_cgroup != NULL)
+    g_variant_dict_insert (&details, OOMWATCH_KEY_OOM_CGROUP, "s", victim->oom_cgroup);
+  add_unit_details (&details, event, victim, signal->units);
+  ow_cgroup_memory_add_details (signal->memory, &details);
+  if (victim != NULL && identity)
+    {
+      g_variant_dict_insert (&details, OOMWATCH_KEY_PID, "u", victim->pid);
+      if (victim->comm != NULL)
+        g_variant_dict_insert (&details, OOMWATCH_KEY_COMM, "s", victim->comm);
+      if (victim->has_uid)
+        g_variant_dict_insert (&details, OOMWATCH_KEY_UID, "u", victim->uid);
+      ow_victim_memory_add_details (&victim->memory, &details);
+    }
+  g_variant_dict_insert (&details, OOMWATCH_KEY_SEQ, "t", signal->seq);
+  if (event->while_down)
+    g_variant_dict_insert (&details, OOMWATCH_KEY_WHILE_DOWN, "b", TRUE);
+  return g_variant_dict_end (&details);
+}
+
+GPtrArray *
+ow_sender_recipients (OwSender *self, const char *cgroup, OwEventKind kind)
+{
+  gboolean on_request = ow_event_kind_info (kind)->opt_in;
+  GPtrArray *names = g_ptr_array_new ();
+  OwWatch *watch = ow_registry_lookup (self->registry, cgroup);
+  GHashTableIter iter;
+  const char *name;
+
+  if (self->connection == NULL)
+    return names;
+  if (watch != NULL)
+    {
+      g_hash_table_iter_init (&iter, watch->watchers);
+      while (g_hash_table_iter_next (&iter, (gpointer *)&name, NULL))
+        if (g_strcmp0 (name, OW_PERSISTENT_CLIENT) != 0
+            && (on_request || !g_hash_table_contains (self->monitors, name))
+            && (!on_request || ow_pressure_wants_event (watch->pressure, name, kind)))
+          g_ptr_array_add (names, (gpointer)name);
+    }
+  if (on_request)
+    return names;
+  g_hash_table_iter_init (&iter, self->monitors);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&name, NULL))
+    g_ptr_array_add (names, (gpointer)name);
+  return names;
+}
+
+static gboolean
+may_see_victim (OwSender *self, const char *name, OwVictim *victim)
+{
+  guint32 uid;
+
+  if (g_hash_table_contains (self->monitors, name))
+    return TRUE; /* root only */
+  if (!ow_registry_get_client_uid (self->registry, name, &uid))
+    return FALSE;
+  return uid == 0 || (victim->has_uid && victim->uid == uid);
+}
+
+static void
+send (OwSender *self, const char *destination, const char *signal, GVariant *parameters)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!g_dbus_connection_emit_signal (self->connection, destination, OOMWATCH_OBJECT_PATH,
+                                      OOMWATCH_MANAGER_INTERFACE, signal, parameters, &error))
+    g_debug ("Cannot send %s to %s: %s", signal, destination, error->message);
+}
+
+void
+ow_sender_oom_event (OwSender *self, GPtrArray *names, const OwOomSignal *signal)
+{
+  const char *kind = ow_event_kind_to_string (signal->event->kind);
+  g_autoptr (GVariant) open = NULL;
+  g_autoptr (GVariant) redacted = NULL;
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = g_ptr_array_index (names, i);
+      gboolean identity = signal->victim != NULL && may_see_victim (self, name, signal->victim);
+      GVariant **params = identity ? &open : &redacted;
+
+      if (*params == NULL)
+        *params = g_variant_ref_sink (g_variant_new ("(sst@a{sv})", signal->cgroup, kind,
+                                                     signal->event->count,
+                                                     ow_sender_details (self, signal, identity)));
+      send (self, name, "OomEvent", *params);
+    }
+}
+
+void
+ow_sender_pressure (OwSender *self, const char *cgroup, const char *level, GPtrArray *watchers,
+                    GVariant *details, guint64 seq)
+{
+  g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+  g_autoptr (GVariant) params = NULL;
+  GHashTableIter iter;
+  const char *name;
+
+  g_variant_dict_init (&dict, g_variant_ref_sink (details));
+  g_variant_unref (details);
+  g_variant_dict_insert (&dict, OOMWATCH_KEY_SEQ, "t", seq);
+  params = g_variant_ref_sink (
+      g_variant_new ("(ss@a{sv})", cgroup, level, g_variant_dict_end (&dict)));
+  if (self->connection == NULL)
+    return;
+  for (guint i = 0; i < watchers->len; i++)
+    {
+      name = g_ptr_array_index (watchers, i);
+      if (g_strcmp0 (name, OW_PERSISTENT_CLIENT) != 0
+          && !g_hash_table_contains (self->monitors, name))
+        send (self, name, "MemoryPressure", params);
+    }
+  g_hash_table_iter_init (&iter, self->monitors);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&name, NULL))
+    send (self, name, "MemoryPressure", params);
+}
+
+void
+ow_sender_removed (OwSender *self, const char *cgroup, GVariant *details)
+{
+  g_autoptr (GPtrArray) names = ow_sender_recipients (self, cgroup, OW_EVENT_OOM);
+  g_autoptr (GVariant) params = g_variant_ref_sink (
+      g_variant_new ("(ss@a{sv})", cgroup, OOMWATCH_REASON_CGROUP_REMOVED, details));
+
+  for (guint i = 0; i < names->len; i++)
+    send (self, g_ptr_array_index (names, i), "WatchRemoved", params);
+}
+
+void
+ow_sender_set_connection (OwSender *self, GDBusConnection *connection)
+{
+  g_set_object (&self->connection, connection);
+}
+
+void
+ow_sender_add_monitor (OwSender *self, const char *name)
+{
+  g_hash_table_add (self->monitors, g_strdup (name));
+}
+
+void
+ow_sender_forget (OwSender *self, const char *name)
+{
+  g_hash_table_remove (self->monitors, name);
+}
+
+OwSender *
+ow_sender_new (OwRegistry *registry, guint hierarchy)
+{
+  OwSender *self = g_new0 (OwSender, 1);
+
+  self->registry = registry;
+  self->hierarchy = hierarchy;
+  self->monitors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return self;
+}
+
+void
+ow_sender_free (OwSender *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_object (&self->connection);
+  g_hash_table_unref (self->monitors);
+  g_free (self);
+}
