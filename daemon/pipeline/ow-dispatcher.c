@@ -71,6 +71,53 @@ dispatch_reports (OwDispatcher *self, GPtrArray *reports, const char *counted)
     }
 }
 
+/* Victims for v1 ancestors wait for an idle moment, so that the "oom" the eventfds of the same
+ * incident signalled (before the kill was logged) goes out first, and after the registry read
+ * the victim's own cgroup again (at a higher idle priority): its kill is claimed there first.
+ * Each pending victim is a reference of ours: nothing here depends on when, or whether, the
+ * idle runs. */
+static gboolean
+on_ancestors_idle (gpointer user_data)
+{
+  OwDispatcher *self = user_data;
+  g_autoptr (GPtrArray) victims = g_steal_pointer (&self->for_ancestors);
+
+  self->ancestors_idle_id = 0;
+  self->for_ancestors = g_ptr_array_new_with_free_func ((GDestroyNotify)ow_victim_unref);
+  for (guint i = 0; i < victims->len; i++)
+    {
+      g_autoptr (GPtrArray) reports
+          = ow_attribution_victim_ancestors (self->attribution, g_ptr_array_index (victims, i));
+
+      dispatch_reports (self, reports, NULL);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* The kernel log named a victim: kept for the kill counter's rise that goes with it. A v1
+ * kill has no wake-up of its own: the victim's cgroup, if watched, reads its counters again
+ * (the kernel counts the kill before it logs it). Its source stops re-reading once it has
+ * seen a kill for each OOM signal; a second kill of one OOM handling (a task that failed the
+ * OOM lock, killing after the first victim was reaped) is seen then rather than later. */
+static void
+take_victim (OwDispatcher *self, OwVictim *victim)
+{
+  ow_attribution_add_victim (self->attribution, victim);
+  if (self->version != 1 || victim->task_cgroup == NULL)
+    return;
+  ow_registry_sync_soon (self->registry, victim->task_cgroup);
+  g_ptr_array_add (self->for_ancestors, ow_victim_ref (victim));
+  if (self->ancestors_idle_id == 0)
+    self->ancestors_idle_id
+        = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE + 1, on_ancestors_idle, self, NULL);
+}
+
+static void
+on_victim (OwVictim *victim, gpointer user_data)
+{
+  take_victim (user_data, victim);
+}
+
 /* The registry: the kernel sources' events, counted on their cgroup. */
 static void
 on_event (OwWatch *watch, const OwEvent *event, gpointer user_data)
@@ -84,7 +131,13 @@ on_event (OwWatch *watch, const OwEvent *event, gpointer user_data)
       return;
     }
   if (self->kmsg != NULL)
-    ow_kmsg_drain (self->kmsg); /* the kill's lines come before its counter rises */
+    {
+      /* The kill's lines come before its counter rises. */
+      g_autoptr (GPtrArray) named = ow_kmsg_drain (self->kmsg);
+
+      for (guint i = 0; i < named->len; i++)
+        take_victim (self, g_ptr_array_index (named, i));
+    }
   reports = ow_attribution_kills (self->attribution, watch->cgroup, event);
   dispatch_reports (self, reports, watch->cgroup);
 }
@@ -146,51 +199,6 @@ const OwOomdListener ow_dispatcher_oomd_listener = {
 const OwContinuityListener ow_dispatcher_continuity_listener = {
   .missed = on_unattributed,
 };
-
-/* Victims for v1 ancestors wait for the next idle moment, so that the "oom" the eventfds
- * of the same incident signalled (before the kill was logged) goes out first. Each pending
- * victim is a reference of ours: nothing here depends on when, or whether, the idle runs.
- * A v1 kill has no wake-up of its own: the victim's cgroup, if watched, reads its counters
- * now (the kernel counts the kill before it logs it). Its source stops re-reading once it has
- * seen a kill for each OOM signal; a second kill of one OOM handling (a task that failed the
- * OOM lock, killing after the first victim was reaped) is seen here rather than later. */
-static gboolean
-on_ancestors_idle (gpointer user_data)
-{
-  OwDispatcher *self = user_data;
-  g_autoptr (GPtrArray) victims = g_steal_pointer (&self->for_ancestors);
-
-  self->ancestors_idle_id = 0;
-  self->for_ancestors = g_ptr_array_new_with_free_func ((GDestroyNotify)ow_victim_unref);
-  for (guint i = 0; i < victims->len; i++)
-    {
-      OwVictim *victim = g_ptr_array_index (victims, i);
-
-      ow_registry_sync (self->registry, victim->task_cgroup);
-    }
-  for (guint i = 0; i < victims->len; i++)
-    {
-      g_autoptr (GPtrArray) reports
-          = ow_attribution_victim_ancestors (self->attribution, g_ptr_array_index (victims, i));
-
-      dispatch_reports (self, reports, NULL);
-    }
-  return G_SOURCE_REMOVE;
-}
-
-/* The kernel log named a victim: kept for the kill counter's rise that goes with it. */
-static void
-on_victim (OwVictim *victim, gpointer user_data)
-{
-  OwDispatcher *self = user_data;
-
-  ow_attribution_add_victim (self->attribution, victim);
-  if (self->version != 1 || victim->task_cgroup == NULL)
-    return;
-  g_ptr_array_add (self->for_ancestors, ow_victim_ref (victim));
-  if (self->ancestors_idle_id == 0)
-    self->ancestors_idle_id = g_idle_add (on_ancestors_idle, self);
-}
 
 static const OwKmsgListener kmsg_listener = {
   .victim = on_victim,

@@ -148,13 +148,37 @@ ow_registry_lookup (OwRegistry *self, const char *cgroup)
   return g_hash_table_lookup (self->watches, cgroup);
 }
 
-void
-ow_registry_sync (OwRegistry *self, const char *cgroup)
+/* Read from the main loop, not from the caller's stack: what the sources find goes up to the
+ * listener as any wake-up's events do. */
+static gboolean
+on_sync_idle (gpointer user_data)
 {
-  OwWatch *watch = g_hash_table_lookup (self->watches, cgroup);
+  OwRegistry *self = user_data;
+  g_autoptr (GHashTable) cgroups = g_steal_pointer (&self->to_sync);
+  GHashTableIter iter;
+  const char *cgroup;
 
-  if (watch != NULL && watch->source != NULL)
-    ow_source_sync (watch->source);
+  self->sync_idle_id = 0;
+  self->to_sync = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_iter_init (&iter, cgroups);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&cgroup, NULL))
+    {
+      OwWatch *watch = g_hash_table_lookup (self->watches, cgroup);
+
+      if (watch != NULL && watch->source != NULL)
+        ow_source_sync (watch->source); /* may drop the watch: nothing after this */
+    }
+  return G_SOURCE_REMOVE;
+}
+
+void
+ow_registry_sync_soon (OwRegistry *self, const char *cgroup)
+{
+  if (!g_hash_table_contains (self->watches, cgroup))
+    return;
+  g_hash_table_add (self->to_sync, g_strdup (cgroup));
+  if (self->sync_idle_id == 0)
+    self->sync_idle_id = g_idle_add (on_sync_idle, self);
 }
 
 guint

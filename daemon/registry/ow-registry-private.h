@@ -26,6 +26,8 @@ struct _OwRegistry
   GHashTable *skipped_counts; /* owner → its cgroups in SKIPPED */
   OwLogLimit *log_limit;      /* lines a user's cgroups cause */
   GHashTable *pressured;      /* watches with an OwPressure (keys borrowed from the watch) */
+  GHashTable *to_sync;        /* cgroups to read again at the next idle moment (owned) */
+  guint sync_idle_id;
 };
 
 /* A connection that holds watches, or is being given its first. It watches a cgroup when it

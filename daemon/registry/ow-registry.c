@@ -403,6 +403,7 @@ ow_registry_new (const OwSourceContext *context, const OwLimits *limits,
   self->user_data = user_data;
   self->watches
       = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)watch_free);
+  self->to_sync = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->clients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, client_free);
   self->uid_counts = g_hash_table_new (g_direct_hash, g_direct_equal);
   self->paid = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -420,6 +421,8 @@ ow_registry_free (OwRegistry *self)
   if (self == NULL)
     return;
   /* Freeing the watches closes every kernel registration; the monitor goes after them. */
+  g_clear_handle_id (&self->sync_idle_id, g_source_remove);
+  g_hash_table_unref (self->to_sync);
   g_hash_table_unref (self->clients);
   g_hash_table_unref (self->pressured);
   g_hash_table_unref (self->watches);

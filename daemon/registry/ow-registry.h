@@ -66,9 +66,10 @@ gboolean ow_registry_get_client_uid (OwRegistry *self, const char *client, guint
 guint ow_registry_count_for_uid (OwRegistry *self, guint32 uid);
 OwWatch *ow_registry_lookup (OwRegistry *self, const char *cgroup);
 const OwSourceContext *ow_registry_get_context (OwRegistry *self);
-/* Reads CGROUP's counters now, if it is watched (its source reports what rose; it may find the
- * cgroup gone and drop the watch). */
-void ow_registry_sync (OwRegistry *self, const char *cgroup);
+/* Reads CGROUP's counters again at the next idle moment (G_PRIORITY_DEFAULT_IDLE), if it is
+ * watched: its source reports what rose, as at a wake-up; it may find the cgroup gone and drop
+ * the watch. */
+void ow_registry_sync_soon (OwRegistry *self, const char *cgroup);
 guint ow_registry_count (OwRegistry *self);
 /* The unit and container keys of EVENT on CGROUP: of the victim's (or killed) cgroup when it
  * names one. Borrowed from a watch, or made into *SCRATCH, which the caller frees. */

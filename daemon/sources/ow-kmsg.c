@@ -35,7 +35,7 @@ find_recent (OwKmsg *self, guint32 pid)
 }
 
 static void
-handle_record (OwKmsg *self, OwKmsgRecord *record)
+handle_record (OwKmsg *self, OwKmsgRecord *record, GPtrArray *named)
 {
   OwVictim *victim;
 
@@ -68,13 +68,14 @@ handle_record (OwKmsg *self, OwKmsgRecord *record)
     ow_victim_unref (g_queue_pop_head (&self->recent));
   g_debug ("kernel log: pid %u (%s) killed in %s", victim->pid, victim->comm,
            victim->task_cgroup ?: "(ambiguous record)");
-  self->listener->victim (victim, self->user_data);
+  g_ptr_array_add (named, ow_victim_ref (victim));
 }
 
-void
+GPtrArray *
 ow_kmsg_drain (OwKmsg *self)
 {
   g_autofree char *buf = g_malloc (RECORD_MAX);
+  GPtrArray *named = g_ptr_array_new_with_free_func ((GDestroyNotify)ow_victim_unref);
 
   for (;;)
     {
@@ -94,9 +95,10 @@ ow_kmsg_drain (OwKmsg *self)
         break;
       buf[len] = '\0';
       if (ow_kmsg_parse (buf, (gsize)len, &record))
-        handle_record (self, &record);
+        handle_record (self, &record, named);
       ow_kmsg_record_clear (&record);
     }
+  return named;
 }
 
 guint64
@@ -108,7 +110,11 @@ ow_kmsg_get_overruns (OwKmsg *self)
 static gboolean
 on_kmsg (int fd, GIOCondition condition, gpointer user_data)
 {
-  ow_kmsg_drain (user_data);
+  OwKmsg *self = user_data;
+  g_autoptr (GPtrArray) named = ow_kmsg_drain (self);
+
+  for (guint i = 0; i < named->len; i++)
+    self->listener->victim (g_ptr_array_index (named, i), self->user_data);
   return G_SOURCE_CONTINUE;
 }
 

@@ -21,7 +21,10 @@ void ow_kmsg_free (OwKmsg *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwKmsg, ow_kmsg_free)
 
 /* Reads every record available now (a counter rose: its log lines came before it). */
-void ow_kmsg_drain (OwKmsg *self);
+/* Reads what the log holds now. The victims it names are returned (references, oldest first),
+ * not told to the listener: the caller asked. The listener hears of those read at the log's
+ * own wake-ups. */
+GPtrArray *ow_kmsg_drain (OwKmsg *self);
 guint64 ow_kmsg_get_overruns (OwKmsg *self);
 
 G_END_DECLS
