@@ -115,11 +115,15 @@ on_dir_event (const char *dir, const char *name, guint32 mask, gpointer user_dat
     self->listener->created (cgroup, self->user_data);
 }
 
+static const OwDirMonitorListener dir_listener = {
+  .changed = on_dir_event,
+};
+
 static gboolean
 ensure_dirs (OwCgroupMonitor *self, GError **error)
 {
   if (self->dirs == NULL)
-    self->dirs = ow_dir_monitor_new (IN_DELETE | IN_CREATE, on_dir_event, self, error);
+    self->dirs = ow_dir_monitor_new (IN_DELETE | IN_CREATE, &dir_listener, self, error);
   return self->dirs != NULL;
 }
 

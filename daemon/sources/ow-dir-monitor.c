@@ -13,7 +13,7 @@ struct _OwDirMonitor
   int fd;
   guint fd_id;
   guint32 mask;
-  OwDirMonitorFunc func;
+  const OwDirMonitorListener *listener;
   gpointer user_data;
   GHashTable *dirs; /* canonical dir → DirWatch */
   GHashTable *wds;  /* GINT_TO_POINTER (wd) → DirWatch (borrowed) */
@@ -59,26 +59,27 @@ on_inotify (int fd, GIOCondition condition, gpointer user_data)
 
           p += sizeof *event + event->len;
           if (event->mask & IN_Q_OVERFLOW)
-            self->func (NULL, NULL, event->mask, self->user_data);
+            self->listener->changed (NULL, NULL, event->mask, self->user_data);
           else if (event->mask & IN_IGNORED)
             {
               if (watch != NULL)
                 forget (self, watch);
             }
           else if (dir != NULL && event->len > 0)
-            self->func (dir, event->name, event->mask, self->user_data);
+            self->listener->changed (dir, event->name, event->mask, self->user_data);
         }
     }
   return G_SOURCE_CONTINUE;
 }
 
 OwDirMonitor *
-ow_dir_monitor_new (guint32 mask, OwDirMonitorFunc func, gpointer user_data, GError **error)
+ow_dir_monitor_new (guint32 mask, const OwDirMonitorListener *listener, gpointer user_data,
+                    GError **error)
 {
   g_autoptr (OwDirMonitor) self = g_new0 (OwDirMonitor, 1);
 
   self->mask = mask;
-  self->func = func;
+  self->listener = listener;
   self->user_data = user_data;
   self->dirs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, dir_watch_free);
   self->wds = g_hash_table_new (g_direct_hash, g_direct_equal);

@@ -9,12 +9,14 @@ G_BEGIN_DECLS
 
 typedef struct _OwDirMonitor OwDirMonitor;
 
-/* NAME is the entry inside DIR the event is about; both NULL on IN_Q_OVERFLOW. */
-typedef void (*OwDirMonitorFunc) (const char *dir, const char *name, guint32 mask,
-                                  gpointer user_data);
+typedef struct
+{
+  /* NAME is the entry inside DIR the event is about; both NULL on IN_Q_OVERFLOW. */
+  void (*changed) (const char *dir, const char *name, guint32 mask, gpointer user_data);
+} OwDirMonitorListener;
 
-OwDirMonitor *ow_dir_monitor_new (guint32 mask, OwDirMonitorFunc func, gpointer user_data,
-                                  GError **error);
+OwDirMonitor *ow_dir_monitor_new (guint32 mask, const OwDirMonitorListener *listener,
+                                  gpointer user_data, GError **error);
 void ow_dir_monitor_free (OwDirMonitor *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwDirMonitor, ow_dir_monitor_free)
 
