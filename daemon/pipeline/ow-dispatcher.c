@@ -36,6 +36,7 @@ dispatch (OwDispatcher *self, const char *cgroup, const OwEvent *event, OwVictim
     .time = g_get_real_time (), /* one time for every copy: live, redacted and History() */
   };
   OwHistoryEntry *entry = NULL;
+  g_autoptr (GVariant) sent = NULL; /* the complete details, when a copy carried them */
 
   /* Opt-in kinds go only to watchers who asked: with none, there is no signal to number. */
   if (info->opt_in && names->len == 0)
@@ -45,10 +46,12 @@ dispatch (OwDispatcher *self, const char *cgroup, const OwEvent *event, OwVictim
    * signal sent the moment the kernel tells, and the oom-kill that follows carries it. */
   if (event->kind == OW_EVENT_OOM_KILL)
     ow_cgroup_memory_read (self->hierarchy, cgroup, &memory);
-  ow_sender_oom_event (self->sender, names, &signal);
+  sent = ow_sender_oom_event (self->sender, names, &signal);
   if (info->kept)
     entry = ow_continuity_entry (self->continuity, cgroup, event, victim,
-                                 ow_sender_details (self->sender, &signal, TRUE), signal.seq);
+                                 sent != NULL ? sent
+                                              : ow_sender_details (self->sender, &signal, TRUE),
+                                 signal.seq);
   ow_continuity_record (self->continuity, cgroup, event, info->kept ? victim : NULL, entry,
                         info->kept && !event->logged);
 }

@@ -108,7 +108,7 @@ send (OwSender *self, const char *destination, const char *signal, GVariant *par
     g_debug ("Cannot send %s to %s: %s", signal, destination, error->message);
 }
 
-void
+GVariant *
 ow_sender_oom_event (OwSender *self, GPtrArray *names, const OwOomSignal *signal)
 {
   const char *kind = ow_event_kind_to_string (signal->event->kind);
@@ -127,6 +127,7 @@ ow_sender_oom_event (OwSender *self, GPtrArray *names, const OwOomSignal *signal
                                                      ow_sender_details (self, signal, identity)));
       send (self, name, "OomEvent", *params);
     }
+  return open != NULL ? g_variant_get_child_value (open, 3) : NULL;
 }
 
 void

@@ -39,7 +39,9 @@ void ow_sender_forget (OwSender *self, const char *name);
 /* The names that get KIND's signals on CGROUP: its watchers and the monitors, opt-in kinds
  * only to the watchers who asked for them; empty without a connection. Borrowed names. */
 GPtrArray *ow_sender_recipients (OwSender *self, const char *cgroup, OwEventKind kind);
-void ow_sender_oom_event (OwSender *self, GPtrArray *names, const OwOomSignal *signal);
+/* Sends SIGNAL to NAMES. Returns the details with the victim's identity when a copy carried
+ * them (a reference), else NULL. */
+GVariant *ow_sender_oom_event (OwSender *self, GPtrArray *names, const OwOomSignal *signal);
 /* The details of SIGNAL, with the victim's identity or without it; floating. */
 GVariant *ow_sender_details (OwSender *self, const OwOomSignal *signal, gboolean identity);
 /* MemoryPressure (s cgroup, s level, a{sv} details) to WATCHERS (names that asked for the

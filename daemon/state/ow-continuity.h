@@ -51,8 +51,8 @@ void ow_continuity_set_metrics_retention (OwContinuity *self, int seconds);
 
 /* The number of the next signal. */
 guint64 ow_continuity_next_seq (OwContinuity *self);
-/* The history entry of the OomEvent numbered SEQ, with its complete DETAILS (a floating or
- * owned a{sv}) and the uids that watch CGROUP now. */
+/* The history entry of the OomEvent numbered SEQ, with its complete DETAILS (floating, or a
+ * reference the caller keeps; an a{sv}) and the uids that watch CGROUP now. */
 OwHistoryEntry *ow_continuity_entry (OwContinuity *self, const char *cgroup, const OwEvent *event,
                                      OwVictim *victim, GVariant *details, guint64 seq);
 /* Records a signal sent: its counters saved, ENTRY (taken; NULL: not kept) kept in the
