@@ -33,9 +33,7 @@ in_scope() {
 }
 # Cases that fail on v2 for a reason reported to the daemon's owner: TODO (expected to fail);
 # once one passes, the unexpected pass fails the run until its name leaves this list.
-# /notify/pressure: against the unit's daemon a second warning comes as a new notification,
-# not an update (2 of 2 boots; passes with a daemon of its own: reported, not chased yet).
-KNOWN=" /notify/pressure "
+KNOWN=" "
 # Cases that fail on v2 only now and then (reported): a failure is TODO, a pass is a pass.
 FLAKY=" "
 passed=0 failed=0 skipped=0 n=0
