@@ -2,7 +2,7 @@
 /* Scale and load: Watch() calls per second, the daemon's RSS and fds by watches, its context
  * switches while idle, 1,000 cgroups OOMing at once, start-up with persistent watches. */
 #include "bench.h"
-#include "ow-test-nogaps.h"
+#include "ow-test-continuity.h"
 
 #include <string.h>
 
@@ -228,7 +228,7 @@ bench_startup (Bench *bench, GString *json)
     g_autoptr (GError) error = NULL;
 
     /* the runtime directory of the daemon it replaces (a tmpfs under bench/run) */
-    ow_test_nogaps_setup_launcher (bench->env, launcher);
+    ow_test_continuity_setup_launcher (bench->env, launcher);
     start = g_get_monotonic_time ();
     replacement = g_subprocess_launcher_spawnv (launcher, argv, &error);
     g_assert_no_error (error);

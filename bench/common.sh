@@ -6,7 +6,7 @@
 # level is restored on exit, also on failure or interrupt.
 
 export OOMWATCHD=$PWD/build/daemon/oomwatchd OOMCTL=$PWD/build/client/oomctl \
-  OOM_HOG=$PWD/build/tests/oom-hog BUS_CONFIG=$PWD/build/tests/system-bus.conf \
+  OOM_HOG=$PWD/build/tests/lib/oom-hog BUS_CONFIG=$PWD/build/tests/lib/system-bus.conf \
   BENCH_RELAY=$PWD/build/bench/bench-relay
 
 # The daemon's runtime directory on a tmpfs, as /run is under systemd (its counters and

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The adversary suite (issue 10): unprivileged users (nobody, uid 2) attack the daemon on a
+/* The adversary suite: unprivileged users (nobody, uid 2) attack the daemon on a
  * bus with Debian's system-bus policy while a legitimate user (uid 1000) and root watch
  * cgroups and get real OOMs; each case is one finding of the issue. This file: the attacks
  * on resources (crash, fds, CPU, memory, watch limits); test-adversary-trust.c: the attacks

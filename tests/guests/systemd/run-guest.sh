@@ -10,7 +10,7 @@
 # Environment: MESON_SOURCE_ROOT, MESON_BUILD_ROOT (meson test sets both).
 set -u
 bus=$1 tasks=$2 hierarchy=${3:-v2}
-src=${MESON_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+src=${MESON_SOURCE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}
 work=${MESON_BUILD_ROOT:-$src/build}/systemd-guest
 kernel=${OOMWATCH_KERNEL_CACHE:-/var/cache/oomwatch/guest-kernel}/vmlinux
 
@@ -26,13 +26,13 @@ started=$(date +%s)
 exec 9> "$work/lock"
 flock 9
 base=$("$src/tools/build-guest-root") || { echo "Bail out! tools/build-guest-root failed"; exit 1; }
-"$src/tests/systemd/make-overlay.sh" "$src" "$work" || { echo "Bail out! make-overlay.sh failed"; exit 1; }
+"$src/tests/guests/systemd/make-overlay.sh" "$src" "$work" || { echo "Bail out! make-overlay.sh failed"; exit 1; }
 initrd=$work/initrd-$bus.cpio
 parts=("$base" "$work/overlay.cpio")
 [ "$bus" = broker ] && parts+=("$work/broker.cpio")
 case ,$tasks, in *,suite,* | *,unit,*) [ -s "$work/metrics.cpio" ] && parts+=("$work/metrics.cpio") ;; esac
 case ,$tasks, in *,package,*)
-  "$src/tests/systemd/make-package.sh" "$src" "$work" > "$work/package.log" 2>&1
+  "$src/tests/guests/systemd/make-package.sh" "$src" "$work" > "$work/package.log" 2>&1
   case $? in 0) parts+=("$work/package.cpio"); echo "# $(grep -h "^dpkg-buildpackage:" "$work/package.log")" ;; 77) skip "$(tail -1 "$work/package.log")" ;;
     *) echo "Bail out! make-package.sh failed:"; sed 's/^/# /' "$work/package.log"; exit 1 ;; esac ;;
 esac

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The integration tests against the daemon systemd runs from the installed unit on the system
- * bus (OOMWATCH_TEST_SYSTEM_DAEMON=CONFIG, set by tests/systemd/guest/suite.sh) instead of one
- * each case starts on a private bus. */
+ * bus (OOMWATCH_TEST_SYSTEM_DAEMON=CONFIG, set by tests/guests/systemd/guest/suite.sh) instead
+ * of one each case starts on a private bus. */
 #pragma once
 
 #include "ow-test-env.h"

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* No gaps (issue 16) against the real daemon: a SIGKILLed daemon that comes back reports what
+/* Continuity against the real daemon: a SIGKILLed daemon that comes back reports what
  * happened meanwhile, once; clients catch up by seq; the metrics reach a real node exporter. */
 #include "ow-test-env.h"
-#include "ow-test-nogaps.h"
+#include "ow-test-continuity.h"
 #include "ow-test-wait.h"
 
 #include <glib/gstdio.h>
@@ -249,12 +249,12 @@ test_history_at_once (void)
   ow_test_env_free (env);
 }
 
-/* The done-when test of issue 16. */
+/* A daemon SIGKILLed and restarted tells the kills it missed, once, with exact counts. */
 static void
 test_restart (void)
 {
   /* Under the unit, systemd restarts the daemon before the kills meant for while it is down:
-   * tests/systemd/guest/unit.sh kills that one instead. */
+   * tests/guests/systemd/guest/unit.sh kills that one instead. */
   OwTestEnv *env = ow_test_env_new_own ("it keeps the daemon down while cgroups OOM");
   g_autofree char *cgroup = ow_test_env_make_cgroup (env, "down", "32M", FALSE);
   const char *watch_a[] = { "watch", "--json", cgroup, NULL };
@@ -278,7 +278,7 @@ test_restart (void)
   wait_history_kills (env, cgroup, 1);
 
   /* Down: 5 kills the kernel counts and nobody reports. */
-  ow_test_nogaps_kill_daemon (env);
+  ow_test_continuity_kill_daemon (env);
   before = ow_test_env_oom_control (env, "down", "oom_kill");
   for (guint i = 0; i < 5; i++)
     assert_hog_killed (env, "down");
@@ -286,7 +286,7 @@ test_restart (void)
 
   /* Back: oomctl watch A watches again by itself (and so gets the report); the test's
    * connection does it by hand. */
-  ow_test_nogaps_start_daemon (env);
+  ow_test_continuity_start_daemon (env);
   wait_kills (a, 6);
   g_free (ow_test_env_watch (env, NULL, cgroup));
   /* Client B was away too: it starts now and asks for what came after what it saw. */
@@ -573,9 +573,9 @@ main (int argc, char **argv)
 
   if (skip != 0)
     return skip;
-  g_test_add_func ("/nogaps/restart", test_restart);
-  g_test_add_func ("/nogaps/storm", test_storm);
-  g_test_add_func ("/nogaps/history-privacy", test_history_privacy);
-  g_test_add_func ("/nogaps/history-at-once", test_history_at_once);
+  g_test_add_func ("/continuity/restart", test_restart);
+  g_test_add_func ("/continuity/storm", test_storm);
+  g_test_add_func ("/continuity/history-privacy", test_history_privacy);
+  g_test_add_func ("/continuity/history-at-once", test_history_at_once);
   return g_test_run ();
 }

@@ -39,7 +39,7 @@ FLAKY=" "
 passed=0 failed=0 skipped=0 n=0
 for bin in ${suites:-test-service test-service-api test-service-victims test-oomctl \
            test-oomctl-conventions test-config \
-           test-app-events test-containers test-nogaps test-notify test-hardening test-hooks}; do
+           test-app-events test-containers test-continuity test-notify test-hardening test-hooks}; do
   # The adversary suite's bus is configured as Debian's system bus, with its attackers.
   if [ "$bin" = test-adversary ]; then
     export BUS_CONFIG=$G/adversary-bus.conf ADVERSARY_CLIENT=$G/adversary-client \

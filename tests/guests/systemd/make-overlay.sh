@@ -8,7 +8,7 @@
 # dbus-broker` does). Enabling oomwatchd is left to the guest, as the README says.
 set -eu
 src=$1 work=$2
-here=$src/tests/systemd
+here=$src/tests/guests/systemd
 build=$work/build
 mkdir -p "$work"
 if [ ! -f "$build/build.ninja" ]; then
@@ -23,17 +23,20 @@ meson install -C "$build" --no-rebuild --quiet --destdir "$dest" > /dev/null
 
 lib=$dest/usr/lib/oomwatch-guest
 install -d "$lib" "$dest/etc/systemd/system/multi-user.target.wants"
-for t in test-service test-service-api test-service-victims test-oomctl test-oomctl-conventions \
-         test-config \
-         test-app-events test-containers test-nogaps test-notify test-hardening test-hooks \
-         test-adversary adversary-client adversary-flood oom-hog pressure-hog; do
-  install -m 0755 "$build/tests/$t" "$lib/$t"
+# The test programs, by their folder under tests/, flat in $lib (guest/suite.sh runs them by name).
+for t in integration/test-service integration/test-service-api integration/test-service-victims \
+         integration/test-oomctl integration/test-oomctl-conventions integration/test-config \
+         integration/test-app-events integration/test-containers integration/test-continuity \
+         integration/test-notify integration/test-hardening integration/test-hooks \
+         adversary/test-adversary adversary/adversary-client adversary/adversary-flood \
+         lib/oom-hog lib/pressure-hog; do
+  install -m 0755 "$build/tests/$t" "$lib/${t##*/}"
 done
 install -m 0755 "$here"/guest/*.sh "$here"/guest/*.py "$lib/"
 sed 's|@POLICY@|/usr/share/dbus-1/system.d/org.oomwatch.OomWatch1.conf|' \
-  "$src/tests/system-bus.conf.in" > "$lib/system-bus.conf"
+  "$src/tests/lib/system-bus.conf.in" > "$lib/system-bus.conf"
 sed 's|@POLICY@|/usr/share/dbus-1/system.d/org.oomwatch.OomWatch1.conf|' \
-  "$src/tests/adversary-bus.conf.in" > "$lib/adversary-bus.conf"
+  "$src/tests/adversary/adversary-bus.conf.in" > "$lib/adversary-bus.conf"
 install -m 0644 "$here/guest/oomwatch-guest.service" "$dest/etc/systemd/system/"
 ln -sf ../oomwatch-guest.service "$dest/etc/systemd/system/multi-user.target.wants/"
 (cd "$dest" && find . -mindepth 1 | cpio -o -H newc --quiet) > "$work/overlay.cpio"

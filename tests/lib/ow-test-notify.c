@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-test-notify.h"
-#include "ow-test-nogaps.h"
+#include "ow-test-continuity.h"
 #include "ow-test-wait.h"
 
 #include <glib/gstdio.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Hardening: hostile input through a real bus (with an audit of what the daemon opened for
  * writing), client and watch storms, resource limits, and faults. */
-#include "ow-test-nogaps.h"
+#include "ow-test-continuity.h"
 #include "ow-test-conditions.h"
 #include "ow-test-cgroups.h"
 #include "oomwatch-error.h"
@@ -252,7 +252,7 @@ test_corpus (void)
   g_assert_cmpstr (canonical, ==, cgroup);
 
   audit_dir = g_strdup (env->cgroup_dir);
-  runtime = ow_test_nogaps_runtime_dir (env);
+  runtime = ow_test_continuity_runtime_dir (env);
   ow_test_env_free (env); /* the daemon exits, and strace's log is complete */
   audit_write_opens (strace_log, audit_dir, runtime);
   g_unlink (strace_log);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Memory pressure on cgroup v1 (issue 15): levels before the OOM, bad options, costs. */
+/* Memory pressure on cgroup v1: levels before the OOM, bad options, costs. */
 #include "ow-test-conditions.h"
 #include "oomwatch-error.h"
 #include "oomwatch-names.h"
@@ -87,7 +87,7 @@ test_levels (void)
                                        ->details,
                                    OOMWATCH_KEY_LEVEL_VALUE, "u", &level_value));
   g_assert_cmpuint (level_value, ==, 50);
-  /* Numbered with the other signals (nogaps), though not kept for History(). */
+  /* Numbered with the other signals (continuity), though not kept for History(). */
   g_assert_true (g_variant_lookup (((OwTestSignal *)g_ptr_array_index (
                                         env->signals, first_index (env, canonical, "pressure-low")))
                                        ->details,
@@ -370,7 +370,7 @@ test_oomctl (void)
   g_assert_cmpint (g_subprocess_get_exit_status (watcher), ==, 0);
   g_assert_nonnull (strstr (out, expected));
   g_assert_nonnull (strstr (out, "\"level-value\":50"));
-  /* Numbered (nogaps) on the MemoryPressure line itself, not only on OOM lines. */
+  /* Numbered (continuity) on the MemoryPressure line itself, not only on OOM lines. */
   pressure_line = g_strndup (strstr (out, expected), strcspn (strstr (out, expected), "\n"));
   g_assert_nonnull (strstr (pressure_line, "\"seq\":"));
   g_subprocess_force_exit (hog);

@@ -208,7 +208,7 @@ test_watch_removed (void)
   oomctl_finish (watcher, &run);
   g_assert_cmpint (run.status, ==, 0);
   expected = g_strdup_printf ("\"signal\":\"WatchRemoved\",\"cgroup\":\"%s\","
-                              "\"reason\":\"cgroup-removed\",\"details\":{", /* nogaps */
+                              "\"reason\":\"cgroup-removed\",\"details\":{", /* continuity */
                               cgroup);
   g_assert_nonnull (strstr (run.out, expected));
   g_assert_true (g_str_has_suffix (run.out, "}}\n"));

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Issue 14 against the real daemon: unit and app keys in OomEvent for a real OOM in an
+/* Application events against the real daemon: unit and app keys in OomEvent for a real OOM in an
  * app-named cgroup, and systemd-oomd's Killed signal (from a stand-in that owns
  * org.freedesktop.oom1 on the private bus) arriving as oomd-kill. */
 #include "ow-test-oomd.h"

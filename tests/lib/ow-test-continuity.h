@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Test helpers of the no-gaps work (issue 16): the daemon's runtime directory, restarting the
+/* Test helpers of continuity across restarts: the daemon's runtime directory, restarting the
  * daemon on the same bus, oomctl output, and a scrape of a real node exporter. */
 #pragma once
 
@@ -7,13 +7,13 @@
 
 G_BEGIN_DECLS
 
-void ow_test_nogaps_setup_launcher (OwTestEnv *env, GSubprocessLauncher *launcher);
-char *ow_test_nogaps_runtime_dir (OwTestEnv *env);
-void ow_test_nogaps_cleanup (OwTestEnv *env);
+void ow_test_continuity_setup_launcher (OwTestEnv *env, GSubprocessLauncher *launcher);
+char *ow_test_continuity_runtime_dir (OwTestEnv *env);
+void ow_test_continuity_cleanup (OwTestEnv *env);
 void ow_test_remove_tree (const char *path);
 
-void ow_test_nogaps_kill_daemon (OwTestEnv *env);
-void ow_test_nogaps_start_daemon (OwTestEnv *env);
+void ow_test_continuity_kill_daemon (OwTestEnv *env);
+void ow_test_continuity_start_daemon (OwTestEnv *env);
 
 /* A child whose stdout lines are collected as they come. */
 typedef struct

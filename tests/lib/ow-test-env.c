@@ -2,7 +2,7 @@
 #include "ow-test-env.h"
 #include "ow-test-cgroups.h"
 #include "ow-test-wait.h"
-#include "ow-test-nogaps.h"
+#include "ow-test-continuity.h"
 #include "ow-test-system.h"
 #include "oomwatch-error.h"
 
@@ -80,7 +80,7 @@ on_oom_event (OomwatchManager *manager, const char *cgroup, const char *kind, gu
 
 static void
 on_watch_removed (OomwatchManager *manager, const char *cgroup, const char *reason,
-                  GVariant *details, gpointer user_data) /* nogaps: details */
+                  GVariant *details, gpointer user_data) /* continuity: details */
 {
   OwTestEnv *env = user_data;
   OwTestSignal *signal = g_new0 (OwTestSignal, 1);
@@ -89,7 +89,7 @@ on_watch_removed (OomwatchManager *manager, const char *cgroup, const char *reas
   signal->cgroup = g_strdup (cgroup);
   signal->kind = g_strdup ("removed");
   signal->count = 1;
-  signal->details = g_variant_ref (details); /* nogaps */
+  signal->details = g_variant_ref (details); /* continuity */
   g_ptr_array_add (env->signals, signal);
 }
 
@@ -187,7 +187,7 @@ start_daemon (OwTestEnv *env, const OwTestDaemonOptions *options)
   for (gsize i = 0; options->args != NULL && options->args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer)options->args[i]);
   g_ptr_array_add (argv, NULL);
-  ow_test_nogaps_setup_launcher (env, launcher); /* nogaps: a runtime dir of its own */
+  ow_test_continuity_setup_launcher (env, launcher); /* continuity: a runtime dir of its own */
   env->daemon = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv->pdata, &error);
   g_assert_no_error (error);
 }
@@ -341,7 +341,7 @@ ow_test_env_free (OwTestEnv *env)
   if (env->config_path != NULL)
     g_unlink (env->config_path);
   g_free (env->config_path);
-  ow_test_nogaps_cleanup (env); /* nogaps */
+  ow_test_continuity_cleanup (env); /* continuity */
   g_rmdir (env->tmpdir);
   g_ptr_array_unref (env->signals);
   g_free (env->daemon_log);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Test helpers for issue 14: a stand-in for systemd-oomd on the test's private system bus
- * (tests/system-bus.conf.in lets root own org.freedesktop.oom1), and reading the daemon's log. */
+/* Test helpers for systemd-oomd's kills: a stand-in for systemd-oomd on the test's private
+ * system bus (tests/lib/system-bus.conf.in lets root own org.freedesktop.oom1), and reading the
+ * daemon's log. */
 #pragma once
 
 #include "ow-test-env.h"
@@ -8,7 +9,7 @@
 G_BEGIN_DECLS
 
 /* Why a case with the stand-in needs a daemon of its own: on the system bus only the real
- * systemd-oomd may own its name (tests/systemd/guest/oomd.sh follows the real one). */
+ * systemd-oomd may own its name (tests/guests/systemd/guest/oomd.sh follows the real one). */
 #define OW_TEST_OOMD_OWN "it stands in for systemd-oomd and reads the daemon's --verbose log"
 
 GDBusConnection *ow_test_oomd_connect (OwTestEnv *env, gboolean own_name);

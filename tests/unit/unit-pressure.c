@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Units of issue 15: Watch option parsing and merging, and oomctl's MemoryPressure lines. */
+/* Units of memory pressure: Watch option parsing and merging, and oomctl's MemoryPressure lines. */
 #include "oomctl-format.h"
 #include "ow-pressure-level.h"
 #include "oomwatch-names.h"

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests of the no-gaps modules: no root, no bus, no cgroups. */
+/* Unit tests of continuity across restarts (seq, history, saved counters, metrics): no root,
+ * no bus, no cgroups. */
 #include "ow-config.h"
 #include "ow-counter-store.h"
 #include "ow-history-file.h"
 #include <sys/stat.h>
 #include "ow-metrics.h"
 #include "ow-seq.h"
-#include "ow-test-nogaps.h"
+#include "ow-test-continuity.h"
 #include "oomwatch-error.h"
 
 #include <glib/gstdio.h>
@@ -459,14 +460,14 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/nogaps/seq-restarts", test_seq_restarts);
-  g_test_add_func ("/nogaps/seq-unwritable", test_seq_unwritable);
-  g_test_add_func ("/nogaps/history", test_history_ring_and_privacy);
-  g_test_add_func ("/nogaps/history-file", test_history_file);
-  g_test_add_func ("/nogaps/counter-store-restart", test_counter_store_restart);
-  g_test_add_func ("/nogaps/counter-store-pending-events", test_counter_store_pending_events);
-  g_test_add_func ("/nogaps/metrics-render", test_metrics_render);
-  g_test_add_func ("/nogaps/metrics-write", test_metrics_write);
-  g_test_add_func ("/nogaps/config-keys", test_config_keys);
+  g_test_add_func ("/continuity/seq-restarts", test_seq_restarts);
+  g_test_add_func ("/continuity/seq-unwritable", test_seq_unwritable);
+  g_test_add_func ("/continuity/history", test_history_ring_and_privacy);
+  g_test_add_func ("/continuity/history-file", test_history_file);
+  g_test_add_func ("/continuity/counter-store-restart", test_counter_store_restart);
+  g_test_add_func ("/continuity/counter-store-pending-events", test_counter_store_pending_events);
+  g_test_add_func ("/continuity/metrics-render", test_metrics_render);
+  g_test_add_func ("/continuity/metrics-write", test_metrics_write);
+  g_test_add_func ("/continuity/config-keys", test_config_keys);
   return g_test_run ();
 }

@@ -4,7 +4,7 @@
 #include "ow-test-cgroups.h"
 #include "ow-test-conditions.h"
 #include "ow-test-oomd.h"
-#include "ow-test-nogaps.h"
+#include "ow-test-continuity.h"
 #include "ow-test-notify.h"
 
 #include <glib/gstdio.h>
@@ -334,7 +334,7 @@ last_summary (OwNotifySession *session)
   return g_strdup (g_array_index (got, OwNotification, got->len - 1).summary);
 }
 
-/* Issue 16: kills the notifier missed are shown when it starts, and those of a daemon restart
+/* Continuity: kills the notifier missed are shown when it starts, and those of a daemon restart
  * when the daemon is back; never twice, not even by a notifier started again. */
 static void
 test_missed (void)
@@ -376,9 +376,9 @@ test_missed (void)
   g_assert_cmpuint (settled_count (&session, shown), ==, shown);
 
   /* A kill while oomwatchd is down: shown once it is back (the notifier watches again). */
-  ow_test_nogaps_kill_daemon (env);
+  ow_test_continuity_kill_daemon (env);
   kill_one (env, "away/app");
-  ow_test_nogaps_start_daemon (env);
+  ow_test_continuity_start_daemon (env);
   g_assert_cmpuint (settled_count (&session, shown + 1), ==, shown + 1);
   summary = last_summary (&session);
   /* "A process …", or named by its unit where the test's own cgroup lies in one (the guest). */

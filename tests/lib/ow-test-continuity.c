@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "ow-test-nogaps.h"
+#include "ow-test-continuity.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -8,7 +8,7 @@
 #include <sys/prctl.h>
 
 char *
-ow_test_nogaps_runtime_dir (OwTestEnv *env)
+ow_test_continuity_runtime_dir (OwTestEnv *env)
 {
   /* OOMWATCH_TEST_RUNTIME_BASE: a tmpfs, as /run is where the daemon is deployed (bench/run) */
   const char *base = g_getenv ("OOMWATCH_TEST_RUNTIME_BASE");
@@ -21,9 +21,9 @@ ow_test_nogaps_runtime_dir (OwTestEnv *env)
 
 /* Each test's daemon keeps its state apart from the machine's /run/oomwatch. */
 void
-ow_test_nogaps_setup_launcher (OwTestEnv *env, GSubprocessLauncher *launcher)
+ow_test_continuity_setup_launcher (OwTestEnv *env, GSubprocessLauncher *launcher)
 {
-  g_autofree char *runtime = ow_test_nogaps_runtime_dir (env);
+  g_autofree char *runtime = ow_test_continuity_runtime_dir (env);
 
   g_subprocess_launcher_setenv (launcher, "RUNTIME_DIRECTORY", runtime, TRUE);
 }
@@ -47,16 +47,16 @@ ow_test_remove_tree (const char *path)
 }
 
 void
-ow_test_nogaps_cleanup (OwTestEnv *env)
+ow_test_continuity_cleanup (OwTestEnv *env)
 {
-  g_autofree char *runtime = ow_test_nogaps_runtime_dir (env);
+  g_autofree char *runtime = ow_test_continuity_runtime_dir (env);
 
   ow_test_remove_tree (runtime);
 }
 
 /* Like a crash: no clean-up of any kind in the daemon. */
 void
-ow_test_nogaps_kill_daemon (OwTestEnv *env)
+ow_test_continuity_kill_daemon (OwTestEnv *env)
 {
   g_autofree char *owner = NULL;
   gint64 until = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
@@ -96,7 +96,7 @@ ow_test_spawn_tied (const char *const *argv, GSubprocessFlags flags)
 
 /* A new daemon on the same bus, with the same configuration and runtime directory. */
 void
-ow_test_nogaps_start_daemon (OwTestEnv *env)
+ow_test_continuity_start_daemon (OwTestEnv *env)
 {
   g_autoptr (GSubprocessLauncher) launcher
       = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
@@ -114,7 +114,7 @@ ow_test_nogaps_start_daemon (OwTestEnv *env)
     g_test_message ("log of the daemon before the restart:\n%s", log);
   g_subprocess_launcher_set_stdout_file_path (launcher, env->daemon_log);
   g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
-  ow_test_nogaps_setup_launcher (env, launcher);
+  ow_test_continuity_setup_launcher (env, launcher);
   for (gsize i = 0; words[i] != NULL; i++)
     if (words[i][0] != '\0')
       g_strv_builder_add (argv, words[i]);

@@ -4,7 +4,7 @@
  * is handled exactly once; a hook that hangs is killed; hostile names are passed safely. */
 #include "ow-test-conditions.h"
 #include "ow-test-cgroups.h"
-#include "ow-test-nogaps.h"
+#include "ow-test-continuity.h"
 
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -264,12 +264,12 @@ test_storm_restarts (void)
 
   /* The daemon dies with the hook far behind, and kills go on without it. Not between a
    * signal and the saving of its counters (a History() call saves them): that would have the
-   * next daemon tell those kills again, which is the daemon's matter (nogaps-restart). */
+   * next daemon tell those kills again, which is the daemon's matter (continuity-restart). */
   g_assert_true (ow_test_env_wait_sum (env, cgroup, "oom-kill", 1 + kills / 4));
   flush_daemon (env);
-  ow_test_nogaps_kill_daemon (env);
+  ow_test_continuity_kill_daemon (env);
   ow_test_env_storm (env, name, kills / 4, 64, 4);
-  ow_test_nogaps_start_daemon (env);
+  ow_test_continuity_start_daemon (env);
   g_free (ow_test_env_watch (env, NULL, cgroup));
   ow_test_env_storm (env, name, kills / 4, 64, 4);
 

@@ -5,7 +5,7 @@
 #include "adversary-harness.h"
 #include "ow-test-cgroups.h"
 #include "ow-test-conditions.h"
-#include "ow-test-nogaps.h"
+#include "ow-test-continuity.h"
 #include "oomwatch-names.h"
 
 #include <glib/gstdio.h>
@@ -121,7 +121,7 @@ check_flood (gboolean unit_caps)
   g_autofree char *config = g_strdup_printf ("[Daemon]\nClientWatchLimit=%u\nTotalWatchLimit=%u\n"
                                              "[Watches]\nRecursiveWatch=%s\n",
                                              DELEG_LIMIT, DELEG_TOTAL, tree);
-  g_autofree char *runtime = ow_test_nogaps_runtime_dir (env);
+  g_autofree char *runtime = ow_test_continuity_runtime_dir (env);
   g_autofree char *counters = g_build_filename (runtime, "counters", NULL);
   g_autofree char *rwatch_other = g_strdup_printf ("rwatch %s", other);
   g_autofree char *watch_other = g_strdup_printf ("watch %s", other);

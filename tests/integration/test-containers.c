@@ -6,7 +6,7 @@
  * removed right after its kill, and a user's delegated subtree named like a pod. */
 #include "ow-test-cgroups.h"
 #include "ow-test-env.h"
-#include "ow-test-nogaps.h"
+#include "ow-test-continuity.h"
 #include "oomwatch-names.h"
 
 #include <glib/gstdio.h>
