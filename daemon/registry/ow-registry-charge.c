@@ -39,7 +39,8 @@ ow_registry_owner_of (OwRegistry *self, const char *cgroup)
   g_auto (OwFd) fd = ow_hierarchy_open_cgroup (self->context->hierarchy, cgroup, NULL);
   struct stat st;
 
-  return fd >= 0 && fstat (fd, &st) == 0 ? (guint32)st.st_uid : 0;
+  return fd >= 0 && fstat (fd, &st) == 0 ? ow_hierarchy_owner (self->context->hierarchy, st.st_uid)
+                                          : 0;
 }
 
 /* Every change of a client's cgroups goes through these two, so the per-uid counts are exact. */

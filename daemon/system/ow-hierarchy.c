@@ -9,6 +9,7 @@
 #include <linux/magic.h>
 #include <dirent.h>
 #include <string.h>
+#include <unistd.h>
 
 struct _OwHierarchy
 {
@@ -17,6 +18,7 @@ struct _OwHierarchy
   GStrv other_mounts;
   int root_fd;
   gboolean any_filesystem; /* made by ow_hierarchy_new_for_tests */
+  guint32 root_uid;        /* who stands for root as an owner: the tests' own uid */
 };
 
 static void
@@ -139,8 +141,19 @@ ow_hierarchy_new_for_tests (guint version, const char *dir, GError **error)
   OwHierarchy *self = ow_hierarchy_new (version, dir, NULL, error);
 
   if (self != NULL)
-    self->any_filesystem = TRUE;
+    {
+      self->any_filesystem = TRUE;
+      self->root_uid = (guint32)getuid ();
+    }
   return self;
+}
+
+/* The owner of a cgroup as the daemon counts it: 0 for root (and, in a test hierarchy, for the
+ * uid that made it: its directories are the tests' own). */
+guint32
+ow_hierarchy_owner (OwHierarchy *self, uid_t uid)
+{
+  return uid == self->root_uid ? 0 : (guint32)uid;
 }
 
 void

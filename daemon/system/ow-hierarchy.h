@@ -25,6 +25,7 @@ OwHierarchy *ow_hierarchy_new (guint version, const char *mount_point,
 /* Test seam: a hierarchy of VERSION over plain directories below DIR (no cgroup filesystem
  * check), so unit tests run the registry and the cgroup monitor without root or cgroups. */
 OwHierarchy *ow_hierarchy_new_for_tests (guint version, const char *dir, GError **error);
+guint32 ow_hierarchy_owner (OwHierarchy *self, uid_t uid);
 void ow_hierarchy_free (OwHierarchy *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwHierarchy, ow_hierarchy_free)
 
