@@ -1,25 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "ow-counter-store.h"
-#include "ow-state-file.h"
+#include "ow-counter-store-private.h"
+#include "ow-fd.h"
 #include "oomwatch-error.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
-#define GROUP "Counters"
-#define SUFFIX ".counters"
-
-static const char *const counter_keys[OW_N_COUNTERS] = { "Oom", "OomKill", "OomGroupKill" };
-
-struct _OwCounterStore
-{
-  char *dir;
-  GHashTable *entries; /* cgroup → OwCounterEntry */
-};
-
-static void
-entry_free (gpointer data)
+void
+ow_counter_entry_free (gpointer data)
 {
   OwCounterEntry *entry = data;
 
@@ -28,135 +17,24 @@ entry_free (gpointer data)
   g_free (entry);
 }
 
-/* Cgroup names may be long and hold any byte but '/': the file is named by a digest. */
-static char *
-entry_path (OwCounterStore *self, const char *cgroup)
+/* What is still owed is saved as not seen: a crash before it is told tells it next time. */
+guint64
+ow_counter_entry_saved_seen (const OwCounterEntry *entry, guint i)
 {
-  g_autofree char *digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, cgroup, -1);
-  g_autofree char *name = g_strconcat (digest, SUFFIX, NULL);
+  guint64 owed = entry->catch_up != NULL ? entry->catch_up->owed[i] : 0;
 
-  return g_build_filename (self->dir, name, NULL);
-}
-
-/* A cgroup name GKeyFile writes as it is (nothing to escape). */
-static gboolean
-plain_value (const char *value, gsize length)
-{
-  return length > 0 && value[0] != ' ' && strcspn (value, "\\\n\t\r") == length
-         && g_utf8_validate (value, (gssize)length, NULL);
-}
-
-/* NUMBER, or FALSE for anything but decimal digits. */
-static gboolean
-parse_number (const char *text, guint64 *number)
-{
-  return text[0] >= '0' && text[0] <= '9'
-         && g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, number, NULL);
-}
-
-static gboolean
-parse_key (OwCounterEntry *entry, const char *key, const char *value)
-{
-  if (strcmp (key, "Cgroup") == 0)
-    {
-      if (entry->cgroup != NULL || value[0] != '/' || !plain_value (value, strlen (value)))
-        return FALSE;
-      entry->cgroup = g_ref_string_new_intern (value);
-      return TRUE;
-    }
-  if (strcmp (key, "Inode") == 0)
-    return parse_number (value, &entry->ino);
-  for (guint i = 0; i < OW_N_COUNTERS; i++)
-    {
-      if (g_str_has_prefix (key, "Seen") && strcmp (key + 4, counter_keys[i]) == 0)
-        return (entry->seen.has[i] = parse_number (value, &entry->seen.value[i]));
-      if (g_str_has_prefix (key, "Reported") && strcmp (key + 8, counter_keys[i]) == 0)
-        return parse_number (value, &entry->reported[i]);
-    }
-  return TRUE; /* a key of a later version */
-}
-
-/* The file as save_text() writes it: "[Counters]" and "Key=Value" lines. NULL for anything
- * else, which GKeyFile then reads (or refuses). */
-static OwCounterEntry *
-parse_plain (char *text)
-{
-  OwCounterEntry *entry = g_new0 (OwCounterEntry, 1);
-  char *line = text, *next;
-
-  if (!g_str_has_prefix (text, "[" GROUP "]\n"))
-    goto refuse;
-  for (line = text + strlen ("[" GROUP "]\n"); *line != '\0'; line = next)
-    {
-      char *end = strchr (line, '\n'), *equals = strchr (line, '=');
-
-      if (end == NULL || equals == NULL || equals > end || equals == line)
-        goto refuse;
-      *end = *equals = '\0';
-      next = end + 1;
-      if (!parse_key (entry, line, equals + 1))
-        goto refuse;
-    }
-  if (entry->cgroup != NULL)
-    return entry;
-refuse:
-  g_clear_pointer (&entry->cgroup, g_ref_string_release);
-  g_free (entry);
-  return NULL;
-}
-
-static OwCounterEntry *
-load_keyfile (const char *text, gsize length)
-{
-  g_autoptr (GKeyFile) file = g_key_file_new ();
-  g_autofree char *cgroup = NULL;
-  OwCounterEntry *entry;
-
-  if (!g_key_file_load_from_data (file, text, length, G_KEY_FILE_NONE, NULL)
-      || (cgroup = g_key_file_get_string (file, GROUP, "Cgroup", NULL)) == NULL || cgroup[0] != '/')
-    return NULL;
-  entry = g_new0 (OwCounterEntry, 1);
-  entry->cgroup = g_ref_string_new_intern (cgroup);
-  entry->ino = g_key_file_get_uint64 (file, GROUP, "Inode", NULL);
-  for (guint i = 0; i < OW_N_COUNTERS; i++)
-    {
-      g_autofree char *seen_key = g_strconcat ("Seen", counter_keys[i], NULL);
-      g_autofree char *reported_key = g_strconcat ("Reported", counter_keys[i], NULL);
-
-      entry->seen.has[i] = g_key_file_has_key (file, GROUP, seen_key, NULL);
-      entry->seen.value[i] = g_key_file_get_uint64 (file, GROUP, seen_key, NULL);
-      entry->reported[i] = g_key_file_get_uint64 (file, GROUP, reported_key, NULL);
-    }
-  return entry;
-}
-
-static OwCounterEntry *
-load_entry (const char *path)
-{
-  g_autofree char *text = NULL, *scratch = NULL;
-  gsize length;
-  OwCounterEntry *entry;
-
-  if (!g_file_get_contents (path, &text, &length, NULL))
-    return NULL;
-  scratch = g_memdup2 (text, length + 1); /* parse_plain() cuts it into lines */
-  entry = strlen (text) == length ? parse_plain (scratch) : NULL;
-  if (entry == NULL)
-    entry = load_keyfile (text, length);
-  if (entry != NULL)
-    entry->pending = entry->saved = TRUE;
-  return entry;
+  return entry->seen.value[i] - MIN (owed, entry->seen.value[i]);
 }
 
 OwCounterStore *
 ow_counter_store_open (const char *dir, GError **error)
 {
   g_autoptr (OwCounterStore) self = g_new0 (OwCounterStore, 1);
-  g_autoptr (GDir) listing = NULL;
-  const char *name;
 
   self->dir = g_strdup (dir);
-  self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, entry_free);
+  self->log_path = g_build_filename (dir, OW_COUNTER_LOG_NAME, NULL);
+  self->log_fd = -1;
+  self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, ow_counter_entry_free);
   if (g_mkdir_with_parents (dir, 0700) < 0)
     {
       int saved = errno;
@@ -165,22 +43,10 @@ ow_counter_store_open (const char *dir, GError **error)
                    g_strerror (saved));
       return NULL;
     }
-  listing = g_dir_open (dir, 0, error);
-  if (listing == NULL)
+  ow_counter_store_load (self);
+  /* Starts with a compact log of the entries loaded, with its current permissions. */
+  if (!ow_counter_store_compact (self, error))
     return NULL;
-  while ((name = g_dir_read_name (listing)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      OwCounterEntry *entry;
-
-      if (!g_str_has_suffix (name, SUFFIX))
-        continue; /* a temporary file of an interrupted save */
-      entry = load_entry (path);
-      if (entry == NULL)
-        g_warning ("Ignoring the unreadable counter file %s", path);
-      else
-        g_hash_table_replace (self->entries, entry->cgroup, entry);
-    }
   return g_steal_pointer (&self);
 }
 
@@ -190,6 +56,8 @@ ow_counter_store_free (OwCounterStore *self)
   if (self == NULL)
     return;
   g_clear_pointer (&self->entries, g_hash_table_unref);
+  ow_fd_close (self->log_fd);
+  g_free (self->log_path);
   g_free (self->dir);
   g_free (self);
 }
@@ -212,16 +80,7 @@ ow_counter_store_entries (OwCounterStore *self)
   return g_list_sort (g_hash_table_get_values (self->entries), compare_entries);
 }
 
-/* What is still owed is saved as not seen: a crash before it is told tells it next time. */
-static guint64
-saved_seen (const OwCounterEntry *entry, guint i)
-{
-  guint64 owed = entry->catch_up != NULL ? entry->catch_up->owed[i] : 0;
-
-  return entry->seen.value[i] - MIN (owed, entry->seen.value[i]);
-}
-
-/* What ENTRY's file says of the kernel's counters (the reported counts aside). */
+/* What ENTRY's record says of the kernel's counters (the reported counts aside). */
 typedef struct
 {
   guint64 ino;
@@ -236,7 +95,7 @@ get_saved_seen (const OwCounterEntry *entry, SavedSeen *out)
   for (guint i = 0; i < OW_N_COUNTERS; i++)
     {
       out->has[i] = entry->seen.has[i];
-      out->seen[i] = entry->seen.has[i] ? saved_seen (entry, i) : 0;
+      out->seen[i] = entry->seen.has[i] ? ow_counter_entry_saved_seen (entry, i) : 0;
     }
 }
 
@@ -271,68 +130,31 @@ maybe_caught_up (OwCounterEntry *entry)
   g_clear_pointer (&entry->catch_up, g_free);
 }
 
-/* The file's text: written directly when the cgroup's name needs no escaping (GKeyFile reads
- * it all the same), else by GKeyFile. */
-static char *
-save_text (const OwCounterEntry *entry, gsize *length)
-{
-  g_autoptr (GKeyFile) file = NULL;
-  GString *text;
-
-  if (plain_value (entry->cgroup, strlen (entry->cgroup)))
-    {
-      text = g_string_sized_new (256);
-      g_string_append_printf (text, "[" GROUP "]\nCgroup=%s\nInode=%" G_GUINT64_FORMAT "\n",
-                              entry->cgroup, entry->ino);
-      for (guint i = 0; i < OW_N_COUNTERS; i++)
-        {
-          if (entry->seen.has[i])
-            g_string_append_printf (text, "Seen%s=%" G_GUINT64_FORMAT "\n", counter_keys[i],
-                                    saved_seen (entry, i));
-          g_string_append_printf (text, "Reported%s=%" G_GUINT64_FORMAT "\n", counter_keys[i],
-                                  entry->reported[i]);
-        }
-      *length = text->len;
-      return g_string_free (text, FALSE);
-    }
-  file = g_key_file_new ();
-  g_key_file_set_string (file, GROUP, "Cgroup", entry->cgroup);
-  g_key_file_set_uint64 (file, GROUP, "Inode", entry->ino);
-  for (guint i = 0; i < OW_N_COUNTERS; i++)
-    {
-      g_autofree char *seen_key = g_strconcat ("Seen", counter_keys[i], NULL);
-      g_autofree char *reported_key = g_strconcat ("Reported", counter_keys[i], NULL);
-
-      if (entry->seen.has[i])
-        g_key_file_set_uint64 (file, GROUP, seen_key, saved_seen (entry, i));
-      g_key_file_set_uint64 (file, GROUP, reported_key, entry->reported[i]);
-    }
-  return g_key_file_to_data (file, length, NULL);
-}
-
 gboolean
 ow_counter_store_save (OwCounterStore *self, OwCounterEntry *entry, GError **error)
 {
-  g_autofree char *path = NULL;
-  g_autofree char *text = NULL;
-  gsize length;
+  g_autoptr (GString) line = NULL;
 
   if (entry->saved)
     return TRUE; /* a watch made again with its counters as saved (each start-up) */
-  path = entry_path (self, entry->cgroup);
-  text = save_text (entry, &length);
-  /* write + rename: a reader (or the next run) sees the old file or the new one. */
-  entry->saved = ow_state_file_replace (path, text, (gssize)length, 0600, error);
+  line = g_string_sized_new (128);
+  ow_counter_store_format (line, entry);
+  entry->saved = ow_counter_store_append (self, line, error);
   return entry->saved;
 }
 
 void
 ow_counter_store_forget (OwCounterStore *self, const char *cgroup)
 {
-  g_autofree char *path = entry_path (self, cgroup);
+  g_autoptr (GString) line = NULL;
+  g_autoptr (GError) error = NULL;
 
-  if (g_hash_table_remove (self->entries, cgroup) && g_unlink (path) < 0 && errno != ENOENT)
-    g_warning ("Cannot remove %s: %s", path, g_strerror (errno));
+  if (!g_hash_table_remove (self->entries, cgroup))
+    return;
+  line = g_string_new (NULL);
+  ow_counter_store_format_forget (line, cgroup);
+  if (!ow_counter_store_append (self, line, &error))
+    g_warning ("Cannot forget the counters of %s: %s", cgroup, error->message);
 }
 
 OwCounterEntry *

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The counters the daemon last reported for each watched cgroup, one small file per cgroup
- * in the runtime directory, each replaced atomically. After a restart, the difference
+/* The counters the daemon last reported for each watched cgroup, kept in one log in the
+ * runtime directory: a save appends one line, the last line of a cgroup wins, and the log is
+ * written anew when it has grown to twice its entries. After a restart, the difference
  * between the kernel's counters and the saved ones is what happened while the daemon was
  * down. The store also keeps what was reported in all (the metrics' counters), so those
  * continue across restarts too. */
@@ -26,7 +27,7 @@ typedef struct
   OwCounters seen; /* the kernel's counters as last reported */
   guint64 reported[OW_N_COUNTERS]; /* event counts reported in all, while-down included */
   gboolean pending; /* saved by an earlier run and not yet compared with the kernel */
-  gboolean saved;   /* its file holds what a save would write */
+  gboolean saved;   /* the log holds what a save would write */
   OwCounterCatchUp *catch_up; /* NULL when pending with nothing emitted, or nothing owed */
 } OwCounterEntry;
 

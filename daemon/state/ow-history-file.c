@@ -18,6 +18,10 @@ struct _OwHistoryFile
   guint lines;
 };
 
+/* A line is "b " and the entry as a serialised GVariant in base64: cheaper to write than
+ * GVariant's text form, which earlier versions wrote and which is still read. */
+#define BINARY_PREFIX "b "
+
 static char *
 entry_to_line (const OwHistoryEntry *entry)
 {
@@ -26,16 +30,33 @@ entry_to_line (const OwHistoryEntry *entry)
   g_autoptr (GVariant) value = g_variant_ref_sink (g_variant_new (
       "(txssst@a{sv}@aubu)", entry->seq, entry->time, entry->signal, entry->cgroup, entry->kind,
       entry->count, entry->details, uids, entry->has_victim_uid, entry->victim_uid));
-  g_autofree char *text = g_variant_print (value, FALSE);
+  g_autofree char *text
+      = g_base64_encode (g_variant_get_data (value), g_variant_get_size (value));
 
-  return g_strconcat (text, "\n", NULL);
+  return g_strconcat (BINARY_PREFIX, text, "\n", NULL);
+}
+
+static GVariant *
+parse_line (const char *line)
+{
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GVariant) value = NULL;
+  guchar *data;
+  gsize length;
+
+  if (!g_str_has_prefix (line, BINARY_PREFIX))
+    return g_variant_parse (G_VARIANT_TYPE (ENTRY_TYPE), line, NULL, NULL, NULL);
+  data = g_base64_decode (line + strlen (BINARY_PREFIX), &length);
+  bytes = g_bytes_new_take (data, length);
+  value = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (ENTRY_TYPE), bytes, FALSE));
+  /* A line torn by a crash is not in normal form (or, rarely, reads as an older seq). */
+  return g_variant_is_normal_form (value) ? g_steal_pointer (&value) : NULL;
 }
 
 static OwHistoryEntry *
 line_to_entry (const char *line)
 {
-  g_autoptr (GVariant) value
-      = g_variant_parse (G_VARIANT_TYPE (ENTRY_TYPE), line, NULL, NULL, NULL);
+  g_autoptr (GVariant) value = parse_line (line);
   g_autoptr (GVariant) details = NULL;
   g_autoptr (GVariant) uids = NULL;
   const char *signal, *cgroup, *kind;

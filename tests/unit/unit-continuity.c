@@ -218,11 +218,17 @@ test_history_file (void)
   g_assert_cmpint (st.st_mode & 0777, ==, 0600);
   g_assert_cmpint (st.st_size, <, 40 * 400); /* compacted, not 30 entries' worth and growing */
   {
-    FILE *torn = fopen (path, "ae");
+    /* a crash in the middle of writing entry 31: the first half of its line */
+    g_autofree char *text = NULL, *torn = NULL;
+    char *last;
 
-    g_assert_nonnull (torn);
-    fputs ("(uint64 31, int64 31000, 'OomEv", torn);
-    fclose (torn);
+    g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+    text[strlen (text) - 1] = '\0';
+    last = strrchr (text, '\n') + 1;
+    g_assert_true (g_str_has_prefix (last, "b "));
+    torn = g_strconcat (text, "\n", last, NULL);
+    torn[strlen (text) + 1 + strlen (last) / 2] = '\0';
+    g_assert_true (g_file_set_contents (path, torn, -1, NULL));
   }
   {
     g_autoptr (OwHistory) history = ow_history_new (4);
@@ -250,6 +256,43 @@ test_history_file (void)
     g_assert_cmpstr (cgroup, ==, "/a\"b\n");
     g_assert_true (g_variant_lookup (last, "details", "@a{sv}", &details));
     g_assert_true (g_variant_lookup (details, "pid", "u", &pid)); /* its own victim */
+  }
+  ow_test_remove_tree (dir);
+}
+
+/* The text form earlier versions wrote is read, a torn last line of it skipped. */
+static void
+test_history_file_text_form (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "history", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  for (guint64 seq = 1; seq <= 3; seq++)
+    {
+      OwHistoryEntry *entry = entry_new (seq, "/a", 1000, -1);
+      g_autoptr (GVariant) uids = g_variant_ref_sink (g_variant_new_fixed_array (
+          G_VARIANT_TYPE_UINT32, entry->uids->data, entry->uids->len, sizeof (guint32)));
+      g_autoptr (GVariant) value = g_variant_ref_sink (g_variant_new (
+          "(txssst@a{sv}@aubu)", entry->seq, entry->time, entry->signal, entry->cgroup,
+          entry->kind, entry->count, entry->details, uids, entry->has_victim_uid,
+          entry->victim_uid));
+      g_autofree char *line = g_variant_print (value, FALSE);
+
+      g_string_append_printf (text, "%s\n", line);
+      ow_history_entry_free (entry);
+    }
+  g_string_append (text, "(uint64 4, int64 31000, 'OomEv");
+  g_assert_true (g_file_set_contents (path, text->str, -1, NULL));
+  {
+    g_autoptr (OwHistory) history = ow_history_new (8);
+    g_autoptr (OwHistoryFile) file = ow_history_file_open (path, history, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (file);
+    g_assert_cmpuint (ow_history_length (history), ==, 3);
+    g_assert_cmpuint (ow_history_oldest_seq (history), ==, 1);
   }
   ow_test_remove_tree (dir);
 }
@@ -464,6 +507,7 @@ main (int argc, char **argv)
   g_test_add_func ("/continuity/seq-unwritable", test_seq_unwritable);
   g_test_add_func ("/continuity/history", test_history_ring_and_privacy);
   g_test_add_func ("/continuity/history-file", test_history_file);
+  g_test_add_func ("/continuity/history-file-text-form", test_history_file_text_form);
   g_test_add_func ("/continuity/counter-store-restart", test_counter_store_restart);
   g_test_add_func ("/continuity/counter-store-pending-events", test_counter_store_pending_events);
   g_test_add_func ("/continuity/metrics-render", test_metrics_render);

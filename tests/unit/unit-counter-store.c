@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The counter store's files: written directly when the cgroup's name needs no escaping and by
- * GKeyFile otherwise, read back either way (and GKeyFile reads both); an entry whose file
- * already holds its counters is not written again. */
+/* The counter store's log: a save appends one record, an entry whose record is up to date is
+ * not written again, odd cgroup names come back as they were, a torn last record is ignored,
+ * the log is written anew before it grows without bound, and the one-file-per-cgroup form of
+ * earlier versions is taken over. */
 #include "ow-counter-store.h"
 
 #include <glib/gstdio.h>
-#include <sys/stat.h>
 
-#define ODD_NAME "/odd\nname\\with \tescapes"
+#define ODD_NAME "/odd\nname\\with \tescapes\\n"
 
 static OwCounters
 kills (guint64 value)
@@ -19,19 +19,32 @@ kills (guint64 value)
   return counters;
 }
 
-/* The only file of DIR; its inode tells whether it was replaced. */
 static char *
-only_file (const char *dir, guint64 *ino)
+log_path (const char *dir)
 {
-  g_autoptr (GDir) listing = g_dir_open (dir, 0, NULL);
-  const char *name = g_dir_read_name (listing);
-  char *path = g_build_filename (dir, name, NULL);
-  struct stat st;
+  return g_build_filename (dir, "log", NULL);
+}
 
-  g_assert_null (g_dir_read_name (listing));
-  g_assert_cmpint (g_stat (path, &st), ==, 0);
-  *ino = st.st_ino;
-  return path;
+/* Lines of DIR's log, header included. */
+static guint
+log_lines (const char *dir)
+{
+  g_autofree char *path = log_path (dir), *text = NULL;
+  guint lines = 0;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  for (const char *c = text; *c != '\0'; c++)
+    lines += *c == '\n';
+  return lines;
+}
+
+static void
+remove_dir (const char *dir)
+{
+  g_autofree char *path = log_path (dir);
+
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0); /* nothing else was left there */
 }
 
 static void
@@ -39,46 +52,47 @@ check_form (const char *cgroup)
 {
   g_autofree char *dir = g_dir_make_tmp ("ow-counter-store-XXXXXX", NULL);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GKeyFile) file = g_key_file_new ();
-  g_autofree char *path = NULL, *read_back = NULL;
   OwCounters baseline = kills (7), missed;
-  guint64 ino, ino_again;
+  guint lines;
 
   {
     g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
     OwCounterEntry *entry = ow_counter_store_reconcile (store, cgroup, 42, &baseline, &missed);
 
+    g_assert_no_error (error);
     g_assert_true (ow_counter_store_save (store, entry, &error));
     ow_counter_store_reported (store, cgroup, OW_COUNTER_OOM, 3, FALSE, 0, FALSE);
+    g_assert_cmpuint (log_lines (dir), ==, 3); /* header, the watch, the report */
   }
-  path = only_file (dir, &ino);
-  /* GKeyFile reads what the store wrote */
-  g_assert_true (g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, &error));
-  read_back = g_key_file_get_string (file, "Counters", "Cgroup", &error);
-  g_assert_cmpstr (read_back, ==, cgroup);
-  g_assert_cmpuint (g_key_file_get_uint64 (file, "Counters", "SeenOomKill", NULL), ==, 7);
   {
     g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
     OwCounterEntry *entry = ow_counter_store_lookup (store, cgroup);
 
+    g_assert_cmpuint (log_lines (dir), ==, 2); /* written anew: one record per entry */
     g_assert_nonnull (entry);
     g_assert_cmpuint (entry->ino, ==, 42);
     g_assert_true (entry->seen.has[OW_COUNTER_OOM_KILL]);
     g_assert_false (entry->seen.has[OW_COUNTER_OOM]);
     g_assert_cmpuint (entry->seen.value[OW_COUNTER_OOM_KILL], ==, 7);
     g_assert_cmpuint (entry->reported[OW_COUNTER_OOM], ==, 3);
-    /* watched again, nothing changed: the file stays as it is */
+    /* watched again, nothing changed: nothing written */
     entry = ow_counter_store_reconcile (store, cgroup, 42, &baseline, &missed);
     g_assert_true (ow_counter_store_save (store, entry, &error));
-    g_free (only_file (dir, &ino_again));
-    g_assert_cmpuint (ino_again, ==, ino);
-    /* a kill reported: written */
+    lines = log_lines (dir);
+    g_assert_cmpuint (lines, ==, 2);
+    /* a kill reported: one record more */
     ow_counter_store_reported (store, cgroup, OW_COUNTER_OOM_KILL, 1, TRUE, 8, FALSE);
-    g_free (only_file (dir, &ino_again));
-    g_assert_cmpuint (ino_again, !=, ino);
+    g_assert_cmpuint (log_lines (dir), ==, lines + 1);
     ow_counter_store_forget (store, cgroup);
+    g_assert_cmpuint (log_lines (dir), ==, lines + 2);
   }
-  g_rmdir (dir);
+  {
+    g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
+
+    g_assert_null (ow_counter_store_lookup (store, cgroup));
+    g_assert_cmpuint (log_lines (dir), ==, 1);
+  }
+  remove_dir (dir);
 }
 
 static void
@@ -88,9 +102,78 @@ test_forms (void)
   check_form (ODD_NAME);
 }
 
-/* A file in GKeyFile's looser syntax (comments, spaces around '=') is read too. */
+/* A crash in the middle of a write leaves a record without its newline: the rest is read. */
 static void
-test_keyfile_syntax (void)
+test_torn (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ow-counter-store-XXXXXX", NULL);
+  g_autofree char *path = log_path (dir);
+  g_autoptr (GError) error = NULL;
+  OwCounters baseline = kills (2), missed;
+
+  {
+    g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
+
+    ow_counter_store_save (store, ow_counter_store_reconcile (store, "/a", 1, &baseline, &missed),
+                           &error);
+    g_assert_no_error (error);
+  }
+  {
+    g_autofree char *text = NULL, *torn = NULL;
+
+    g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+    torn = g_strconcat (text, "S 1 - 9 - 0 0 0 /b", NULL);
+    g_assert_true (g_file_set_contents (path, torn, -1, NULL));
+  }
+  g_test_expect_message ("oomwatchd", G_LOG_LEVEL_WARNING, "*1 records that were not whole*");
+  {
+    g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
+    OwCounterEntry *entry = ow_counter_store_lookup (store, "/a");
+
+    g_test_assert_expected_messages ();
+    g_assert_nonnull (entry);
+    g_assert_cmpuint (entry->seen.value[OW_COUNTER_OOM_KILL], ==, 2);
+    g_assert_null (ow_counter_store_lookup (store, "/b"));
+  }
+  remove_dir (dir);
+}
+
+/* Saving one cgroup over and over does not grow the log without bound. */
+static void
+test_compacted (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ow-counter-store-XXXXXX", NULL);
+  g_autoptr (GError) error = NULL;
+  OwCounters baseline = kills (0), missed;
+  guint most = 0;
+
+  {
+    g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
+
+    ow_counter_store_save (store, ow_counter_store_reconcile (store, "/a", 1, &baseline, &missed),
+                           &error);
+    for (guint i = 1; i <= 5000; i++)
+      {
+        ow_counter_store_reported (store, "/a", OW_COUNTER_OOM_KILL, 1, TRUE, i, FALSE);
+        most = MAX (most, log_lines (dir));
+      }
+    g_assert_cmpuint (most, <=, 2 + 1024 + 1);
+    g_assert_cmpuint (ow_counter_store_lookup (store, "/a")->reported[OW_COUNTER_OOM_KILL], ==,
+                      5000);
+  }
+  {
+    g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
+    OwCounterEntry *entry = ow_counter_store_lookup (store, "/a");
+
+    g_assert_cmpuint (entry->seen.value[OW_COUNTER_OOM_KILL], ==, 5000);
+    g_assert_cmpuint (entry->reported[OW_COUNTER_OOM_KILL], ==, 5000);
+  }
+  remove_dir (dir);
+}
+
+/* Earlier versions kept one file per cgroup, in GKeyFile's syntax: read once, then removed. */
+static void
+test_earlier_files (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("ow-counter-store-XXXXXX", NULL);
   g_autofree char *path = g_build_filename (dir, "x.counters", NULL);
@@ -103,11 +186,17 @@ test_keyfile_syntax (void)
     OwCounterEntry *entry = ow_counter_store_lookup (store, "/by/hand");
 
     g_assert_nonnull (entry);
+    g_assert_true (entry->pending);
     g_assert_cmpuint (entry->ino, ==, 5);
     g_assert_cmpuint (entry->seen.value[OW_COUNTER_OOM_KILL], ==, 9);
+    g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   }
-  g_unlink (path);
-  g_rmdir (dir);
+  {
+    g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
+
+    g_assert_nonnull (ow_counter_store_lookup (store, "/by/hand"));
+  }
+  remove_dir (dir);
 }
 
 int
@@ -115,6 +204,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/counter-store/forms", test_forms);
-  g_test_add_func ("/counter-store/keyfile-syntax", test_keyfile_syntax);
+  g_test_add_func ("/counter-store/torn", test_torn);
+  g_test_add_func ("/counter-store/compacted", test_compacted);
+  g_test_add_func ("/counter-store/earlier-files", test_earlier_files);
   return g_test_run ();
 }
