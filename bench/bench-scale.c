@@ -222,15 +222,24 @@ bench_startup (Bench *bench, GString *json)
   config_arg = g_strdup_printf ("--config=%s", bench->env->config_path);
   old_owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (bench->env->manager));
   {
-    const char *argv[] = { g_getenv ("OOMWATCHD"), "--replace", config_arg, NULL };
+    /* BENCH_STARTUP_WRAPPER: a command the replacement runs under (a profiler) */
+    g_auto (GStrv) wrapper = g_strsplit (g_getenv ("BENCH_STARTUP_WRAPPER") ?: "", " ", -1);
+    g_autoptr (GPtrArray) argv = g_ptr_array_new ();
     g_autoptr (GSubprocessLauncher) launcher
         = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE);
     g_autoptr (GError) error = NULL;
 
     /* the runtime directory of the daemon it replaces (a tmpfs under bench/run) */
+    for (guint i = 0; wrapper[i] != NULL; i++)
+      if (wrapper[i][0] != '\0')
+        g_ptr_array_add (argv, wrapper[i]);
+    g_ptr_array_add (argv, (gpointer)g_getenv ("OOMWATCHD"));
+    g_ptr_array_add (argv, "--replace");
+    g_ptr_array_add (argv, config_arg);
+    g_ptr_array_add (argv, NULL);
     ow_test_continuity_setup_launcher (bench->env, launcher);
     start = g_get_monotonic_time ();
-    replacement = g_subprocess_launcher_spawnv (launcher, argv, &error);
+    replacement = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv->pdata, &error);
     g_assert_no_error (error);
   }
   for (;;)

@@ -225,6 +225,9 @@ on_rows (Run *run, const char *list)
       if (level == top && has_row (want, "rss"))
         {
           figure ("rss_mib", ow_test_env_rss_kib (bench->env) / 1024.0);
+          /* the heap (and stacks), and the pages of the binary and libraries it touched */
+          figure ("rss_anon_mib", ow_test_env_status_kib (bench->env, "RssAnon:") / 1024.0);
+          figure ("rss_file_mib", ow_test_env_status_kib (bench->env, "RssFile:") / 1024.0);
           figure ("fds", ow_test_env_count_fds (bench->env));
         }
       if (!latency)

@@ -456,16 +456,22 @@ ow_test_env_count_open_files (OwTestEnv *env, const char *suffix)
 }
 
 guint64
-ow_test_env_rss_kib (OwTestEnv *env)
+ow_test_env_status_kib (OwTestEnv *env, const char *field)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%s/status", env->daemon_pid);
   g_autofree char *status = NULL;
-  const char *rss;
+  const char *value;
 
   g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
-  rss = strstr (status, "VmRSS:");
-  g_assert_nonnull (rss);
-  return g_ascii_strtoull (rss + strlen ("VmRSS:"), NULL, 10);
+  value = strstr (status, field);
+  g_assert_nonnull (value);
+  return g_ascii_strtoull (value + strlen (field), NULL, 10);
+}
+
+guint64
+ow_test_env_rss_kib (OwTestEnv *env)
+{
+  return ow_test_env_status_kib (env, "VmRSS:");
 }
 
 GSubprocess *

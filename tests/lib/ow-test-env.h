@@ -57,6 +57,8 @@ guint ow_test_env_count_fds (OwTestEnv *env);
 /* The daemon's open files whose path ends with SUFFIX (e.g. "/memory.oom_control"). */
 guint ow_test_env_count_open_files (OwTestEnv *env, const char *suffix);
 guint64 ow_test_env_rss_kib (OwTestEnv *env);
+/* A "FIELD: N kB" line of the daemon's /proc/PID/status, FIELD with its colon. */
+guint64 ow_test_env_status_kib (OwTestEnv *env, const char *field);
 void ow_test_env_free (OwTestEnv *env);
 
 char *ow_test_env_make_cgroup (OwTestEnv *env, const char *name, const char *limit,
