@@ -41,6 +41,9 @@ typedef struct
   guint64 oom_kill_seen;
   GArray *owed; /* OwedKills, oldest first; NULL until the first OOM */
   gboolean paused;
+  /* Nothing changed between the first reading and the registration: whatever happens from
+   * then on wakes the eventfd, and the registry's sync after creation has nothing to read. */
+  gboolean current_at_birth;
   guint64 unread_signals; /* wake-ups whose state could not be read yet */
   guint retry_ms;
   guint recheck_id;
@@ -273,6 +276,11 @@ v1_source_sync (OwSource *source)
   OwV1Source *self = (OwV1Source *)source;
   OwV1Control state;
 
+  if (self->current_at_birth)
+    {
+      self->current_at_birth = FALSE;
+      return;
+    }
   if (read_state (self, &state) == OW_V1_READ_OK)
     {
       report_kills (self, &state);
@@ -353,7 +361,7 @@ ow_v1_source_new (const OwSourceContext *context, const char *canonical, OwSourc
   g_auto (OwFd) dir = -1;
   g_auto (OwFd) control = -1;
   OwV1Source *self;
-  OwV1Control state;
+  OwV1Control state, again;
   struct stat st;
 
   dir = ow_hierarchy_open_cgroup (context->hierarchy, canonical, error);
@@ -399,6 +407,9 @@ ow_v1_source_new (const OwSourceContext *context, const char *canonical, OwSourc
       = ow_fd_mux_add (context->mux, self->event_fd, EPOLLIN, on_event_fd, self, error);
   if (self->event_fd_id == 0 || !register_event_fd (dir, control, self->event_fd, canonical, error))
     return NULL;
+  self->current_at_birth = ow_v1_control_read (control, canonical, &again, NULL) == OW_V1_READ_OK
+                           && again.oom_kill == state.oom_kill
+                           && again.under_oom == state.under_oom;
   keep_control (self, ow_fd_steal (&control));
   return g_steal_pointer (&source);
 }
