@@ -5,7 +5,6 @@
 #include "oomwatch-error.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -234,17 +233,9 @@ ow_counter_store_compact (OwCounterStore *self, GError **error)
   g_hash_table_iter_init (&iter, self->entries);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&entry))
     ow_counter_store_format (text, entry);
-  if (!ow_state_file_replace (self->log_path, text->str, (gssize)text->len, 0600, error))
-    return FALSE;
-  fd = open (self->log_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+  fd = ow_state_file_replace_and_open (self->log_path, text->str, (gssize)text->len, 0600, error);
   if (fd < 0)
-    {
-      int saved = errno;
-
-      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_FAILED, "Cannot open %s: %s",
-                   self->log_path, g_strerror (saved));
-      return FALSE;
-    }
+    return FALSE;
   ow_fd_close (self->log_fd);
   self->log_fd = ow_fd_steal (&fd);
   self->records = g_hash_table_size (self->entries);

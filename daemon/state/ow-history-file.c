@@ -5,7 +5,6 @@
 #include "oomwatch-error.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -124,17 +123,9 @@ rewrite (OwHistoryFile *self, OwHistory *history, GError **error)
 
       g_string_append (text, line);
     }
-  if (!ow_state_file_replace (self->path, text->str, (gssize)text->len, 0600, error))
-    return FALSE;
-  fd = open (self->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+  fd = ow_state_file_replace_and_open (self->path, text->str, (gssize)text->len, 0600, error);
   if (fd < 0)
-    {
-      int saved = errno;
-
-      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_FAILED, "Cannot open %s: %s", self->path,
-                   g_strerror (saved));
-      return FALSE;
-    }
+    return FALSE;
   ow_fd_close (self->fd);
   self->fd = ow_fd_steal (&fd);
   self->lines = g_list_length (entries);

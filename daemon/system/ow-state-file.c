@@ -66,3 +66,22 @@ ow_state_file_replace (const char *path, const char *data, gssize length, int mo
                g_strerror (saved));
   return FALSE;
 }
+
+int
+ow_state_file_replace_and_open (const char *path, const char *data, gssize length, int mode,
+                                GError **error)
+{
+  int fd;
+
+  if (!ow_state_file_replace (path, data, length, mode, error))
+    return -1;
+  fd = open (path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_FAILED, "Cannot open %s: %s", path,
+                   g_strerror (saved));
+    }
+  return fd;
+}

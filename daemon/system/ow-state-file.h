@@ -13,3 +13,6 @@
  * survives the machine anyway. */
 gboolean ow_state_file_replace (const char *path, const char *data, gssize length, int mode,
                                 GError **error);
+/* The same, then opens PATH for appending: a log written anew. Returns the fd, or -1. */
+int ow_state_file_replace_and_open (const char *path, const char *data, gssize length, int mode,
+                                    GError **error);
