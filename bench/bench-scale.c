@@ -214,6 +214,7 @@ bench_startup (Bench *bench, GString *json)
   g_autofree char *config_arg = NULL, *old_owner = NULL;
   g_autoptr (GSubprocess) replacement = NULL;
   gint64 start, took;
+  guint64 old_cpu;
 
   for (guint i = 0; i < bench->other_cgroups->len; i++)
     g_string_append_printf (config, "%s;", (char *)g_ptr_array_index (bench->other_cgroups, i));
@@ -221,6 +222,7 @@ bench_startup (Bench *bench, GString *json)
   g_assert_true (g_file_set_contents (bench->env->config_path, config->str, -1, NULL));
   config_arg = g_strdup_printf ("--config=%s", bench->env->config_path);
   old_owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (bench->env->manager));
+  old_cpu = bench_cpu_ns (bench->env->daemon_pid);
   {
     /* BENCH_STARTUP_WRAPPER: a command the replacement runs under (a profiler) */
     g_auto (GStrv) wrapper = g_strsplit (g_getenv ("BENCH_STARTUP_WRAPPER") ?: "", " ", -1);
@@ -251,6 +253,8 @@ bench_startup (Bench *bench, GString *json)
       ow_test_env_iterate (2);
     }
   took = g_get_monotonic_time () - start;
+  bench->last_startup_cpu = bench_cpu_ns (g_subprocess_get_identifier (replacement)) / 1e9;
+  bench->last_startup_old_cpu = (bench_cpu_ns (bench->env->daemon_pid) - old_cpu) / 1e9;
   ow_test_env_wait_process (bench->env->daemon);
   g_object_unref (bench->env->daemon);
   bench->env->daemon = g_object_ref (replacement);

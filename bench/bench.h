@@ -36,6 +36,9 @@ typedef struct
   GString *json; /* this bus's rows */
   BenchStats last_relay, last_daemon; /* of the last latency row */
   double last_steal;                  /* percent, of the last latency row */
+  /* CPU seconds of the start-up row: the replacement's until it owned the name, and the
+   * replaced daemon's meanwhile (work left over from earlier rows competes with it) */
+  double last_startup_cpu, last_startup_old_cpu;
   double cost_daemon_us, cost_relay_us; /* of the last bench_cost */
 } Bench;
 

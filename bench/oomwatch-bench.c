@@ -238,7 +238,11 @@ on_rows (Run *run, const char *list)
       figure (steal, bench->last_steal);
     }
   if (has_row (want, "startup"))
-    figure ("startup_s", bench_startup (bench, run->rest));
+    {
+      figure ("startup_s", bench_startup (bench, run->rest));
+      figure ("startup_cpu_s", bench->last_startup_cpu);
+      figure ("startup_replaced_cpu_s", bench->last_startup_old_cpu);
+    }
   ticks0 = bench_cpu_ticks (&steal1) - ticks0;
   figure ("steal_percent", ticks0 > 0 ? 100.0 * (steal1 - steal0) / ticks0 : 0);
   bench_free (bench);
