@@ -371,6 +371,7 @@ bench_cost (Bench *bench, guint rounds, GString *json)
   const char *relay_pid = g_subprocess_get_identifier (bench->relay);
   guint64 daemon0 = bench_cpu_ns (bench->env->daemon_pid), relay0 = bench_cpu_ns (relay_pid);
   guint64 bus0 = bus_cpu_ns (bench), daemon1, relay1, bus1;
+  guint64 daemon_runs = bench_runs (bench->env->daemon_pid), relay_runs = bench_runs (relay_pid);
   guint done = 0;
 
   for (guint i = 0; i < rounds; i++)
@@ -383,6 +384,8 @@ bench_cost (Bench *bench, guint rounds, GString *json)
   daemon1 = bench_cpu_ns (bench->env->daemon_pid);
   relay1 = bench_cpu_ns (relay_pid);
   bus1 = bus_cpu_ns (bench);
+  bench->cost_daemon_runs = (double)(bench_runs (bench->env->daemon_pid) - daemon_runs) / rounds;
+  bench->cost_relay_runs = (double)(bench_runs (relay_pid) - relay_runs) / rounds;
   g_ptr_array_set_size (bench->env->signals, 0);
   bench->cost_daemon_us = (daemon1 - daemon0) / 1e3 / rounds;
   bench->cost_relay_us = (relay1 - relay0) / 1e3 / rounds;

@@ -88,6 +88,22 @@ bench_cpu_ns (const char *pid)
   return bench_sum_tasks (pid, "schedstat", first_number);
 }
 
+static guint64
+third_number (const char *text)
+{
+  g_auto (GStrv) fields = g_strsplit (text, " ", 4);
+
+  return g_strv_length (fields) >= 3 ? g_ascii_strtoull (fields[2], NULL, 10) : 0;
+}
+
+/* How many times the threads of PID were put on a CPU so far (schedstat, third field): each
+ * wake-up is one, and so is each return after preemption. */
+guint64
+bench_runs (const char *pid)
+{
+  return bench_sum_tasks (pid, "schedstat", third_number);
+}
+
 double
 bench_load_average (void)
 {

@@ -40,6 +40,7 @@ typedef struct
    * replaced daemon's meanwhile (work left over from earlier rows competes with it) */
   double last_startup_cpu, last_startup_old_cpu;
   double cost_daemon_us, cost_relay_us; /* of the last bench_cost */
+  double cost_daemon_runs, cost_relay_runs; /* times on a CPU per OOM, of the last bench_cost */
 } Bench;
 
 /* bench-util.c */
@@ -47,6 +48,7 @@ BenchStats bench_stats (GArray *samples);
 void bench_save_samples (const char *outdir, const char *name, GArray *samples);
 guint64 bench_sum_tasks (const char *pid, const char *file, guint64 (*value) (const char *text));
 guint64 bench_cpu_ns (const char *pid);
+guint64 bench_runs (const char *pid);
 double bench_load_average (void);
 guint64 bench_cpu_ticks (guint64 *steal);
 void bench_wait_hog (Bench *bench, const char *name, guint mib);

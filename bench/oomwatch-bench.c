@@ -209,6 +209,8 @@ on_rows (Run *run, const char *list)
       figure ("cpu_per_oom_us", bench->cost_daemon_us);
       figure ("relay_cpu_per_oom_us", bench->cost_relay_us);
       figure ("cpu_per_oom_vs_relay", bench->cost_daemon_us / bench->cost_relay_us);
+      figure ("runs_per_oom", bench->cost_daemon_runs);
+      figure ("relay_runs_per_oom", bench->cost_relay_runs);
     }
   if (latency)
     bench_latency_header ();

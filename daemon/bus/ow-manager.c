@@ -27,6 +27,7 @@ struct _OwManager
   OwConfig *overrides;
   guint fd_watch_limit;
   OwFdBudget *fd_budget; /* for the sources: outlives the registry */
+  OwKillWait *kill_wait; /* for the sources: outlives the registry */
   GDBusConnection *connection;
   guint name_owner_changed_id;
   OwOomd *oomd;             /* systemd-oomd's kills */
@@ -237,6 +238,7 @@ ow_manager_finalize (GObject *object)
   g_clear_pointer (&self->registry, ow_registry_free);
   g_clear_pointer (&self->mux, ow_fd_mux_free);
   g_clear_pointer (&self->fd_budget, ow_fd_budget_free);
+  g_clear_pointer (&self->kill_wait, ow_kill_wait_free);
   g_clear_pointer (&self->context.container_names, ow_container_names_free);
   g_clear_pointer (&self->hierarchy, ow_hierarchy_free);
   g_clear_pointer (&self->guard, ow_bus_guard_free);
@@ -332,8 +334,9 @@ ow_manager_new (OwHierarchy *hierarchy, const OwManagerSettings *settings, GErro
   self->context.fd_budget = self->fd_budget
       = ow_fd_budget_new (self->fd_watch_limit, OW_FD_LOANS_MAX);
   self->context.kernel_log_path = self->kernel_log_path;
+  self->context.kill_wait = self->kill_wait = ow_kill_wait_new ();
   self->context.factory = ow_source_new;
-  self->dispatcher = ow_dispatcher_new (hierarchy, self->kernel_log_path);
+  self->dispatcher = ow_dispatcher_new (hierarchy, self->kernel_log_path, self->kill_wait);
   self->registry = ow_registry_new (&self->context, &no_limits, &ow_dispatcher_registry_listener,
                                     self->dispatcher);
   self->continuity = ow_continuity_new (settings->runtime_dir ?: OW_DEFAULT_RUNTIME_DIR,

@@ -13,6 +13,7 @@ struct _OwDispatcher
   guint version;
   char *kernel_log_path;
   OwKmsg *kmsg; /* NULL: victims are not named */
+  OwKillWait *kill_wait; /* borrowed: v1 sources told of the kills the log names */
   OwAttribution *attribution;
   OwSender *sender;
   GPtrArray *for_ancestors; /* OwVictim references, v1 */
@@ -121,6 +122,14 @@ on_victim (OwVictim *victim, gpointer user_data)
   take_victim (user_data, victim);
 }
 
+static void
+on_kill_logged (gpointer user_data)
+{
+  OwDispatcher *self = user_data;
+
+  ow_kill_wait_logged (self->kill_wait);
+}
+
 /* The registry: the kernel sources' events, counted on their cgroup. */
 static void
 on_event (OwWatch *watch, const OwEvent *event, gpointer user_data)
@@ -205,6 +214,7 @@ const OwContinuityListener ow_dispatcher_continuity_listener = {
 
 static const OwKmsgListener kmsg_listener = {
   .victim = on_victim,
+  .kill_logged = on_kill_logged,
 };
 
 gboolean
@@ -223,6 +233,7 @@ ow_dispatcher_set_kernel_log (OwDispatcher *self, gboolean wanted)
       if (self->kmsg == NULL)
         g_warning ("Victims will not be named: %s", error->message);
     }
+  ow_kill_wait_set_followed (self->kill_wait, self->kmsg != NULL);
   return self->kmsg != NULL;
 }
 
@@ -257,10 +268,11 @@ static const OwAttributionLookup attribution_lookup = {
 };
 
 OwDispatcher *
-ow_dispatcher_new (OwHierarchy *hierarchy, const char *kernel_log_path)
+ow_dispatcher_new (OwHierarchy *hierarchy, const char *kernel_log_path, OwKillWait *kill_wait)
 {
   OwDispatcher *self = g_new0 (OwDispatcher, 1);
 
+  self->kill_wait = kill_wait;
   self->hierarchy = hierarchy;
   self->version = ow_hierarchy_get_version (hierarchy);
   self->kernel_log_path = g_strdup (kernel_log_path);

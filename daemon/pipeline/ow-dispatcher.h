@@ -21,7 +21,8 @@ G_BEGIN_DECLS
 typedef struct _OwDispatcher OwDispatcher;
 
 /* HIERARCHY is borrowed and must outlive it. */
-OwDispatcher *ow_dispatcher_new (OwHierarchy *hierarchy, const char *kernel_log_path);
+OwDispatcher *ow_dispatcher_new (OwHierarchy *hierarchy, const char *kernel_log_path,
+                                 OwKillWait *kill_wait);
 /* The registry and continuity it was made as the listener of; borrowed, they outlive it. */
 void ow_dispatcher_attach (OwDispatcher *self, OwRegistry *registry, OwContinuity *continuity);
 void ow_dispatcher_free (OwDispatcher *self);

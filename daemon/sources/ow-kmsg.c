@@ -35,12 +35,20 @@ find_recent (OwKmsg *self, guint32 pid)
 }
 
 static void
+tell_kill_logged (OwKmsg *self)
+{
+  if (self->listener->kill_logged != NULL)
+    self->listener->kill_logged (self->user_data);
+}
+
+static void
 handle_record (OwKmsg *self, OwKmsgRecord *record, GPtrArray *named)
 {
   OwVictim *victim;
 
   if (record->kind == OW_KMSG_KILLED_PROCESS)
     {
+      tell_kill_logged (self);
       /* Follows the oom-kill: line of the same kill; its name is the complete one. */
       victim = find_recent (self, record->pid);
       if (victim != NULL && record->comm != NULL)
@@ -87,6 +95,7 @@ ow_kmsg_drain (OwKmsg *self)
           /* Records were overwritten before we read them: carry on from the oldest left. */
           self->overruns++;
           g_debug ("kernel log overrun (%" G_GUINT64_FORMAT ")", self->overruns);
+          tell_kill_logged (self);
           continue;
         }
       if (len < 0 && errno == EINTR)

@@ -13,6 +13,9 @@ typedef struct
 {
   /* A new victim; the listener takes its own reference if it keeps it. */
   void (*victim) (OwVictim *victim, gpointer user_data);
+  /* A "Killed process" line was read, or records were lost (optional): a kill counted. Told
+   * from every read, the caller's drains too. */
+  void (*kill_logged) (gpointer user_data);
 } OwKmsgListener;
 
 OwKmsg *ow_kmsg_new (const char *path, const OwKmsgListener *listener, gpointer user_data,

@@ -13,6 +13,7 @@
 #include "ow-event.h"
 #include "ow-fd-budget.h"
 #include "ow-fd-mux.h"
+#include "ow-kill-wait.h"
 #include "ow-container-names.h"
 #include "ow-hierarchy.h"
 
@@ -51,6 +52,7 @@ struct _OwSourceContext
   OwFdMux *mux;
   OwFdBudget *fd_budget;       /* each source is a user; spare fds are lent (NULL: none) */
   const char *kernel_log_path; /* the v2 root source is woken by the kernel log */
+  OwKillWait *kill_wait;       /* v1 sources waiting for a kill (NULL: they use timers) */
   /* What the registry makes its sources with: ow_source_new (ow-source-factory.h) in the
    * daemon; unit tests plug in fake sources they drive by hand (tests/ow-fake-source.c), and
    * find their own state in factory_data. */

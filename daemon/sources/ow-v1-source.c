@@ -3,7 +3,9 @@
  * handling, before a victim is killed, and never for the kill or for recovery: so after each
  * signal the source re-reads memory.oom_control until oom_kill has risen once per signal (each
  * signal looked after for about a second), and while tasks are paused until under_oom falls.
- * With nothing happening it has no timer. The cgroup's removal also signals the eventfd: told
+ * While the kernel log is followed, its "Killed process" lines trigger those reads
+ * (ow-kill-wait.h), with one timer left at the end of the second; otherwise timers back off
+ * from 5 ms. With nothing happening it has no timer. The cgroup's removal also signals the eventfd: told
  * apart by the cgroup being gone (or another directory). A wake-up whose state cannot be read
  * is kept and read again later, never reported. memory.oom_control stays open while the fd
  * budget has fds to spare (ow-fd-budget.h). */
@@ -193,6 +195,43 @@ schedule_recheck (OwV1Source *self, guint interval_ms)
   self->recheck_id = g_timeout_add (interval_ms, on_recheck, self);
 }
 
+static gboolean
+log_tells_kills (OwV1Source *self)
+{
+  OwKillWait *wait = self->parent.context->kill_wait;
+
+  return wait != NULL && ow_kill_wait_followed (wait);
+}
+
+static void on_kill_logged (gpointer waiter);
+
+/* Kills are owed: wait for the kernel log's line, and look once more when the last owed
+ * signal's second is over (a line lost to an overrun); or back off from INTERVAL_MS. */
+static void
+look_for_kills (OwV1Source *self, guint interval_ms)
+{
+  const OwedKills *newest;
+
+  if (!log_tells_kills (self))
+    {
+      schedule_recheck (self, interval_ms);
+      return;
+    }
+  ow_kill_wait_add (self->parent.context->kill_wait, self, on_kill_logged);
+  newest = &g_array_index (self->owed, OwedKills, self->owed->len - 1);
+  schedule_recheck (
+      self, (guint)CLAMP ((newest->until - g_get_monotonic_time ()) / G_TIME_SPAN_MILLISECOND + 1,
+                          1, RECHECK_WINDOW_MS));
+}
+
+static void
+stop_looking (OwV1Source *self)
+{
+  g_clear_handle_id (&self->recheck_id, g_source_remove);
+  if (self->parent.context->kill_wait != NULL)
+    ow_kill_wait_remove (self->parent.context->kill_wait, self);
+}
+
 /* SIGNALS wake-ups of the eventfd, to be told apart and reported. */
 static void
 handle_signals (OwV1Source *self, guint64 signals)
@@ -230,9 +269,9 @@ handle_signals (OwV1Source *self, guint64 signals)
   if (self->paused)
     schedule_recheck (self, PAUSED_RECHECK_MS);
   else if (kills_owed (self))
-    schedule_recheck (self, RECHECK_FIRST_MS);
+    look_for_kills (self, RECHECK_FIRST_MS);
   else
-    g_clear_handle_id (&self->recheck_id, g_source_remove); /* every kill seen */
+    stop_looking (self); /* every kill seen */
 }
 
 static gboolean
@@ -255,8 +294,27 @@ on_recheck (gpointer user_data)
   if (self->paused)
     schedule_recheck (self, PAUSED_RECHECK_MS);
   else if (kills_owed (self))
-    schedule_recheck (self, MIN (self->recheck_interval_ms * 2, PAUSED_RECHECK_MS * 2));
+    look_for_kills (self, MIN (self->recheck_interval_ms * 2, PAUSED_RECHECK_MS * 2));
+  else
+    stop_looking (self);
   return G_SOURCE_REMOVE;
+}
+
+/* The kernel logged a kill (here or anywhere): read whether it was one of ours. */
+static void
+on_kill_logged (gpointer waiter)
+{
+  OwV1Source *self = waiter;
+  OwV1Control state;
+
+  if (self->paused || self->unread_signals > 0 || read_state (self, &state) != OW_V1_READ_OK)
+    return; /* their own timer reads again */
+  report_kills (self, &state);
+  report_recovery (self, &state);
+  if (kills_owed (self))
+    ow_kill_wait_add (self->parent.context->kill_wait, self, on_kill_logged);
+  else if (!self->paused)
+    stop_looking (self);
 }
 
 static void
@@ -303,7 +361,7 @@ v1_source_free (OwSource *source)
 {
   OwV1Source *self = (OwV1Source *)source;
 
-  g_clear_handle_id (&self->recheck_id, g_source_remove);
+  stop_looking (self);
   ow_fd_mux_remove (source->context->mux, &self->event_fd_id);
   /* Closing the eventfd makes the kernel drop the registration. */
   ow_fd_close (self->event_fd);
