@@ -92,10 +92,10 @@ ow_continuity_removed (OwContinuity *self, const char *cgroup, const char *reaso
   g_variant_dict_insert (&details, OOMWATCH_KEY_TIMESTAMP, "t", (guint64)g_get_real_time ());
   g_variant_dict_insert (&details, OOMWATCH_KEY_SEQ, "t", seq);
   entry = ow_history_entry_new ("WatchRemoved", cgroup, reason, 0, g_variant_dict_end (&details));
-  ow_continuity_keep (self, stamp (self, entry, seq));
-  ow_event_log_removed (cgroup);
   /* A floating copy of the same bytes: the sender's g_variant_new() takes it over. */
   bytes = g_variant_get_data_as_bytes (entry->details);
+  ow_continuity_keep (self, stamp (self, entry, seq));
+  ow_event_log_removed (cgroup);
   return g_variant_new_from_bytes (G_VARIANT_TYPE_VARDICT, bytes, TRUE);
 }
 

@@ -13,8 +13,10 @@
 struct _OwHistoryFile
 {
   char *path;
-  int fd;
+  int fd; /* read and appended to */
+  goffset size;
   guint lines;
+  OwHistory *history; /* borrowed: whose entries' details are here */
 };
 
 /* A line is "b " and the entry as a serialised GVariant in base64: cheaper to write than
@@ -82,6 +84,46 @@ line_to_entry (const char *line)
   return entry;
 }
 
+/* ENTRY's line as written, with its newline (NULL: it cannot be read back). */
+static char *
+read_stored (OwHistoryFile *self, const OwHistoryEntry *entry)
+{
+  g_autofree char *line = g_malloc (entry->stored_length + 1);
+
+  if (pread (self->fd, line, entry->stored_length, entry->stored_at)
+      != (gssize)entry->stored_length)
+    return NULL;
+  line[entry->stored_length] = '\0';
+  return g_steal_pointer (&line);
+}
+
+static GVariant *
+load_details (const OwHistoryEntry *entry, gpointer user_data)
+{
+  OwHistoryFile *self = user_data;
+  g_autofree char *line = read_stored (self, entry);
+  g_autoptr (GVariant) value = NULL;
+  guint64 seq;
+
+  if (line == NULL || !g_str_has_suffix (line, "\n"))
+    return NULL;
+  line[entry->stored_length - 1] = '\0';
+  value = parse_line (line);
+  if (value == NULL)
+    return NULL;
+  g_variant_get_child (value, 0, "t", &seq);
+  return seq == entry->seq ? g_variant_get_child_value (value, 6) : NULL;
+}
+
+/* ENTRY's line is at AT in the file: its details are read back from there from now on. */
+static void
+stored (OwHistoryEntry *entry, goffset at, gsize length)
+{
+  entry->stored_at = at;
+  entry->stored_length = (guint)length;
+  g_clear_pointer (&entry->details, g_variant_unref);
+}
+
 static void
 load (OwHistoryFile *self, OwHistory *history)
 {
@@ -110,25 +152,43 @@ load (OwHistoryFile *self, OwHistory *history)
     }
 }
 
+/* A file of HISTORY's entries alone. Those written out before are copied from the file. */
 static gboolean
 rewrite (OwHistoryFile *self, OwHistory *history, GError **error)
 {
   g_autoptr (GString) text = g_string_new (NULL);
   g_autoptr (GList) entries = ow_history_entries (history);
+  g_autoptr (GArray) ends = g_array_new (FALSE, FALSE, sizeof (gsize)); /* of each line */
   g_auto (OwFd) fd = -1;
+  gsize start = 0;
+  guint i = 0;
 
   for (GList *l = entries; l != NULL; l = l->next)
     {
-      g_autofree char *line = entry_to_line (l->data);
+      OwHistoryEntry *entry = l->data;
+      g_autofree char *line
+          = entry->details != NULL ? entry_to_line (entry) : read_stored (self, entry);
 
-      g_string_append (text, line);
+      if (line != NULL)
+        g_string_append (text, line);
+      g_array_append_val (ends, text->len);
     }
   fd = ow_state_file_replace_and_open (self->path, text->str, (gssize)text->len, 0600, error);
   if (fd < 0)
     return FALSE;
   ow_fd_close (self->fd);
   self->fd = ow_fd_steal (&fd);
-  self->lines = g_list_length (entries);
+  self->size = (goffset)text->len;
+  self->lines = 0;
+  for (GList *l = entries; l != NULL; l = l->next, i++)
+    {
+      gsize end = g_array_index (ends, gsize, i);
+
+      /* A line that could not be read back is not in the new file: its details are lost. */
+      stored (l->data, (goffset)start, end - start);
+      self->lines += end > start;
+      start = end;
+    }
   return TRUE;
 }
 
@@ -139,10 +199,12 @@ ow_history_file_open (const char *path, OwHistory *history, GError **error)
 
   self->path = g_strdup (path);
   self->fd = -1;
+  self->history = history;
   load (self, history);
   /* Starts with a compact file of the entries kept, with their current permissions. */
   if (!rewrite (self, history, error))
     return NULL;
+  ow_history_set_store (history, load_details, self);
   return g_steal_pointer (&self);
 }
 
@@ -151,17 +213,20 @@ ow_history_file_free (OwHistoryFile *self)
 {
   if (self == NULL)
     return;
+  if (self->history != NULL)
+    ow_history_set_store (self->history, NULL, NULL);
   ow_fd_close (self->fd);
   g_free (self->path);
   g_free (self);
 }
 
 void
-ow_history_file_append (OwHistoryFile *self, OwHistory *history, const OwHistoryEntry *entry)
+ow_history_file_append (OwHistoryFile *self, OwHistory *history, OwHistoryEntry *entry)
 {
   g_autofree char *line = entry_to_line (entry);
   g_autoptr (GError) error = NULL;
   gsize length = strlen (line);
+  gssize written;
 
   if (self->lines >= 2 * MAX (ow_history_get_capacity (history), 16))
     {
@@ -169,7 +234,18 @@ ow_history_file_append (OwHistoryFile *self, OwHistory *history, const OwHistory
         g_warning ("Cannot compact the history file: %s", error->message);
       return; /* the rewrite holds ENTRY already */
     }
-  if (write (self->fd, line, length) != (gssize)length)
-    g_warning ("Cannot save the history in %s: %s", self->path, g_strerror (errno));
+  written = write (self->fd, line, length);
+  if (written == (gssize)length)
+    {
+      stored (entry, self->size, length);
+      self->size += (goffset)length;
+      self->lines++;
+      return;
+    }
+  /* Kept in memory; the lines after it start where the file ends. */
+  g_warning ("Cannot save the history in %s: %s", self->path,
+             written < 0 ? g_strerror (errno) : "short write");
+  if (written > 0)
+    self->size = lseek (self->fd, 0, SEEK_END);
   self->lines++;
 }

@@ -10,6 +10,8 @@ struct _OwHistory
 {
   GQueue entries; /* oldest first */
   guint capacity;
+  OwHistoryLoadFunc load;
+  gpointer load_data;
 };
 
 OwHistoryEntry *
@@ -19,9 +21,9 @@ ow_history_entry_new (const char *signal, const char *cgroup, const char *kind, 
   OwHistoryEntry *entry = g_new0 (OwHistoryEntry, 1);
   guint64 stamped;
 
-  entry->signal = g_strdup (signal);
-  entry->cgroup = g_strdup (cgroup);
-  entry->kind = g_strdup (kind);
+  entry->signal = g_intern_string (signal);
+  entry->cgroup = g_ref_string_new_intern (cgroup);
+  entry->kind = g_intern_string (kind);
   entry->count = count;
   entry->details = details != NULL ? g_variant_ref_sink (details) : NULL;
   /* The time the signal carried, so that History() and the signal agree. */
@@ -39,9 +41,7 @@ ow_history_entry_free (OwHistoryEntry *entry)
 {
   if (entry == NULL)
     return;
-  g_free (entry->signal);
-  g_free (entry->cgroup);
-  g_free (entry->kind);
+  g_ref_string_release (entry->cgroup);
   g_clear_pointer (&entry->details, g_variant_unref);
   g_array_unref (entry->uids);
   g_free (entry);
@@ -80,6 +80,22 @@ trim (OwHistory *self)
 {
   while (self->entries.length > self->capacity)
     ow_history_entry_free (g_queue_pop_head (&self->entries));
+}
+
+void
+ow_history_set_store (OwHistory *self, OwHistoryLoadFunc load, gpointer user_data)
+{
+  self->load = load;
+  self->load_data = user_data;
+}
+
+GVariant *
+ow_history_entry_details (OwHistory *self, const OwHistoryEntry *entry)
+{
+  if (entry->details != NULL)
+    return g_variant_ref (entry->details);
+  return self->load != NULL && entry->stored_length > 0 ? self->load (entry, self->load_data)
+                                                        : NULL;
 }
 
 void
@@ -161,12 +177,16 @@ ow_history_filter_details (GVariant *details, gboolean has_victim_uid, guint32 v
 }
 
 static GVariant *
-describe (const OwHistoryEntry *entry, guint32 uid)
+describe (OwHistory *self, const OwHistoryEntry *entry, guint32 uid)
 {
   g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
-  g_autoptr (GVariant) details
-      = ow_history_filter_details (entry->details, entry->has_victim_uid, entry->victim_uid, uid);
+  g_autoptr (GVariant) complete = ow_history_entry_details (self, entry);
+  g_autoptr (GVariant) details = NULL;
   gboolean removed = strcmp (entry->signal, "WatchRemoved") == 0;
+
+  if (complete == NULL) /* lost with its line of the file: the entry without them */
+    complete = g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
+  details = ow_history_filter_details (complete, entry->has_victim_uid, entry->victim_uid, uid);
 
   g_variant_dict_insert (&dict, "seq", "t", entry->seq);
   g_variant_dict_insert (&dict, "time", "t", (guint64)entry->time);
@@ -199,6 +219,6 @@ ow_history_query (OwHistory *self, guint64 after, gint64 since, guint max, guint
     first = picked->len - max;
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
   for (guint i = first; i < picked->len; i++)
-    g_variant_builder_add_value (&builder, describe (g_ptr_array_index (picked, i), uid));
+    g_variant_builder_add_value (&builder, describe (self, g_ptr_array_index (picked, i), uid));
   return g_variant_builder_end (&builder);
 }

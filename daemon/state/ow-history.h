@@ -12,15 +12,20 @@ G_BEGIN_DECLS
 typedef struct
 {
   guint64 seq;
-  gint64 time;  /* microseconds since the epoch */
-  char *signal; /* "OomEvent" or "WatchRemoved" */
-  char *cgroup;
-  char *kind;        /* OomEvent: the kind; WatchRemoved: the reason */
-  guint64 count;     /* OomEvent only */
-  GVariant *details; /* a{sv}, complete (victim identity included); NULL until sealed */
-  GArray *uids;      /* guint32: the uids that watched the cgroup then */
+  gint64 time;        /* microseconds since the epoch */
+  const char *signal; /* interned: "OomEvent" or "WatchRemoved" */
+  char *cgroup;       /* a GRefString, interned: shared with the watches */
+  const char *kind;   /* interned. OomEvent: the kind; WatchRemoved: the reason */
+  guint64 count;      /* OomEvent only */
+  /* a{sv}, complete (victim identity included); NULL once written out (below) */
+  GVariant *details;
+  GArray *uids; /* guint32: the uids that watched the cgroup then */
   gboolean has_victim_uid;
   guint32 victim_uid;
+  /* Where the history's store (ow-history-file.h) wrote the entry: its details are read
+   * back from there when asked for, so that they take no memory meanwhile. */
+  goffset stored_at;
+  guint stored_length; /* 0: not written out */
 } OwHistoryEntry;
 
 OwHistoryEntry *ow_history_entry_new (const char *signal, const char *cgroup, const char *kind,
@@ -35,15 +40,22 @@ typedef gboolean (*OwHistoryWatchedFunc) (const char *cgroup, guint32 uid, gpoin
 
 typedef struct _OwHistory OwHistory;
 
+/* Reads back the details of an entry written out (a new reference; NULL: lost). */
+typedef GVariant *(*OwHistoryLoadFunc) (const OwHistoryEntry *entry, gpointer user_data);
+
 OwHistory *ow_history_new (guint capacity);
 void ow_history_free (OwHistory *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwHistory, ow_history_free)
 
+/* Entries whose details were written out get them back through LOAD. */
+void ow_history_set_store (OwHistory *self, OwHistoryLoadFunc load, gpointer user_data);
 void ow_history_set_capacity (OwHistory *self, guint capacity);
 guint ow_history_get_capacity (OwHistory *self);
 guint ow_history_length (OwHistory *self);
 guint64 ow_history_oldest_seq (OwHistory *self); /* 0 when empty */
 GList *ow_history_entries (OwHistory *self);     /* borrowed entries, oldest first */
+/* ENTRY's details: its own, or read back from the store (a new reference; NULL: lost). */
+GVariant *ow_history_entry_details (OwHistory *self, const OwHistoryEntry *entry);
 void ow_history_append (OwHistory *self, OwHistoryEntry *entry);
 
 gboolean ow_history_visible (const OwHistoryEntry *entry, guint32 uid, OwHistoryWatchedFunc watched,

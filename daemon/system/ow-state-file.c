@@ -75,7 +75,7 @@ ow_state_file_replace_and_open (const char *path, const char *data, gssize lengt
 
   if (!ow_state_file_replace (path, data, length, mode, error))
     return -1;
-  fd = open (path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+  fd = open (path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
     {
       int saved = errno;

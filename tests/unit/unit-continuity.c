@@ -260,6 +260,49 @@ test_history_file (void)
   ow_test_remove_tree (dir);
 }
 
+/* Entries written out keep no details in memory: History() reads them back from their line,
+ * also after the file was compacted under them. */
+static void
+test_history_details_in_file (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "history", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (OwHistory) history = ow_history_new (8);
+  g_autoptr (OwHistoryFile) file = ow_history_file_open (path, history, &error);
+
+  g_assert_no_error (error);
+  for (guint64 seq = 1; seq <= 40; seq++)
+    {
+      g_autofree char *cgroup = g_strdup_printf ("/c%" G_GUINT64_FORMAT, seq);
+      OwHistoryEntry *entry = entry_new (seq, cgroup, 1000, 1000);
+      g_autoptr (GVariant) all = NULL;
+
+      ow_history_append (history, entry);
+      ow_history_file_append (file, history, entry);
+      g_assert_null (entry->details);
+      all = g_variant_ref_sink (ow_history_query (history, 0, 0, 0, 0, NULL, NULL));
+      g_assert_cmpuint (g_variant_n_children (all), ==, MIN (seq, 8));
+      for (gsize i = 0; i < g_variant_n_children (all); i++)
+        {
+          g_autoptr (GVariant) event = g_variant_get_child_value (all, i);
+          g_autoptr (GVariant) details = NULL;
+          g_autofree char *expected = NULL;
+          const char *task_cgroup = NULL;
+          guint64 event_seq = 0, details_seq = 0;
+
+          g_assert_true (g_variant_lookup (event, "seq", "t", &event_seq));
+          g_assert_true (g_variant_lookup (event, "details", "@a{sv}", &details));
+          g_assert_true (g_variant_lookup (details, "seq", "t", &details_seq));
+          g_assert_true (g_variant_lookup (details, "task-cgroup", "&s", &task_cgroup));
+          expected = g_strdup_printf ("/c%" G_GUINT64_FORMAT, event_seq);
+          g_assert_cmpuint (details_seq, ==, event_seq);
+          g_assert_cmpstr (task_cgroup, ==, expected);
+        }
+    }
+  ow_test_remove_tree (dir);
+}
+
 /* The text form earlier versions wrote is read, a torn last line of it skipped. */
 static void
 test_history_file_text_form (void)
@@ -508,6 +551,7 @@ main (int argc, char **argv)
   g_test_add_func ("/continuity/history", test_history_ring_and_privacy);
   g_test_add_func ("/continuity/history-file", test_history_file);
   g_test_add_func ("/continuity/history-file-text-form", test_history_file_text_form);
+  g_test_add_func ("/continuity/history-details-in-file", test_history_details_in_file);
   g_test_add_func ("/continuity/counter-store-restart", test_counter_store_restart);
   g_test_add_func ("/continuity/counter-store-pending-events", test_counter_store_pending_events);
   g_test_add_func ("/continuity/metrics-render", test_metrics_render);
