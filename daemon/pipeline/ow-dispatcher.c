@@ -127,7 +127,8 @@ on_kill_logged (gpointer user_data)
 {
   OwDispatcher *self = user_data;
 
-  ow_kill_wait_logged (self->kill_wait);
+  if (self->version == 1) /* v2 kills wake memory.events themselves */
+    ow_kill_wait_logged (self->kill_wait);
 }
 
 /* The registry: the kernel sources' events, counted on their cgroup. */

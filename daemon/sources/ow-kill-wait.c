@@ -32,9 +32,21 @@ ow_kill_wait_free (OwKillWait *self)
   g_free (self);
 }
 
+static gboolean on_idle (gpointer user_data);
+
+static void
+wake_soon (OwKillWait *self)
+{
+  if (self->idle_id == 0)
+    self->idle_id = g_idle_add (on_idle, self);
+}
+
+/* No longer followed: the waiters go back to their timers. */
 void
 ow_kill_wait_set_followed (OwKillWait *self, gboolean followed)
 {
+  if (self->followed && !followed && g_hash_table_size (self->waiters) > 0)
+    wake_soon (self);
   self->followed = followed;
 }
 
@@ -91,9 +103,10 @@ on_idle (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Also with nobody waiting yet: a source that starts waiting in the same dispatch (its line
+ * read by another's drain) looks at its counters once more. */
 void
 ow_kill_wait_logged (OwKillWait *self)
 {
-  if (self->idle_id == 0 && g_hash_table_size (self->waiters) > 0)
-    self->idle_id = g_idle_add (on_idle, self);
+  wake_soon (self);
 }

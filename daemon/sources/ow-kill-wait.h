@@ -17,14 +17,16 @@ OwKillWait *ow_kill_wait_new (void);
 void ow_kill_wait_free (OwKillWait *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwKillWait, ow_kill_wait_free)
 
-/* Whether kills are logged where the daemon reads them; if not, waiters use timers. */
+/* Whether kills are logged where the daemon reads them; if not, waiters use timers (those
+ * waiting when it stops being followed are woken to take them up). */
 void ow_kill_wait_set_followed (OwKillWait *self, gboolean followed);
 gboolean ow_kill_wait_followed (OwKillWait *self);
 
 void ow_kill_wait_add (OwKillWait *self, gpointer waiter, OwKillWaitFunc func);
 void ow_kill_wait_remove (OwKillWait *self, gpointer waiter);
 guint ow_kill_wait_count (OwKillWait *self);
-/* A kill was logged: the waiters of now are woken from an idle, each at most once. */
+/* A kill was logged: the waiters are woken from an idle, each at most once, including those
+ * that start waiting before the idle runs. */
 void ow_kill_wait_logged (OwKillWait *self);
 
 G_END_DECLS

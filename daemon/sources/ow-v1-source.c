@@ -26,6 +26,9 @@
 
 #define RECHECK_FIRST_MS 5
 #define RECHECK_WINDOW_MS 1200
+/* While the kernel log tells kills: the one look before the window's end, for a line the
+ * log reader (low priority) has not reached under load, or lost to an overrun. */
+#define LOG_GRACE_MS 100
 /* Signals this close together share one entry of the owed list: at most 13 entries, however
  * fast a user makes their cgroup OOM. */
 #define OWED_MERGE_MS 100
@@ -205,12 +208,13 @@ log_tells_kills (OwV1Source *self)
 
 static void on_kill_logged (gpointer waiter);
 
-/* Kills are owed: wait for the kernel log's line, and look once more when the last owed
- * signal's second is over (a line lost to an overrun); or back off from INTERVAL_MS. */
+/* Kills are owed: wait for the kernel log's line, and look LOG_GRACE_MS after the first look
+ * and once more when the last owed signal's second is over; or back off from INTERVAL_MS. */
 static void
 look_for_kills (OwV1Source *self, guint interval_ms)
 {
   const OwedKills *newest;
+  gint64 left_ms;
 
   if (!log_tells_kills (self))
     {
@@ -219,9 +223,10 @@ look_for_kills (OwV1Source *self, guint interval_ms)
     }
   ow_kill_wait_add (self->parent.context->kill_wait, self, on_kill_logged);
   newest = &g_array_index (self->owed, OwedKills, self->owed->len - 1);
-  schedule_recheck (
-      self, (guint)CLAMP ((newest->until - g_get_monotonic_time ()) / G_TIME_SPAN_MILLISECOND + 1,
-                          1, RECHECK_WINDOW_MS));
+  left_ms = (newest->until - g_get_monotonic_time ()) / G_TIME_SPAN_MILLISECOND + 1;
+  if (interval_ms < LOG_GRACE_MS)
+    left_ms = MIN (left_ms, LOG_GRACE_MS);
+  schedule_recheck (self, (guint)CLAMP (left_ms, 1, RECHECK_WINDOW_MS));
 }
 
 static void
@@ -230,6 +235,21 @@ stop_looking (OwV1Source *self)
   g_clear_handle_id (&self->recheck_id, g_source_remove);
   if (self->parent.context->kill_wait != NULL)
     ow_kill_wait_remove (self->parent.context->kill_wait, self);
+}
+
+/* After a look at the counters: paused, owed kills, or nothing more to look for. */
+static void
+look_again (OwV1Source *self, guint interval_ms)
+{
+  if (self->paused)
+    {
+      stop_looking (self);
+      schedule_recheck (self, PAUSED_RECHECK_MS);
+    }
+  else if (kills_owed (self))
+    look_for_kills (self, interval_ms);
+  else
+    stop_looking (self); /* every kill seen */
 }
 
 /* SIGNALS wake-ups of the eventfd, to be told apart and reported. */
@@ -266,12 +286,7 @@ handle_signals (OwV1Source *self, guint64 signals)
   ow_source_emit (&self->parent, &oom);
   report_kills (self, &state);
   self->paused = oom.under_oom;
-  if (self->paused)
-    schedule_recheck (self, PAUSED_RECHECK_MS);
-  else if (kills_owed (self))
-    look_for_kills (self, RECHECK_FIRST_MS);
-  else
-    stop_looking (self); /* every kill seen */
+  look_again (self, RECHECK_FIRST_MS);
 }
 
 static gboolean
@@ -291,12 +306,7 @@ on_recheck (gpointer user_data)
     return G_SOURCE_REMOVE;
   report_kills (self, &state);
   report_recovery (self, &state);
-  if (self->paused)
-    schedule_recheck (self, PAUSED_RECHECK_MS);
-  else if (kills_owed (self))
-    look_for_kills (self, MIN (self->recheck_interval_ms * 2, PAUSED_RECHECK_MS * 2));
-  else
-    stop_looking (self);
+  look_again (self, MIN (self->recheck_interval_ms * 2, PAUSED_RECHECK_MS * 2));
   return G_SOURCE_REMOVE;
 }
 
@@ -311,10 +321,10 @@ on_kill_logged (gpointer waiter)
     return; /* their own timer reads again */
   report_kills (self, &state);
   report_recovery (self, &state);
-  if (kills_owed (self))
-    ow_kill_wait_add (self->parent.context->kill_wait, self, on_kill_logged);
-  else if (!self->paused)
-    stop_looking (self);
+  if (!self->paused && kills_owed (self) && log_tells_kills (self))
+    ow_kill_wait_add (self->parent.context->kill_wait, self, on_kill_logged); /* timer kept */
+  else
+    look_again (self, RECHECK_FIRST_MS);
 }
 
 static void

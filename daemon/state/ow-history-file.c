@@ -230,9 +230,10 @@ ow_history_file_append (OwHistoryFile *self, OwHistory *history, OwHistoryEntry 
 
   if (self->lines >= 2 * MAX (ow_history_get_capacity (history), 16))
     {
-      if (!rewrite (self, history, &error))
-        g_warning ("Cannot compact the history file: %s", error->message);
-      return; /* the rewrite holds ENTRY already */
+      if (rewrite (self, history, &error))
+        return; /* the rewrite holds ENTRY already */
+      g_warning ("Cannot compact the history file: %s", error->message);
+      self->lines -= MAX (ow_history_get_capacity (history), 16); /* not at every event */
     }
   written = write (self->fd, line, length);
   if (written == (gssize)length)
@@ -245,7 +246,15 @@ ow_history_file_append (OwHistoryFile *self, OwHistory *history, OwHistoryEntry 
   /* Kept in memory; the lines after it start where the file ends. */
   g_warning ("Cannot save the history in %s: %s", self->path,
              written < 0 ? g_strerror (errno) : "short write");
-  if (written > 0)
-    self->size = lseek (self->fd, 0, SEEK_END);
+  /* A part of a line would run into the next one: cut it off, or end it. */
+  if (written > 0 && ftruncate (self->fd, self->size) < 0)
+    {
+      goffset end;
+
+      if (write (self->fd, "\n", 1) != 1)
+        g_debug ("Cannot end the part written: %s", g_strerror (errno));
+      if ((end = lseek (self->fd, 0, SEEK_END)) >= 0)
+        self->size = end;
+    }
   self->lines++;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* OwKillWait: a logged kill wakes each waiter of that moment once, from an idle; a waiter
- * removed meanwhile (its source freed) is not woken, and one that waits again waits for the
- * next line. */
+/* OwKillWait: a logged kill wakes each waiter once, from an idle (also one that starts
+ * waiting before the idle runs); a waiter removed meanwhile (its source freed) is not woken,
+ * and one that waits again waits for the next line. */
 #include "ow-kill-wait.h"
 
 typedef struct
@@ -49,8 +49,40 @@ test_wakes_once (void)
   g_assert_cmpuint (a.woken, ==, 1);
   g_assert_cmpuint (b.woken, ==, 1);
   g_assert_cmpuint (ow_kill_wait_count (wait), ==, 0);
-  ow_kill_wait_logged (wait); /* nobody waits: nothing to do */
   g_assert_false (g_main_context_pending (NULL));
+}
+
+/* A line read before its source starts waiting (in the same dispatch) still wakes it. */
+static void
+test_waits_after_line (void)
+{
+  g_autoptr (OwKillWait) wait = ow_kill_wait_new ();
+  Waiter a = { .wait = wait };
+
+  ow_kill_wait_set_followed (wait, TRUE);
+  ow_kill_wait_logged (wait);
+  ow_kill_wait_add (wait, &a, on_wake);
+  run_idles ();
+  g_assert_cmpuint (a.woken, ==, 1);
+  g_assert_cmpuint (ow_kill_wait_count (wait), ==, 0);
+}
+
+/* The log no longer followed: waiters are woken to go back to their timers. */
+static void
+test_unfollowed (void)
+{
+  g_autoptr (OwKillWait) wait = ow_kill_wait_new ();
+  Waiter a = { .wait = wait };
+
+  ow_kill_wait_set_followed (wait, TRUE);
+  ow_kill_wait_add (wait, &a, on_wake);
+  ow_kill_wait_set_followed (wait, TRUE); /* still followed: nothing to do */
+  g_assert_false (g_main_context_pending (NULL));
+  ow_kill_wait_set_followed (wait, FALSE);
+  g_assert_false (ow_kill_wait_followed (wait));
+  run_idles ();
+  g_assert_cmpuint (a.woken, ==, 1);
+  g_assert_cmpuint (ow_kill_wait_count (wait), ==, 0);
 }
 
 static void
@@ -98,6 +130,8 @@ main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/kill-wait/wakes-once", test_wakes_once);
+  g_test_add_func ("/kill-wait/waits-after-line", test_waits_after_line);
+  g_test_add_func ("/kill-wait/unfollowed", test_unfollowed);
   g_test_add_func ("/kill-wait/removed-and-again", test_removed_and_again);
   g_test_add_func ("/kill-wait/free-pending", test_free_pending);
   return g_test_run ();
