@@ -19,9 +19,11 @@ ow_registry_units_for (OwRegistry *self, const char *cgroup, const OwEvent *even
 
   if (watch != NULL)
     {
-      if (ow_container_names_missing (watch->units->container))
-        ow_container_names_fill (names, watch->units->container, TRUE);
-      return watch->units;
+      OomwatchUnitInfo *units = ow_watch_units (watch);
+
+      if (ow_container_names_missing (units->container))
+        ow_container_names_fill (names, units->container, TRUE);
+      return units;
     }
   *scratch = oomwatch_unit_info_new (target);
   container = ow_container_names_recall (names, target);

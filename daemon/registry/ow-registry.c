@@ -93,7 +93,7 @@ ow_registry_remove_watch (OwRegistry *self, const char *cgroup)
     self->listener->dropped (cgroup, self->user_data);
   /* Kills told on its ancestors after it went still name it. */
   ow_container_names_remember (self->context->container_names, cgroup,
-                               g_steal_pointer (&watch->units->container));
+                               ow_watch_steal_container (watch));
   g_hash_table_remove (self->watches, cgroup); /* frees the source */
 }
 
@@ -133,8 +133,8 @@ add_watcher (OwRegistry *self, OwClient *client, const char *name, const char *c
           = factory (self->context, cgroup, baseline, &ow_registry_source_listener, self, error);
       if (made->source == NULL)
         return FALSE;
-      made->units->container = ow_container_identify (self->context->hierarchy,
-                                                      self->context->container_names, cgroup);
+      made->container = ow_container_identify (self->context->hierarchy,
+                                                self->context->container_names, cgroup);
       if (!ow_cgroup_monitor_watch_removal (self->monitor, cgroup, made->source->ino, error))
         return FALSE;
       made->removal_watched = TRUE;

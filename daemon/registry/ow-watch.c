@@ -12,7 +12,6 @@ ow_watch_new (const char *cgroup)
   watch->watchers = g_hash_table_new_full (g_str_hash, g_str_equal,
                                            (GDestroyNotify)g_ref_string_release, NULL);
   watch->since = g_get_real_time ();
-  watch->units = oomwatch_unit_info_new (cgroup);
   return watch;
 }
 
@@ -25,8 +24,36 @@ ow_watch_free (OwWatch *watch)
   g_hash_table_unref (watch->watchers);
   g_ref_string_release (watch->cgroup);
   oomwatch_unit_info_free (watch->units);
+  oomwatch_container_info_free (watch->container);
   g_free (watch->ledger);
   g_free (watch);
+}
+
+/* Parsed on first use; they take the container over. */
+OomwatchUnitInfo *
+ow_watch_units (OwWatch *watch)
+{
+  if (watch->units == NULL)
+    {
+      watch->units = oomwatch_unit_info_new (watch->cgroup);
+      watch->units->container = g_steal_pointer (&watch->container);
+    }
+  return watch->units;
+}
+
+/* The container of the watch's cgroup (NULL: none known); still the watch's. */
+OomwatchContainerInfo *
+ow_watch_container (OwWatch *watch)
+{
+  return watch->units != NULL ? watch->units->container : watch->container;
+}
+
+OomwatchContainerInfo *
+ow_watch_steal_container (OwWatch *watch)
+{
+  OomwatchContainerInfo **held = watch->units != NULL ? &watch->units->container : &watch->container;
+
+  return g_steal_pointer (held);
 }
 
 /* Made on first use: most watches are never a watched cgroup's parent. */

@@ -36,13 +36,19 @@ typedef struct
   gint64 since;
   gboolean children_followed; /* new child cgroups are followed (recursive watches) */
   gboolean removal_watched;
-  OomwatchUnitInfo *units;    /* unit and app keys of cgroup, parsed once */
+  /* The unit and app keys of cgroup, parsed at first use (ow_watch_units): most watches never
+   * have an event. Until then the container, where known, waits in container. */
+  OomwatchUnitInfo *units;
+  OomwatchContainerInfo *container;
   OwChildLedger *ledger;      /* NULL until it is a parent to the ledger (ow_watch_ledger) */
 } OwWatch;
 
 OwWatch *ow_watch_new (const char *cgroup);
 void ow_watch_free (OwWatch *watch);
 OwChildLedger *ow_watch_ledger (OwWatch *watch);
+OomwatchUnitInfo *ow_watch_units (OwWatch *watch);
+OomwatchContainerInfo *ow_watch_container (OwWatch *watch);
+OomwatchContainerInfo *ow_watch_steal_container (OwWatch *watch);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwWatch, ow_watch_free)
 
 void ow_watch_count (OwWatch *watch, const OwEvent *event);

@@ -56,7 +56,7 @@ ow_continuity_render_metrics (OwContinuity *self, OwMetricsFormat format)
       /* Saved by an earlier run but not watched now: no series. */
       if (!entry->pending && watch != NULL)
         {
-          row.container = watch->units->container;
+          row.container = ow_watch_container (watch);
           g_array_append_val (rows, row);
         }
     }

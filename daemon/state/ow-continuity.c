@@ -202,7 +202,8 @@ ow_continuity_watch_dropped (OwContinuity *self, const char *cgroup)
   g_hash_table_remove (self->owed, cgroup);
   if ((entry = ow_counter_store_lookup (self->store, cgroup)) != NULL
       && (watch = ow_registry_lookup (self->registry, cgroup)) != NULL)
-    ow_metrics_retired_add (self->retired, cgroup, watch->units->container, entry->reported);
+    ow_metrics_retired_add (self->retired, cgroup, ow_watch_container (watch),
+                            entry->reported);
   ow_counter_store_forget (self->store, cgroup);
   ow_continuity_metrics_changed (self);
 }
