@@ -34,12 +34,34 @@ typedef struct
   char **events;        /* watch --events KIND…, or NULL */
   gboolean catch_up;    /* print History() before live signals (--since, or a restart) */
   OomctlSince since;
-  GHashTable *printed;  /* seqs printed from History(), so live copies are dropped */
+  GHashTable *printed;  /* seqs printed lately: a copy (from History(), or told again) is dropped */
   char *epoch;          /* of the daemon's seq numbers, as History() last said */
   OomctlExec *exec;     /* --exec: OomEvents go to the hook instead of stdout */
 } Listener;
 
-/* Every signal once: one History() printed is not printed again when it also arrives live. */
+/* How far below the newest seq printed the others are remembered: a signal told again after
+ * a crash of the daemon is one of its last few. */
+#define REMEMBERED_SEQS 4096
+
+static void
+remember (Listener *listener, guint64 seq)
+{
+  GHashTableIter iter;
+  guint64 *old;
+
+  g_hash_table_add (listener->printed, g_memdup2 (&seq, sizeof seq));
+  listener->since.after = MAX (listener->since.after, seq);
+  if (g_hash_table_size (listener->printed) < 2 * REMEMBERED_SEQS)
+    return;
+  g_hash_table_iter_init (&iter, listener->printed);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&old, NULL))
+    if (*old + REMEMBERED_SEQS < listener->since.after)
+      g_hash_table_iter_remove (&iter);
+}
+
+/* Every signal once: one printed from History() or live is not printed again when it comes
+ * again (live after History(), or told again by a daemon that was killed before it recorded
+ * it: the same seq). */
 static gboolean
 first_time (Listener *listener, GVariant *details)
 {
@@ -49,7 +71,7 @@ first_time (Listener *listener, GVariant *details)
     return TRUE;
   if (g_hash_table_contains (listener->printed, &seq))
     return FALSE;
-  listener->since.after = MAX (listener->since.after, seq);
+  remember (listener, seq);
   return TRUE;
 }
 
@@ -206,8 +228,7 @@ catch_up (Listener *listener, gboolean print, GError **error)
       g_variant_lookup (entry, "seq", "t", &seq);
       if (!wanted (listener, cgroup) || g_hash_table_contains (listener->printed, &seq))
         continue;
-      g_hash_table_add (listener->printed, g_memdup2 (&seq, sizeof seq));
-      listener->since.after = MAX (listener->since.after, seq);
+      remember (listener, seq);
       if (listener->exec != NULL)
         oomctl_exec_push_history_entry (listener->exec, listener->epoch, entry);
       else
@@ -221,6 +242,24 @@ catch_up (Listener *listener, gboolean print, GError **error)
   /* Once caught up, only seqs matter: a time bound would hide nothing more. */
   listener->since.time = 0;
   return TRUE;
+}
+
+/* Has the daemon that answered as OWNER gone away again (the name has another owner, or
+ * none)? Then what failed is for the next one to answer. */
+static gboolean
+owner_gone (Listener *listener, const char *owner)
+{
+  GDBusConnection *bus = g_dbus_proxy_get_connection (G_DBUS_PROXY (listener->manager));
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "GetNameOwner", g_variant_new ("(s)", OOMWATCH_BUS_NAME), G_VARIANT_TYPE ("(s)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  const char *now = NULL;
+
+  if (reply == NULL)
+    return TRUE;
+  g_variant_get (reply, "(&s)", &now);
+  return strcmp (now, owner) != 0;
 }
 
 static void
@@ -240,6 +279,11 @@ on_name_owner (GObject *proxy, GParamSpec *pspec, gpointer user_data)
     g_hash_table_remove_all (listener->cgroups);
   if (!watch_targets (listener, TRUE, &error) || !catch_up (listener, TRUE, &error))
     {
+      if (owner_gone (listener, owner))
+        {
+          oomctl_info ("oomctl: oomwatchd went away again; waiting for it to come back");
+          return;
+        }
       listener->status = oomctl_fail ("after oomwatchd came back", error);
       g_main_loop_quit (listener->loop);
       return;

@@ -56,6 +56,7 @@ typedef struct
   const char *task_cgroup; /* oomd-kill: the cgroup it killed */
   gboolean logged;         /* the journal has it already (once per oomd kill, not per watch) */
   gboolean while_down;     /* it happened while the daemon was not running */
+  guint64 seq;             /* told again: the number an earlier run sent it with; 0: none */
 } OwEvent;
 
 const OwEventKindInfo *ow_event_kind_info (OwEventKind kind);

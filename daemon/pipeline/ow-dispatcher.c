@@ -38,22 +38,25 @@ dispatch (OwDispatcher *self, const char *cgroup, const OwEvent *event, OwVictim
   };
   OwHistoryEntry *entry = NULL;
   g_autoptr (GVariant) sent = NULL; /* the complete details, when a copy carried them */
+  guint mark = OW_INFLIGHT_NONE;
 
   /* Opt-in kinds go only to watchers who asked: with none, there is no signal to number. */
   if (info->opt_in && names->len == 0)
     return;
-  signal.seq = ow_continuity_next_seq (self->continuity);
+  signal.seq = event->seq != 0 ? event->seq : ow_continuity_next_seq (self->continuity);
   /* The cgroup's memory at the kill. Not on "oom": reading four files would delay the one
    * signal sent the moment the kernel tells, and the oom-kill that follows carries it. */
   if (event->kind == OW_EVENT_OOM_KILL)
     ow_cgroup_memory_read (self->hierarchy, cgroup, &memory);
+  if (info->kept)
+    mark = ow_continuity_begin (self->continuity, cgroup, event, signal.seq);
   sent = ow_sender_oom_event (self->sender, names, &signal);
   if (info->kept)
     entry = ow_continuity_entry (self->continuity, cgroup, event, victim,
                                  sent != NULL ? sent
                                               : ow_sender_details (self->sender, &signal, TRUE),
                                  signal.seq);
-  ow_continuity_record (self->continuity, cgroup, event, info->kept ? victim : NULL, entry,
+  ow_continuity_record (self->continuity, cgroup, event, info->kept ? victim : NULL, entry, mark,
                         info->kept && !event->logged);
 }
 

@@ -4,7 +4,8 @@
  * restart missed (continuity). Each event runs the same stages in one order:
  *   count      the registry counted its own cgroup; v1 ancestors told of a kill count here
  *   attribute  a kill counter's rise drains the kernel log and is split per named victim
- *   number     continuity gives it the next seq
+ *   number     continuity gives it the next seq (one told again keeps its own) and marks it
+ *              in flight
  *   send       the sender's signal to each recipient, with what each may see
  *   record     counters saved, history, journal: continuity, a moment after the send
  * Nothing below calls back into it: the stages return, and report only through listeners. */

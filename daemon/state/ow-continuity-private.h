@@ -18,11 +18,13 @@ struct _OwContinuity
   gpointer listener_data;
   GQueue recorded; /* what ow_continuity_record queued, oldest first */
   guint record_timeout_id;
+  guint record_delay_ms;
+  OwInflight *inflight; /* NULL: marks not kept (cannot map the file) */
   OwSeq *seq;
   OwHistory *history;
   OwHistoryFile *history_file; /* NULL: kept in memory only */
   OwCounterStore *store;
-  GHashTable *owed; /* cgroup → OwCounters: what a new watch found missed, to report */
+  GHashTable *owed; /* cgroup → OwOwed: what a new watch found missed, to report */
   guint owed_idle_id;
   guint forget_idle_id;
   char *metrics_file;

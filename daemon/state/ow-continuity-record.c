@@ -11,6 +11,7 @@ typedef struct
   char *reason, *task_cgroup;
   OwVictim *victim;
   OwHistoryEntry *entry; /* NULL: not kept in the history */
+  guint mark;            /* ow-inflight.h, cleared once recorded */
   gboolean log;
 } Item;
 
@@ -30,9 +31,13 @@ item_do (OwContinuity *self, Item *item)
 {
   g_autoptr (OomwatchUnitInfo) scratch = NULL;
 
-  ow_continuity_sent (self, item->cgroup, &item->event);
+  /* In this order, each step marked: a run after a SIGKILL between two of them knows which
+   * were done. */
   if (item->entry != NULL)
     ow_continuity_keep (self, g_steal_pointer (&item->entry));
+  ow_inflight_kept (self->inflight, item->mark);
+  ow_continuity_sent (self, item->cgroup, &item->event);
+  ow_inflight_done (self->inflight, item->mark);
   if (item->log)
     ow_event_log (item->cgroup, &item->event, item->victim,
                   ow_registry_units_for (self->registry, item->cgroup, &item->event, item->victim,
@@ -62,9 +67,26 @@ on_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+guint
+ow_continuity_begin (OwContinuity *self, const char *cgroup, const OwEvent *event, guint64 seq)
+{
+  OwCounter counter;
+  guint mark;
+
+  if (self->inflight == NULL || !event->has_total || !ow_counter_for_kind (event->kind, &counter))
+    return OW_INFLIGHT_NONE;
+  mark = ow_inflight_sent (self->inflight, cgroup, counter, seq, event->count, event->total);
+  if (mark == OW_INFLIGHT_NONE && !g_queue_is_empty (&self->recorded))
+    {
+      ow_continuity_flush (self); /* a flood: what is recorded frees its marks */
+      mark = ow_inflight_sent (self->inflight, cgroup, counter, seq, event->count, event->total);
+    }
+  return mark;
+}
+
 void
 ow_continuity_record (OwContinuity *self, const char *cgroup, const OwEvent *event,
-                      OwVictim *victim, OwHistoryEntry *entry, gboolean log)
+                      OwVictim *victim, OwHistoryEntry *entry, guint mark, gboolean log)
 {
   Item *item = g_new0 (Item, 1);
 
@@ -74,8 +96,9 @@ ow_continuity_record (OwContinuity *self, const char *cgroup, const OwEvent *eve
   item->event.task_cgroup = item->task_cgroup = g_strdup (event->task_cgroup);
   item->victim = victim != NULL ? ow_victim_ref (victim) : NULL;
   item->entry = entry;
+  item->mark = mark;
   item->log = log;
   g_queue_push_tail (&self->recorded, item);
   if (self->record_timeout_id == 0)
-    self->record_timeout_id = g_timeout_add (OW_RECORD_DELAY_MS, on_timeout, self);
+    self->record_timeout_id = g_timeout_add (self->record_delay_ms, on_timeout, self);
 }

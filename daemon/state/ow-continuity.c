@@ -114,6 +114,28 @@ read_ino (OwContinuity *self, const char *cgroup, guint64 *ino)
   return TRUE;
 }
 
+/* What a watch made again is owed: events an earlier run sent and did not record, to tell
+ * again with their seq, and counts the kernel kept while no run was there. */
+typedef struct
+{
+  GArray *replays; /* OwInflightMark, oldest seq first */
+  gboolean replays_have_total; /* the same cgroup as the counters saved (not made anew) */
+  OwCounters missed;
+} OwOwed;
+
+static void
+owed_free (OwOwed *owed)
+{
+  g_clear_pointer (&owed->replays, g_array_unref);
+  g_free (owed);
+}
+
+static void
+tell (OwContinuity *self, const char *cgroup, OwEvent *event)
+{
+  self->listener->missed (cgroup, event, self->listener_data);
+}
+
 /* Told at an idle moment after the watch was made: by then the Watch() call that made it has
  * its answer and the caller is one of the watchers. */
 static gboolean
@@ -123,40 +145,91 @@ on_owed_idle (gpointer user_data)
   g_autoptr (GHashTable) owed = g_steal_pointer (&self->owed);
   GHashTableIter iter;
   const char *cgroup;
-  OwCounters *missed;
+  OwOwed *what;
 
   self->owed_idle_id = 0;
-  self->owed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->owed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)owed_free);
   g_hash_table_iter_init (&iter, owed);
-  while (g_hash_table_iter_next (&iter, (gpointer *)&cgroup, (gpointer *)&missed))
+  while (g_hash_table_iter_next (&iter, (gpointer *)&cgroup, (gpointer *)&what))
     {
       OwCounterEntry *entry = ow_counter_store_lookup (self->store, cgroup);
 
       if (entry == NULL || ow_registry_lookup (self->registry, cgroup) == NULL)
         continue;
+      for (guint i = 0; i < what->replays->len; i++)
+        {
+          const OwInflightMark *mark = &g_array_index (what->replays, OwInflightMark, i);
+          OwEvent event = { .kind = ow_counter_kind (mark->counter),
+                            .count = mark->count,
+                            .has_total = what->replays_have_total,
+                            .total = mark->total,
+                            .while_down = TRUE,
+                            .seq = mark->seq };
+
+          g_message ("%s: %s seq %" G_GUINT64_FORMAT " told again: the run that sent it ended"
+                     " before recording it", cgroup, ow_event_kind_to_string (event.kind), mark->seq);
+          tell (self, cgroup, &event);
+        }
       for (guint c = 0; c < OW_N_COUNTERS; c++)
         {
           OwEvent event = { .kind = ow_counter_kind (c),
-                            .count = missed->value[c],
+                            .count = what->missed.value[c],
                             .has_total = TRUE,
                             .total = entry->seen.value[c],
                             .while_down = TRUE };
 
-          if (!missed->has[c] || missed->value[c] == 0)
+          if (!what->missed.has[c] || what->missed.value[c] == 0)
             continue;
           g_message ("%s: %" G_GUINT64_FORMAT " %s while oomwatchd was not running", cgroup,
                      event.count, ow_event_kind_to_string (event.kind));
-          self->listener->missed (cgroup, &event, self->listener_data);
+          tell (self, cgroup, &event);
         }
     }
   return G_SOURCE_REMOVE;
 }
 
+/* The marks an earlier run left for CGROUP (ow-inflight.h). SAVED: the counters that run saved,
+ * when the cgroup is still the same one (NULL: made anew, or never saved). A mark whose
+ * counters were saved is done; one whose History() entry was written only has its counters
+ * saved now; the others are to be told again. Neither is missed any more. */
+static GArray *
+take_left (OwContinuity *self, const char *cgroup, const OwCounters *saved, OwCounters *missed)
+{
+  g_autoptr (GArray) marks = ow_inflight_left (self->inflight, cgroup);
+  GArray *replays = g_array_new (FALSE, FALSE, sizeof (OwInflightMark));
+
+  for (guint i = 0; i < marks->len; i++)
+    {
+      const OwInflightMark *mark = &g_array_index (marks, OwInflightMark, i);
+      guint c = mark->counter;
+
+      if (c >= OW_N_COUNTERS
+          || (saved != NULL && saved->has[c] && saved->value[c] >= mark->total))
+        {
+          ow_inflight_forget (self->inflight, cgroup, mark->seq); /* recorded */
+          continue;
+        }
+      if (saved != NULL)
+        missed->value[c] -= MIN (mark->count, missed->value[c]);
+      if (mark->state == OW_INFLIGHT_SENT)
+        {
+          g_array_append_val (replays, *mark);
+          continue;
+        }
+      if (saved != NULL)
+        ow_counter_store_reported (self->store, cgroup, c, mark->count, TRUE, mark->total, TRUE);
+      ow_inflight_forget (self->inflight, cgroup, mark->seq);
+    }
+  return replays;
+}
+
 static void
 watch_created (OwContinuity *self, OwWatch *watch)
 {
-  OwCounters baseline, missed;
+  OwCounters baseline, saved = { 0 };
+  OwOwed *owed;
   OwCounterEntry *entry;
+  gboolean same;
   guint64 ino = 0;
   g_autoptr (GError) error = NULL;
 
@@ -165,18 +238,24 @@ watch_created (OwContinuity *self, OwWatch *watch)
   ino = watch->source->ino;
   if (ino == 0)
     read_ino (self, watch->cgroup, &ino);
-  entry = ow_counter_store_reconcile (self->store, watch->cgroup, ino, &baseline, &missed);
+  entry = ow_counter_store_lookup (self->store, watch->cgroup);
+  same = entry != NULL && entry->pending && entry->ino == ino;
+  if (same)
+    saved = entry->seen;
+  owed = g_new0 (OwOwed, 1);
+  entry = ow_counter_store_reconcile (self->store, watch->cgroup, ino, &baseline, &owed->missed);
   if (!ow_counter_store_save (self->store, entry, &error))
     g_warning ("Cannot save the counters of %s: %s", watch->cgroup, error->message);
-  for (guint c = 0; c < OW_N_COUNTERS; c++)
-    if (missed.has[c] && missed.value[c] > 0)
+  owed->replays = take_left (self, watch->cgroup, same ? &saved : NULL, &owed->missed);
+  owed->replays_have_total = same;
+  for (guint c = 0; c < OW_N_COUNTERS && owed != NULL; c++)
+    if (owed->replays->len > 0 || (owed->missed.has[c] && owed->missed.value[c] > 0))
       {
-        g_hash_table_replace (self->owed, g_strdup (watch->cgroup),
-                              g_memdup2 (&missed, sizeof missed));
+        g_hash_table_replace (self->owed, g_strdup (watch->cgroup), g_steal_pointer (&owed));
         if (self->owed_idle_id == 0)
           self->owed_idle_id = g_idle_add (on_owed_idle, self);
-        break;
       }
+  g_clear_pointer (&owed, owed_free);
   ow_continuity_metrics_changed (self);
 }
 
@@ -205,6 +284,7 @@ ow_continuity_watch_dropped (OwContinuity *self, const char *cgroup)
     ow_metrics_retired_add (self->retired, cgroup, ow_watch_container (watch),
                             entry->reported);
   ow_counter_store_forget (self->store, cgroup);
+  ow_inflight_forget (self->inflight, cgroup, 0);
   ow_continuity_metrics_changed (self);
 }
 
@@ -242,6 +322,7 @@ forget_removed (gpointer user_data)
 
           g_debug ("%s: removed while oomwatchd was not running", cgroup);
           ow_counter_store_forget (self->store, cgroup);
+          ow_inflight_forget (self->inflight, cgroup, 0);
         }
     }
   return G_SOURCE_REMOVE;
@@ -278,6 +359,8 @@ ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarch
   g_autofree char *seq_path = g_build_filename (runtime_dir, "seq", NULL);
   g_autofree char *counters_dir = g_build_filename (runtime_dir, "counters", NULL);
   g_autofree char *history_path = g_build_filename (runtime_dir, "history", NULL);
+  g_autofree char *inflight_path = g_build_filename (runtime_dir, "inflight", NULL);
+  g_autoptr (GError) local_error = NULL;
   g_autofree char *boot_id = ow_seq_read_boot_id (boot_id_path);
 
   self->hierarchy = hierarchy;
@@ -287,7 +370,10 @@ ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarch
   self->listener_data = user_data;
   g_queue_init (&self->recorded);
   self->history = ow_history_new (OW_DEFAULT_HISTORY_SIZE);
-  self->owed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->owed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)owed_free);
+  self->record_delay_ms = OW_RECORD_DELAY_MS;
+  if (g_getenv (OW_RECORD_DELAY_ENV) != NULL)
+    self->record_delay_ms = (guint)g_ascii_strtoull (g_getenv (OW_RECORD_DELAY_ENV), NULL, 10);
   /* The counters dir is made with its parents: the runtime dir itself, outside systemd. */
   self->store = ow_counter_store_open (counters_dir, error);
   if (self->store == NULL)
@@ -298,6 +384,9 @@ ow_continuity_new (const char *runtime_dir, const char *boot_id_path, OwHierarch
   /* A history of other numbers (numbering started again) would mislead: it goes. */
   if (ow_seq_last (self->seq) == 0)
     g_unlink (history_path);
+  self->inflight = ow_inflight_open (inflight_path, ow_seq_last (self->seq) == 0, &local_error);
+  if (self->inflight == NULL)
+    g_warning ("Signals a SIGKILL interrupts may be told twice: %s", local_error->message);
   self->history_file = ow_history_file_open (history_path, self->history, error);
   if (self->history_file == NULL)
     return NULL;
@@ -324,6 +413,7 @@ ow_continuity_free (OwContinuity *self)
   g_clear_pointer (&self->history_file, ow_history_file_free);
   g_clear_pointer (&self->history, ow_history_free);
   g_clear_pointer (&self->seq, ow_seq_free);
+  g_clear_pointer (&self->inflight, ow_inflight_free);
   g_free (self->metrics_file);
   g_free (self->metrics_written);
   g_free (self);

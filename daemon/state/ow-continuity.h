@@ -10,6 +10,7 @@
 
 #include "ow-hierarchy.h"
 #include "ow-history.h"
+#include "ow-inflight.h"
 #include "ow-metrics.h"
 #include "ow-registry.h"
 #include "ow-seq.h"
@@ -25,6 +26,8 @@ G_BEGIN_DECLS
 /* Bounds memory (and a History() answer, well under the bus's message limit). */
 #define OW_MAX_HISTORY_SIZE 65536u
 #define OW_RECORD_DELAY_MS 2
+/* Tests only: another delay, to hold records back across a SIGKILL. */
+#define OW_RECORD_DELAY_ENV "OOMWATCH_TEST_RECORD_DELAY_MS"
 
 typedef struct _OwContinuity OwContinuity;
 
@@ -55,14 +58,19 @@ guint64 ow_continuity_next_seq (OwContinuity *self);
  * reference the caller keeps; an a{sv}) and the uids that watch CGROUP now. */
 OwHistoryEntry *ow_continuity_entry (OwContinuity *self, const char *cgroup, const OwEvent *event,
                                      OwVictim *victim, GVariant *details, guint64 seq);
-/* Records a signal sent: its counters saved, ENTRY (taken; NULL: not kept) kept in the
- * history, and with LOG a journal record. Done a moment later, in order, from one timer
- * (OW_RECORD_DELAY_MS), so that it does not take the CPU the bus and the receiving client
- * need to deliver the signal; at once whenever something reads what it writes (History(),
- * the metrics, a WatchRemoved's entry, a watch made or dropped, shutdown). A SIGKILL in
- * between makes the next run report the event again (while-down), never lose it. */
+/* Before the send of a kept EVENT numbered SEQ on CGROUP: marks it in flight (ow-inflight.h)
+ * when it has a kernel counter's total, so that a run after a SIGKILL before its record tells
+ * it again with SEQ, not anew. Returns the mark, for ow_continuity_record. */
+guint ow_continuity_begin (OwContinuity *self, const char *cgroup, const OwEvent *event,
+                           guint64 seq);
+/* Records a signal sent: ENTRY (taken; NULL: not kept) kept in the history, its counters
+ * saved, MARK (from ow_continuity_begin, or OW_INFLIGHT_NONE) cleared, and with LOG a journal
+ * record. Done a moment later, in order, from one timer (OW_RECORD_DELAY_MS), so that it does
+ * not take the CPU the bus and the receiving client need to deliver the signal; at once
+ * whenever something reads what it writes (History(), the metrics, a WatchRemoved's entry, a
+ * watch made or dropped, shutdown). */
 void ow_continuity_record (OwContinuity *self, const char *cgroup, const OwEvent *event,
-                           OwVictim *victim, OwHistoryEntry *entry, gboolean log);
+                           OwVictim *victim, OwHistoryEntry *entry, guint mark, gboolean log);
 /* Does now what is recorded but not done. */
 void ow_continuity_flush (OwContinuity *self);
 /* A WatchRemoved numbered SEQ: recorded at once (after everything before it); returns its

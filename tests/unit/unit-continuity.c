@@ -4,6 +4,7 @@
 #include "ow-config.h"
 #include "ow-counter-store.h"
 #include "ow-history-file.h"
+#include "ow-inflight.h"
 #include <sys/stat.h>
 #include "ow-metrics.h"
 #include "ow-seq.h"
@@ -463,6 +464,78 @@ test_counter_store_pending_events (void)
   ow_test_remove_tree (dir);
 }
 
+/* in-flight marks */
+
+static void
+test_inflight_marks (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "inflight", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (OwInflight) first = ow_inflight_open (path, FALSE, &error);
+  g_autoptr (OwInflight) next = NULL;
+  g_autoptr (GArray) left = NULL;
+  guint done, kept, again;
+
+  g_assert_no_error (error);
+  /* A run marks four, records one fully and one half, and is killed (its mapping stays). */
+  done = ow_inflight_sent (first, "/a", OW_COUNTER_OOM_KILL, 7, 1, 3);
+  kept = ow_inflight_sent (first, "/a", OW_COUNTER_OOM_KILL, 9, 1, 4);
+  ow_inflight_sent (first, "/a", OW_COUNTER_OOM, 8, 2, 5);
+  ow_inflight_sent (first, "/b", OW_COUNTER_OOM_KILL, 10, 1, 1);
+  g_assert_cmpuint (done, !=, kept);
+  ow_inflight_done (first, done);
+  ow_inflight_kept (first, kept);
+
+  next = ow_inflight_open (path, FALSE, &error);
+  g_assert_no_error (error);
+  left = ow_inflight_left (next, "/a");
+  g_assert_cmpuint (left->len, ==, 2);
+  g_assert_cmpuint (g_array_index (left, OwInflightMark, 0).seq, ==, 8);
+  g_assert_cmpuint (g_array_index (left, OwInflightMark, 0).state, ==, OW_INFLIGHT_SENT);
+  g_assert_cmpuint (g_array_index (left, OwInflightMark, 0).counter, ==, OW_COUNTER_OOM);
+  g_assert_cmpuint (g_array_index (left, OwInflightMark, 0).count, ==, 2);
+  g_assert_cmpuint (g_array_index (left, OwInflightMark, 0).total, ==, 5);
+  g_assert_cmpuint (g_array_index (left, OwInflightMark, 1).seq, ==, 9);
+  g_assert_cmpuint (g_array_index (left, OwInflightMark, 1).state, ==, OW_INFLIGHT_KEPT);
+  g_clear_pointer (&left, g_array_unref);
+
+  /* Told again: seq 8 keeps its slot; new marks never take a slot still left over. */
+  again = ow_inflight_sent (next, "/a", OW_COUNTER_OOM, 8, 2, 5);
+  for (guint i = 0; i < OW_INFLIGHT_SLOTS; i++)
+    {
+      guint slot = ow_inflight_sent (next, "/c", OW_COUNTER_OOM_KILL, 100 + i, 1, i);
+
+      g_assert_cmpuint (slot, !=, kept);
+      g_assert_cmpuint (slot, !=, again);
+      if (i >= OW_INFLIGHT_SLOTS - 3) /* 9 and 10 are left, 8 is this run's */
+        g_assert_cmpuint (slot, ==, OW_INFLIGHT_NONE);
+    }
+  ow_inflight_forget (next, "/a", 9);
+  left = ow_inflight_left (next, "/a");
+  g_assert_cmpuint (left->len, ==, 0); /* 8 is this run's now, 9 forgotten */
+  g_clear_pointer (&left, g_array_unref);
+  ow_inflight_forget (next, "/b", 0);
+  g_assert_cmpuint (ow_inflight_sent (next, "/d", OW_COUNTER_OOM_KILL, 500, 1, 1), !=,
+                    OW_INFLIGHT_NONE);
+  g_clear_pointer (&next, ow_inflight_free);
+  g_clear_pointer (&first, ow_inflight_free);
+
+  /* Numbering started again: nothing is left. Garbage is dropped the same way. */
+  next = ow_inflight_open (path, TRUE, &error);
+  left = ow_inflight_left (next, "/c");
+  g_assert_cmpuint (left->len, ==, 0);
+  g_clear_pointer (&left, g_array_unref);
+  g_clear_pointer (&next, ow_inflight_free);
+  g_assert_true (g_file_set_contents (path, "garbage", -1, NULL));
+  next = ow_inflight_open (path, FALSE, &error);
+  g_assert_no_error (error);
+  left = ow_inflight_left (next, "/a");
+  g_assert_cmpuint (left->len, ==, 0);
+  g_clear_pointer (&next, ow_inflight_free);
+  ow_test_remove_tree (dir);
+}
+
 /* metrics */
 
 static void
@@ -554,6 +627,7 @@ main (int argc, char **argv)
   g_test_add_func ("/continuity/history-details-in-file", test_history_details_in_file);
   g_test_add_func ("/continuity/counter-store-restart", test_counter_store_restart);
   g_test_add_func ("/continuity/counter-store-pending-events", test_counter_store_pending_events);
+  g_test_add_func ("/continuity/inflight-marks", test_inflight_marks);
   g_test_add_func ("/continuity/metrics-render", test_metrics_render);
   g_test_add_func ("/continuity/metrics-write", test_metrics_write);
   g_test_add_func ("/continuity/config-keys", test_config_keys);
