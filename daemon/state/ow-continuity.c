@@ -201,7 +201,7 @@ take_left (OwContinuity *self, const char *cgroup, const OwCounters *saved, OwCo
   for (guint i = 0; i < marks->len; i++)
     {
       const OwInflightMark *mark = &g_array_index (marks, OwInflightMark, i);
-      guint c = mark->counter;
+      guint c = (guint)mark->counter;
 
       if (c >= OW_N_COUNTERS
           || (saved != NULL && saved->has[c] && saved->value[c] >= mark->total))

@@ -39,17 +39,17 @@ hash_cgroup (const char *cgroup)
   return hash;
 }
 
-static guint32
-state_of (const OwInflightMark *mark)
+static OwInflightState
+state_of (OwInflightMark *mark)
 {
-  return __atomic_load_n (&mark->state, __ATOMIC_ACQUIRE);
+  return (OwInflightState)g_atomic_int_get (&mark->state);
 }
 
 /* The state is stored last: a mark half written when the run is killed reads as free. */
 static void
 set_state (OwInflightMark *mark, OwInflightState state)
 {
-  __atomic_store_n (&mark->state, (guint32)state, __ATOMIC_RELEASE);
+  g_atomic_int_set (&mark->state, state);
 }
 
 OwInflight *
@@ -137,7 +137,7 @@ ow_inflight_sent (OwInflight *self, const char *cgroup, OwCounter counter, guint
       mark = &self->map->marks[i];
       if (self->carried[i] || state_of (mark) != OW_INFLIGHT_FREE)
         continue;
-      mark->counter = (guint32)counter;
+      mark->counter = (gint)counter;
       mark->seq = seq;
       mark->count = count;
       mark->total = total;

@@ -24,8 +24,8 @@ typedef enum
 
 typedef struct
 {
-  guint32 state; /* OwInflightState */
-  guint32 counter; /* OwCounter */
+  gint state;     /* OwInflightState */
+  gint counter;   /* OwCounter */
   guint64 seq;
   guint64 count;
   guint64 total;
