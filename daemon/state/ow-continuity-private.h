@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The insides of the continuity object, shared by ow-continuity.c (numbers, restarts, life),
- * ow-continuity-record.c (the record queue) and ow-continuity-metrics.c (the metrics file, what History() and Metrics() return). */
+/* The insides of the continuity object, shared by ow-continuity.c (numbers, life),
+ * ow-continuity-restart.c (what a watch made again is owed), ow-continuity-record.c (the record
+ * queue) and ow-continuity-metrics.c (the metrics file, what History() and Metrics() return). */
 #pragma once
 
 #include "ow-continuity.h"
@@ -38,5 +39,9 @@ void ow_continuity_metrics_changed (OwContinuity *self);
 void ow_continuity_sent (OwContinuity *self, const char *cgroup, const OwEvent *event);
 void ow_continuity_keep (OwContinuity *self, OwHistoryEntry *entry);
 gboolean ow_continuity_watched_by (const char *cgroup, guint32 uid, gpointer user_data);
+/* ow-continuity-restart.c: the table of what watches made again are owed; an idle callback
+ * (USER_DATA: the continuity) dropping the saved state of cgroups removed meanwhile. */
+GHashTable *ow_continuity_owed_new (void);
+gboolean ow_continuity_forget_removed (gpointer user_data);
 
 G_END_DECLS
