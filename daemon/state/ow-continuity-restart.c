@@ -49,8 +49,49 @@ tell (OwContinuity *self, const char *cgroup, OwEvent *event)
   self->listener->missed (cgroup, event, self->listener_data);
 }
 
+static void
+tell_again (OwContinuity *self, const char *cgroup, const OwOwed *what)
+{
+  for (guint i = 0; i < what->replays->len; i++)
+    {
+      const OwInflightMark *mark = &g_array_index (what->replays, OwInflightMark, i);
+      OwEvent event = { .kind = ow_counter_kind (mark->counter),
+                        .count = mark->count,
+                        .has_total = what->replays_have_total,
+                        .total = mark->total,
+                        .while_down = TRUE,
+                        .seq = mark->seq };
+
+      g_message ("%s: %s seq %" G_GUINT64_FORMAT " told again: the run that sent it ended"
+                 " before recording it", cgroup, ow_event_kind_to_string (event.kind), mark->seq);
+      tell (self, cgroup, &event);
+    }
+}
+
+static void
+tell_missed (OwContinuity *self, const char *cgroup, const OwOwed *what,
+             const OwCounterEntry *entry)
+{
+  for (guint c = 0; c < OW_N_COUNTERS; c++)
+    {
+      OwEvent event = { .kind = ow_counter_kind (c),
+                        .count = what->missed.value[c],
+                        .has_total = TRUE,
+                        .total = entry->seen.value[c],
+                        .while_down = TRUE };
+
+      if (!what->missed.has[c] || what->missed.value[c] == 0)
+        continue;
+      g_message ("%s: %" G_GUINT64_FORMAT " %s while oomwatchd was not running", cgroup,
+                 event.count, ow_event_kind_to_string (event.kind));
+      tell (self, cgroup, &event);
+    }
+}
+
 /* Told at an idle moment after the watch was made: by then the Watch() call that made it has
- * its answer and the caller is one of the watchers. */
+ * its answer and the caller is one of the watchers. Every event told again (its old seq)
+ * before any count missed (a new seq), so that seqs rise for a client that keeps only the
+ * last. */
 static gboolean
 on_owed_idle (gpointer user_data)
 {
@@ -62,40 +103,19 @@ on_owed_idle (gpointer user_data)
 
   self->owed_idle_id = 0;
   self->owed = ow_continuity_owed_new ();
-  g_hash_table_iter_init (&iter, owed);
-  while (g_hash_table_iter_next (&iter, (gpointer *)&cgroup, (gpointer *)&what))
+  for (guint pass = 0; pass < 2; pass++)
     {
-      OwCounterEntry *entry = ow_counter_store_lookup (self->store, cgroup);
-
-      if (entry == NULL || ow_registry_lookup (self->registry, cgroup) == NULL)
-        continue;
-      for (guint i = 0; i < what->replays->len; i++)
+      g_hash_table_iter_init (&iter, owed);
+      while (g_hash_table_iter_next (&iter, (gpointer *)&cgroup, (gpointer *)&what))
         {
-          const OwInflightMark *mark = &g_array_index (what->replays, OwInflightMark, i);
-          OwEvent event = { .kind = ow_counter_kind (mark->counter),
-                            .count = mark->count,
-                            .has_total = what->replays_have_total,
-                            .total = mark->total,
-                            .while_down = TRUE,
-                            .seq = mark->seq };
+          OwCounterEntry *entry = ow_counter_store_lookup (self->store, cgroup);
 
-          g_message ("%s: %s seq %" G_GUINT64_FORMAT " told again: the run that sent it ended"
-                     " before recording it", cgroup, ow_event_kind_to_string (event.kind), mark->seq);
-          tell (self, cgroup, &event);
-        }
-      for (guint c = 0; c < OW_N_COUNTERS; c++)
-        {
-          OwEvent event = { .kind = ow_counter_kind (c),
-                            .count = what->missed.value[c],
-                            .has_total = TRUE,
-                            .total = entry->seen.value[c],
-                            .while_down = TRUE };
-
-          if (!what->missed.has[c] || what->missed.value[c] == 0)
+          if (entry == NULL || ow_registry_lookup (self->registry, cgroup) == NULL)
             continue;
-          g_message ("%s: %" G_GUINT64_FORMAT " %s while oomwatchd was not running", cgroup,
-                     event.count, ow_event_kind_to_string (event.kind));
-          tell (self, cgroup, &event);
+          if (pass == 0)
+            tell_again (self, cgroup, what);
+          else
+            tell_missed (self, cgroup, what, entry);
         }
     }
   return G_SOURCE_REMOVE;
