@@ -26,6 +26,8 @@ struct _OomctlExec
   guint timeout;
   guint queue_max;
   char *state_file;
+  char *saved_epoch; /* what the state file holds: the highest seq handled, in this epoch */
+  guint64 saved_seq;
   void (*done) (guint handled, gpointer user_data);
   gpointer user_data;
 
@@ -58,6 +60,13 @@ save_state (OomctlExec *self, Pending *pending)
 
   if (self->state_file == NULL || !pending->has_seq)
     return;
+  /* A signal told again after a restart of the daemon keeps its older seq: the file keeps
+   * the highest, so that a resume does not hand the hook what came between again. */
+  if (g_strcmp0 (pending->epoch, self->saved_epoch) == 0 && pending->seq <= self->saved_seq)
+    return;
+  g_free (self->saved_epoch);
+  self->saved_epoch = g_strdup (pending->epoch);
+  self->saved_seq = pending->seq;
   text = g_strdup_printf ("%s %" G_GUINT64_FORMAT "\n", pending->epoch ?: "-", pending->seq);
   if (!g_file_set_contents_full (self->state_file, text, -1,
                                  G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
@@ -368,6 +377,11 @@ oomctl_exec_setup (OomctlExecOptions *options, gboolean since, char **epoch, gui
         }
     }
   *exec = oomctl_exec_new (options, done, user_data);
+  if (*resume)
+    {
+      (*exec)->saved_epoch = g_strdup (*epoch);
+      (*exec)->saved_seq = *after;
+    }
   if (options->state_file != NULL)
     {
       Resume resume_at = { *exec, *resume ? *epoch : NULL, *after, printed };
@@ -407,5 +421,6 @@ oomctl_exec_free (OomctlExec *self)
   g_queue_clear_full (&self->queue, (GDestroyNotify)pending_free);
   g_strfreev (self->argv);
   g_free (self->state_file);
+  g_free (self->saved_epoch);
   g_free (self);
 }

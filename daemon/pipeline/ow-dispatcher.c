@@ -45,8 +45,9 @@ dispatch (OwDispatcher *self, const char *cgroup, const OwEvent *event, OwVictim
     return;
   signal.seq = event->seq != 0 ? event->seq : ow_continuity_next_seq (self->continuity);
   /* The cgroup's memory at the kill. Not on "oom": reading four files would delay the one
-   * signal sent the moment the kernel tells, and the oom-kill that follows carries it. */
-  if (event->kind == OW_EVENT_OOM_KILL)
+   * signal sent the moment the kernel tells, and the oom-kill that follows carries it. Nor
+   * on a kill while down: read now, it would not be the memory at the kill. */
+  if (event->kind == OW_EVENT_OOM_KILL && !event->while_down)
     ow_cgroup_memory_read (self->hierarchy, cgroup, &memory);
   if (info->kept)
     mark = ow_continuity_begin (self->continuity, cgroup, event, signal.seq);

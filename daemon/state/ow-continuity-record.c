@@ -73,7 +73,11 @@ ow_continuity_begin (OwContinuity *self, const char *cgroup, const OwEvent *even
   OwCounter counter;
   guint mark;
 
-  if (self->inflight == NULL || !event->has_total || !ow_counter_for_kind (event->kind, &counter))
+  if (self->inflight == NULL)
+    return OW_INFLIGHT_NONE;
+  if (event->seq != 0) /* told again: the earlier run's mark, with or without a total */
+    return ow_inflight_claim (self->inflight, event->seq);
+  if (!event->has_total || !ow_counter_for_kind (event->kind, &counter))
     return OW_INFLIGHT_NONE;
   mark = ow_inflight_sent (self->inflight, cgroup, counter, seq, event->count, event->total);
   if (mark == OW_INFLIGHT_NONE && !g_queue_is_empty (&self->recorded))
@@ -81,6 +85,9 @@ ow_continuity_begin (OwContinuity *self, const char *cgroup, const OwEvent *even
       ow_continuity_flush (self); /* a flood: what is recorded frees its marks */
       mark = ow_inflight_sent (self->inflight, cgroup, counter, seq, event->count, event->total);
     }
+  /* Marks no watch claimed since the restart give way to this run's. */
+  while (mark == OW_INFLIGHT_NONE && ow_inflight_evict (self->inflight))
+    mark = ow_inflight_sent (self->inflight, cgroup, counter, seq, event->count, event->total);
   return mark;
 }
 

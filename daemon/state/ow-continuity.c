@@ -47,8 +47,7 @@ ow_continuity_sent (OwContinuity *self, const char *cgroup, const OwEvent *event
 void
 ow_continuity_keep (OwContinuity *self, OwHistoryEntry *entry)
 {
-  ow_history_append (self->history, entry);
-  if (self->history_file != NULL && ow_history_get_capacity (self->history) > 0)
+  if (ow_history_append (self->history, entry) && self->history_file != NULL)
     ow_history_file_append (self->history_file, self->history, entry);
 }
 

@@ -129,7 +129,6 @@ load (OwHistoryFile *self, OwHistory *history)
 {
   g_autofree char *text = NULL;
   g_auto (GStrv) lines = NULL;
-  guint64 last = 0;
 
   if (!g_file_get_contents (self->path, &text, NULL, NULL))
     return;
@@ -140,13 +139,8 @@ load (OwHistoryFile *self, OwHistory *history)
 
       if (entry == NULL)
         continue;
-      /* Only increasing seqs: a file of an earlier epoch was removed with the directory. */
-      if (entry->seq <= last)
-        {
-          ow_history_entry_free (entry);
-          continue;
-        }
-      last = entry->seq;
+      /* A file of an earlier epoch was removed with the directory. Lines out of seq order are
+       * signals told again after a restart; one told twice is kept once. */
       ow_history_append (history, entry);
       self->lines++;
     }

@@ -131,15 +131,29 @@ ow_history_entries (OwHistory *self)
   return g_list_copy (self->entries.head);
 }
 
-void
+gboolean
 ow_history_append (OwHistory *self, OwHistoryEntry *entry)
 {
+  GList *before = self->entries.tail;
+
+  while (before != NULL && ((OwHistoryEntry *)before->data)->seq > entry->seq)
+    before = before->prev;
+  if ((before != NULL && ((OwHistoryEntry *)before->data)->seq == entry->seq)
+      || (before == NULL && self->entries.length >= self->capacity))
+    {
+      ow_history_entry_free (entry); /* there already, or older than all it keeps */
+      return FALSE;
+    }
   /* Kept serialised: built with a GVariantDict, details are a tree of small GVariants
    * (kilobytes per entry) until their bytes are asked for once. */
   if (entry->details != NULL)
     g_variant_get_data (entry->details);
-  g_queue_push_tail (&self->entries, entry);
+  if (before == NULL)
+    g_queue_push_head (&self->entries, entry);
+  else
+    g_queue_insert_after (&self->entries, before, entry);
   trim (self);
+  return TRUE;
 }
 
 gboolean

@@ -56,7 +56,9 @@ guint64 ow_history_oldest_seq (OwHistory *self); /* 0 when empty */
 GList *ow_history_entries (OwHistory *self);     /* borrowed entries, oldest first */
 /* ENTRY's details: its own, or read back from the store (a new reference; NULL: lost). */
 GVariant *ow_history_entry_details (OwHistory *self, const OwHistoryEntry *entry);
-void ow_history_append (OwHistory *self, OwHistoryEntry *entry);
+/* Takes ENTRY, kept in seq order (one told again after a restart is older than the newest).
+ * FALSE when it is not kept (freed): its seq is there already, or it is older than all it keeps. */
+gboolean ow_history_append (OwHistory *self, OwHistoryEntry *entry);
 
 gboolean ow_history_visible (const OwHistoryEntry *entry, guint32 uid, OwHistoryWatchedFunc watched,
                              gpointer user_data);

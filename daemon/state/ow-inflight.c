@@ -57,16 +57,22 @@ ow_inflight_open (const char *path, gboolean reset, GError **error)
 {
   g_autoptr (OwInflight) self = g_new0 (OwInflight, 1);
   g_auto (OwFd) fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  struct stat st;
+  struct stat st = { 0 };
   void *map;
+  int failed = 0;
 
   if (fd < 0 || fstat (fd, &st) < 0
-      || (st.st_size != sizeof (Layout) && ftruncate (fd, sizeof (Layout)) < 0))
+      || (S_ISREG (st.st_mode) && st.st_size != sizeof (Layout)
+          && ftruncate (fd, sizeof (Layout)) < 0))
+    failed = errno;
+  else if (!S_ISREG (st.st_mode))
+    failed = EINVAL;
+  else /* its pages now: a store into a hole of a full tmpfs would be a SIGBUS */
+    failed = posix_fallocate (fd, 0, sizeof (Layout));
+  if (failed != 0)
     {
-      int saved = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot open %s: %s", path,
-                   g_strerror (saved));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (failed), "Cannot open %s: %s", path,
+                   g_strerror (failed));
       return NULL;
     }
   map = mmap (NULL, sizeof (Layout), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -124,12 +130,6 @@ ow_inflight_sent (OwInflight *self, const char *cgroup, OwCounter counter, guint
 
   if (self == NULL)
     return OW_INFLIGHT_NONE;
-  for (guint i = 0; self->n_carried > 0 && i < OW_INFLIGHT_SLOTS; i++)
-    if (self->carried[i] && self->map->marks[i].seq == seq)
-      {
-        resolve (self, i); /* a replay: the mark is this run's now */
-        return i;
-      }
   for (guint k = 0; k < OW_INFLIGHT_SLOTS; k++)
     {
       guint i = (self->cursor + k) % OW_INFLIGHT_SLOTS;
@@ -147,6 +147,35 @@ ow_inflight_sent (OwInflight *self, const char *cgroup, OwCounter counter, guint
       return i;
     }
   return OW_INFLIGHT_NONE;
+}
+
+guint
+ow_inflight_claim (OwInflight *self, guint64 seq)
+{
+  for (guint i = 0; self != NULL && self->n_carried > 0 && i < OW_INFLIGHT_SLOTS; i++)
+    if (self->carried[i] && self->map->marks[i].seq == seq)
+      {
+        resolve (self, i);
+        return i;
+      }
+  return OW_INFLIGHT_NONE;
+}
+
+gboolean
+ow_inflight_evict (OwInflight *self)
+{
+  guint oldest = OW_INFLIGHT_NONE;
+
+  for (guint i = 0; self != NULL && self->n_carried > 0 && i < OW_INFLIGHT_SLOTS; i++)
+    if (self->carried[i]
+        && (oldest == OW_INFLIGHT_NONE || self->map->marks[i].seq < self->map->marks[oldest].seq))
+      oldest = i;
+  if (oldest == OW_INFLIGHT_NONE)
+    return FALSE;
+  g_debug ("Dropping the mark of seq %" G_GUINT64_FORMAT ": no watch claimed it",
+           self->map->marks[oldest].seq);
+  ow_inflight_done (self, oldest);
+  return TRUE;
 }
 
 void

@@ -41,9 +41,13 @@ void ow_inflight_free (OwInflight *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwInflight, ow_inflight_free)
 
 /* Marks the event numbered SEQ on CGROUP as sent: its slot, or OW_INFLIGHT_NONE when all are
- * taken. A replay (an earlier run's mark with SEQ) keeps its slot. */
+ * taken. */
 guint ow_inflight_sent (OwInflight *self, const char *cgroup, OwCounter counter, guint64 seq,
                         guint64 count, guint64 total);
+/* An earlier run's mark of SEQ, told again now, is this run's: its slot, or OW_INFLIGHT_NONE. */
+guint ow_inflight_claim (OwInflight *self, guint64 seq);
+/* Frees the slot of the oldest mark an earlier run left and no watch claimed: FALSE if none. */
+gboolean ow_inflight_evict (OwInflight *self);
 /* SLOT's History() entry is written / its record is done (OW_INFLIGHT_NONE: nothing). */
 void ow_inflight_kept (OwInflight *self, guint slot);
 void ow_inflight_done (OwInflight *self, guint slot);

@@ -369,6 +369,7 @@ test_told_again (void)
   a = start_oomctl (watch_a);
   wait_watchers (env, cgroup, 2);
   assert_hog_killed (env, "again");
+  wait_kills (a, 1); /* two signals, not one of count 2 */
   assert_hog_killed (env, "again");
   wait_kills (a, 2);
   for (guint i = 0; i < a->lines->len; i++)
@@ -380,11 +381,13 @@ test_told_again (void)
   ow_test_continuity_kill_daemon (env);
   assert_hog_killed (env, "again");
   ow_test_continuity_start_daemon (env);
+  /* oomctl watches again by itself before anyone else: the two told again reach it live. */
+  wait_watchers (env, cgroup, 1);
   g_free (ow_test_env_watch (env, NULL, cgroup));
   wait_history_kills (env, cgroup, 3);
+  /* The two told again come before the one counted while down: a repeat printed would be
+   * counted here already. */
   wait_kills (a, 3);
-  ow_test_env_iterate (300); /* a duplicate would come now */
-  g_assert_cmpuint (reader_kills (a), ==, 3);
   g_assert_cmpuint (check_lines (a, sent[1], &n_while_down, &while_down_count), ==, 1);
   g_assert_cmpuint (n_while_down, ==, 1);
 

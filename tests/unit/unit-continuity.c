@@ -464,6 +464,25 @@ test_counter_store_pending_events (void)
   ow_test_remove_tree (dir);
 }
 
+/* A signal told again after a restart (an older seq) takes its place in seq order, once. */
+static void
+test_history_told_again (void)
+{
+  g_autoptr (OwHistory) history = ow_history_new (3);
+  g_autoptr (GVariant) all = NULL;
+  const guint64 order[] = { 5, 7, 6 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (order); i++)
+    g_assert_true (ow_history_append (history, entry_new (order[i], "/a", 0, 0)));
+  g_assert_false (ow_history_append (history, entry_new (6, "/a", 0, 0)));
+  g_assert_false (ow_history_append (history, entry_new (4, "/a", 0, 0))); /* full, older */
+  all = ow_history_query (history, 0, 0, 0, 0, NULL, NULL);
+  g_assert_cmpuint (g_variant_n_children (all), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpuint (nth_seq (all, i), ==, 5 + i);
+  g_assert_cmpuint (ow_history_oldest_seq (history), ==, 5);
+}
+
 /* in-flight marks */
 
 static void
@@ -501,7 +520,9 @@ test_inflight_marks (void)
   g_clear_pointer (&left, g_array_unref);
 
   /* Told again: seq 8 keeps its slot; new marks never take a slot still left over. */
-  again = ow_inflight_sent (next, "/a", OW_COUNTER_OOM, 8, 2, 5);
+  g_assert_cmpuint (ow_inflight_claim (next, 77), ==, OW_INFLIGHT_NONE);
+  again = ow_inflight_claim (next, 8);
+  g_assert_cmpuint (again, !=, OW_INFLIGHT_NONE);
   for (guint i = 0; i < OW_INFLIGHT_SLOTS; i++)
     {
       guint slot = ow_inflight_sent (next, "/c", OW_COUNTER_OOM_KILL, 100 + i, 1, i);
@@ -511,6 +532,9 @@ test_inflight_marks (void)
       if (i >= OW_INFLIGHT_SLOTS - 3) /* 9 and 10 are left, 8 is this run's */
         g_assert_cmpuint (slot, ==, OW_INFLIGHT_NONE);
     }
+  /* Full: the oldest mark left over (9) gives way. */
+  g_assert_true (ow_inflight_evict (next));
+  g_assert_cmpuint (ow_inflight_sent (next, "/e", OW_COUNTER_OOM_KILL, 600, 1, 1), ==, kept);
   ow_inflight_forget (next, "/a", 9);
   left = ow_inflight_left (next, "/a");
   g_assert_cmpuint (left->len, ==, 0); /* 8 is this run's now, 9 forgotten */
@@ -523,15 +547,26 @@ test_inflight_marks (void)
 
   /* Numbering started again: nothing is left. Garbage is dropped the same way. */
   next = ow_inflight_open (path, TRUE, &error);
+  g_assert_no_error (error);
   left = ow_inflight_left (next, "/c");
   g_assert_cmpuint (left->len, ==, 0);
   g_clear_pointer (&left, g_array_unref);
+  g_assert_false (ow_inflight_evict (next));
   g_clear_pointer (&next, ow_inflight_free);
-  g_assert_true (g_file_set_contents (path, "garbage", -1, NULL));
+  /* A file of the right size whose every byte says "in flight", without the magic. */
+  {
+    gsize size = 16 + OW_INFLIGHT_SLOTS * sizeof (OwInflightMark);
+    g_autofree char *garbage = g_malloc (size);
+
+    memset (garbage, 1, size);
+    g_assert_true (g_file_set_contents (path, garbage, (gssize)size, NULL));
+  }
   next = ow_inflight_open (path, FALSE, &error);
   g_assert_no_error (error);
-  left = ow_inflight_left (next, "/a");
-  g_assert_cmpuint (left->len, ==, 0);
+  g_assert_false (ow_inflight_evict (next)); /* nothing left over */
+  for (guint i = 0; i < OW_INFLIGHT_SLOTS; i++)
+    g_assert_cmpuint (ow_inflight_sent (next, "/f", OW_COUNTER_OOM_KILL, 700 + i, 1, i), !=,
+                      OW_INFLIGHT_NONE);
   g_clear_pointer (&next, ow_inflight_free);
   ow_test_remove_tree (dir);
 }
@@ -627,6 +662,7 @@ main (int argc, char **argv)
   g_test_add_func ("/continuity/history-details-in-file", test_history_details_in_file);
   g_test_add_func ("/continuity/counter-store-restart", test_counter_store_restart);
   g_test_add_func ("/continuity/counter-store-pending-events", test_counter_store_pending_events);
+  g_test_add_func ("/continuity/history-told-again", test_history_told_again);
   g_test_add_func ("/continuity/inflight-marks", test_inflight_marks);
   g_test_add_func ("/continuity/metrics-render", test_metrics_render);
   g_test_add_func ("/continuity/metrics-write", test_metrics_write);
