@@ -4,12 +4,18 @@
  * With CANONICAL, the relay does what oomwatchd's signal cannot do without: it re-opens and
  * reads memory.oom_control (under-oom, and telling the removal wake-up apart) and sends
  * oomwatchd's arguments (cgroup, kind, count, details with timestamp, hierarchy, under-oom).
+ * With BENCH_RELAY_FLOOR=1 in its environment (the bare relay only), it does the least any
+ * implementation of oomwatchd's API must do per OOM on cgroup v1: the signal at the wake-up,
+ * then the kernel log read from /dev/kmsg up to the "Killed process" record, then a second
+ * signal (OomKill) for the kill with its victim: the floor of CPU per OOM (bench/floor).
  * SIGUSR1: register again (a new eventfd), so that the kernel wakes this one before the
  * registrations made earlier; prints "ready" each time it is registered. */
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
@@ -22,6 +28,8 @@ typedef struct
   const char *canonical; /* NULL: the bare relay */
   int efd;
   guint efd_id;
+  int kmsg;         /* BENCH_RELAY_FLOOR: /dev/kmsg, at its end when started */
+  guint kills_owed; /* wake-ups whose kill the kernel log has not shown yet */
 } Relay;
 
 static gboolean
@@ -64,6 +72,37 @@ on_eventfd (int fd, GIOCondition condition, gpointer user_data)
     g_dbus_connection_emit_signal (relay->connection, NULL, "/org/oomwatch/Bench",
                                    "org.oomwatch.Bench", "Oom", g_variant_new ("(t)", count), NULL);
   g_dbus_connection_flush_sync (relay->connection, NULL, NULL);
+  relay->kills_owed++;
+  return G_SOURCE_CONTINUE;
+}
+
+/* The floor's kernel log: every record is one read(); a "Killed process" record owed a
+ * wake-up is one more signal, with the victim's pid. */
+static gboolean
+on_kmsg (int fd, GIOCondition condition, gpointer user_data)
+{
+  Relay *relay = user_data;
+  char record[8192];
+
+  for (;;)
+    {
+      ssize_t n = read (fd, record, sizeof record - 1);
+      const char *killed;
+
+      if (n < 0 && errno == EPIPE)
+        continue; /* overwritten records */
+      if (n <= 0)
+        break;
+      record[n] = '\0';
+      killed = strstr (record, "Killed process ");
+      if (killed == NULL || relay->kills_owed == 0)
+        continue;
+      relay->kills_owed--;
+      g_dbus_connection_emit_signal (relay->connection, NULL, "/org/oomwatch/Bench",
+                                     "org.oomwatch.Bench", "OomKill",
+                                     g_variant_new ("(t)", strtoull (killed + 15, NULL, 10)), NULL);
+      g_dbus_connection_flush_sync (relay->connection, NULL, NULL);
+    }
   return G_SOURCE_CONTINUE;
 }
 
@@ -110,7 +149,7 @@ main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  Relay relay = { .efd = -1 };
+  Relay relay = { .efd = -1, .kmsg = -1 };
 
   if (argc != 2 && argc != 3)
     return 2;
@@ -124,6 +163,16 @@ main (int argc, char **argv)
     }
   g_unix_signal_add (SIGTERM, on_term, loop);
   g_unix_signal_add (SIGUSR1, on_usr1, &relay);
+  if (relay.canonical == NULL && g_strcmp0 (g_getenv ("BENCH_RELAY_FLOOR"), "1") == 0)
+    {
+      relay.kmsg = open ("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+      if (relay.kmsg < 0 || lseek (relay.kmsg, 0, SEEK_END) < 0)
+        {
+          perror ("bench-relay: /dev/kmsg");
+          return 1;
+        }
+      g_unix_fd_add (relay.kmsg, G_IO_IN, on_kmsg, &relay);
+    }
   if (!relay_register (&relay))
     return 1;
   g_main_loop_run (loop);

@@ -33,13 +33,14 @@ typedef struct
   gint64 probe_at;
   int raw_efd;
   GThread *raw_thread;
-  GString *json; /* this bus's rows */
+  GString *json;                      /* this bus's rows */
   BenchStats last_relay, last_daemon; /* of the last latency row */
   double last_steal;                  /* percent, of the last latency row */
   /* CPU seconds of the start-up row: the replacement's until it owned the name, and the
    * replaced daemon's meanwhile (work left over from earlier rows competes with it) */
   double last_startup_cpu, last_startup_old_cpu;
-  double cost_daemon_us, cost_relay_us; /* of the last bench_cost */
+  double cost_daemon_us, cost_relay_us;     /* of the last bench_cost */
+  gboolean relay_floor;                     /* the relay reads the kernel log and signals kills */
   double cost_daemon_runs, cost_relay_runs; /* times on a CPU per OOM, of the last bench_cost */
 } Bench;
 
@@ -57,6 +58,7 @@ void bench_wait_hog (Bench *bench, const char *name, guint mib);
 void bench_filter_start (Bench *bench);
 void bench_latency_start (Bench *bench);
 void bench_relay_start (Bench *bench, gboolean like_daemon);
+void bench_relay_floor (Bench *bench, gboolean floor);
 void bench_latency_stop (Bench *bench);
 void bench_latency_header (void);
 gboolean bench_one_oom (Bench *bench, double *relay_us, double *daemon_us);

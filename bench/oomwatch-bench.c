@@ -6,7 +6,7 @@
  * tables and writes OUTDIR/results.json plus the latency samples for plotting.
  * BENCH_ONLY=latency: the latency table alone (bench/run's loud-console table); BENCH_ONLY=cost:
  * the CPU per OOM alone (to profile the daemon, with OOMWATCH_TEST_WRAPPER).
- * BENCH_ROWS=startup,watch,rss,cost,latency (any of them): those figures alone, one
+ * BENCH_ROWS=startup,watch,rss,cost,floor,latency (any of them): those figures alone, one
  * "figure NAME VALUE" line each, for bench/compare. */
 #include "bench.h"
 
@@ -40,11 +40,14 @@ bench_new (const char *bus_name)
   bench->json = g_string_new (NULL);
   g_mutex_init (&bench->lock);
   g_auto (GStrv) args = g_strsplit (g_getenv ("BENCH_DAEMON_ARGS") ?: "", " ", -1);
-
   /* BENCH_DAEMON_ARGS: extra daemon options, e.g. --no-kernel-log to see what reading the
-   * kernel log costs the latency */
-  bench->env
-      = ow_test_env_new (args[0] != NULL && args[0][0] != '\0' ? (const char *const *)args : NULL);
+   * kernel log costs the latency. The daemon runs as the unit starts it: no debug output. */
+  OwTestDaemonOptions options = {
+    .args = args[0] != NULL && args[0][0] != '\0' ? (const char *const *)args : NULL,
+    .quiet = TRUE,
+  };
+
+  bench->env = ow_test_env_new_full (&options);
   return bench;
 }
 
@@ -211,6 +214,18 @@ on_rows (Run *run, const char *list)
       figure ("cpu_per_oom_vs_relay", bench->cost_daemon_us / bench->cost_relay_us);
       figure ("runs_per_oom", bench->cost_daemon_runs);
       figure ("relay_runs_per_oom", bench->cost_relay_runs);
+    }
+  if (has_row (want, "floor"))
+    {
+      double bare_us = has_row (want, "cost") ? bench->cost_relay_us : 0;
+
+      bench_relay_floor (bench, TRUE);
+      bench_cost (bench, run->cost_rounds, run->cost);
+      figure ("floor_cpu_per_oom_us", bench->cost_relay_us);
+      figure ("cpu_per_oom_vs_floor", bench->cost_daemon_us / bench->cost_relay_us);
+      if (bare_us > 0)
+        figure ("floor_vs_relay", bench->cost_relay_us / bare_us);
+      bench_relay_floor (bench, FALSE);
     }
   if (latency)
     bench_latency_header ();

@@ -182,7 +182,8 @@ start_daemon (OwTestEnv *env, const OwTestDaemonOptions *options)
     g_assert_true (g_file_set_contents (env->config_path, options->config, -1, NULL));
   config_arg = g_strdup_printf ("--config=%s", env->config_path);
   g_ptr_array_add (argv, (gpointer)g_getenv ("OOMWATCHD"));
-  g_ptr_array_add (argv, "--verbose");
+  if (!options->quiet)
+    g_ptr_array_add (argv, "--verbose");
   g_ptr_array_add (argv, config_arg);
   for (gsize i = 0; options->args != NULL && options->args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer)options->args[i]);

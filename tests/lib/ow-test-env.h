@@ -44,6 +44,7 @@ typedef struct
   guint nofile;               /* RLIMIT_NOFILE (soft and hard) for the daemon; 0: inherited */
   const char *config;         /* contents of its oomwatch.conf; NULL: none */
   const char *own; /* why the case needs a daemon of its own even where the system's runs */
+  gboolean quiet;  /* without --verbose, as the unit starts it (bench: no debug output) */
 } OwTestDaemonOptions;
 
 void ow_test_signal_free (gpointer data);
