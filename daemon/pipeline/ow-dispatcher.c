@@ -7,13 +7,13 @@
 
 struct _OwDispatcher
 {
-  OwHierarchy *hierarchy;   /* borrowed */
   OwRegistry *registry;     /* borrowed */
   OwContinuity *continuity; /* borrowed */
   guint version;
   char *kernel_log_path;
-  OwKmsg *kmsg; /* NULL: victims are not named */
+  OwKmsg *kmsg;          /* NULL: victims are not named */
   OwKillWait *kill_wait; /* borrowed: v1 sources told of the kills the log names */
+  OwCgroupMemoryFiles *memory_files;
   OwAttribution *attribution;
   OwSender *sender;
   GPtrArray *for_ancestors; /* OwVictim references, v1 */
@@ -48,15 +48,14 @@ dispatch (OwDispatcher *self, const char *cgroup, const OwEvent *event, OwVictim
    * signal sent the moment the kernel tells, and the oom-kill that follows carries it. Nor
    * on a kill while down: read now, it would not be the memory at the kill. */
   if (event->kind == OW_EVENT_OOM_KILL && !event->while_down)
-    ow_cgroup_memory_read (self->hierarchy, cgroup, &memory);
+    ow_cgroup_memory_read (self->memory_files, cgroup, &memory);
   if (info->kept)
     mark = ow_continuity_begin (self->continuity, cgroup, event, signal.seq);
   sent = ow_sender_oom_event (self->sender, names, &signal);
   if (info->kept)
-    entry = ow_continuity_entry (self->continuity, cgroup, event, victim,
-                                 sent != NULL ? sent
-                                              : ow_sender_details (self->sender, &signal, TRUE),
-                                 signal.seq);
+    entry = ow_continuity_entry (
+        self->continuity, cgroup, event, victim,
+        sent != NULL ? sent : ow_sender_details (self->sender, &signal, TRUE), signal.seq);
   ow_continuity_record (self->continuity, cgroup, event, info->kept ? victim : NULL, entry, mark,
                         info->kept && !event->logged);
 }
@@ -165,9 +164,9 @@ on_removed (OwWatch *watch, gpointer user_data)
   OwDispatcher *self = user_data;
   guint64 seq = ow_continuity_next_seq (self->continuity);
 
-  ow_sender_removed (self->sender, watch->cgroup,
-                     ow_continuity_removed (self->continuity, watch->cgroup,
-                                            OOMWATCH_REASON_CGROUP_REMOVED, seq));
+  ow_sender_removed (
+      self->sender, watch->cgroup,
+      ow_continuity_removed (self->continuity, watch->cgroup, OOMWATCH_REASON_CGROUP_REMOVED, seq));
 }
 
 /* Saved counters follow the kernel registrations. */
@@ -278,7 +277,7 @@ ow_dispatcher_new (OwHierarchy *hierarchy, const char *kernel_log_path, OwKillWa
   OwDispatcher *self = g_new0 (OwDispatcher, 1);
 
   self->kill_wait = kill_wait;
-  self->hierarchy = hierarchy;
+  self->memory_files = ow_cgroup_memory_files_new (hierarchy);
   self->version = ow_hierarchy_get_version (hierarchy);
   self->kernel_log_path = g_strdup (kernel_log_path);
   self->attribution = ow_attribution_new (self->version, &attribution_lookup, self);
@@ -304,6 +303,7 @@ ow_dispatcher_free (OwDispatcher *self)
   g_clear_pointer (&self->for_ancestors, g_ptr_array_unref);
   g_clear_pointer (&self->attribution, ow_attribution_free);
   g_clear_pointer (&self->sender, ow_sender_free);
+  g_clear_pointer (&self->memory_files, ow_cgroup_memory_files_free);
   g_free (self->kernel_log_path);
   g_free (self);
 }

@@ -18,55 +18,181 @@ static const SizeFile size_files[OW_CGROUP_N_SIZES] = {
   [OW_CGROUP_USAGE] = { "memory.usage_in_bytes", "memory.current", OOMWATCH_KEY_USAGE },
   [OW_CGROUP_PEAK] = { "memory.max_usage_in_bytes", "memory.peak", OOMWATCH_KEY_PEAK },
   /* v1 counts memory and swap together: swap is the difference */
-  [OW_CGROUP_SWAP] = { "memory.memsw.usage_in_bytes", "memory.swap.current",
-                       OOMWATCH_KEY_SWAP_USAGE },
+  [OW_CGROUP_SWAP]
+  = { "memory.memsw.usage_in_bytes", "memory.swap.current", OOMWATCH_KEY_SWAP_USAGE },
 };
+
+/* Cgroups whose files stay open, and for how long after their last read. */
+#define KEPT_CGROUPS 4
+#define KEEP_SECONDS 10
+
+typedef struct
+{
+  char *cgroup;              /* NULL: a free slot */
+  int fd[OW_CGROUP_N_SIZES]; /* -1: the kernel has no such file (or it could not be opened) */
+} Kept;
+
+struct _OwCgroupMemoryFiles
+{
+  OwHierarchy *hierarchy;  /* borrowed */
+  Kept kept[KEPT_CGROUPS]; /* the most recently read first */
+  gint64 used_at;
+  guint close_id;
+};
+
+static void
+kept_close (Kept *kept)
+{
+  g_clear_pointer (&kept->cgroup, g_free);
+  for (guint i = 0; i < OW_CGROUP_N_SIZES; i++)
+    ow_fd_close (ow_fd_steal (&kept->fd[i]));
+}
+
+static void
+kept_open (OwCgroupMemoryFiles *files, Kept *kept, const char *cgroup)
+{
+  gboolean v1 = ow_hierarchy_get_version (files->hierarchy) == 1;
+
+  kept->cgroup = g_strdup (cgroup);
+  for (guint i = 0; i < OW_CGROUP_N_SIZES; i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      kept->fd[i] = ow_hierarchy_open_cgroup_file (
+          files->hierarchy, cgroup, v1 ? size_files[i].v1 : size_files[i].v2, &error);
+      if (kept->fd[i] < 0)
+        g_debug ("%s", error->message);
+    }
+}
+
+/* CGROUP's slot, moved to the front; opened there when it was not kept (the least recently
+ * read one closed for it). */
+static Kept *
+kept_take (OwCgroupMemoryFiles *files, const char *cgroup)
+{
+  guint i = 0;
+  Kept found;
+
+  while (i < KEPT_CGROUPS - 1 && g_strcmp0 (files->kept[i].cgroup, cgroup) != 0)
+    i++;
+  found = files->kept[i];
+  memmove (&files->kept[1], &files->kept[0], i * sizeof (Kept));
+  files->kept[0] = found;
+  if (g_strcmp0 (found.cgroup, cgroup) != 0)
+    {
+      kept_close (&files->kept[0]);
+      kept_open (files, &files->kept[0], cgroup);
+    }
+  return &files->kept[0];
+}
 
 /* One number, or "max" (FALSE: unlimited, as is absent). */
 static gboolean
-read_size (OwHierarchy *hierarchy, const char *cgroup, const char *name, guint64 *value)
+parse_size (const char *buf, ssize_t len, guint64 *value)
 {
-  g_autoptr (GError) error = NULL;
-  g_auto (OwFd) fd = ow_hierarchy_open_cgroup_file (hierarchy, cgroup, name, &error);
-  char buf[32];
-  ssize_t len;
+  char text[32];
 
-  if (fd < 0)
-    {
-      g_debug ("%s", error->message);
-      return FALSE;
-    }
-  len = pread (fd, buf, sizeof buf - 1, 0);
-  if (len <= 0)
+  if (len <= 0 || (gsize)len >= sizeof text)
     return FALSE;
-  buf[len] = '\0';
-  g_strchomp (buf);
-  return g_ascii_string_to_unsigned (buf, 10, 0, G_MAXUINT64, value, NULL);
+  memcpy (text, buf, (gsize)len);
+  text[len] = '\0';
+  g_strchomp (text);
+  return g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, value, NULL);
+}
+
+/* FALSE: a kept file failed to read (its cgroup was removed, maybe made again since). */
+static gboolean
+kept_read (const Kept *kept, OwCgroupMemory *memory)
+{
+  memory->present = 0;
+  for (guint i = 0; i < OW_CGROUP_N_SIZES; i++)
+    {
+      char buf[32];
+      ssize_t len;
+
+      if (kept->fd[i] < 0)
+        continue;
+      len = pread (kept->fd[i], buf, sizeof buf, 0);
+      if (len < 0)
+        return FALSE;
+      if (parse_size (buf, len, &memory->bytes[i]))
+        memory->present |= 1u << i;
+    }
+  return TRUE;
+}
+
+static gboolean
+on_close (gpointer user_data)
+{
+  OwCgroupMemoryFiles *files = user_data;
+  gint64 idle_s = (g_get_monotonic_time () - files->used_at) / G_USEC_PER_SEC;
+
+  files->close_id = 0;
+  if (idle_s < KEEP_SECONDS)
+    {
+      files->close_id = g_timeout_add_seconds ((guint)(KEEP_SECONDS - idle_s), on_close, files);
+      return G_SOURCE_REMOVE;
+    }
+  for (guint i = 0; i < KEPT_CGROUPS; i++)
+    kept_close (&files->kept[i]);
+  return G_SOURCE_REMOVE;
+}
+
+OwCgroupMemoryFiles *
+ow_cgroup_memory_files_new (OwHierarchy *hierarchy)
+{
+  OwCgroupMemoryFiles *files = g_new0 (OwCgroupMemoryFiles, 1);
+
+  files->hierarchy = hierarchy;
+  for (guint i = 0; i < KEPT_CGROUPS; i++)
+    for (guint j = 0; j < OW_CGROUP_N_SIZES; j++)
+      files->kept[i].fd[j] = -1;
+  return files;
 }
 
 void
-ow_cgroup_memory_read (OwHierarchy *hierarchy, const char *cgroup, OwCgroupMemory *memory)
+ow_cgroup_memory_files_free (OwCgroupMemoryFiles *files)
 {
-  gboolean v1 = ow_hierarchy_get_version (hierarchy) == 1;
+  if (files == NULL)
+    return;
+  g_clear_handle_id (&files->close_id, g_source_remove);
+  for (guint i = 0; i < KEPT_CGROUPS; i++)
+    kept_close (&files->kept[i]);
+  g_free (files);
+}
+
+void
+ow_cgroup_memory_read (OwCgroupMemoryFiles *files, const char *cgroup, OwCgroupMemory *memory)
+{
+  guint version = ow_hierarchy_get_version (files->hierarchy);
+  gboolean v1 = version == 1;
   /* v1 prints "no limit" as the page counter's maximum, in bytes */
   guint64 page = (guint64)sysconf (_SC_PAGESIZE);
   guint64 v1_unlimited = (guint64)G_MAXINT64 / page * page;
+  Kept *kept;
 
   memset (memory, 0, sizeof *memory);
-  if (ow_hierarchy_get_version (hierarchy) != 1 && ow_hierarchy_get_version (hierarchy) != 2)
+  if (version != 1 && version != 2)
     return;
-  for (guint i = 0; i < OW_CGROUP_N_SIZES; i++)
-    if (read_size (hierarchy, cgroup, v1 ? size_files[i].v1 : size_files[i].v2,
-                   &memory->bytes[i]))
-      memory->present |= 1u << i;
+  kept = kept_take (files, cgroup);
+  if (!kept_read (kept, memory))
+    {
+      kept_close (kept);
+      kept_open (files, kept, cgroup);
+      if (!kept_read (kept, memory))
+        memory->present = 0;
+    }
+  files->used_at = g_get_monotonic_time ();
+  if (files->close_id == 0)
+    files->close_id = g_timeout_add_seconds (KEEP_SECONDS, on_close, files);
   if (v1 && (memory->present & (1u << OW_CGROUP_LIMIT))
       && memory->bytes[OW_CGROUP_LIMIT] >= v1_unlimited)
     memory->present &= ~(1u << OW_CGROUP_LIMIT);
   if (v1 && (memory->present & (1u << OW_CGROUP_SWAP)))
     {
       if (memory->present & (1u << OW_CGROUP_USAGE))
-        memory->bytes[OW_CGROUP_SWAP] -= MIN (memory->bytes[OW_CGROUP_SWAP],
-                                              memory->bytes[OW_CGROUP_USAGE]);
+        memory->bytes[OW_CGROUP_SWAP]
+            -= MIN (memory->bytes[OW_CGROUP_SWAP], memory->bytes[OW_CGROUP_USAGE]);
       else
         memory->present &= ~(1u << OW_CGROUP_SWAP);
     }

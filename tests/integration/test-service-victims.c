@@ -5,6 +5,7 @@
 #include "ow-test-cgroups.h"
 #include "oomwatch-error.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -245,6 +246,33 @@ watch_as_nobody (OwTestEnv *env, const char *cgroup)
   return client;
 }
 
+/* CGROUP ("mem") removed and made anew with another limit: its next kill carries the new
+ * cgroup's limit, not the files of the removed one that the daemon kept open. */
+static void
+assert_memory_of_new_cgroup (OwTestEnv *env, const char *cgroup)
+{
+  g_autofree char *dir = ow_test_env_cgroup_path (env, "mem");
+  g_autoptr (GSubprocess) hog = NULL;
+  OwTestSignal *kill;
+  guint64 limit = 0;
+
+  /* rmdir fails (EBUSY) until the killed task has left the cgroup. */
+  for (gint64 until = g_get_monotonic_time () + ow_test_timeout_ms (5000) * G_TIME_SPAN_MILLISECOND;
+       g_rmdir (dir) < 0 && g_get_monotonic_time () < until;)
+    g_usleep (200);
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  g_assert_true (ow_test_env_wait_signal (env, cgroup, "removed", EVENT_TIMEOUT_MS));
+  g_ptr_array_set_size (env->signals, 0);
+  g_free (ow_test_env_make_cgroup (env, "mem", "16M", FALSE));
+  g_free (ow_test_env_watch (env, NULL, cgroup));
+  hog = ow_test_env_hog (env, "mem", 256);
+  ow_test_assert_hog_killed (hog);
+  g_assert_true (ow_test_env_wait_signal (env, cgroup, "oom-kill", EVENT_TIMEOUT_MS));
+  kill = ow_test_env_find_signal (env, cgroup, "oom-kill");
+  g_assert_true (g_variant_lookup (kill->details, "limit", "t", &limit));
+  g_assert_cmpuint (limit, ==, 16 * 1024 * 1024);
+}
+
 /* A named kill carries the victim's memory from the kernel log (its anon-rss is what the hog
  * touched before the limit stopped it) and every oom-kill its cgroup's limit, exactly;
  * a watcher that is neither root nor the victim's uid gets the cgroup's memory but none of
@@ -313,6 +341,7 @@ test_memory_context (void)
     }
   g_free (line);
   g_subprocess_force_exit (nobody);
+  assert_memory_of_new_cgroup (env, cgroup);
   ow_test_env_free (env);
 }
 

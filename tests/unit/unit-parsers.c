@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests: path canonicalisation (including hostile input), mountinfo, the keyed-file
  * parser behind memory.oom_control and memory.events, and D-Bus error mapping. */
+#include "ow-cgroup-memory.h"
 #include "ow-cgroup-path.h"
 #include "ow-hierarchy.h"
 #include "ow-keyed-file.h"
@@ -140,15 +141,15 @@ test_open_refuses_symlinks_and_files (void)
 static void
 test_mountinfo (void)
 {
-  const char *mountinfo =
-      "24 30 0:22 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n"
-      "33 24 0:29 / /sys/fs/cgroup ro shared:9 - tmpfs tmpfs ro,mode=755\n"
-      "35 33 0:31 / /sys/fs/cgroup/unified rw shared:10 - cgroup2 cgroup2 rw,nsdelegate\n"
-      "40 33 0:36 / /sys/fs/cgroup/cpu,cpuacct rw shared:15 - cgroup cgroup rw,cpu,cpuacct\n"
-      "41 33 0:37 / /sys/fs/cgroup/memory rw shared:16 - cgroup cgroup rw,memory\n"
-      "42 33 0:38 / /mnt/with\\040space rw - cgroup cgroup rw,name=systemd\n"
-      "garbage line\n"
-      "\n";
+  const char *mountinfo
+      = "24 30 0:22 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n"
+        "33 24 0:29 / /sys/fs/cgroup ro shared:9 - tmpfs tmpfs ro,mode=755\n"
+        "35 33 0:31 / /sys/fs/cgroup/unified rw shared:10 - cgroup2 cgroup2 rw,nsdelegate\n"
+        "40 33 0:36 / /sys/fs/cgroup/cpu,cpuacct rw shared:15 - cgroup cgroup rw,cpu,cpuacct\n"
+        "41 33 0:37 / /sys/fs/cgroup/memory rw shared:16 - cgroup cgroup rw,memory\n"
+        "42 33 0:38 / /mnt/with\\040space rw - cgroup cgroup rw,name=systemd\n"
+        "garbage line\n"
+        "\n";
   g_autoptr (GPtrArray) mounts = ow_mountinfo_parse_cgroup_mounts (mountinfo);
   OwCgroupMount *m;
 
@@ -240,6 +241,107 @@ test_error_names (void)
     }
 }
 
+static guint
+count_fds (void)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/* Rewritten in place, as the kernel's files are: a kept fd reads the new value. */
+static void
+write_in_place (const char *dir, const char *name, const char *text)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  FILE *file = fopen (path, "w");
+
+  g_assert_nonnull (file);
+  fputs (text, file);
+  g_assert_cmpint (fclose (file), ==, 0);
+}
+
+static void
+write_sizes (const char *root, const char *cgroup, const char *max, const char *current)
+{
+  g_autofree char *dir = g_build_filename (root, cgroup, NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  write_in_place (dir, "memory.max", max);
+  write_in_place (dir, "memory.current", current);
+  write_in_place (dir, "memory.peak", "4096\n");
+}
+
+/* A cgroup's memory files stay open across reads (one fd per file it has), the least recently
+ * read of five cgroups gives its files back, and freeing closes every one. */
+static void
+test_memory_kept_files (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *root = g_dir_make_tmp ("oomwatch-unit-XXXXXX", &error);
+  g_autoptr (OwHierarchy) hierarchy = NULL;
+  OwCgroupMemoryFiles *files;
+  OwCgroupMemory memory;
+  guint before;
+
+  g_assert_no_error (error);
+  hierarchy = ow_hierarchy_new_for_tests (2, root, &error);
+  g_assert_no_error (error);
+  (void)g_main_context_default (); /* its wake-up fd, for the closing timer */
+  before = count_fds ();
+  files = ow_cgroup_memory_files_new (hierarchy);
+  write_sizes (root, "a", "max\n", "100\n");
+  ow_cgroup_memory_read (files, "/a", &memory);
+  /* no swap file: absent; "max": no limit */
+  g_assert_cmpuint (memory.present, ==, (1u << OW_CGROUP_USAGE) | (1u << OW_CGROUP_PEAK));
+  g_assert_cmpuint (memory.bytes[OW_CGROUP_USAGE], ==, 100);
+  g_assert_cmpuint (memory.bytes[OW_CGROUP_PEAK], ==, 4096);
+  g_assert_cmpuint (count_fds (), ==, before + 3);
+
+  write_sizes (root, "a", "8192\n", "200\n");
+  ow_cgroup_memory_read (files, "/a", &memory);
+  g_assert_cmpuint (memory.bytes[OW_CGROUP_USAGE], ==, 200);
+  g_assert_cmpuint (memory.bytes[OW_CGROUP_LIMIT], ==, 8192);
+  g_assert_cmpuint (count_fds (), ==, before + 3);
+
+  for (const char *const *c = (const char *const[]){ "b", "c", "d", "e", NULL }; *c; c++)
+    {
+      g_autofree char *path = g_strconcat ("/", *c, NULL);
+
+      write_sizes (root, *c, "max\n", "300\n");
+      ow_cgroup_memory_read (files, path, &memory);
+      g_assert_cmpuint (memory.bytes[OW_CGROUP_USAGE], ==, 300);
+    }
+  g_assert_cmpuint (count_fds (), ==, before + 4 * 3);
+  ow_cgroup_memory_read (files, "/missing", &memory);
+  g_assert_cmpuint (memory.present, ==, 0);
+  g_assert_cmpuint (count_fds (), ==, before + 3 * 3);
+
+  ow_cgroup_memory_files_free (files);
+  g_assert_cmpuint (count_fds (), ==, before);
+  for (const char *const *c = (const char *const[]){ "a", "b", "c", "d", "e", NULL }; *c; c++)
+    {
+      for (const char *const *f
+           = (const char *const[]){ "memory.max", "memory.current", "memory.peak", NULL };
+           *f; f++)
+        {
+          g_autofree char *path = g_build_filename (root, *c, *f, NULL);
+
+          g_assert_cmpint (g_unlink (path), ==, 0);
+        }
+      {
+        g_autofree char *dir = g_build_filename (root, *c, NULL);
+
+        g_assert_cmpint (g_rmdir (dir), ==, 0);
+      }
+    }
+  g_assert_cmpint (g_rmdir (root), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -252,5 +354,6 @@ main (int argc, char **argv)
   g_test_add_func ("/hierarchy/no-memory-controller", test_no_memory_controller);
   g_test_add_func ("/parse/oom-control-and-events", test_oom_control);
   g_test_add_func ("/error/names", test_error_names);
+  g_test_add_func ("/memory/kept-files", test_memory_kept_files);
   return g_test_run ();
 }
