@@ -88,14 +88,8 @@ kept_take (OwCgroupMemoryFiles *files, const char *cgroup)
 
 /* One number, or "max" (FALSE: unlimited, as is absent). */
 static gboolean
-parse_size (const char *buf, ssize_t len, guint64 *value)
+parse_size (char *text, guint64 *value)
 {
-  char text[32];
-
-  if (len <= 0 || (gsize)len >= sizeof text)
-    return FALSE;
-  memcpy (text, buf, (gsize)len);
-  text[len] = '\0';
   g_strchomp (text);
   return g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, value, NULL);
 }
@@ -112,10 +106,11 @@ kept_read (const Kept *kept, OwCgroupMemory *memory)
 
       if (kept->fd[i] < 0)
         continue;
-      len = pread (kept->fd[i], buf, sizeof buf, 0);
+      len = pread (kept->fd[i], buf, sizeof buf - 1, 0);
       if (len < 0)
         return FALSE;
-      if (parse_size (buf, len, &memory->bytes[i]))
+      buf[len] = '\0';
+      if (parse_size (buf, &memory->bytes[i]))
         memory->present |= 1u << i;
     }
   return TRUE;
