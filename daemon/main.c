@@ -18,8 +18,9 @@
 #ifndef DEFAULT_CONFIG
 #define DEFAULT_CONFIG "/etc/oomwatch/oomwatch.conf"
 #endif
-/* fds kept for the bus, the hierarchy, logging and the transient opens of a watch */
-#define RESERVED_FDS ((rlim_t)64)
+/* fds kept for the bus, the hierarchy, logging, the transient opens of a watch and the memory
+ * files of the last cgroups read (16, system/ow-cgroup-memory.c) */
+#define RESERVED_FDS ((rlim_t)80)
 /* the shortest time slice the kernel grants a SCHED_OTHER task (0.1 ms) */
 #define SHORT_SLICE_NS 100000
 

@@ -3,6 +3,8 @@
 #include "ow-fd.h"
 #include "oomwatch-names.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,19 +26,20 @@ static const SizeFile size_files[OW_CGROUP_N_SIZES] = {
 
 /* Cgroups whose files stay open, and for how long after their last read. */
 #define KEPT_CGROUPS 4
-#define KEEP_SECONDS 10
+#define KEEP_USEC ((gint64)10 * G_USEC_PER_SEC)
 
 typedef struct
 {
   char *cgroup;              /* NULL: a free slot */
-  int fd[OW_CGROUP_N_SIZES]; /* -1: the kernel has no such file (or it could not be opened) */
+  struct stat dir;           /* the cgroup's directory the files were opened in */
+  gint64 used_at;            /* monotonic */
+  int fd[OW_CGROUP_N_SIZES]; /* -1: the kernel has no such file */
 } Kept;
 
 struct _OwCgroupMemoryFiles
 {
   OwHierarchy *hierarchy;  /* borrowed */
   Kept kept[KEPT_CGROUPS]; /* the most recently read first */
-  gint64 used_at;
   guint close_id;
 };
 
@@ -48,27 +51,40 @@ kept_close (Kept *kept)
     ow_fd_close (ow_fd_steal (&kept->fd[i]));
 }
 
-static void
+/* Opens CGROUP's files in KEPT. FALSE: not worth keeping (the cgroup is gone, or a file the
+ * kernel has could not be opened now); what did open is still read once. */
+static gboolean
 kept_open (OwCgroupMemoryFiles *files, Kept *kept, const char *cgroup)
 {
   gboolean v1 = ow_hierarchy_get_version (files->hierarchy) == 1;
+  g_autoptr (GError) error = NULL;
+  g_auto (OwFd) dir = ow_hierarchy_open_cgroup (files->hierarchy, cgroup, &error);
+  gboolean complete = TRUE;
 
+  if (dir < 0 || fstat (dir, &kept->dir) < 0)
+    {
+      g_debug ("%s", error != NULL ? error->message : g_strerror (errno));
+      return FALSE;
+    }
   kept->cgroup = g_strdup (cgroup);
   for (guint i = 0; i < OW_CGROUP_N_SIZES; i++)
     {
-      g_autoptr (GError) error = NULL;
+      const char *name = v1 ? size_files[i].v1 : size_files[i].v2;
 
-      kept->fd[i] = ow_hierarchy_open_cgroup_file (
-          files->hierarchy, cgroup, v1 ? size_files[i].v1 : size_files[i].v2, &error);
-      if (kept->fd[i] < 0)
-        g_debug ("%s", error->message);
+      kept->fd[i] = openat (dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+      if (kept->fd[i] < 0 && errno != ENOENT)
+        {
+          g_debug ("Cannot open %s of cgroup '%s': %s", name, cgroup, g_strerror (errno));
+          complete = FALSE;
+        }
     }
+  return complete;
 }
 
-/* CGROUP's slot, moved to the front; opened there when it was not kept (the least recently
- * read one closed for it). */
+/* The slot of CGROUP's kept files, moved to the front, or the least recently read one (closed
+ * there) when CGROUP's are not kept. */
 static Kept *
-kept_take (OwCgroupMemoryFiles *files, const char *cgroup)
+kept_front (OwCgroupMemoryFiles *files, const char *cgroup)
 {
   guint i = 0;
   Kept found;
@@ -78,11 +94,6 @@ kept_take (OwCgroupMemoryFiles *files, const char *cgroup)
   found = files->kept[i];
   memmove (&files->kept[1], &files->kept[0], i * sizeof (Kept));
   files->kept[0] = found;
-  if (g_strcmp0 (found.cgroup, cgroup) != 0)
-    {
-      kept_close (&files->kept[0]);
-      kept_open (files, &files->kept[0], cgroup);
-    }
   return &files->kept[0];
 }
 
@@ -94,7 +105,7 @@ parse_size (char *text, guint64 *value)
   return g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, value, NULL);
 }
 
-/* FALSE: a kept file failed to read (its cgroup was removed, maybe made again since). */
+/* FALSE: a file failed to read (its cgroup was removed meanwhile). */
 static gboolean
 kept_read (const Kept *kept, OwCgroupMemory *memory)
 {
@@ -116,20 +127,28 @@ kept_read (const Kept *kept, OwCgroupMemory *memory)
   return TRUE;
 }
 
+/* Closes the files read KEEP_USEC ago or more; comes back for the next ones due. */
 static gboolean
 on_close (gpointer user_data)
 {
   OwCgroupMemoryFiles *files = user_data;
-  gint64 idle_s = (g_get_monotonic_time () - files->used_at) / G_USEC_PER_SEC;
+  gint64 now = g_get_monotonic_time (), next = G_MAXINT64;
 
   files->close_id = 0;
-  if (idle_s < KEEP_SECONDS)
-    {
-      files->close_id = g_timeout_add_seconds ((guint)(KEEP_SECONDS - idle_s), on_close, files);
-      return G_SOURCE_REMOVE;
-    }
   for (guint i = 0; i < KEPT_CGROUPS; i++)
-    kept_close (&files->kept[i]);
+    {
+      Kept *kept = &files->kept[i];
+
+      if (kept->cgroup == NULL)
+        continue;
+      if (now - kept->used_at >= KEEP_USEC)
+        kept_close (kept);
+      else
+        next = MIN (next, kept->used_at + KEEP_USEC);
+    }
+  if (next != G_MAXINT64)
+    files->close_id
+        = g_timeout_add_seconds ((guint)((next - now) / G_USEC_PER_SEC + 1), on_close, files);
   return G_SOURCE_REMOVE;
 }
 
@@ -164,22 +183,35 @@ ow_cgroup_memory_read (OwCgroupMemoryFiles *files, const char *cgroup, OwCgroupM
   /* v1 prints "no limit" as the page counter's maximum, in bytes */
   guint64 page = (guint64)sysconf (_SC_PAGESIZE);
   guint64 v1_unlimited = (guint64)G_MAXINT64 / page * page;
+  gboolean keep = TRUE;
   Kept *kept;
 
   memset (memory, 0, sizeof *memory);
   if (version != 1 && version != 2)
     return;
-  kept = kept_take (files, cgroup);
-  if (!kept_read (kept, memory))
+  /* A kept file follows its cgroup when renamed (v1) and fails once it is removed: the
+   * name is checked to still be the same directory first. */
+  kept = kept_front (files, cgroup);
+  if (kept->cgroup == NULL || strcmp (kept->cgroup, cgroup) != 0
+      || !ow_hierarchy_cgroup_is (files->hierarchy, cgroup, &kept->dir))
     {
       kept_close (kept);
-      kept_open (files, kept, cgroup);
-      if (!kept_read (kept, memory))
-        memory->present = 0;
+      keep = kept_open (files, kept, cgroup);
     }
-  files->used_at = g_get_monotonic_time ();
-  if (files->close_id == 0)
-    files->close_id = g_timeout_add_seconds (KEEP_SECONDS, on_close, files);
+  if (!kept_read (kept, memory))
+    {
+      memory->present = 0;
+      keep = FALSE;
+    }
+  if (!keep)
+    kept_close (kept);
+  else
+    {
+      kept->used_at = g_get_monotonic_time ();
+      if (files->close_id == 0)
+        files->close_id
+            = g_timeout_add_seconds ((guint)(KEEP_USEC / G_USEC_PER_SEC), on_close, files);
+    }
   if (v1 && (memory->present & (1u << OW_CGROUP_LIMIT))
       && memory->bytes[OW_CGROUP_LIMIT] >= v1_unlimited)
     memory->present &= ~(1u << OW_CGROUP_LIMIT);

@@ -220,6 +220,20 @@ ow_hierarchy_open_cgroup_file (OwHierarchy *self, const char *canonical, const c
   return ow_cgroup_path_open_file (self->root_fd, canonical, name, error);
 }
 
+/* TRUE: CANONICAL names the directory ST was taken of (not one renamed away, or removed and
+ * made again). A lookup of metadata only: a mismatch just makes the caller open anew. */
+gboolean
+ow_hierarchy_cgroup_is (OwHierarchy *self, const char *canonical, const struct stat *st)
+{
+  struct stat now;
+
+  return self->version != 0
+         && fstatat (self->root_fd, canonical[1] != '\0' ? canonical + 1 : ".", &now,
+                     AT_SYMLINK_NOFOLLOW)
+                == 0
+         && now.st_dev == st->st_dev && now.st_ino == st->st_ino;
+}
+
 /* The canonical paths of the child cgroups of CANONICAL. */
 GPtrArray *
 ow_hierarchy_list_children (OwHierarchy *self, const char *canonical, GError **error)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <glib.h>
+#include <sys/stat.h>
 
 G_BEGIN_DECLS
 
@@ -39,6 +40,8 @@ GStrv ow_hierarchy_canonicalize_all (OwHierarchy *self, GStrv paths);
 int ow_hierarchy_open_cgroup (OwHierarchy *self, const char *canonical, GError **error);
 int ow_hierarchy_open_cgroup_file (OwHierarchy *self, const char *canonical, const char *name,
                                    GError **error);
+/* TRUE: CANONICAL still names the cgroup directory ST was taken of. */
+gboolean ow_hierarchy_cgroup_is (OwHierarchy *self, const char *canonical, const struct stat *st);
 /* The canonical paths of the child cgroups of CANONICAL. */
 GPtrArray *ow_hierarchy_list_children (OwHierarchy *self, const char *canonical, GError **error);
 

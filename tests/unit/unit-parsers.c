@@ -276,6 +276,24 @@ write_sizes (const char *root, const char *cgroup, const char *max, const char *
   write_in_place (dir, "memory.peak", "4096\n");
 }
 
+static void
+remove_sizes (const char *root, const char *cgroup)
+{
+  for (const char *const *f
+       = (const char *const[]){ "memory.max", "memory.current", "memory.peak", NULL };
+       *f; f++)
+    {
+      g_autofree char *path = g_build_filename (root, cgroup, *f, NULL);
+
+      g_assert_cmpint (g_unlink (path), ==, 0);
+    }
+  {
+    g_autofree char *dir = g_build_filename (root, cgroup, NULL);
+
+    g_assert_cmpint (g_rmdir (dir), ==, 0);
+  }
+}
+
 /* A cgroup's memory files stay open across reads (one fd per file it has), the least recently
  * read of five cgroups gives its files back, and freeing closes every one. */
 static void
@@ -324,21 +342,54 @@ test_memory_kept_files (void)
   ow_cgroup_memory_files_free (files);
   g_assert_cmpuint (count_fds (), ==, before);
   for (const char *const *c = (const char *const[]){ "a", "b", "c", "d", "e", NULL }; *c; c++)
-    {
-      for (const char *const *f
-           = (const char *const[]){ "memory.max", "memory.current", "memory.peak", NULL };
-           *f; f++)
-        {
-          g_autofree char *path = g_build_filename (root, *c, *f, NULL);
+    remove_sizes (root, *c);
+  g_assert_cmpint (g_rmdir (root), ==, 0);
+}
 
-          g_assert_cmpint (g_unlink (path), ==, 0);
-        }
-      {
-        g_autofree char *dir = g_build_filename (root, *c, NULL);
+/* Kept files are a cache of a name: a cgroup missing at a read is read once it exists, and a
+ * name renamed away (v1) and made again reads the new cgroup's files, not the renamed one's. */
+static void
+test_memory_kept_files_follow_the_name (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *root = g_dir_make_tmp ("oomwatch-unit-XXXXXX", &error);
+  g_autofree char *from = NULL, *to = NULL;
+  g_autoptr (OwHierarchy) hierarchy = NULL;
+  OwCgroupMemoryFiles *files;
+  OwCgroupMemory memory;
+  guint before;
 
-        g_assert_cmpint (g_rmdir (dir), ==, 0);
-      }
-    }
+  g_assert_no_error (error);
+  hierarchy = ow_hierarchy_new_for_tests (2, root, &error);
+  g_assert_no_error (error);
+  (void)g_main_context_default (); /* its wake-up fd, for the closing timer */
+  before = count_fds ();
+  files = ow_cgroup_memory_files_new (hierarchy);
+
+  ow_cgroup_memory_read (files, "/svc", &memory);
+  g_assert_cmpuint (memory.present, ==, 0);
+  g_assert_cmpuint (count_fds (), ==, before);
+  write_sizes (root, "svc", "max\n", "100\n");
+  ow_cgroup_memory_read (files, "/svc", &memory);
+  g_assert_cmpuint (memory.present & (1u << OW_CGROUP_USAGE), !=, 0);
+  g_assert_cmpuint (memory.bytes[OW_CGROUP_USAGE], ==, 100);
+
+  write_sizes (root, "x", "16777216\n", "300\n");
+  ow_cgroup_memory_read (files, "/x", &memory);
+  g_assert_cmpuint (memory.bytes[OW_CGROUP_LIMIT], ==, 16777216);
+  from = g_build_filename (root, "x", NULL);
+  to = g_build_filename (root, "y", NULL);
+  g_assert_cmpint (g_rename (from, to), ==, 0);
+  write_sizes (root, "x", "8192\n", "400\n");
+  ow_cgroup_memory_read (files, "/x", &memory);
+  g_assert_cmpuint (memory.bytes[OW_CGROUP_LIMIT], ==, 8192);
+  g_assert_cmpuint (memory.bytes[OW_CGROUP_USAGE], ==, 400);
+  g_assert_cmpuint (count_fds (), ==, before + 2 * 3);
+
+  ow_cgroup_memory_files_free (files);
+  g_assert_cmpuint (count_fds (), ==, before);
+  for (const char *const *c = (const char *const[]){ "svc", "x", "y", NULL }; *c; c++)
+    remove_sizes (root, *c);
   g_assert_cmpint (g_rmdir (root), ==, 0);
 }
 
@@ -355,5 +406,6 @@ main (int argc, char **argv)
   g_test_add_func ("/parse/oom-control-and-events", test_oom_control);
   g_test_add_func ("/error/names", test_error_names);
   g_test_add_func ("/memory/kept-files", test_memory_kept_files);
+  g_test_add_func ("/memory/kept-files-follow-the-name", test_memory_kept_files_follow_the_name);
   return g_test_run ();
 }
