@@ -81,8 +81,8 @@ kept_open (OwCgroupMemoryFiles *files, Kept *kept, const char *cgroup)
   return complete;
 }
 
-/* The slot of CGROUP's kept files, moved to the front, or the least recently read one (closed
- * there) when CGROUP's are not kept. */
+/* The slot of CGROUP's kept files, or the least recently read one when CGROUP's are not kept,
+ * moved to the front. */
 static Kept *
 kept_front (OwCgroupMemoryFiles *files, const char *cgroup)
 {
