@@ -294,56 +294,78 @@ remove_sizes (const char *root, const char *cgroup)
   }
 }
 
+/* A memory reader over a scratch directory (v2 names), and the fds open before it. */
+typedef struct
+{
+  char *root;
+  OwHierarchy *hierarchy;
+  OwCgroupMemoryFiles *files;
+  guint fds_before;
+} MemoryFixture;
+
+static void
+memory_set_up (MemoryFixture *f)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->root = g_dir_make_tmp ("oomwatch-unit-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->hierarchy = ow_hierarchy_new_for_tests (2, f->root, &error);
+  g_assert_no_error (error);
+  (void)g_main_context_default (); /* its wake-up fd, for the closing timer */
+  f->fds_before = count_fds ();
+  f->files = ow_cgroup_memory_files_new (f->hierarchy);
+}
+
+/* Freeing the reader closes every file it kept; then the cgroups CGROUPS go. */
+static void
+memory_tear_down (MemoryFixture *f, const char *const *cgroups)
+{
+  ow_cgroup_memory_files_free (f->files);
+  g_assert_cmpuint (count_fds (), ==, f->fds_before);
+  for (const char *const *c = cgroups; *c; c++)
+    remove_sizes (f->root, *c);
+  g_assert_cmpint (g_rmdir (f->root), ==, 0);
+  ow_hierarchy_free (f->hierarchy);
+  g_free (f->root);
+}
+
 /* A cgroup's memory files stay open across reads (one fd per file it has), the least recently
  * read of five cgroups gives its files back, and freeing closes every one. */
 static void
 test_memory_kept_files (void)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *root = g_dir_make_tmp ("oomwatch-unit-XXXXXX", &error);
-  g_autoptr (OwHierarchy) hierarchy = NULL;
-  OwCgroupMemoryFiles *files;
+  MemoryFixture f;
   OwCgroupMemory memory;
-  guint before;
 
-  g_assert_no_error (error);
-  hierarchy = ow_hierarchy_new_for_tests (2, root, &error);
-  g_assert_no_error (error);
-  (void)g_main_context_default (); /* its wake-up fd, for the closing timer */
-  before = count_fds ();
-  files = ow_cgroup_memory_files_new (hierarchy);
-  write_sizes (root, "a", "max\n", "100\n");
-  ow_cgroup_memory_read (files, "/a", &memory);
+  memory_set_up (&f);
+  write_sizes (f.root, "a", "max\n", "100\n");
+  ow_cgroup_memory_read (f.files, "/a", &memory);
   /* no swap file: absent; "max": no limit */
   g_assert_cmpuint (memory.present, ==, (1u << OW_CGROUP_USAGE) | (1u << OW_CGROUP_PEAK));
   g_assert_cmpuint (memory.bytes[OW_CGROUP_USAGE], ==, 100);
   g_assert_cmpuint (memory.bytes[OW_CGROUP_PEAK], ==, 4096);
-  g_assert_cmpuint (count_fds (), ==, before + 3);
+  g_assert_cmpuint (count_fds (), ==, f.fds_before + 3);
 
-  write_sizes (root, "a", "8192\n", "200\n");
-  ow_cgroup_memory_read (files, "/a", &memory);
+  write_sizes (f.root, "a", "8192\n", "200\n");
+  ow_cgroup_memory_read (f.files, "/a", &memory);
   g_assert_cmpuint (memory.bytes[OW_CGROUP_USAGE], ==, 200);
   g_assert_cmpuint (memory.bytes[OW_CGROUP_LIMIT], ==, 8192);
-  g_assert_cmpuint (count_fds (), ==, before + 3);
+  g_assert_cmpuint (count_fds (), ==, f.fds_before + 3);
 
   for (const char *const *c = (const char *const[]){ "b", "c", "d", "e", NULL }; *c; c++)
     {
       g_autofree char *path = g_strconcat ("/", *c, NULL);
 
-      write_sizes (root, *c, "max\n", "300\n");
-      ow_cgroup_memory_read (files, path, &memory);
+      write_sizes (f.root, *c, "max\n", "300\n");
+      ow_cgroup_memory_read (f.files, path, &memory);
       g_assert_cmpuint (memory.bytes[OW_CGROUP_USAGE], ==, 300);
     }
-  g_assert_cmpuint (count_fds (), ==, before + 4 * 3);
-  ow_cgroup_memory_read (files, "/missing", &memory);
+  g_assert_cmpuint (count_fds (), ==, f.fds_before + 4 * 3);
+  ow_cgroup_memory_read (f.files, "/missing", &memory);
   g_assert_cmpuint (memory.present, ==, 0);
-  g_assert_cmpuint (count_fds (), ==, before + 3 * 3);
-
-  ow_cgroup_memory_files_free (files);
-  g_assert_cmpuint (count_fds (), ==, before);
-  for (const char *const *c = (const char *const[]){ "a", "b", "c", "d", "e", NULL }; *c; c++)
-    remove_sizes (root, *c);
-  g_assert_cmpint (g_rmdir (root), ==, 0);
+  g_assert_cmpuint (count_fds (), ==, f.fds_before + 3 * 3);
+  memory_tear_down (&f, (const char *const[]){ "a", "b", "c", "d", "e", NULL });
 }
 
 /* Kept files are a cache of a name: a cgroup missing at a read is read once it exists, and a
@@ -351,46 +373,31 @@ test_memory_kept_files (void)
 static void
 test_memory_kept_files_follow_the_name (void)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *root = g_dir_make_tmp ("oomwatch-unit-XXXXXX", &error);
   g_autofree char *from = NULL, *to = NULL;
-  g_autoptr (OwHierarchy) hierarchy = NULL;
-  OwCgroupMemoryFiles *files;
+  MemoryFixture f;
   OwCgroupMemory memory;
-  guint before;
 
-  g_assert_no_error (error);
-  hierarchy = ow_hierarchy_new_for_tests (2, root, &error);
-  g_assert_no_error (error);
-  (void)g_main_context_default (); /* its wake-up fd, for the closing timer */
-  before = count_fds ();
-  files = ow_cgroup_memory_files_new (hierarchy);
-
-  ow_cgroup_memory_read (files, "/svc", &memory);
+  memory_set_up (&f);
+  ow_cgroup_memory_read (f.files, "/svc", &memory);
   g_assert_cmpuint (memory.present, ==, 0);
-  g_assert_cmpuint (count_fds (), ==, before);
-  write_sizes (root, "svc", "max\n", "100\n");
-  ow_cgroup_memory_read (files, "/svc", &memory);
+  g_assert_cmpuint (count_fds (), ==, f.fds_before);
+  write_sizes (f.root, "svc", "max\n", "100\n");
+  ow_cgroup_memory_read (f.files, "/svc", &memory);
   g_assert_cmpuint (memory.present & (1u << OW_CGROUP_USAGE), !=, 0);
   g_assert_cmpuint (memory.bytes[OW_CGROUP_USAGE], ==, 100);
 
-  write_sizes (root, "x", "16777216\n", "300\n");
-  ow_cgroup_memory_read (files, "/x", &memory);
+  write_sizes (f.root, "x", "16777216\n", "300\n");
+  ow_cgroup_memory_read (f.files, "/x", &memory);
   g_assert_cmpuint (memory.bytes[OW_CGROUP_LIMIT], ==, 16777216);
-  from = g_build_filename (root, "x", NULL);
-  to = g_build_filename (root, "y", NULL);
+  from = g_build_filename (f.root, "x", NULL);
+  to = g_build_filename (f.root, "y", NULL);
   g_assert_cmpint (g_rename (from, to), ==, 0);
-  write_sizes (root, "x", "8192\n", "400\n");
-  ow_cgroup_memory_read (files, "/x", &memory);
+  write_sizes (f.root, "x", "8192\n", "400\n");
+  ow_cgroup_memory_read (f.files, "/x", &memory);
   g_assert_cmpuint (memory.bytes[OW_CGROUP_LIMIT], ==, 8192);
   g_assert_cmpuint (memory.bytes[OW_CGROUP_USAGE], ==, 400);
-  g_assert_cmpuint (count_fds (), ==, before + 2 * 3);
-
-  ow_cgroup_memory_files_free (files);
-  g_assert_cmpuint (count_fds (), ==, before);
-  for (const char *const *c = (const char *const[]){ "svc", "x", "y", NULL }; *c; c++)
-    remove_sizes (root, *c);
-  g_assert_cmpint (g_rmdir (root), ==, 0);
+  g_assert_cmpuint (count_fds (), ==, f.fds_before + 2 * 3);
+  memory_tear_down (&f, (const char *const[]){ "svc", "x", "y", NULL });
 }
 
 int
