@@ -100,6 +100,15 @@ else
   show /tmp/hog.out "$log"
 fi
 info "journal: $(grep -E 'OOMWATCH_(KIND|PID|COMM|UID)=' "$log" | tr -d ' ' | paste -sd' ')"
+# ... and the signal carries the watched cgroup's memory at the kill, read under the unit's
+# hardening (its kept files opened below the cgroup's directory).
+memory() { grep '"kind":"oom-kill"' /tmp/journal.json | grep -q '"usage":[0-9]'; }
+if wait_for 20 memory; then
+  ok deploy-oom-kill-memory
+else
+  fail deploy-oom-kill-memory "no oom-kill with the cgroup's usage"
+  show /tmp/journal.json
+fi
 
 # 7. systemctl kill -s KILL: Restart= brings it back, and a client that held a watch still
 #    gets the next kill.
