@@ -88,7 +88,7 @@ read_state (OwV1Source *self, OwV1Control *state)
   OwV1ReadResult result;
 
   if (ow_fd_loan_get_fd (self->control) >= 0)
-    result = ow_v1_control_read (ow_fd_loan_get_fd (self->control), source->cgroup, state, &error);
+    result = ow_v1_control_read (ow_fd_loan_use (self->control), source->cgroup, state, &error);
   else
     {
       fd = ow_hierarchy_open_cgroup_file (source->context->hierarchy, source->cgroup,

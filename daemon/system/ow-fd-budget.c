@@ -6,7 +6,7 @@ struct _OwFdBudget
 {
   guint limit, max_loans;
   guint users;
-  GQueue lent; /* OwFdLoan, oldest first, those still holding an fd */
+  GQueue lent; /* OwFdLoan still holding an fd, least recently used first */
 };
 
 struct _OwFdLoan
@@ -81,7 +81,11 @@ ow_fd_budget_lend (OwFdBudget *self, int fd)
 
   if (fd < 0)
     return NULL;
-  if (self->users + self->lent.length + 1 > self->limit || self->lent.length >= self->max_loans)
+  while (self->lent.length > 0
+         && (self->users + self->lent.length + 1 > self->limit
+             || self->lent.length >= self->max_loans))
+    take_back (self->lent.head->data);
+  if (self->users + 1 > self->limit || self->max_loans == 0)
     {
       ow_fd_close (fd);
       return NULL;
@@ -98,6 +102,16 @@ int
 ow_fd_loan_get_fd (const OwFdLoan *loan)
 {
   return loan != NULL ? loan->fd : -1;
+}
+
+int
+ow_fd_loan_use (OwFdLoan *loan)
+{
+  if (loan == NULL || loan->budget == NULL)
+    return -1;
+  g_queue_unlink (&loan->budget->lent, &loan->link);
+  g_queue_push_tail_link (&loan->budget->lent, &loan->link);
+  return loan->fd;
 }
 
 void

@@ -399,6 +399,24 @@ test_watch_storm (void)
   ow_test_env_free (env);
 }
 
+/* Its fds full of kept files, a watch made again keeps its file in place of the least recently
+ * used one (ow-fd-budget.h): the cgroups that wake keep theirs. */
+static void
+check_new_file_kept (OwTestEnv *env, const char *cgroup)
+{
+  guint kept = ow_test_env_count_open_files (env, "/memory.oom_control");
+  g_autofree char *own = g_strdup_printf ("%s/memory.oom_control", strrchr (cgroup, '/'));
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpuint (ow_test_env_count_open_files (env, own), ==, 0);
+  oomwatch_manager_call_unwatch_sync (env->manager, cgroup, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                      &error);
+  g_assert_no_error (error);
+  g_free (ow_test_env_watch (env, NULL, cgroup));
+  g_assert_cmpuint (ow_test_env_count_open_files (env, own), ==, 1);
+  g_assert_cmpuint (ow_test_env_count_open_files (env, "/memory.oom_control"), ==, kept);
+}
+
 /* With a low RLIMIT_NOFILE the daemon refuses new watches cleanly (LimitExceeded, never a
  * half-made watch or Failed), and keeps serving. On v1 it keeps each memory.oom_control open
  * while fds are spare (ow-fd-budget.h), and takes them back for watches: it accepts as many
@@ -410,6 +428,7 @@ test_low_fd_limit (void)
   OwTestEnv *env = ow_test_env_new_full (&daemon);
   gboolean v1 = ow_test_cgroups_version () == 1;
   guint watched = 0, refused = 0;
+  g_autofree char *first = NULL;
 
   for (int i = 0; i < 60; i++)
     {
@@ -422,6 +441,13 @@ test_low_fd_limit (void)
                                         G_DBUS_CALL_FLAGS_NONE, -1, &canonical, NULL, &error);
       if (v1 && i == 9) /* ten watches and ten spare fds: each file kept open */
         g_assert_cmpuint (ow_test_env_count_open_files (env, "/memory.oom_control"), ==, 10);
+      if (i == 0)
+        first = g_strdup (cgroup);
+      if (v1 && i == 19) /* twenty watches, twelve files kept: the first's was taken back */
+        {
+          g_assert_cmpuint (ow_test_env_count_open_files (env, "/memory.oom_control"), ==, 12);
+          check_new_file_kept (env, first);
+        }
       if (error == NULL)
         watched++;
       else
