@@ -39,15 +39,14 @@
 typedef struct
 {
   OwSource parent;
-  ino_t control_ino; /* of memory.oom_control: another cgroup of the same name has another */
   OwFdLoan *control; /* memory.oom_control kept open while fds are spare (NULL: none) */
   int event_fd;
   guint event_fd_id;
   guint64 oom_kill_seen;
   GArray *owed; /* OwedKills, oldest first; NULL until the first OOM */
   gboolean paused;
-  /* Nothing changed between the first reading and the registration: whatever happens from
-   * then on wakes the eventfd, and the registry's sync after creation has nothing to read. */
+  /* Read once registered: whatever happens from then on wakes the eventfd, so the registry's
+   * sync after creation has nothing to read. */
   gboolean current_at_birth;
   guint64 unread_signals; /* wake-ups whose state could not be read yet */
   guint retry_ms;
@@ -74,28 +73,47 @@ keep_control (OwV1Source *self, int fd)
     ow_fd_close (fd);
 }
 
+/* The cgroup's memory.oom_control opened again, when it was not kept: -1 with REMOVED set when
+ * the cgroup is gone, or the name is another cgroup's directory now (a new cgroup under it). */
+static int
+reopen_control (OwV1Source *self, gboolean *removed, GError **error)
+{
+  OwSource *source = &self->parent;
+  g_auto (OwFd) dir = -1;
+  struct stat st;
+  int fd;
+
+  dir = ow_hierarchy_open_cgroup (source->context->hierarchy, source->cgroup, error);
+  *removed = (dir < 0 && g_error_matches (*error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP))
+             || (dir >= 0 && fstat (dir, &st) == 0 && st.st_ino != source->ino);
+  if (dir < 0 || *removed)
+    return -1;
+  fd = openat (dir, "memory.oom_control", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  *removed = fd < 0 && errno == ENOENT;
+  if (fd < 0 && !*removed)
+    oomwatch_set_error_errno (error, errno, "Cannot open memory.oom_control of '%s'",
+                              source->cgroup);
+  return fd;
+}
+
 /* Every wake-up waits for this before its signal. Kept open, memory.oom_control is one pread;
- * once its cgroup is removed the kernel answers ENODEV (removal). Otherwise the path is
- * resolved again in one openat2: gone, or another file under the same name (a new cgroup),
- * is removal; and the file is kept open if an fd is spare now. */
+ * once its cgroup is removed the kernel answers ENODEV (removal). Otherwise it is opened again
+ * below its cgroup's directory, and kept open if an fd is spare now. */
 static OwV1ReadResult
 read_state (OwV1Source *self, OwV1Control *state)
 {
   OwSource *source = &self->parent;
   g_autoptr (GError) error = NULL;
   g_auto (OwFd) fd = -1;
-  struct stat st;
+  gboolean removed = FALSE;
   OwV1ReadResult result;
 
   if (ow_fd_loan_get_fd (self->control) >= 0)
     result = ow_v1_control_read (ow_fd_loan_use (self->control), source->cgroup, state, &error);
   else
     {
-      fd = ow_hierarchy_open_cgroup_file (source->context->hierarchy, source->cgroup,
-                                          "memory.oom_control", &error);
-      if (fd < 0 && g_error_matches (error, OOMWATCH_ERROR, OOMWATCH_ERROR_NO_SUCH_CGROUP))
-        return OW_V1_READ_REMOVED;
-      if (fd >= 0 && fstat (fd, &st) == 0 && st.st_ino != self->control_ino)
+      fd = reopen_control (self, &removed, &error);
+      if (removed)
         return OW_V1_READ_REMOVED;
       result = fd < 0 ? OW_V1_READ_FAILED : ow_v1_control_read (fd, source->cgroup, state, &error);
       if (result == OW_V1_READ_OK)
@@ -429,7 +447,7 @@ ow_v1_source_new (const OwSourceContext *context, const char *canonical, OwSourc
   g_auto (OwFd) dir = -1;
   g_auto (OwFd) control = -1;
   OwV1Source *self;
-  OwV1Control state, again;
+  OwV1Control state;
   struct stat st;
 
   dir = ow_hierarchy_open_cgroup (context->hierarchy, canonical, error);
@@ -448,22 +466,16 @@ ow_v1_source_new (const OwSourceContext *context, const char *canonical, OwSourc
   self->event_fd = -1;
 
   control = openat (dir, "memory.oom_control", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (control < 0 && errno == ENOENT)
+  if (control < 0)
     {
-      g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP,
-                   "Invalid cgroup path '%s': not a memory cgroup", canonical);
+      if (errno == ENOENT)
+        g_set_error (error, OOMWATCH_ERROR, OOMWATCH_ERROR_INVALID_CGROUP,
+                     "Invalid cgroup path '%s': not a memory cgroup", canonical);
+      else
+        oomwatch_set_error_errno (error, errno, "Cannot open memory.oom_control of '%s'",
+                                  canonical);
       return NULL;
     }
-  if (ow_v1_control_read (control, canonical, &state, error) != OW_V1_READ_OK)
-    return NULL;
-  if (fstat (control, &st) < 0)
-    {
-      oomwatch_set_error_errno (error, errno, "Cannot stat memory.oom_control of '%s'", canonical);
-      return NULL;
-    }
-  self->control_ino = st.st_ino;
-  self->oom_kill_seen = baseline == OW_SOURCE_BASELINE_ZERO ? 0 : state.oom_kill;
-  self->paused = state.kill_disabled && state.under_oom;
 
   self->event_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (self->event_fd < 0)
@@ -475,9 +487,13 @@ ow_v1_source_new (const OwSourceContext *context, const char *canonical, OwSourc
       = ow_fd_mux_add (context->mux, self->event_fd, EPOLLIN, on_event_fd, self, error);
   if (self->event_fd_id == 0 || !register_event_fd (dir, control, self->event_fd, canonical, error))
     return NULL;
-  self->current_at_birth = ow_v1_control_read (control, canonical, &again, NULL) == OW_V1_READ_OK
-                           && again.oom_kill == state.oom_kill
-                           && again.under_oom == state.under_oom;
+  /* Read once registered: an OOM before the read is in its counters, one after wakes the
+   * eventfd (as does registering while under OOM). */
+  if (ow_v1_control_read (control, canonical, &state, error) != OW_V1_READ_OK)
+    return NULL;
+  self->oom_kill_seen = baseline == OW_SOURCE_BASELINE_ZERO ? 0 : state.oom_kill;
+  self->paused = state.kill_disabled && state.under_oom;
+  self->current_at_birth = TRUE;
   keep_control (self, ow_fd_steal (&control));
   return g_steal_pointer (&source);
 }
