@@ -92,7 +92,7 @@ ow_dir_monitor_new (guint32 mask, const OwDirMonitorListener *listener, gpointer
                    g_strerror (saved));
       return NULL;
     }
-  self->fd_id = g_unix_fd_add (self->fd, G_IO_IN, on_inotify, self);
+  self->fd_id = ow_fd_add_watch (G_PRIORITY_DEFAULT, self->fd, G_IO_IN, on_inotify, self);
   return g_steal_pointer (&self);
 }
 

@@ -148,7 +148,7 @@ ow_kmsg_new (const char *path, const OwKmsgListener *listener, gpointer user_dat
    * same moment should not wait behind them. Nothing depends on this for correctness: a kill
    * counted before its record was read drains the log itself (ow_kmsg_drain), and victims are
    * reference-counted, so a starved reader only names a victim later. */
-  self->fd_id = g_unix_fd_add_full (G_PRIORITY_LOW, self->fd, G_IO_IN, on_kmsg, self, NULL);
+  self->fd_id = ow_fd_add_watch (G_PRIORITY_LOW, self->fd, G_IO_IN, on_kmsg, self);
   return g_steal_pointer (&self);
 }
 

@@ -58,7 +58,7 @@ ow_fd_mux_new (GError **error)
                    g_strerror (saved));
       return NULL;
     }
-  self->source_id = g_unix_fd_add (self->epoll_fd, G_IO_IN, on_ready, self);
+  self->source_id = ow_fd_add_watch (G_PRIORITY_DEFAULT, self->epoll_fd, G_IO_IN, on_ready, self);
   return g_steal_pointer (&self);
 }
 
