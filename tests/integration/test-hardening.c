@@ -466,6 +466,46 @@ test_low_fd_limit (void)
   ow_test_env_free (env);
 }
 
+/* A v1 cgroup removed and made again under its name while the daemon was stopped, its
+ * memory.oom_control not kept open (all 32 fds went to watches): one WatchRemoved, never an
+ * "oom" read off the new cgroup, whichever the daemon reads first (the removal's wake-up,
+ * told by the directory's inode, or the parent's inotify). */
+static void
+test_replaced_unkept (void)
+{
+  if (ow_test_cgroups_skip_unless (1, "the v1 eventfd's removal wake-up"))
+    return;
+  OwTestDaemonOptions daemon = { .nofile = 64 };
+  OwTestEnv *env = ow_test_env_new_full (&daemon);
+  g_autofree char *dir = ow_test_env_cgroup_path (env, "fd0");
+  g_autofree char *cgroup = NULL;
+  g_autofree char *again = NULL;
+  GPid pid = (GPid)g_ascii_strtoll (env->daemon_pid, NULL, 10);
+
+  for (int i = 0; i < 32; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("fd%d", i);
+      g_autofree char *made = ow_test_env_make_cgroup (env, name, NULL, FALSE);
+
+      g_free (ow_test_env_watch (env, NULL, made));
+      if (i == 0)
+        cgroup = g_steal_pointer (&made);
+    }
+  g_assert_cmpuint (ow_test_env_count_open_files (env, "/memory.oom_control"), ==, 0);
+
+  g_assert_cmpint (kill (pid, SIGSTOP), ==, 0);
+  g_assert_cmpint (rmdir (dir), ==, 0);
+  again = ow_test_env_make_cgroup (env, "fd0", NULL, FALSE);
+  g_assert_cmpint (kill (pid, SIGCONT), ==, 0);
+
+  g_assert_true (ow_test_env_wait_signal (env, cgroup, "removed", EVENT_TIMEOUT_MS));
+  ow_test_env_sync (env);
+  g_assert_cmpuint (ow_test_env_n_signals (env, cgroup, "removed"), ==, 1);
+  g_assert_cmpuint (ow_test_env_n_signals (env, cgroup, "oom"), ==, 0);
+  g_assert_null (ow_test_env_find_watch (env, cgroup));
+  ow_test_env_free (env);
+}
+
 /* Only root may own the name. */
 static void
 test_not_root (void)
@@ -678,6 +718,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hardening/client-storm", test_client_storm);
   g_test_add_func ("/hardening/watch-storm", test_watch_storm);
   g_test_add_func ("/hardening/low-fd-limit", test_low_fd_limit);
+  g_test_add_func ("/hardening/replaced-unkept", test_replaced_unkept);
   g_test_add_func ("/hardening/not-root", test_not_root);
   g_test_add_func ("/hardening/rmdir-during-oom", test_rmdir_during_oom);
   g_test_add_func ("/hardening/sigint", test_sigint);
