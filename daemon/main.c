@@ -48,6 +48,16 @@ use_plain_malloc (char **argv)
   /* If that fails the daemon still works; it only keeps such memory. */
 }
 
+/* A log line on stderr (not the journal) starts with the local time. With TZ unset glibc checks
+ * /etc/localtime again at every line, a stat per event; with TZ naming that file it reads it
+ * once. Before any thread: setenv() is not thread-safe. */
+static void
+read_time_zone_once (void)
+{
+  if (getenv ("TZ") == NULL)
+    setenv ("TZ", ":/etc/localtime", 1);
+}
+
 typedef struct
 {
   GMainLoop *loop;
@@ -219,6 +229,7 @@ main (int argc, char **argv)
   guint owner_id;
 
   use_plain_malloc (argv);
+  read_time_zone_once ();
   setlocale (LC_ALL, "");
   context = g_option_context_new ("— turn cgroup OOM notifications into D-Bus signals");
   g_option_context_add_main_entries (context, entries, NULL);

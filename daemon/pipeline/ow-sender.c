@@ -9,6 +9,7 @@ struct _OwSender
   guint hierarchy;
   GDBusConnection *connection;
   GHashTable *monitors; /* unique names of root Monitor() callers */
+  GVariant *types;      /* one value of each container type a signal is made of */
 };
 
 /* The keys every OomEvent gets from cgroup paths (unit, slice, app-id, container) and an
@@ -195,6 +196,10 @@ ow_sender_new (OwRegistry *registry, guint hierarchy)
   self->registry = registry;
   self->hierarchy = hierarchy;
   self->monitors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  /* GLib frees what it knows of a container type once no value of that type is left, and
+   * builds it again for the next one: a hash table and two dozen allocations per signal. */
+  self->types = g_variant_ref_sink (g_variant_new_parsed (
+      "(@(ssta{sv}) ('', '', 0, {}), @(ssa{sv}) ('', '', {}), @a{yv} {}, @a(yv) [])"));
   return self;
 }
 
@@ -205,5 +210,6 @@ ow_sender_free (OwSender *self)
     return;
   g_clear_object (&self->connection);
   g_hash_table_unref (self->monitors);
+  g_variant_unref (self->types);
   g_free (self);
 }
