@@ -23,6 +23,8 @@ struct _OwKmsg
   gpointer user_data;
   GQueue recent; /* OwVictim (ours, a reference each), oldest first */
   guint64 overruns;
+  /* One record at a time. Allocated per drain, 16 KiB had glibc consolidate its heap each time. */
+  char buf[RECORD_MAX];
 };
 
 static OwVictim *
@@ -82,7 +84,7 @@ handle_record (OwKmsg *self, OwKmsgRecord *record, GPtrArray *named)
 GPtrArray *
 ow_kmsg_drain (OwKmsg *self)
 {
-  g_autofree char *buf = g_malloc (RECORD_MAX);
+  char *buf = self->buf;
   GPtrArray *named = g_ptr_array_new_with_free_func ((GDestroyNotify)ow_victim_unref);
 
   for (;;)
