@@ -27,7 +27,7 @@ static char *
 entry_to_line (const OwHistoryEntry *entry)
 {
   g_autoptr (GVariant) uids = g_variant_ref_sink (g_variant_new_fixed_array (
-      G_VARIANT_TYPE_UINT32, entry->uids->data, entry->uids->len, sizeof (guint32)));
+      G_VARIANT_TYPE_UINT32, entry->uids, entry->n_uids, sizeof (guint32)));
   g_autoptr (GVariant) value = g_variant_ref_sink (g_variant_new (
       "(txssst@a{sv}@aubu)", entry->seq, entry->time, entry->signal, entry->cgroup, entry->kind,
       entry->count, entry->details, uids, entry->has_victim_uid, entry->victim_uid));

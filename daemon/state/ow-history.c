@@ -32,7 +32,7 @@ ow_history_entry_new (const char *signal, const char *cgroup, const char *kind, 
     entry->time = (gint64)stamped;
   else
     entry->time = g_get_real_time ();
-  entry->uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  entry->uids = entry->few;
   return entry;
 }
 
@@ -43,17 +43,22 @@ ow_history_entry_free (OwHistoryEntry *entry)
     return;
   g_ref_string_release (entry->cgroup);
   g_clear_pointer (&entry->details, g_variant_unref);
-  g_array_unref (entry->uids);
+  if (entry->uids != entry->few)
+    g_free (entry->uids);
   g_free (entry);
 }
 
 void
 ow_history_entry_add_uid (OwHistoryEntry *entry, guint32 uid)
 {
-  for (guint i = 0; i < entry->uids->len; i++)
-    if (g_array_index (entry->uids, guint32, i) == uid)
+  for (guint i = 0; i < entry->n_uids; i++)
+    if (entry->uids[i] == uid)
       return;
-  g_array_append_val (entry->uids, uid);
+  if (entry->uids == entry->few && entry->n_uids == G_N_ELEMENTS (entry->few))
+    entry->uids = g_memdup2 (entry->few, sizeof entry->few);
+  if (entry->uids != entry->few)
+    entry->uids = g_renew (guint32, entry->uids, entry->n_uids + 1);
+  entry->uids[entry->n_uids++] = uid;
 }
 
 OwHistory *
@@ -162,8 +167,8 @@ ow_history_visible (const OwHistoryEntry *entry, guint32 uid, OwHistoryWatchedFu
 {
   if (uid == 0)
     return TRUE;
-  for (guint i = 0; i < entry->uids->len; i++)
-    if (g_array_index (entry->uids, guint32, i) == uid)
+  for (guint i = 0; i < entry->n_uids; i++)
+    if (entry->uids[i] == uid)
       return TRUE;
   return watched != NULL && watched (entry->cgroup, uid, user_data);
 }

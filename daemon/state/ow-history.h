@@ -19,7 +19,11 @@ typedef struct
   guint64 count;      /* OomEvent only */
   /* a{sv}, complete (victim identity included); NULL once written out (below) */
   GVariant *details;
-  GArray *uids; /* guint32: the uids that watched the cgroup then */
+  /* The uids that watched the cgroup then: N_UIDS of them, in FEW while they fit (most
+   * entries have one or two: no allocation of their own). */
+  guint32 *uids;
+  guint n_uids;
+  guint32 few[2];
   gboolean has_victim_uid;
   guint32 victim_uid;
   /* Where the history's store (ow-history-file.h) wrote the entry: its details are read

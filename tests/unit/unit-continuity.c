@@ -111,7 +111,7 @@ entry_new (guint64 seq, const char *cgroup, guint32 watcher, gint victim)
   entry->time = (gint64)seq * 1000;
   ow_history_entry_add_uid (entry, watcher);
   ow_history_entry_add_uid (entry, watcher); /* once only */
-  g_assert_cmpuint (entry->uids->len, ==, 1);
+  g_assert_cmpuint (entry->n_uids, ==, 1);
   entry->has_victim_uid = victim >= 0;
   entry->victim_uid = victim >= 0 ? (guint32)victim : 0;
   return entry;
@@ -193,6 +193,50 @@ test_history_ring_and_privacy (void)
 
 /* The history survives a restart of the daemon; a torn last line is skipped; the file stays
  * bounded. */
+/* An entry's watchers: the first two kept in the entry, more beside it; each once; all of
+ * them written to the history file and read back. */
+static void
+test_history_entry_uids (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "history", NULL);
+  g_autoptr (GError) error = NULL;
+  const guint32 uids[] = { 1000, 1001, 1002, 1003, 1004 };
+
+  {
+    g_autoptr (OwHistory) history = ow_history_new (4);
+    g_autoptr (OwHistoryFile) file = ow_history_file_open (path, history, &error);
+    OwHistoryEntry *entry = entry_new (1, "/a", uids[0], -1);
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < G_N_ELEMENTS (uids); i++)
+      {
+        ow_history_entry_add_uid (entry, uids[i]);
+        ow_history_entry_add_uid (entry, uids[0]);
+        g_assert_cmpuint (entry->n_uids, ==, i + 1);
+      }
+    for (guint i = 0; i < G_N_ELEMENTS (uids); i++)
+      g_assert_true (ow_history_visible (entry, uids[i], NULL, NULL));
+    g_assert_false (ow_history_visible (entry, 999, NULL, NULL));
+    ow_history_append (history, entry);
+    ow_history_file_append (file, history, entry);
+  }
+  {
+    g_autoptr (OwHistory) history = ow_history_new (4);
+    g_autoptr (OwHistoryFile) file = ow_history_file_open (path, history, &error);
+    g_autoptr (GList) entries = ow_history_entries (history);
+    const OwHistoryEntry *entry;
+
+    g_assert_no_error (error);
+    g_assert_nonnull (file);
+    g_assert_cmpuint (g_list_length (entries), ==, 1);
+    entry = entries->data;
+    g_assert_cmpuint (entry->n_uids, ==, G_N_ELEMENTS (uids));
+    for (guint i = 0; i < G_N_ELEMENTS (uids); i++)
+      g_assert_cmpuint (entry->uids[i], ==, uids[i]);
+  }
+}
+
 static void
 test_history_file (void)
 {
@@ -317,7 +361,7 @@ test_history_file_text_form (void)
     {
       OwHistoryEntry *entry = entry_new (seq, "/a", 1000, -1);
       g_autoptr (GVariant) uids = g_variant_ref_sink (g_variant_new_fixed_array (
-          G_VARIANT_TYPE_UINT32, entry->uids->data, entry->uids->len, sizeof (guint32)));
+          G_VARIANT_TYPE_UINT32, entry->uids, entry->n_uids, sizeof (guint32)));
       g_autoptr (GVariant) value = g_variant_ref_sink (g_variant_new (
           "(txssst@a{sv}@aubu)", entry->seq, entry->time, entry->signal, entry->cgroup,
           entry->kind, entry->count, entry->details, uids, entry->has_victim_uid,
@@ -657,6 +701,7 @@ main (int argc, char **argv)
   g_test_add_func ("/continuity/seq-restarts", test_seq_restarts);
   g_test_add_func ("/continuity/seq-unwritable", test_seq_unwritable);
   g_test_add_func ("/continuity/history", test_history_ring_and_privacy);
+  g_test_add_func ("/continuity/history-entry-uids", test_history_entry_uids);
   g_test_add_func ("/continuity/history-file", test_history_file);
   g_test_add_func ("/continuity/history-file-text-form", test_history_file_text_form);
   g_test_add_func ("/continuity/history-details-in-file", test_history_details_in_file);
