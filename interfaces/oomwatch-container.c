@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "oomwatch-container.h"
+#include "oomwatch-details.h"
 #include "oomwatch-names.h"
 
 #include <string.h>
@@ -259,7 +260,7 @@ oomwatch_container_info_free (OomwatchContainerInfo *info)
 /* The keys container-id, container-runtime, pod-uid, pod-qos, pod-namespace, pod-name and
  * container-name of OomEvent details, where known. */
 void
-oomwatch_container_info_add_details (const OomwatchContainerInfo *info, GVariantDict *details)
+oomwatch_container_info_add_details (const OomwatchContainerInfo *info, GVariantBuilder *details)
 {
   const struct
   {
@@ -276,5 +277,5 @@ oomwatch_container_info_add_details (const OomwatchContainerInfo *info, GVariant
 
   for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
     if (keys[i].value != NULL)
-      g_variant_dict_insert (details, keys[i].key, "s", keys[i].value);
+      oomwatch_details_add (details, keys[i].key, g_variant_new_string (keys[i].value));
 }

@@ -33,7 +33,8 @@ OomwatchContainerInfo *oomwatch_container_info_copy (const OomwatchContainerInfo
 void oomwatch_container_info_free (OomwatchContainerInfo *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OomwatchContainerInfo, oomwatch_container_info_free)
 
-void oomwatch_container_info_add_details (const OomwatchContainerInfo *info, GVariantDict *details);
+void oomwatch_container_info_add_details (const OomwatchContainerInfo *info,
+                                          GVariantBuilder *details);
 
 /* A pod UID as the kubelet writes it: a UUID (8-4-4-4-12 lowercase hex) or, for static pods,
  * 32 lowercase hex. */

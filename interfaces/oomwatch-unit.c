@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "oomwatch-unit.h"
+#include "oomwatch-details.h"
 #include "oomwatch-names.h"
 
 #include <string.h>
@@ -252,7 +253,7 @@ oomwatch_unit_info_is_empty (const OomwatchUnitInfo *info)
 /* The keys unit, slice, user-unit and app-id of OomEvent details, and the container's, where
  * known. */
 void
-oomwatch_unit_info_add_details (const OomwatchUnitInfo *info, GVariantDict *details)
+oomwatch_unit_info_add_details (const OomwatchUnitInfo *info, GVariantBuilder *details)
 {
   const struct
   {
@@ -266,6 +267,6 @@ oomwatch_unit_info_add_details (const OomwatchUnitInfo *info, GVariantDict *deta
 
   for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
     if (keys[i].value != NULL)
-      g_variant_dict_insert (details, keys[i].key, "s", keys[i].value);
+      oomwatch_details_add (details, keys[i].key, g_variant_new_string (keys[i].value));
   oomwatch_container_info_add_details (info->container, details);
 }

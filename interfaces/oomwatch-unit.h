@@ -31,7 +31,7 @@ void oomwatch_unit_info_free (OomwatchUnitInfo *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OomwatchUnitInfo, oomwatch_unit_info_free)
 
 gboolean oomwatch_unit_info_is_empty (const OomwatchUnitInfo *info);
-void oomwatch_unit_info_add_details (const OomwatchUnitInfo *info, GVariantDict *details);
+void oomwatch_unit_info_add_details (const OomwatchUnitInfo *info, GVariantBuilder *details);
 
 gboolean oomwatch_unit_name_is_valid (const char *name, gssize length);
 char *oomwatch_unit_app_id (const char *unit);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-victim.h"
+#include "oomwatch-details.h"
 #include "oomwatch-names.h"
 
 OwVictim *
@@ -31,7 +32,7 @@ ow_victim_unref (OwVictim *victim)
 }
 
 void
-ow_victim_memory_add_details (const OwVictimMemory *memory, GVariantDict *details)
+ow_victim_memory_add_details (const OwVictimMemory *memory, GVariantBuilder *details)
 {
   static const char *const keys[OW_VICTIM_N_SIZES] = {
     [OW_VICTIM_TOTAL_VM] = OOMWATCH_KEY_TOTAL_VM,   [OW_VICTIM_ANON_RSS] = OOMWATCH_KEY_ANON_RSS,
@@ -41,7 +42,8 @@ ow_victim_memory_add_details (const OwVictimMemory *memory, GVariantDict *detail
 
   for (guint i = 0; i < OW_VICTIM_N_SIZES; i++)
     if (memory->present & (1u << i))
-      g_variant_dict_insert (details, keys[i], "t", memory->bytes[i]);
+      oomwatch_details_add (details, keys[i], g_variant_new_uint64 (memory->bytes[i]));
   if (memory->has_oom_score_adj)
-    g_variant_dict_insert (details, OOMWATCH_KEY_OOM_SCORE_ADJ, "i", memory->oom_score_adj);
+    oomwatch_details_add (details, OOMWATCH_KEY_OOM_SCORE_ADJ,
+                          g_variant_new_int32 (memory->oom_score_adj));
 }

@@ -49,6 +49,6 @@ void ow_victim_unref (OwVictim *victim);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwVictim, ow_victim_unref)
 
 /* The details keys of MEMORY (identity keys: only for whom may see the victim). */
-void ow_victim_memory_add_details (const OwVictimMemory *memory, GVariantDict *details);
+void ow_victim_memory_add_details (const OwVictimMemory *memory, GVariantBuilder *details);
 
 G_END_DECLS

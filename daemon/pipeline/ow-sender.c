@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-sender.h"
 #include "ow-pressure.h"
+#include "oomwatch-details.h"
 #include "oomwatch-names.h"
 
 struct _OwSender
@@ -15,48 +16,51 @@ struct _OwSender
 /* The keys every OomEvent gets from cgroup paths (unit, slice, app-id, container) and an
  * oomd-kill's reason and killed cgroup. None of it is victim identity. */
 static void
-add_unit_details (GVariantDict *details, const OwEvent *event, const OwVictim *victim,
+add_unit_details (GVariantBuilder *details, const OwEvent *event, const OwVictim *victim,
                   const OomwatchUnitInfo *units)
 {
   if (event->reason != NULL)
-    g_variant_dict_insert (details, OOMWATCH_KEY_REASON, "s", event->reason);
+    oomwatch_details_add (details, OOMWATCH_KEY_REASON, g_variant_new_string (event->reason));
   if (victim == NULL && event->task_cgroup != NULL)
-    g_variant_dict_insert (details, OOMWATCH_KEY_TASK_CGROUP, "s", event->task_cgroup);
+    oomwatch_details_add (details, OOMWATCH_KEY_TASK_CGROUP,
+                          g_variant_new_string (event->task_cgroup));
   oomwatch_unit_info_add_details (units, details);
 }
 
 GVariant *
 ow_sender_details (OwSender *self, const OwOomSignal *signal, gboolean identity)
 {
-  g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
+  g_auto (GVariantBuilder) details = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
   const OwEvent *event = signal->event;
   OwVictim *victim = signal->victim;
 
-  g_variant_dict_insert (&details, OOMWATCH_KEY_TIMESTAMP, "t", (guint64)signal->time);
-  g_variant_dict_insert (&details, OOMWATCH_KEY_HIERARCHY, "u", self->hierarchy);
+  oomwatch_details_add (&details, OOMWATCH_KEY_TIMESTAMP, g_variant_new_uint64 ((guint64)signal->time));
+  oomwatch_details_add (&details, OOMWATCH_KEY_HIERARCHY, g_variant_new_uint32 (self->hierarchy));
   if (event->has_total)
-    g_variant_dict_insert (&details, OOMWATCH_KEY_TOTAL, "t", event->total);
+    oomwatch_details_add (&details, OOMWATCH_KEY_TOTAL, g_variant_new_uint64 (event->total));
   if (event->has_under_oom)
-    g_variant_dict_insert (&details, OOMWATCH_KEY_UNDER_OOM, "b", event->under_oom);
+    oomwatch_details_add (&details, OOMWATCH_KEY_UNDER_OOM, g_variant_new_boolean (event->under_oom));
   if (victim != NULL && victim->task_cgroup != NULL)
-    g_variant_dict_insert (&details, OOMWATCH_KEY_TASK_CGROUP, "s", victim->task_cgroup);
+    oomwatch_details_add (&details, OOMWATCH_KEY_TASK_CGROUP,
+                          g_variant_new_string (victim->task_cgroup));
   if (victim != NULL && victim->oom_cgroup != NULL)
-    g_variant_dict_insert (&details, OOMWATCH_KEY_OOM_CGROUP, "s", victim->oom_cgroup);
+    oomwatch_details_add (&details, OOMWATCH_KEY_OOM_CGROUP,
+                          g_variant_new_string (victim->oom_cgroup));
   add_unit_details (&details, event, victim, signal->units);
   ow_cgroup_memory_add_details (signal->memory, &details);
   if (victim != NULL && identity)
     {
-      g_variant_dict_insert (&details, OOMWATCH_KEY_PID, "u", victim->pid);
+      oomwatch_details_add (&details, OOMWATCH_KEY_PID, g_variant_new_uint32 (victim->pid));
       if (victim->comm != NULL)
-        g_variant_dict_insert (&details, OOMWATCH_KEY_COMM, "s", victim->comm);
+        oomwatch_details_add (&details, OOMWATCH_KEY_COMM, g_variant_new_string (victim->comm));
       if (victim->has_uid)
-        g_variant_dict_insert (&details, OOMWATCH_KEY_UID, "u", victim->uid);
+        oomwatch_details_add (&details, OOMWATCH_KEY_UID, g_variant_new_uint32 (victim->uid));
       ow_victim_memory_add_details (&victim->memory, &details);
     }
-  g_variant_dict_insert (&details, OOMWATCH_KEY_SEQ, "t", signal->seq);
+  oomwatch_details_add (&details, OOMWATCH_KEY_SEQ, g_variant_new_uint64 (signal->seq));
   if (event->while_down)
-    g_variant_dict_insert (&details, OOMWATCH_KEY_WHILE_DOWN, "b", TRUE);
-  return g_variant_dict_end (&details);
+    oomwatch_details_add (&details, OOMWATCH_KEY_WHILE_DOWN, g_variant_new_boolean (TRUE));
+  return g_variant_builder_end (&details);
 }
 
 GPtrArray *
@@ -128,7 +132,12 @@ ow_sender_oom_event (OwSender *self, GPtrArray *names, const OwOomSignal *signal
                                                      ow_sender_details (self, signal, identity)));
       send (self, name, "OomEvent", *params);
     }
-  return open != NULL ? g_variant_get_child_value (open, 3) : NULL;
+  if (open != NULL)
+    return g_variant_get_child_value (open, 3);
+  /* Without a victim nothing was left out: the copy sent is the complete one. */
+  if (signal->victim == NULL && redacted != NULL)
+    return g_variant_get_child_value (redacted, 3);
+  return NULL;
 }
 
 void

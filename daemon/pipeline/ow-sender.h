@@ -39,8 +39,8 @@ void ow_sender_forget (OwSender *self, const char *name);
 /* The names that get KIND's signals on CGROUP: its watchers and the monitors, opt-in kinds
  * only to the watchers who asked for them; empty without a connection. Borrowed names. */
 GPtrArray *ow_sender_recipients (OwSender *self, const char *cgroup, OwEventKind kind);
-/* Sends SIGNAL to NAMES. Returns the details with the victim's identity when a copy carried
- * them (a reference), else NULL. */
+/* Sends SIGNAL to NAMES. Returns the complete details when a copy carried them (with the
+ * victim's identity, or one without a victim: a reference), else NULL. */
 GVariant *ow_sender_oom_event (OwSender *self, GPtrArray *names, const OwOomSignal *signal);
 /* The details of SIGNAL, with the victim's identity or without it; floating. */
 GVariant *ow_sender_details (OwSender *self, const OwOomSignal *signal, gboolean identity);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-cgroup-memory.h"
 #include "ow-fd.h"
+#include "oomwatch-details.h"
 #include "oomwatch-names.h"
 
 #include <errno.h>
@@ -226,9 +227,9 @@ ow_cgroup_memory_read (OwCgroupMemoryFiles *files, const char *cgroup, OwCgroupM
 }
 
 void
-ow_cgroup_memory_add_details (const OwCgroupMemory *memory, GVariantDict *details)
+ow_cgroup_memory_add_details (const OwCgroupMemory *memory, GVariantBuilder *details)
 {
   for (guint i = 0; i < OW_CGROUP_N_SIZES; i++)
     if (memory->present & (1u << i))
-      g_variant_dict_insert (details, size_files[i].key, "t", memory->bytes[i]);
+      oomwatch_details_add (details, size_files[i].key, g_variant_new_uint64 (memory->bytes[i]));
 }

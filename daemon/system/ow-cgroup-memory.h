@@ -33,6 +33,6 @@ typedef struct _OwCgroupMemoryFiles OwCgroupMemoryFiles;
 OwCgroupMemoryFiles *ow_cgroup_memory_files_new (OwHierarchy *hierarchy);
 void ow_cgroup_memory_files_free (OwCgroupMemoryFiles *files);
 void ow_cgroup_memory_read (OwCgroupMemoryFiles *files, const char *cgroup, OwCgroupMemory *memory);
-void ow_cgroup_memory_add_details (const OwCgroupMemory *memory, GVariantDict *details);
+void ow_cgroup_memory_add_details (const OwCgroupMemory *memory, GVariantBuilder *details);
 
 G_END_DECLS

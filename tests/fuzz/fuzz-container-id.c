@@ -12,7 +12,7 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
 {
   g_autofree char *input = g_strndup ((const char *)data, size);
   g_autoptr (OomwatchContainerInfo) info = oomwatch_container_info_new (input);
-  g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
+  g_auto (GVariantBuilder) details = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
   g_autoptr (GVariant) built = NULL;
 
   if (info == NULL)
@@ -31,7 +31,7 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
       g_assert_cmpuint (info->pod_end, <=, strlen (input));
     }
   oomwatch_container_info_add_details (info, &details);
-  built = g_variant_ref_sink (g_variant_dict_end (&details));
+  built = g_variant_ref_sink (g_variant_builder_end (&details));
   g_assert_true (g_variant_is_normal_form (built));
   return 0;
 }

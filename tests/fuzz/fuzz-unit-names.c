@@ -21,7 +21,7 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
 {
   g_autofree char *input = g_strndup ((const char *)data, size);
   g_autoptr (OomwatchUnitInfo) info = oomwatch_unit_info_new (input);
-  g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
+  g_auto (GVariantBuilder) details = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
   g_autoptr (GVariant) built = NULL;
 
   check_unit (info->unit, input);
@@ -38,7 +38,7 @@ LLVMFuzzerTestOneInput (const unsigned char *data, size_t size)
     }
   /* Everything must be fit for a D-Bus string. */
   oomwatch_unit_info_add_details (info, &details);
-  built = g_variant_ref_sink (g_variant_dict_end (&details));
+  built = g_variant_ref_sink (g_variant_builder_end (&details));
   g_assert_true (g_variant_is_normal_form (built));
   return 0;
 }

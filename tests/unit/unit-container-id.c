@@ -174,7 +174,7 @@ test_details (void)
   g_autoptr (OomwatchContainerInfo) info
       = oomwatch_container_info_new (KP_SD "/cri-containerd-" ID ".scope");
   g_autoptr (OomwatchContainerInfo) copy = NULL;
-  g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+  g_auto (GVariantBuilder) dict = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
   g_autoptr (GVariant) details = NULL;
   const char *value;
 
@@ -184,7 +184,7 @@ test_details (void)
   copy = oomwatch_container_info_copy (info);
   oomwatch_container_info_add_details (copy, &dict);
   oomwatch_container_info_add_details (NULL, &dict);
-  details = g_variant_ref_sink (g_variant_dict_end (&dict));
+  details = g_variant_ref_sink (g_variant_builder_end (&dict));
   g_assert_cmpuint (g_variant_n_children (details), ==, 7);
   g_assert_true (g_variant_lookup (details, OOMWATCH_KEY_CONTAINER_ID, "&s", &value));
   g_assert_cmpstr (value, ==, ID);

@@ -206,13 +206,13 @@ test_details (void)
   g_autoptr (OomwatchUnitInfo) info
       = oomwatch_unit_info_new (USER "/app.slice/app-flatpak-org.mozilla.firefox-77.scope");
   g_autoptr (OomwatchUnitInfo) none = oomwatch_unit_info_new ("/a/b");
-  g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+  g_auto (GVariantBuilder) dict = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
   g_autoptr (GVariant) details = NULL;
   const char *value;
 
   oomwatch_unit_info_add_details (info, &dict);
   oomwatch_unit_info_add_details (none, &dict);
-  details = g_variant_ref_sink (g_variant_dict_end (&dict));
+  details = g_variant_ref_sink (g_variant_builder_end (&dict));
   g_assert_cmpuint (g_variant_n_children (details), ==, 4);
   g_assert_true (g_variant_lookup (details, OOMWATCH_KEY_APP_ID, "&s", &value));
   g_assert_cmpstr (value, ==, "org.mozilla.firefox");
