@@ -26,11 +26,20 @@ struct _OwHistoryFile
 static char *
 entry_to_line (const OwHistoryEntry *entry)
 {
-  g_autoptr (GVariant) uids = g_variant_ref_sink (g_variant_new_fixed_array (
-      G_VARIANT_TYPE_UINT32, entry->uids, entry->n_uids, sizeof (guint32)));
-  g_autoptr (GVariant) value = g_variant_ref_sink (g_variant_new (
-      "(txssst@a{sv}@aubu)", entry->seq, entry->time, entry->signal, entry->cgroup, entry->kind,
-      entry->count, entry->details, uids, entry->has_victim_uid, entry->victim_uid));
+  /* ENTRY_TYPE, made of its children: g_variant_new() would parse a format string per field */
+  GVariant *fields[] = {
+    g_variant_new_uint64 (entry->seq),
+    g_variant_new_int64 (entry->time),
+    g_variant_new_string (entry->signal),
+    g_variant_new_string (entry->cgroup),
+    g_variant_new_string (entry->kind),
+    g_variant_new_uint64 (entry->count),
+    entry->details,
+    g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, entry->uids, entry->n_uids, sizeof (guint32)),
+    g_variant_new_boolean (entry->has_victim_uid),
+    g_variant_new_uint32 (entry->victim_uid),
+  };
+  g_autoptr (GVariant) value = g_variant_ref_sink (g_variant_new_tuple (fields, G_N_ELEMENTS (fields)));
   g_autofree char *text
       = g_base64_encode (g_variant_get_data (value), g_variant_get_size (value));
 
