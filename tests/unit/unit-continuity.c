@@ -397,6 +397,51 @@ v1_counters (guint64 kills)
   return counters;
 }
 
+/* Numbers at their limits (0, 9, 10, the largest) are written to the log and read back as
+ * they were; a counter not kept stays not kept. */
+static void
+test_counter_store_numbers (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autoptr (GError) error = NULL;
+  const guint64 numbers[] = { 0, 9, 10, 1234567890123, G_MAXUINT64 };
+
+  {
+    g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < G_N_ELEMENTS (numbers); i++)
+      {
+        g_autofree char *cgroup = g_strdup_printf ("/n%u", i);
+        OwCounters baseline = v1_counters (numbers[i]);
+        OwCounters missed;
+        OwCounterEntry *entry
+            = ow_counter_store_reconcile (store, cgroup, numbers[i], &baseline, &missed);
+
+        g_assert_true (ow_counter_store_save (store, entry, &error));
+        ow_counter_store_reported (store, cgroup, OW_COUNTER_OOM, numbers[i], FALSE, 0, FALSE);
+      }
+  }
+  {
+    g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < G_N_ELEMENTS (numbers); i++)
+      {
+        g_autofree char *cgroup = g_strdup_printf ("/n%u", i);
+        OwCounterEntry *entry = ow_counter_store_lookup (store, cgroup);
+
+        g_assert_nonnull (entry);
+        g_assert_cmpuint (entry->ino, ==, numbers[i]);
+        g_assert_true (entry->seen.has[OW_COUNTER_OOM_KILL]);
+        g_assert_cmpuint (entry->seen.value[OW_COUNTER_OOM_KILL], ==, numbers[i]);
+        g_assert_false (entry->seen.has[OW_COUNTER_OOM]);
+        g_assert_cmpuint (entry->reported[OW_COUNTER_OOM], ==, numbers[i]);
+        g_assert_cmpuint (entry->reported[OW_COUNTER_OOM_KILL], ==, 0);
+      }
+  }
+}
+
 static void
 test_counter_store_restart (void)
 {
@@ -705,6 +750,7 @@ main (int argc, char **argv)
   g_test_add_func ("/continuity/history-file", test_history_file);
   g_test_add_func ("/continuity/history-file-text-form", test_history_file_text_form);
   g_test_add_func ("/continuity/history-details-in-file", test_history_details_in_file);
+  g_test_add_func ("/continuity/counter-store-numbers", test_counter_store_numbers);
   g_test_add_func ("/continuity/counter-store-restart", test_counter_store_restart);
   g_test_add_func ("/continuity/counter-store-pending-events", test_counter_store_pending_events);
   g_test_add_func ("/continuity/history-told-again", test_history_told_again);
