@@ -138,7 +138,9 @@ add_watcher (OwRegistry *self, OwClient *client, const char *name, const char *c
       if (!ow_cgroup_monitor_watch_removal (self->monitor, cgroup, made->source->ino, error))
         return FALSE;
       made->removal_watched = TRUE;
-      g_debug ("%s: registered with the kernel", cgroup);
+      /* GLib 2.74 formats a message before it knows it drops it: per watch, that shows */
+      if (!g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+        g_debug ("%s: registered with the kernel", cgroup);
       watch = g_steal_pointer (&made);
       g_hash_table_insert (self->watches, watch->cgroup, watch);
       g_ptr_array_add (created, g_strdup (cgroup));
