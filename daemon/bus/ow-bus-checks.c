@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-bus-checks.h"
+#include "ow-str-hash.h"
 #include "ow-cgroup-path.h"
 #include "oomwatch-error.h"
 #include "oomwatch-generated.h"
@@ -25,7 +26,7 @@ expected_signature (const char *interface, const char *member)
   if (g_once_init_enter (&ours_ready))
     {
       GDBusInterfaceInfo *info = oomwatch_manager_interface_info ();
-      GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+      GHashTable *table = g_hash_table_new_full (ow_str_hash, g_str_equal, NULL, g_free);
 
       for (guint i = 0; info->methods[i] != NULL; i++)
         {

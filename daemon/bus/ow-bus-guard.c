@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-bus-guard.h"
+#include "ow-str-hash.h"
 #include "ow-bus-checks.h"
 #include "ow-bus-connect.h"
 #include "ow-bus-stream.h"
@@ -325,8 +326,8 @@ ow_bus_guard_new (void)
   OwBusGuard *self = g_new0 (OwBusGuard, 1);
 
   g_mutex_init (&self->lock);
-  self->uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->uids = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free, NULL);
+  self->buckets = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free, g_free);
   self->wait = ow_bus_wait_new (&wait_funcs, self);
   return self;
 }

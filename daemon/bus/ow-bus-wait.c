@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-bus-wait.h"
+#include "ow-str-hash.h"
 
 typedef struct
 {
@@ -297,7 +298,7 @@ ow_bus_wait_new (const OwBusWaitFuncs *funcs, gpointer user_data)
   OwBusWait *self = g_new0 (OwBusWait, 1);
 
   g_mutex_init (&self->lock);
-  self->senders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+  self->senders = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free,
                                          (GDestroyNotify)sender_free);
   g_queue_init (&self->ready);
   self->funcs = funcs;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Watch()'s options, taken out of ow-manager.c to keep it small. */
 #include "ow-watch-options.h"
+#include "ow-str-hash.h"
 #include "ow-bus-checks.h"
 #include "oomwatch-names.h"
 
@@ -19,7 +20,7 @@ gboolean
 ow_watch_request_parse (GVariant *options, guint hierarchy, OwWatchRequest *request,
                         GError **error)
 {
-  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) seen = g_hash_table_new (ow_str_hash, g_str_equal);
   GVariantIter iter;
   const char *key;
   GVariant *boxed;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-attribution.h"
+#include "ow-str-hash.h"
 #include "oomwatch-cgroup.h"
 
 #include <string.h>
@@ -59,7 +60,7 @@ ow_attribution_add_victim (OwAttribution *self, OwVictim *victim)
 
   forget_old (self);
   r->victim = ow_victim_ref (victim);
-  r->claimed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  r->claimed = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free, NULL);
   g_queue_push_tail (&self->remembered, r);
 }
 

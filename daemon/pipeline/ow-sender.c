@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-sender.h"
+#include "ow-str-hash.h"
 #include "ow-pressure.h"
 #include "oomwatch-details.h"
 #include "oomwatch-names.h"
@@ -204,7 +205,7 @@ ow_sender_new (OwRegistry *registry, guint hierarchy)
 
   self->registry = registry;
   self->hierarchy = hierarchy;
-  self->monitors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->monitors = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free, NULL);
   /* GLib frees what it knows of a container type once no value of that type is left, and
    * builds it again for the next one: a hash table and two dozen allocations per signal. */
   self->types = g_variant_ref_sink (g_variant_new_parsed (

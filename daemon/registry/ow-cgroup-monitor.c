@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-cgroup-monitor.h"
+#include "ow-str-hash.h"
 #include "ow-dir-monitor.h"
 #include "ow-fd.h"
 #include "ow-log-limit.h"
@@ -176,7 +177,7 @@ on_fresh (gpointer user_data)
   g_autoptr (GHashTable) fresh = g_steal_pointer (&self->fresh);
   g_autofree GStrv parents = (GStrv)g_hash_table_get_keys_as_array (fresh, NULL);
 
-  self->fresh = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->fresh = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free, NULL);
   self->fresh_id = 0;
   tell_children (self, (const char *const *)parents);
   return G_SOURCE_REMOVE;
@@ -223,10 +224,10 @@ ow_cgroup_monitor_new (OwHierarchy *hierarchy, const OwCgroupMonitorListener *li
   self->hierarchy = hierarchy;
   self->listener = listener;
   self->user_data = user_data;
-  self->removals = g_hash_table_new_full (g_str_hash, g_str_equal,
+  self->removals = g_hash_table_new_full (ow_str_hash, g_str_equal,
                                           (GDestroyNotify)g_ref_string_release, g_free);
-  self->followed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->fresh = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->followed = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free, NULL);
+  self->fresh = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free, NULL);
   self->overflows = ow_log_limit_new ();
   /* Made now, not at the first watch: a fixed cost, so fd counts stay flat per watch. */
   if (ow_hierarchy_get_version (hierarchy) != 0 && !ensure_dirs (self, &error))

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-pressure.h"
+#include "ow-str-hash.h"
 #include "ow-pressure-source.h"
 #include "oomwatch-names.h"
 
@@ -28,7 +29,7 @@ ow_pressure_new (OwHierarchy *hierarchy, OwFdMux *mux, const char *cgroup,
   self->listener = listener;
   self->user_data = user_data;
   self->cgroup = g_strdup (cgroup);
-  self->asks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->asks = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free, NULL);
   return self;
 }
 

@@ -5,6 +5,7 @@
  * delegated to it, under root's recursive watch (the configuration's), spends only its own
  * allowance, never the total that other users' Watch calls need. */
 #include "ow-registry-private.h"
+#include "ow-str-hash.h"
 #include "ow-fd.h"
 #include "oomwatch-cgroup.h"
 
@@ -134,8 +135,8 @@ paid_cap (OwRegistry *self)
 GHashTable *
 ow_registry_plan_payers (OwRegistry *self, OwClient *client, GPtrArray *wanted, guint first_below)
 {
-  GHashTable *payers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr (GHashTable) dropped = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTable *payers = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) dropped = g_hash_table_new (ow_str_hash, g_str_equal);
   g_autoptr (GHashTable) pending = g_hash_table_new (g_direct_hash, g_direct_equal);
   g_autoptr (GPtrArray) kept = g_ptr_array_new_with_free_func (g_free);
   guint new_watches = 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the registry shows (ListWatches) and the watches the configuration asks for. */
 #include "ow-registry-private.h"
+#include "ow-str-hash.h"
 #include "oomwatch-cgroup.h"
 #include "oomwatch-names.h"
 
@@ -92,7 +93,7 @@ ow_registry_describe (OwRegistry *self)
 {
   g_autoptr (GList) cgroups
       = g_list_sort (g_hash_table_get_keys (self->watches), (GCompareFunc)g_strcmp0);
-  g_autoptr (GHashTable) roots = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) roots = g_hash_table_new (ow_str_hash, g_str_equal);
   guint hierarchy = ow_hierarchy_get_version (self->context->hierarchy);
   GVariantBuilder builder;
   GHashTableIter iter;
@@ -159,7 +160,7 @@ on_sync_idle (gpointer user_data)
   const char *cgroup;
 
   self->sync_idle_id = 0;
-  self->to_sync = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->to_sync = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free, NULL);
   g_hash_table_iter_init (&iter, cgroups);
   while (g_hash_table_iter_next (&iter, (gpointer *)&cgroup, NULL))
     {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-registry-private.h"
+#include "ow-str-hash.h"
 #include "ow-container.h"
 #include "oomwatch-cgroup.h"
 #include "oomwatch-error.h"
@@ -22,7 +23,7 @@ client_free (gpointer data)
 static GHashTable *
 cgroup_set_new (void)
 {
-  return g_hash_table_new_full (g_str_hash, g_str_equal, (GDestroyNotify)g_ref_string_release,
+  return g_hash_table_new_full (ow_str_hash, g_str_equal, (GDestroyNotify)g_ref_string_release,
                                 NULL);
 }
 
@@ -38,7 +39,7 @@ ow_registry_ensure_client (OwRegistry *self, const char *name, guint32 uid)
       client->cgroups = cgroup_set_new (); /* cgroup → paid by its owner (ow-registry-charge.c) */
       client->plain = cgroup_set_new ();
       client->recursive = cgroup_set_new ();
-      client->asks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      client->asks = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free, NULL);
       g_hash_table_insert (self->clients, g_strdup (name), client);
     }
   return client;
@@ -404,15 +405,15 @@ ow_registry_new (const OwSourceContext *context, const OwLimits *limits,
   self->listener = listener;
   self->user_data = user_data;
   self->watches
-      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)watch_free);
-  self->to_sync = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->clients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, client_free);
+      = g_hash_table_new_full (ow_str_hash, g_str_equal, NULL, (GDestroyNotify)watch_free);
+  self->to_sync = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free, NULL);
+  self->clients = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free, client_free);
   self->uid_counts = g_hash_table_new (g_direct_hash, g_direct_equal);
-  self->paid = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->skipped = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->paid = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free, g_free);
+  self->skipped = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free, NULL);
   self->skipped_counts = g_hash_table_new (g_direct_hash, g_direct_equal);
   self->log_limit = ow_log_limit_new ();
-  self->pressured = g_hash_table_new (g_str_hash, g_str_equal);
+  self->pressured = g_hash_table_new (ow_str_hash, g_str_equal);
   self->monitor = ow_cgroup_monitor_new (context->hierarchy, &ow_registry_monitor_listener, self);
   return self;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-dir-monitor.h"
+#include "ow-str-hash.h"
 #include "ow-fd.h"
 #include "oomwatch-error.h"
 
@@ -81,7 +82,7 @@ ow_dir_monitor_new (guint32 mask, const OwDirMonitorListener *listener, gpointer
   self->mask = mask;
   self->listener = listener;
   self->user_data = user_data;
-  self->dirs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, dir_watch_free);
+  self->dirs = g_hash_table_new_full (ow_str_hash, g_str_equal, NULL, dir_watch_free);
   self->wds = g_hash_table_new (g_direct_hash, g_direct_equal);
   self->fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
   if (self->fd < 0)

@@ -3,6 +3,7 @@
  * the kernel counted while no run was there), told through the listener at an idle moment;
  * saved state of watches that ended or of cgroups that went meanwhile dropped. */
 #include "ow-continuity-private.h"
+#include "ow-str-hash.h"
 #include "ow-fd.h"
 #include "oomwatch-error.h"
 
@@ -40,7 +41,7 @@ owed_free (OwOwed *owed)
 GHashTable *
 ow_continuity_owed_new (void)
 {
-  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)owed_free);
+  return g_hash_table_new_full (ow_str_hash, g_str_equal, g_free, (GDestroyNotify)owed_free);
 }
 
 static void

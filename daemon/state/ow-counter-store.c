@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-counter-store-private.h"
+#include "ow-str-hash.h"
 #include "ow-fd.h"
 #include "oomwatch-error.h"
 
@@ -34,7 +35,7 @@ ow_counter_store_open (const char *dir, GError **error)
   self->dir = g_strdup (dir);
   self->log_path = g_build_filename (dir, OW_COUNTER_LOG_NAME, NULL);
   self->log_fd = -1;
-  self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, ow_counter_entry_free);
+  self->entries = g_hash_table_new_full (ow_str_hash, g_str_equal, NULL, ow_counter_entry_free);
   if (g_mkdir_with_parents (dir, 0700) < 0)
     {
       int saved = errno;

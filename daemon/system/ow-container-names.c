@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-container-names.h"
+#include "ow-str-hash.h"
 #include "ow-fd.h"
 
 #include <dirent.h>
@@ -148,7 +149,7 @@ lookup (OwContainerNames *self, Dir *dir, const char *key, gboolean read,
   (void)ow_fd_steal (&fd); /* the listing owns it */
   g_clear_pointer (&dir->entries, g_hash_table_unref);
   dir->entries
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)names_free);
+      = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free, (GDestroyNotify)names_free);
   while ((entry = readdir (listing)) != NULL
          && g_hash_table_size (dir->entries) < OW_CONTAINER_NAMES_MAX)
     {
@@ -203,7 +204,7 @@ ow_container_names_new (const char *pod_dir, const char *container_dir)
 
   pod_dir = pod_dir ?: OW_DEFAULT_POD_LOG_DIRECTORY;
   container_dir = container_dir ?: OW_DEFAULT_CONTAINER_LOG_DIRECTORY;
-  self->gone = g_hash_table_new (g_str_hash, g_str_equal);
+  self->gone = g_hash_table_new (ow_str_hash, g_str_equal);
   self->pods.path = pod_dir[0] != '\0' ? g_strdup (pod_dir) : NULL;
   self->containers.path = container_dir[0] != '\0' ? g_strdup (container_dir) : NULL;
   return self;
