@@ -5,6 +5,7 @@
 #include "ow-cgroup-path.h"
 #include "ow-hierarchy.h"
 #include "ow-keyed-file.h"
+#include "ow-str-hash.h"
 #include "oomwatch-error.h"
 
 #include <fcntl.h>
@@ -400,6 +401,45 @@ test_memory_kept_files_follow_the_name (void)
   memory_tear_down (&f, (const char *const[]){ "svc", "x", "y", NULL });
 }
 
+/* The tables' string hash: equal strings hash alike wherever they are stored; one byte changed
+ * anywhere (in a whole word or in the tail) or one more byte changes it; 10,000 cgroup paths
+ * that differ only at their end spread over a table's buckets. */
+static void
+test_str_hash (void)
+{
+  const char *base = "/sys/fs/cgroup/memory/user.slice/user-1000.slice/session-2.scope/x";
+  gsize length = strlen (base);
+  g_autofree char *copy = g_strdup (base);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+  guint buckets[1024] = { 0 }, fullest = 0;
+
+  g_assert_cmpuint (ow_str_hash (base), ==, ow_str_hash (copy));
+  g_assert_cmpuint (ow_str_hash (""), !=, ow_str_hash ("/"));
+  for (gsize i = 0; i < length; i++)
+    {
+      copy[i] ^= 1;
+      g_assert_cmpuint (ow_str_hash (base), !=, ow_str_hash (copy));
+      copy[i] ^= 1;
+      {
+        g_autofree char *prefix = g_strndup (base, i);
+
+        g_assert_cmpuint (ow_str_hash (base), !=, ow_str_hash (prefix));
+      }
+    }
+  for (guint i = 0; i < 10000; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/oomwatch-test-1234/other/%u", i);
+      guint hash = ow_str_hash (path);
+
+      g_hash_table_add (seen, GUINT_TO_POINTER (hash));
+      buckets[hash % G_N_ELEMENTS (buckets)]++;
+    }
+  g_assert_cmpuint (g_hash_table_size (seen), ==, 10000);
+  for (guint i = 0; i < G_N_ELEMENTS (buckets); i++)
+    fullest = MAX (fullest, buckets[i]);
+  g_assert_cmpuint (fullest, <, 30); /* ~10 each */
+}
+
 int
 main (int argc, char **argv)
 {
@@ -412,6 +452,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hierarchy/no-memory-controller", test_no_memory_controller);
   g_test_add_func ("/parse/oom-control-and-events", test_oom_control);
   g_test_add_func ("/error/names", test_error_names);
+  g_test_add_func ("/hash/strings", test_str_hash);
   g_test_add_func ("/memory/kept-files", test_memory_kept_files);
   g_test_add_func ("/memory/kept-files-follow-the-name", test_memory_kept_files_follow_the_name);
   return g_test_run ();
