@@ -78,10 +78,13 @@ ow_counter_store_format (GString *line, const OwCounterEntry *entry)
 static char *
 parse_cgroup (const char *text)
 {
-  g_autoptr (GString) cgroup = g_string_sized_new (strlen (text));
+  g_autoptr (GString) cgroup = NULL;
 
   if (text[0] != '/')
     return NULL;
+  if (strchr (text, '\\') == NULL)
+    return g_strdup (text); /* nearly every name: nothing escaped */
+  cgroup = g_string_sized_new (strlen (text));
   for (const char *c = text; *c != '\0'; c++)
     if (*c != '\\')
       g_string_append_c (cgroup, *c);
