@@ -22,7 +22,7 @@
  * files of the last cgroups read (16, system/ow-cgroup-memory.c) */
 #define RESERVED_FDS ((rlim_t)80)
 /* the shortest time slice the kernel grants a SCHED_OTHER task (0.1 ms) */
-#define SHORT_SLICE_NS 100000
+#define SHORT_SLICE_NS 500000
 
 /* sched_setattr(2)'s argument; glibc has no wrapper (nor the type, before 2.41) */
 typedef struct
@@ -87,17 +87,13 @@ on_reload_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* The kernel's EEVDF scheduler (Linux 6.12 and later) lets a thread ask for a shorter time
- * slice: woken, it is run sooner (and preempted sooner), with the same share of the CPU. Each
- * wake-up of the main thread is short and starts with a signal clients wait for; with the
- * default slice a busy machine kept it queued behind the OOMing task and the other processes
- * the same OOM woke (bench/sched-trace: woken -> running 210 us at p50, 6 us with the short
- * slice). Only the main thread: GDBus's writer thread, with a short slice too, preempted the
- * main thread as soon as it was woken, while the main thread still held the connection's lock,
- * and went back to sleep on it (a convoy that cost more than it saved). So it is asked for
- * once the bus connection, and with it that thread, exists (GLib gives a new thread its
- * creator's scheduling attributes). Earlier kernels accept and ignore it. The nice value is
- * kept. */
+/* EEVDF (Linux 6.12 and later) lets a thread ask for a shorter time slice: woken, it runs
+ * sooner, with the same share of the CPU; the main thread's wake-ups start with a signal clients
+ * wait for. 0.5 ms covers one OOM's work, so the scheduler does not stop the thread halfway,
+ * inside GDBus's locks, with the writer thread it just woke blocked on them; 0.1 ms did
+ * (docs/benchmarks.md). Asked for once the bus connection, and with it GDBus's writer thread,
+ * exists: a new thread inherits it, and a writer with a short slice preempts the main thread
+ * that holds the connection's lock. Earlier kernels accept and ignore it. */
 static void
 request_short_slice (void)
 {
