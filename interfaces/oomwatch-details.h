@@ -10,8 +10,8 @@ G_BEGIN_DECLS
 static inline void
 oomwatch_details_add (GVariantBuilder *details, const char *key, GVariant *value)
 {
-  g_variant_builder_add_value (
-      details, g_variant_new_dict_entry (g_variant_new_string (key), g_variant_new_variant (value)));
+  g_variant_builder_add_value (details, g_variant_new_dict_entry (g_variant_new_string (key),
+                                                                  g_variant_new_variant (value)));
 }
 
 G_END_DECLS

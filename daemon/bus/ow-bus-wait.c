@@ -298,8 +298,8 @@ ow_bus_wait_new (const OwBusWaitFuncs *funcs, gpointer user_data)
   OwBusWait *self = g_new0 (OwBusWait, 1);
 
   g_mutex_init (&self->lock);
-  self->senders = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free,
-                                         (GDestroyNotify)sender_free);
+  self->senders
+      = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free, (GDestroyNotify)sender_free);
   g_queue_init (&self->ready);
   self->funcs = funcs;
   self->funcs_data = user_data;

@@ -35,12 +35,14 @@ ow_sender_details (OwSender *self, const OwOomSignal *signal, gboolean identity)
   const OwEvent *event = signal->event;
   OwVictim *victim = signal->victim;
 
-  oomwatch_details_add (&details, OOMWATCH_KEY_TIMESTAMP, g_variant_new_uint64 ((guint64)signal->time));
+  oomwatch_details_add (&details, OOMWATCH_KEY_TIMESTAMP,
+                        g_variant_new_uint64 ((guint64)signal->time));
   oomwatch_details_add (&details, OOMWATCH_KEY_HIERARCHY, g_variant_new_uint32 (self->hierarchy));
   if (event->has_total)
     oomwatch_details_add (&details, OOMWATCH_KEY_TOTAL, g_variant_new_uint64 (event->total));
   if (event->has_under_oom)
-    oomwatch_details_add (&details, OOMWATCH_KEY_UNDER_OOM, g_variant_new_boolean (event->under_oom));
+    oomwatch_details_add (&details, OOMWATCH_KEY_UNDER_OOM,
+                          g_variant_new_boolean (event->under_oom));
   if (victim != NULL && victim->task_cgroup != NULL)
     oomwatch_details_add (&details, OOMWATCH_KEY_TASK_CGROUP,
                           g_variant_new_string (victim->task_cgroup));

@@ -39,7 +39,8 @@ entry_to_line (const OwHistoryEntry *entry)
     g_variant_new_boolean (entry->has_victim_uid),
     g_variant_new_uint32 (entry->victim_uid),
   };
-  g_autoptr (GVariant) value = g_variant_ref_sink (g_variant_new_tuple (fields, G_N_ELEMENTS (fields)));
+  g_autoptr (GVariant) value
+      = g_variant_ref_sink (g_variant_new_tuple (fields, G_N_ELEMENTS (fields)));
   g_autofree char *text
       = g_base64_encode (g_variant_get_data (value), g_variant_get_size (value));
 
