@@ -21,7 +21,7 @@
 /* fds kept for the bus, the hierarchy, logging, the transient opens of a watch and the memory
  * files of the last cgroups read (16, system/ow-cgroup-memory.c) */
 #define RESERVED_FDS ((rlim_t)80)
-/* the shortest time slice the kernel grants a SCHED_OTHER task (0.1 ms) */
+/* the main thread's time slice (request_short_slice; the kernel grants 0.1 ms at the least) */
 #define SHORT_SLICE_NS 500000
 
 /* sched_setattr(2)'s argument; glibc has no wrapper (nor the type, before 2.41) */
