@@ -124,21 +124,24 @@ static gboolean
 ensure_dirs (OwCgroupMonitor *self, GError **error)
 {
   if (self->dirs == NULL)
-    self->dirs = ow_dir_monitor_new (IN_DELETE | IN_CREATE, &dir_listener, self, error);
+    self->dirs = ow_dir_monitor_new (&dir_listener, self, error);
   return self->dirs != NULL;
 }
 
+/* MASK: IN_DELETE for the parent of a watched cgroup, IN_CREATE too for a followed one. A
+ * parent is not told of its children being made: the siblings of a watch come and go without
+ * waking the daemon. */
 static gboolean
-watch_dir (OwCgroupMonitor *self, const char *cgroup, GError **error)
+watch_dir (OwCgroupMonitor *self, const char *cgroup, guint32 mask, GError **error)
 {
   g_auto (OwFd) fd = -1;
 
   if (!ensure_dirs (self, error))
     return FALSE;
-  if (ow_dir_monitor_add_user (self->dirs, cgroup))
+  if (ow_dir_monitor_add_user (self->dirs, cgroup, mask))
     return TRUE;
   fd = ow_hierarchy_open_cgroup (self->hierarchy, cgroup, error);
-  return fd >= 0 && ow_dir_monitor_add (self->dirs, fd, cgroup, error);
+  return fd >= 0 && ow_dir_monitor_add (self->dirs, fd, cgroup, mask, error);
 }
 
 gboolean
@@ -149,7 +152,7 @@ ow_cgroup_monitor_watch_removal (OwCgroupMonitor *self, const char *cgroup, guin
 
   if (parent == NULL || g_hash_table_contains (self->removals, cgroup))
     return TRUE; /* the root cgroup is never removed */
-  if (!watch_dir (self, parent, error))
+  if (!watch_dir (self, parent, IN_DELETE, error))
     return FALSE;
   g_hash_table_insert (self->removals, g_ref_string_new_intern (cgroup),
                        g_memdup2 (&ino, sizeof ino));
@@ -188,7 +191,7 @@ ow_cgroup_monitor_follow_children (OwCgroupMonitor *self, const char *cgroup, GE
 {
   guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->followed, cgroup));
 
-  if (count == 0 && !watch_dir (self, cgroup, error))
+  if (count == 0 && !watch_dir (self, cgroup, IN_DELETE | IN_CREATE, error))
     return FALSE;
   g_hash_table_insert (self->followed, g_strdup (cgroup), GUINT_TO_POINTER (count + 1));
   if (count == 0)

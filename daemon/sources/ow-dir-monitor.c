@@ -13,7 +13,6 @@ struct _OwDirMonitor
 {
   int fd;
   guint fd_id;
-  guint32 mask;
   const OwDirMonitorListener *listener;
   gpointer user_data;
   GHashTable *dirs; /* canonical dir → DirWatch */
@@ -24,6 +23,7 @@ typedef struct
 {
   char *dir;
   int wd;
+  guint32 mask; /* the events asked for: the union of its users' */
   guint users;
 } DirWatch;
 
@@ -74,12 +74,10 @@ on_inotify (int fd, GIOCondition condition, gpointer user_data)
 }
 
 OwDirMonitor *
-ow_dir_monitor_new (guint32 mask, const OwDirMonitorListener *listener, gpointer user_data,
-                    GError **error)
+ow_dir_monitor_new (const OwDirMonitorListener *listener, gpointer user_data, GError **error)
 {
   g_autoptr (OwDirMonitor) self = g_new0 (OwDirMonitor, 1);
 
-  self->mask = mask;
   self->listener = listener;
   self->user_data = user_data;
   self->dirs = g_hash_table_new_full (ow_str_hash, g_str_equal, NULL, dir_watch_free);
@@ -109,34 +107,37 @@ ow_dir_monitor_free (OwDirMonitor *self)
   g_free (self);
 }
 
-/* DIR_FD is the directory, opened safely; inotify wants a path, so it is given the fd's
- * /proc/self/fd link, which names exactly that directory whatever happens to DIR meanwhile. */
-/* One more user of DIR if it is watched already (no need to open it); FALSE if not. */
+/* One more user of DIR if it is watched already for MASK (no need to open it); FALSE if not. */
 gboolean
-ow_dir_monitor_add_user (OwDirMonitor *self, const char *dir)
+ow_dir_monitor_add_user (OwDirMonitor *self, const char *dir, guint32 mask)
 {
   DirWatch *watch = g_hash_table_lookup (self->dirs, dir);
 
-  if (watch == NULL)
+  if (watch == NULL || (watch->mask & mask) != mask)
     return FALSE;
   watch->users++;
   return TRUE;
 }
 
+/* DIR_FD is the directory, opened safely; inotify wants a path, so it is given the fd's
+ * /proc/self/fd link, which names exactly that directory whatever happens to DIR meanwhile.
+ * A directory already watched gets MASK added to its events. */
 gboolean
-ow_dir_monitor_add (OwDirMonitor *self, int dir_fd, const char *dir, GError **error)
+ow_dir_monitor_add (OwDirMonitor *self, int dir_fd, const char *dir, guint32 mask, GError **error)
 {
   DirWatch *watch = g_hash_table_lookup (self->dirs, dir);
   g_autofree char *link = NULL;
   int wd;
 
-  if (watch != NULL)
+  if (watch != NULL && (watch->mask & mask) == mask)
     {
       watch->users++;
       return TRUE;
     }
+  if (watch != NULL)
+    mask |= watch->mask;
   link = g_strdup_printf ("/proc/self/fd/%d", dir_fd);
-  wd = inotify_add_watch (self->fd, link, self->mask | IN_ONLYDIR);
+  wd = inotify_add_watch (self->fd, link, mask | IN_ONLYDIR);
   if (wd < 0)
     {
       int saved = errno;
@@ -145,11 +146,21 @@ ow_dir_monitor_add (OwDirMonitor *self, int dir_fd, const char *dir, GError **er
                    "Cannot watch directory '%s' for removals: %s", dir, g_strerror (saved));
       return FALSE;
     }
-  watch = g_new0 (DirWatch, 1);
-  watch->dir = g_strdup (dir);
+  if (watch == NULL)
+    {
+      watch = g_new0 (DirWatch, 1);
+      watch->dir = g_strdup (dir);
+      g_hash_table_insert (self->dirs, watch->dir, watch);
+    }
+  else if (watch->wd != wd)
+    {
+      /* DIR is another directory than the one watched (removed and made again): this one. */
+      g_hash_table_remove (self->wds, GINT_TO_POINTER (watch->wd));
+      inotify_rm_watch (self->fd, watch->wd);
+    }
   watch->wd = wd;
-  watch->users = 1;
-  g_hash_table_insert (self->dirs, watch->dir, watch);
+  watch->mask = mask;
+  watch->users++;
   g_hash_table_insert (self->wds, GINT_TO_POINTER (wd), watch);
   return TRUE;
 }

@@ -15,13 +15,15 @@ typedef struct
   void (*changed) (const char *dir, const char *name, guint32 mask, gpointer user_data);
 } OwDirMonitorListener;
 
-OwDirMonitor *ow_dir_monitor_new (guint32 mask, const OwDirMonitorListener *listener,
-                                  gpointer user_data, GError **error);
+OwDirMonitor *ow_dir_monitor_new (const OwDirMonitorListener *listener, gpointer user_data,
+                                  GError **error);
 void ow_dir_monitor_free (OwDirMonitor *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwDirMonitor, ow_dir_monitor_free)
 
-gboolean ow_dir_monitor_add (OwDirMonitor *self, int dir_fd, const char *dir, GError **error);
-gboolean ow_dir_monitor_add_user (OwDirMonitor *self, const char *dir);
+/* MASK: the inotify events this user needs; a directory's watch asks for its users' union. */
+gboolean ow_dir_monitor_add (OwDirMonitor *self, int dir_fd, const char *dir, guint32 mask,
+                             GError **error);
+gboolean ow_dir_monitor_add_user (OwDirMonitor *self, const char *dir, guint32 mask);
 void ow_dir_monitor_remove (OwDirMonitor *self, const char *dir);
 
 G_END_DECLS

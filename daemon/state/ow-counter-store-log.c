@@ -23,16 +23,24 @@ static const char *const counter_keys[OW_N_COUNTERS] = { "Oom", "OomKill", "OomG
  * The cgroup comes last, with '\\' and newlines escaped (its name may hold any byte but '/').
  * A line without its newline (a crash in the middle of a write) is ignored. */
 
+/* Runs without a backslash or a newline are copied whole: every Watch() and start-up's
+ * rewrite format a name. */
 static void
 format_cgroup (GString *line, const char *cgroup)
 {
-  for (const char *c = cgroup; *c != '\0'; c++)
-    if (*c == '\\')
-      g_string_append (line, "\\\\");
-    else if (*c == '\n')
-      g_string_append (line, "\\n");
-    else
-      g_string_append_c (line, *c);
+  const char *c = cgroup;
+
+  while (TRUE)
+    {
+      size_t run = strcspn (c, "\\\n");
+
+      g_string_append_len (line, c, (gssize)run);
+      c += run;
+      if (*c == '\0')
+        break;
+      g_string_append (line, *c == '\\' ? "\\\\" : "\\n");
+      c++;
+    }
   g_string_append_c (line, '\n');
 }
 

@@ -7,6 +7,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #define EVENT_TIMEOUT_MS 10000
@@ -124,6 +125,34 @@ test_recursive (void)
   g_assert_no_error (error);
   g_assert_null (ow_test_env_find_watch (env, child));
   g_assert_cmpuint (ow_test_env_count_eventfds (env), ==, 0);
+  ow_test_env_free (env);
+}
+
+/* The parent of a plain watch is told of removals only: its other children come and go
+ * without waking the daemon. A recursive watch of that parent adds creations to the same
+ * inotify watch, and a child made then is followed. */
+static void
+test_sibling_events (void)
+{
+  OwTestEnv *env = ow_test_env_new (NULL);
+  g_autofree char *parent = ow_test_env_make_cgroup (env, "sib", NULL, FALSE);
+  g_autofree char *first = ow_test_env_make_cgroup (env, "sib/first", NULL, FALSE);
+  g_autofree char *parent_dir = ow_test_env_cgroup_path (env, "sib");
+  g_autofree char *second = NULL, *canonical = NULL;
+  g_autoptr (GError) error = NULL;
+  guint32 mask;
+
+  g_free (ow_test_env_watch (env, NULL, first));
+  mask = ow_test_env_inotify_mask (env, parent_dir);
+  g_assert_cmphex (mask & IN_DELETE, ==, IN_DELETE);
+  g_assert_cmphex (mask & IN_CREATE, ==, 0);
+
+  canonical = ow_test_env_watch_recursive (env, parent, &error);
+  g_assert_no_error (error);
+  mask = ow_test_env_inotify_mask (env, parent_dir);
+  g_assert_cmphex (mask & (IN_DELETE | IN_CREATE), ==, IN_DELETE | IN_CREATE);
+  second = ow_test_env_make_cgroup (env, "sib/second", NULL, FALSE);
+  g_assert_true (ow_test_env_wait_watched (env, second, TRUE));
   ow_test_env_free (env);
 }
 
@@ -373,6 +402,7 @@ main (int argc, char **argv)
   const OwTestCase cases[] = {
     { "/v1/victim", test_victim },
     { "/v1/recursive", test_recursive },
+    { "/v1/sibling-events", test_sibling_events },
     { "/v1/parent-limit", test_parent_limit },
     { "/v1/no-kernel-log", test_no_kernel_log },
     { "/v1/recursive-limit", test_recursive_limit },

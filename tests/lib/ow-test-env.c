@@ -8,6 +8,7 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -442,6 +443,45 @@ ow_test_env_count_eventfds (OwTestEnv *env)
   count = count_fds (env, "anon_inode:[eventfd]");
   g_assert_cmpuint (count, >=, env->glib_eventfds);
   return count - env->glib_eventfds;
+}
+
+/* The events the daemon's inotify watch of directory PATH asks for (its fdinfo's mask), or
+ * 0 when it does not watch PATH. */
+guint32
+ow_test_env_inotify_mask (OwTestEnv *env, const char *path)
+{
+  g_autofree char *fd_dir = g_strdup_printf ("/proc/%s/fd", env->daemon_pid);
+  g_autoptr (GDir) dir = g_dir_open (fd_dir, 0, NULL);
+  g_autofree char *ino = NULL;
+  const char *entry;
+  struct stat st;
+
+  g_assert_nonnull (dir);
+  g_assert_no_errno (stat (path, &st));
+  ino = g_strdup_printf (" ino:%" G_GINT64_MODIFIER "x ", (guint64)st.st_ino);
+  while ((entry = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *link = g_build_filename (fd_dir, entry, NULL);
+      g_autofree char *target = g_file_read_link (link, NULL);
+      g_autofree char *info_path = NULL, *info = NULL;
+      g_auto (GStrv) lines = NULL;
+
+      if (g_strcmp0 (target, "anon_inode:inotify") != 0)
+        continue;
+      info_path = g_strdup_printf ("/proc/%s/fdinfo/%s", env->daemon_pid, entry);
+      if (!g_file_get_contents (info_path, &info, NULL, NULL))
+        continue;
+      lines = g_strsplit (info, "\n", -1);
+      for (gsize i = 0; lines[i] != NULL; i++)
+        {
+          const char *mask = strstr (lines[i], " mask:");
+
+          if (g_str_has_prefix (lines[i], "inotify ") && strstr (lines[i], ino) != NULL
+              && mask != NULL)
+            return (guint32)g_ascii_strtoull (mask + strlen (" mask:"), NULL, 16);
+        }
+    }
+  return 0;
 }
 
 guint

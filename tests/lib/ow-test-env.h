@@ -75,6 +75,7 @@ char *ow_test_env_watch_recursive (OwTestEnv *env, const char *cgroup, GError **
 GVariant *ow_test_env_find_watch (OwTestEnv *env, const char *canonical);
 gboolean ow_test_env_watched (OwTestEnv *env, const char *canonical);
 guint ow_test_env_count_eventfds (OwTestEnv *env);
+guint32 ow_test_env_inotify_mask (OwTestEnv *env, const char *path);
 
 GSubprocess *ow_test_env_spawn (OwTestEnv *env, GSubprocessFlags flags, const char *const *argv);
 GSubprocess *ow_test_env_hog (OwTestEnv *env, const char *name, guint mib);
