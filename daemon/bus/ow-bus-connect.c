@@ -58,7 +58,7 @@ authenticate (GIOStream *stream, GError **error)
 static GIOStream *
 wrap (GSocketConnection *base)
 {
-  g_autoptr (GInputStream) input = ow_bus_stream_new (G_IO_STREAM (base));
+  g_autoptr (GInputStream) input = ow_bus_stream_new (base);
   g_autoptr (GOutputStream) output
       = g_unix_output_stream_new (g_socket_get_fd (g_socket_connection_get_socket (base)), FALSE);
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-bus-stream.h"
+#include "ow-bus-read-source.h"
 #include "ow-heap-trim.h"
 
 #include <string.h>
@@ -23,11 +24,11 @@ typedef enum
 struct _OwBusStream
 {
   GFilterInputStream parent;
-  GIOStream *base_io; /* closed with this stream */
-  GMutex lock;        /* funcs, set from the main thread; the wake source */
+  GSocketConnection *base_io; /* closed with this stream */
+  GMutex lock;                /* funcs, set from the main thread; the reader */
   const OwBusStreamFuncs *funcs;
   gpointer funcs_data;
-  GSource *wake; /* made ready when a kept message is due while GDBus waits for the socket */
+  OwBusReadSource *reader; /* GDBus's reads, made at the first; woken when a kept message is due */
   State state;
   guint8 *in; /* READ_CHUNK bytes read from the socket, not yet handled */
   gsize in_pos, in_len;
@@ -41,11 +42,12 @@ struct _OwBusStream
   OwHeapTrim *trim;
 };
 
-static void ow_bus_stream_pollable_init (GPollableInputStreamInterface *iface);
+static void ow_bus_stream_result_init (GAsyncResultIface *iface);
 
+/* The stream is the result of its own reads (one at a time): no object made per read. */
 G_DEFINE_FINAL_TYPE_WITH_CODE (OwBusStream, ow_bus_stream, G_TYPE_FILTER_INPUT_STREAM,
-                               G_IMPLEMENT_INTERFACE (G_TYPE_POLLABLE_INPUT_STREAM,
-                                                      ow_bus_stream_pollable_init))
+                               G_IMPLEMENT_INTERFACE (G_TYPE_ASYNC_RESULT,
+                                                      ow_bus_stream_result_init))
 
 static void
 next_message (OwBusStream *self)
@@ -261,81 +263,60 @@ ow_bus_stream_read (GInputStream *stream, void *buffer, gsize count, GCancellabl
 }
 
 static gssize
-ow_bus_stream_read_nonblocking (GPollableInputStream *stream, void *buffer, gsize count,
-                                GError **error)
+try_read (GObject *stream, void *buffer, gsize count, GError **error)
 {
   return filter_read (OW_BUS_STREAM (stream), buffer, count, FALSE, NULL, error);
 }
 
-static gboolean
-ow_bus_stream_can_poll (GPollableInputStream *stream)
-{
-  GInputStream *base = G_FILTER_INPUT_STREAM (stream)->base_stream;
-
-  return G_IS_POLLABLE_INPUT_STREAM (base)
-         && g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (base));
-}
-
-/* Whether a read would hand something out without waiting for the socket. Called with the
- * lock held. */
-static gboolean
-has_pending (OwBusStream *self)
-{
-  return self->in_pos < self->in_len || self->state == STATE_EMIT || self->state == STATE_INJECT
-         || (self->funcs != NULL && self->funcs->has_next (self->funcs_data));
-}
-
-static gboolean
-ow_bus_stream_is_readable (GPollableInputStream *stream)
+static void
+ow_bus_stream_read_async (GInputStream *stream, void *buffer, gsize count, int io_priority,
+                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data)
 {
   OwBusStream *self = OW_BUS_STREAM (stream);
-  gboolean pending;
 
-  g_mutex_lock (&self->lock);
-  pending = has_pending (self);
-  g_mutex_unlock (&self->lock);
-  return pending
-         || g_pollable_input_stream_is_readable (
-             G_POLLABLE_INPUT_STREAM (G_FILTER_INPUT_STREAM (stream)->base_stream));
-}
-
-static gboolean
-wake_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
-{
-  g_source_set_ready_time (source, -1);
-  return G_SOURCE_CONTINUE;
-}
-
-static GSourceFuncs wake_funcs = { .dispatch = wake_dispatch };
-
-/* Ready when the socket is, at once when something is pending, or when ow_bus_stream_wake()
- * is called (from another thread) while GDBus waits. */
-static GSource *
-ow_bus_stream_create_source (GPollableInputStream *stream, GCancellable *cancellable)
-{
-  OwBusStream *self = OW_BUS_STREAM (stream);
-  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  g_autoptr (GSource) child = NULL;
-  GSource *source;
-
-  if (has_pending (self))
+  if (self->reader == NULL)
     {
-      child = g_timeout_source_new (0);
-      return g_pollable_source_new_full (stream, child, cancellable);
+      int fd = g_socket_get_fd (g_socket_connection_get_socket (self->base_io));
+      G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+      self->reader = ow_bus_read_source_new (fd, try_read);
     }
-  child = g_pollable_input_stream_create_source (
-      G_POLLABLE_INPUT_STREAM (G_FILTER_INPUT_STREAM (stream)->base_stream), NULL);
-  source = g_pollable_source_new_full (stream, child, cancellable);
-  g_clear_pointer (&self->wake, g_source_unref);
-  self->wake = g_source_new (&wake_funcs, sizeof (GSource));
-  g_source_add_child_source (source, self->wake);
-  return source;
+  ow_bus_read_source_start (self->reader, G_OBJECT (self), G_ASYNC_RESULT (self), buffer, count,
+                            cancellable, callback, user_data);
+}
+
+static gssize
+ow_bus_stream_read_finish (GInputStream *stream, GAsyncResult *result, GError **error)
+{
+  OwBusStream *self = OW_BUS_STREAM (stream);
+
+  g_return_val_if_fail (result == G_ASYNC_RESULT (self) && self->reader != NULL, -1);
+  return ow_bus_read_source_finish (self->reader, error);
+}
+
+static GObject *
+result_get_source_object (GAsyncResult *result)
+{
+  return g_object_ref (G_OBJECT (result));
+}
+
+static gpointer
+result_get_user_data (GAsyncResult *result)
+{
+  return NULL;
+}
+
+static gboolean
+result_is_tagged (GAsyncResult *result, gpointer tag)
+{
+  return tag == ow_bus_stream_read_async;
 }
 
 static gboolean
 ow_bus_stream_close (GInputStream *stream, GCancellable *cancellable, GError **error)
 {
-  return g_io_stream_close (OW_BUS_STREAM (stream)->base_io, cancellable, error);
+  return g_io_stream_close (G_IO_STREAM (OW_BUS_STREAM (stream)->base_io), cancellable, error);
 }
 
 static void
@@ -348,7 +329,7 @@ ow_bus_stream_finalize (GObject *object)
   if (self->collected != NULL)
     g_byte_array_unref (self->collected);
   g_clear_pointer (&self->injecting, g_bytes_unref);
-  g_clear_pointer (&self->wake, g_source_unref);
+  g_clear_pointer (&self->reader, ow_bus_read_source_free);
   g_clear_pointer (&self->trim, ow_heap_trim_free);
   g_free (self->in);
   g_free (self->header);
@@ -363,16 +344,17 @@ ow_bus_stream_class_init (OwBusStreamClass *klass)
 
   G_OBJECT_CLASS (klass)->finalize = ow_bus_stream_finalize;
   input_class->read_fn = ow_bus_stream_read;
+  input_class->read_async = ow_bus_stream_read_async;
+  input_class->read_finish = ow_bus_stream_read_finish;
   input_class->close_fn = ow_bus_stream_close;
 }
 
 static void
-ow_bus_stream_pollable_init (GPollableInputStreamInterface *iface)
+ow_bus_stream_result_init (GAsyncResultIface *iface)
 {
-  iface->can_poll = ow_bus_stream_can_poll;
-  iface->is_readable = ow_bus_stream_is_readable;
-  iface->create_source = ow_bus_stream_create_source;
-  iface->read_nonblocking = ow_bus_stream_read_nonblocking;
+  iface->get_source_object = result_get_source_object;
+  iface->get_user_data = result_get_user_data;
+  iface->is_tagged = result_is_tagged;
 }
 
 static void
@@ -387,11 +369,11 @@ ow_bus_stream_init (OwBusStream *self)
 
 /* Reads BASE_IO's input; closing it closes BASE_IO. */
 GInputStream *
-ow_bus_stream_new (GIOStream *base_io)
+ow_bus_stream_new (GSocketConnection *base_io)
 {
   OwBusStream *self = g_object_new (OW_TYPE_BUS_STREAM, "base-stream",
-                                    g_io_stream_get_input_stream (base_io), "close-base-stream",
-                                    FALSE, NULL);
+                                    g_io_stream_get_input_stream (G_IO_STREAM (base_io)),
+                                    "close-base-stream", FALSE, NULL);
 
   self->base_io = g_object_ref (base_io);
   return G_INPUT_STREAM (self);
@@ -414,6 +396,6 @@ ow_bus_stream_wake (OwBusStream *self)
 {
   G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
-  if (self->wake != NULL && !g_source_is_destroyed (self->wake))
-    g_source_set_ready_time (self->wake, 0);
+  if (self->reader != NULL)
+    ow_bus_read_source_wake (self->reader);
 }

@@ -43,7 +43,7 @@ typedef struct
 #define OW_TYPE_BUS_STREAM (ow_bus_stream_get_type ())
 G_DECLARE_FINAL_TYPE (OwBusStream, ow_bus_stream, OW, BUS_STREAM, GFilterInputStream)
 
-GInputStream *ow_bus_stream_new (GIOStream *base_io);
+GInputStream *ow_bus_stream_new (GSocketConnection *base_io);
 void ow_bus_stream_set_funcs (OwBusStream *self, const OwBusStreamFuncs *funcs,
                               gpointer user_data);
 void ow_bus_stream_wake (OwBusStream *self);
