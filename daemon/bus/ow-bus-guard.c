@@ -184,14 +184,7 @@ stream_next (gpointer user_data)
   return ow_bus_wait_next (((OwBusGuard *)user_data)->wait);
 }
 
-static gboolean
-stream_has_next (gpointer user_data)
-{
-  return ow_bus_wait_has_next (((OwBusGuard *)user_data)->wait);
-}
-
-static const OwBusStreamFuncs stream_funcs
-    = { stream_classify, stream_wait, stream_next, stream_has_next };
+static const OwBusStreamFuncs stream_funcs = { stream_classify, stream_wait, stream_next };
 
 /* The waiting room's functions, in its asking thread. */
 static void

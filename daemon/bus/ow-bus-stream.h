@@ -37,7 +37,6 @@ typedef struct
   void (*wait) (const OwBusHeader *header, GBytes *message, gpointer user_data);
   /* A kept message to hand out before the next one from the socket, or NULL. */
   GBytes *(*next) (gpointer user_data);
-  gboolean (*has_next) (gpointer user_data); /* any thread */
 } OwBusStreamFuncs;
 
 #define OW_TYPE_BUS_STREAM (ow_bus_stream_get_type ())

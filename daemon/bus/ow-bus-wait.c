@@ -235,12 +235,6 @@ ow_bus_wait_next (OwBusWait *self)
   return message;
 }
 
-gboolean
-ow_bus_wait_has_next (OwBusWait *self)
-{
-  return g_atomic_int_get (&self->n_ready) > 0;
-}
-
 /* NAME left the bus: what it left waiting is dropped. */
 void
 ow_bus_wait_forget (OwBusWait *self, const char *name)

@@ -32,7 +32,6 @@ void ow_bus_wait_detach (OwBusWait *self);
 gboolean ow_bus_wait_waiting (OwBusWait *self, const char *name);
 gboolean ow_bus_wait_keep (OwBusWait *self, const OwBusHeader *header, GBytes *message);
 GBytes *ow_bus_wait_next (OwBusWait *self);
-gboolean ow_bus_wait_has_next (OwBusWait *self);
 void ow_bus_wait_forget (OwBusWait *self, const char *name);
 
 G_END_DECLS

@@ -16,23 +16,24 @@ struct _OwCgroupMonitor
   const OwCgroupMonitorListener *listener;
   gpointer user_data;
   OwDirMonitor *dirs;   /* made when first needed */
-  GHashTable *removals; /* cgroup → its inode (guint64 *) */
+  GHashTable *removals; /* cgroups watched for removal (a set: their inode is the listener's) */
   GHashTable *followed; /* cgroup → number of follows */
   GHashTable *fresh;    /* newly followed cgroups, to be listed once more */
   guint fresh_id;
   OwLogLimit *overflows; /* a user's mkdir/rmdir loop can overflow the queue again and again */
 };
 
-/* Whether CGROUP is still the directory of inode INO. */
+/* Whether CGROUP is still the directory watched. */
 static gboolean
-still_there (OwCgroupMonitor *self, const char *cgroup, guint64 ino)
+still_there (OwCgroupMonitor *self, const char *cgroup)
 {
   g_auto (OwFd) fd = ow_hierarchy_open_cgroup (self->hierarchy, cgroup, NULL);
   struct stat st;
 
   if (fd < 0)
     return FALSE;
-  return fstat (fd, &st) < 0 || (guint64)st.st_ino == ino;
+  return fstat (fd, &st) < 0
+         || (guint64)st.st_ino == self->listener->inode (cgroup, self->user_data);
 }
 
 /* An IN_DELETE read after the cgroup was made again, and the new directory already watched
@@ -40,9 +41,7 @@ still_there (OwCgroupMonitor *self, const char *cgroup, guint64 ino)
 static void
 tell_removed (OwCgroupMonitor *self, const char *cgroup)
 {
-  guint64 *ino = g_hash_table_lookup (self->removals, cgroup);
-
-  if (ino != NULL && !still_there (self, cgroup, *ino))
+  if (g_hash_table_contains (self->removals, cgroup) && !still_there (self, cgroup))
     self->listener->removed (cgroup, self->user_data);
 }
 
@@ -78,12 +77,8 @@ ow_cgroup_monitor_rescan (OwCgroupMonitor *self)
                g_strv_length (watched), g_strv_length (followed), dropped);
   /* Copies first: the listener changes both tables. */
   for (gsize i = 0; watched[i] != NULL; i++)
-    {
-      guint64 *ino = g_hash_table_lookup (self->removals, watched[i]);
-
-      if (!still_there (self, watched[i], *ino))
-        g_ptr_array_add (gone, g_strdup (watched[i]));
-    }
+    if (!still_there (self, watched[i]))
+      g_ptr_array_add (gone, g_strdup (watched[i]));
   for (guint i = 0; i < gone->len; i++)
     tell_removed (self, g_ptr_array_index (gone, i));
   tell_children (self, (const char *const *)parents);
@@ -145,8 +140,7 @@ watch_dir (OwCgroupMonitor *self, const char *cgroup, guint32 mask, GError **err
 }
 
 gboolean
-ow_cgroup_monitor_watch_removal (OwCgroupMonitor *self, const char *cgroup, guint64 ino,
-                                 GError **error)
+ow_cgroup_monitor_watch_removal (OwCgroupMonitor *self, const char *cgroup, GError **error)
 {
   g_autofree char *parent = oomwatch_cgroup_parent (cgroup);
 
@@ -154,8 +148,7 @@ ow_cgroup_monitor_watch_removal (OwCgroupMonitor *self, const char *cgroup, guin
     return TRUE; /* the root cgroup is never removed */
   if (!watch_dir (self, parent, IN_DELETE, error))
     return FALSE;
-  g_hash_table_insert (self->removals, g_ref_string_new_intern (cgroup),
-                       g_memdup2 (&ino, sizeof ino));
+  g_hash_table_add (self->removals, g_ref_string_new_intern (cgroup));
   return TRUE;
 }
 
@@ -228,7 +221,7 @@ ow_cgroup_monitor_new (OwHierarchy *hierarchy, const OwCgroupMonitorListener *li
   self->listener = listener;
   self->user_data = user_data;
   self->removals = g_hash_table_new_full (ow_str_hash, g_str_equal,
-                                          (GDestroyNotify)g_ref_string_release, g_free);
+                                          (GDestroyNotify)g_ref_string_release, NULL);
   self->followed = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free, NULL);
   self->fresh = g_hash_table_new_full (ow_str_hash, g_str_equal, g_free, NULL);
   self->overflows = ow_log_limit_new ();

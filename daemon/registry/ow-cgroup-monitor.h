@@ -18,6 +18,9 @@ typedef struct
   void (*created) (const char *cgroup, gpointer user_data);
   /* CGROUP, watched for removal, is gone (or is now another directory). */
   void (*removed) (const char *cgroup, gpointer user_data);
+  /* The inode of the directory CGROUP's watch is of (to tell a re-creation after an
+   * overflow); 0 when it has none. */
+  guint64 (*inode) (const char *cgroup, gpointer user_data);
 } OwCgroupMonitorListener;
 
 OwCgroupMonitor *ow_cgroup_monitor_new (OwHierarchy *hierarchy,
@@ -26,8 +29,7 @@ OwCgroupMonitor *ow_cgroup_monitor_new (OwHierarchy *hierarchy,
 void ow_cgroup_monitor_free (OwCgroupMonitor *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwCgroupMonitor, ow_cgroup_monitor_free)
 
-/* INO: the directory watched (to tell a re-creation after an overflow). */
-gboolean ow_cgroup_monitor_watch_removal (OwCgroupMonitor *self, const char *cgroup, guint64 ino,
+gboolean ow_cgroup_monitor_watch_removal (OwCgroupMonitor *self, const char *cgroup,
                                           GError **error);
 void ow_cgroup_monitor_unwatch_removal (OwCgroupMonitor *self, const char *cgroup);
 gboolean ow_cgroup_monitor_follow_children (OwCgroupMonitor *self, const char *cgroup,

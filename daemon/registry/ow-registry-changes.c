@@ -157,7 +157,17 @@ on_monitor_created (const char *cgroup, gpointer user_data)
   ow_registry_cgroup_created (user_data, cgroup);
 }
 
+static guint64
+on_monitor_inode (const char *cgroup, gpointer user_data)
+{
+  OwRegistry *self = user_data;
+  OwWatch *watch = g_hash_table_lookup (self->watches, cgroup);
+
+  return watch != NULL && watch->source != NULL ? watch->source->ino : 0;
+}
+
 const OwCgroupMonitorListener ow_registry_monitor_listener = {
   .created = on_monitor_created,
   .removed = on_removed,
+  .inode = on_monitor_inode,
 };

@@ -136,7 +136,7 @@ add_watcher (OwRegistry *self, OwClient *client, const char *name, const char *c
         return FALSE;
       made->container = ow_container_identify (self->context->hierarchy,
                                                 self->context->container_names, cgroup);
-      if (!ow_cgroup_monitor_watch_removal (self->monitor, cgroup, made->source->ino, error))
+      if (!ow_cgroup_monitor_watch_removal (self->monitor, cgroup, error))
         return FALSE;
       made->removal_watched = TRUE;
       /* GLib 2.74 formats a message before it knows it drops it: per watch, that shows */
