@@ -53,12 +53,16 @@ bench_watch_all (Bench *bench, GPtrArray *cgroups, guint from, guint to)
 {
   Pipeline pipeline = { bench->env->manager, cgroups, from, to, 0, 0 };
   gint64 start = g_get_monotonic_time ();
+  guint64 cpu0 = bench_cpu_ns (bench->env->daemon_pid);
+  double rate;
 
   pipeline_fill (&pipeline);
   while (pipeline.pending > 0)
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpuint (pipeline.failed, ==, 0);
-  return (to - from) / ((g_get_monotonic_time () - start) / (double)G_USEC_PER_SEC);
+  rate = (to - from) / ((g_get_monotonic_time () - start) / (double)G_USEC_PER_SEC);
+  bench->watch_cpu_us = (bench_cpu_ns (bench->env->daemon_pid) - cpu0) / 1e3 / (to - from);
+  return rate;
 }
 
 /* Makes and watches cgroups until COUNT others are watched; returns Watch() calls per second. */

@@ -42,6 +42,9 @@ typedef struct
   double cost_daemon_us, cost_relay_us;     /* of the last bench_cost */
   gboolean relay_floor;                     /* the relay reads the kernel log and signals kills */
   double cost_daemon_runs, cost_relay_runs; /* times on a CPU per OOM, of the last bench_cost */
+  /* the daemon's CPU per call of the last bench_watch_all: steadier than the rate, which
+   * depends on how the daemon's threads, the bus and the client share the CPUs */
+  double watch_cpu_us;
 } Bench;
 
 /* bench-util.c */

@@ -238,7 +238,10 @@ on_rows (Run *run, const char *list)
       g_autofree char *steal = g_strdup_printf ("latency_steal_percent_%u", level);
 
       if (level == top && has_row (want, "watch"))
-        figure ("watch_calls_per_s", rate);
+        {
+          figure ("watch_calls_per_s", rate);
+          figure ("watch_cpu_us_per_call", bench->watch_cpu_us);
+        }
       if (level == top && has_row (want, "rss"))
         {
           figure ("rss_mib", ow_test_env_rss_kib (bench->env) / 1024.0);
