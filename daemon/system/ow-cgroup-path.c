@@ -56,8 +56,7 @@ char *
 ow_cgroup_path_canonicalize (const char *input, const char *mount_point,
                              const char *const *other_mounts, GError **error)
 {
-  g_autoptr (GString) canonical = g_string_new (NULL);
-  g_auto (GStrv) parts = NULL;
+  g_autoptr (GString) canonical = NULL;
   const char *relative = input;
   const char *stripped;
 
@@ -74,21 +73,27 @@ ow_cgroup_path_canonicalize (const char *input, const char *mount_point,
       if (strip_mount_prefix (input, other_mounts[i]) != NULL)
         return invalid_path (error, input, "not in the memory controller's hierarchy");
 
-  parts = g_strsplit (relative, "/", -1);
-  for (gsize i = 0; parts[i] != NULL; i++)
+  /* One pass over the components, in place: every Watch() and persistent watch comes here. */
+  canonical = g_string_sized_new (strlen (relative) + 1);
+  for (const char *part = relative; *part != '\0';)
     {
-      const char *part = parts[i];
+      gsize len = strcspn (part, "/");
+      const char *next = part + len + (part[len] == '/');
 
-      if (part[0] == '\0' || strcmp (part, ".") == 0)
-        continue;
-      if (strcmp (part, "..") == 0)
+      if (len == 0 || (len == 1 && part[0] == '.'))
+        {
+          part = next;
+          continue;
+        }
+      if (len == 2 && part[0] == '.' && part[1] == '.')
         return invalid_path (error, input, "'..' is not allowed");
-      if (strlen (part) > 255)
+      if (len > 255)
         return invalid_path (error, input, "a component is longer than 255 bytes");
-      if (strchr (part, '\n') != NULL)
+      if (memchr (part, '\n', len) != NULL)
         return invalid_path (error, input, "newline in a component");
       g_string_append_c (canonical, '/');
-      g_string_append (canonical, part);
+      g_string_append_len (canonical, part, (gssize)len);
+      part = next;
     }
   if (canonical->len == 0)
     g_string_append_c (canonical, '/');

@@ -41,6 +41,7 @@ test_canonical_forms (void)
     { "/sys/fs/cgroup/memoryx/a", "/sys/fs/cgroup/memoryx/a" }, /* not the mount: relative */
     { "/etc", "/etc" },                                         /* relative, and no such cgroup */
     { "a b/c,d", "/a b/c,d" },
+    { "/a/..b/.c/.../b..", "/a/..b/.c/.../b.." }, /* only "." and ".." are special */
     { "/ünïcode", "/ünïcode" },
   };
 
@@ -97,6 +98,19 @@ test_deep_path (void)
   canonical = canonicalize (deep->str, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (canonical, ==, deep->str);
+}
+
+/* A component of 255 bytes is a name the kernel takes; the path is as it came. */
+static void
+test_longest_component (void)
+{
+  g_autofree char *name = g_strnfill (255, 'z');
+  g_autofree char *path = g_strconcat ("/a/", name, "/b", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *canonical = canonicalize (path, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (canonical, ==, path);
 }
 
 static void
@@ -447,6 +461,7 @@ main (int argc, char **argv)
   g_test_add_func ("/path/canonical-forms", test_canonical_forms);
   g_test_add_func ("/path/hostile", test_hostile_paths);
   g_test_add_func ("/path/deep", test_deep_path);
+  g_test_add_func ("/path/longest-component", test_longest_component);
   g_test_add_func ("/path/open-refuses-symlinks-and-files", test_open_refuses_symlinks_and_files);
   g_test_add_func ("/hierarchy/mountinfo", test_mountinfo);
   g_test_add_func ("/hierarchy/no-memory-controller", test_no_memory_controller);
