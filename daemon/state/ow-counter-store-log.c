@@ -5,8 +5,10 @@
 #include "oomwatch-error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define LOG_HEADER "oomwatch-counters 1\n"
@@ -119,8 +121,17 @@ parse_field (char **text, guint64 *number, gboolean *has)
       if (!*has)
         return TRUE;
     }
-  return field[0] >= '0' && field[0] <= '9'
-         && g_ascii_string_to_unsigned (field, 10, 0, G_MAXUINT64, number, NULL);
+  /* Digits by hand: start-up reads seven numbers for every saved cgroup. */
+  *number = 0;
+  for (const char *c = field; *c != '\0'; c++)
+    {
+      guint digit = (guint)(*c - '0');
+
+      if (*c < '0' || *c > '9' || *number > (G_MAXUINT64 - digit) / 10)
+        return FALSE;
+      *number = *number * 10 + digit;
+    }
+  return field[0] != '\0';
 }
 
 static OwCounterEntry *
@@ -164,7 +175,8 @@ apply_line (OwCounterStore *self, char *line)
   return FALSE;
 }
 
-static void
+/* Whether the log was read whole: every line a record, none torn. */
+static gboolean
 load_log (OwCounterStore *self)
 {
   g_autofree char *text = NULL;
@@ -173,21 +185,24 @@ load_log (OwCounterStore *self)
   guint ignored = 0;
 
   if (!g_file_get_contents (self->log_path, &text, &length, NULL))
-    return;
+    return FALSE;
   if (!g_str_has_prefix (text, LOG_HEADER) || strlen (text) != length)
     {
       g_warning ("Ignoring %s: not a counter log of this version", self->log_path);
-      return;
+      return FALSE;
     }
+  self->records = 0;
   for (line = text + strlen (LOG_HEADER); (end = strchr (line, '\n')) != NULL; line = end + 1)
     {
       *end = '\0';
       if (!apply_line (self, line))
         ignored++;
+      self->records++;
     }
   if (ignored > 0 || *line != '\0')
     g_warning ("%s: ignored %u records that were not whole", self->log_path,
                ignored + (*line != '\0'));
+  return ignored == 0 && *line == '\0';
 }
 
 /* A file of the one-file-per-cgroup form of earlier versions (GKeyFile syntax). */
@@ -219,12 +234,13 @@ load_legacy (const char *path)
 }
 
 /* Reads the files of an earlier version (the log, written next, takes them over) and removes
- * them, with any temporary file an interrupted compaction left. */
-static void
+ * them, with any temporary file an interrupted compaction left; FALSE if there were any. */
+static gboolean
 take_over_other_files (OwCounterStore *self)
 {
   g_autoptr (GDir) listing = g_dir_open (self->dir, 0, NULL);
   const char *name;
+  gboolean none = TRUE;
 
   while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
     {
@@ -233,6 +249,7 @@ take_over_other_files (OwCounterStore *self)
 
       if (strcmp (name, OW_COUNTER_LOG_NAME) == 0)
         continue;
+      none = FALSE;
       if (g_str_has_suffix (name, LEGACY_SUFFIX))
         {
           if ((entry = load_legacy (path)) == NULL)
@@ -245,6 +262,7 @@ take_over_other_files (OwCounterStore *self)
       if (g_unlink (path) < 0 && errno != ENOENT)
         g_warning ("Cannot remove %s: %s", path, g_strerror (errno));
     }
+  return none;
 }
 
 /* Writes the log anew with one record per entry; the entries are then all saved. */
@@ -294,9 +312,29 @@ ow_counter_store_append (OwCounterStore *self, const GString *line, GError **err
   return FALSE;
 }
 
-void
+gboolean
 ow_counter_store_load (OwCounterStore *self)
 {
-  load_log (self);
-  take_over_other_files (self);
+  gboolean whole = load_log (self);
+
+  return take_over_other_files (self) && whole;
+}
+
+/* The log as it is, open for appending: root's alone (0600), and not due for compaction. */
+gboolean
+ow_counter_store_reopen (OwCounterStore *self)
+{
+  g_auto (OwFd) fd = -1;
+  struct stat st;
+
+  if (self->records >= 2 * g_hash_table_size (self->entries) + COMPACT_SLACK)
+    return FALSE;
+  fd = open (self->log_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || st.st_uid != geteuid ()
+      || (st.st_mode & 07777) != 0600)
+    return FALSE;
+  ow_fd_close (self->log_fd);
+  self->log_fd = ow_fd_steal (&fd);
+  self->broken = FALSE;
+  return TRUE;
 }

@@ -23,8 +23,11 @@ void ow_counter_entry_free (gpointer entry);
 /* ENTRY's counter I as saved: what is still owed counts as not seen. */
 guint64 ow_counter_entry_saved_seen (const OwCounterEntry *entry, guint i);
 
-/* Reads the log, and the files of earlier versions, into the entries (all pending). */
-void ow_counter_store_load (OwCounterStore *self);
+/* Reads the log, and the files of earlier versions, into the entries (all pending); TRUE
+ * when the log was read whole and there were no others: it may be appended to as it is. */
+gboolean ow_counter_store_load (OwCounterStore *self);
+/* Opens the log read for appending, if it may be (its records, its mode); FALSE if not. */
+gboolean ow_counter_store_reopen (OwCounterStore *self);
 /* Appends ENTRY's record / a forgotten CGROUP's to LINE. */
 void ow_counter_store_format (GString *line, const OwCounterEntry *entry);
 void ow_counter_store_format_forget (GString *line, const char *cgroup);

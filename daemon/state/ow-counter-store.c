@@ -44,9 +44,10 @@ ow_counter_store_open (const char *dir, GError **error)
                    g_strerror (saved));
       return NULL;
     }
-  ow_counter_store_load (self);
-  /* Starts with a compact log of the entries loaded, with its current permissions. */
-  if (!ow_counter_store_compact (self, error))
+  /* Starts with the log read, when whole and root's alone; else with a compact log of the
+   * entries loaded, with its current permissions. */
+  if (!(ow_counter_store_load (self) && ow_counter_store_reopen (self))
+      && !ow_counter_store_compact (self, error))
     return NULL;
   return g_steal_pointer (&self);
 }

@@ -68,7 +68,7 @@ check_form (const char *cgroup)
     g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
     OwCounterEntry *entry = ow_counter_store_lookup (store, cgroup);
 
-    g_assert_cmpuint (log_lines (dir), ==, 2); /* written anew: one record per entry */
+    g_assert_cmpuint (log_lines (dir), ==, 3); /* read whole: kept as it is */
     g_assert_nonnull (entry);
     g_assert_cmpuint (entry->ino, ==, 42);
     g_assert_true (entry->seen.has[OW_COUNTER_OOM_KILL]);
@@ -79,7 +79,7 @@ check_form (const char *cgroup)
     entry = ow_counter_store_reconcile (store, cgroup, 42, &baseline, &missed);
     g_assert_true (ow_counter_store_save (store, entry, &error));
     lines = log_lines (dir);
-    g_assert_cmpuint (lines, ==, 2);
+    g_assert_cmpuint (lines, ==, 3);
     /* a kill reported: one record more */
     ow_counter_store_reported (store, cgroup, OW_COUNTER_OOM_KILL, 1, TRUE, 8, FALSE);
     g_assert_cmpuint (log_lines (dir), ==, lines + 1);
@@ -90,7 +90,7 @@ check_form (const char *cgroup)
     g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
 
     g_assert_null (ow_counter_store_lookup (store, cgroup));
-    g_assert_cmpuint (log_lines (dir), ==, 1);
+    g_assert_cmpuint (log_lines (dir), ==, lines + 2); /* kept as read */
   }
   remove_dir (dir);
 }
@@ -124,6 +124,7 @@ test_torn (void)
     g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
     torn = g_strconcat (text, "S 1 - 9 - 0 0 0 /b", NULL);
     g_assert_true (g_file_set_contents (path, torn, -1, NULL));
+    g_assert_no_errno (g_chmod (path, 0600)); /* as the daemon leaves it: only torn */
   }
   g_test_expect_message ("oomwatchd", G_LOG_LEVEL_WARNING, "*1 records that were not whole*");
   {
@@ -134,6 +135,55 @@ test_torn (void)
     g_assert_nonnull (entry);
     g_assert_cmpuint (entry->seen.value[OW_COUNTER_OOM_KILL], ==, 2);
     g_assert_null (ow_counter_store_lookup (store, "/b"));
+    /* written anew without the torn line: the next record is a line of its own */
+    ow_counter_store_save (store, ow_counter_store_reconcile (store, "/c", 3, &baseline, &missed),
+                           &error);
+    g_assert_no_error (error);
+  }
+  {
+    g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (ow_counter_store_lookup (store, "/a"));
+    g_assert_nonnull (ow_counter_store_lookup (store, "/c"));
+  }
+  remove_dir (dir);
+}
+
+/* A log others may read (an earlier version's mode, or a hand's) is written anew as root's
+ * alone; one as it should be is kept. */
+static void
+test_mode (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ow-counter-store-XXXXXX", NULL);
+  g_autofree char *path = log_path (dir);
+  g_autoptr (GError) error = NULL;
+  OwCounters baseline = kills (1), missed;
+  struct stat before, after;
+
+  {
+    g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
+
+    ow_counter_store_save (store, ow_counter_store_reconcile (store, "/a", 1, &baseline, &missed),
+                           &error);
+    g_assert_no_error (error);
+  }
+  g_assert_no_errno (g_chmod (path, 0644));
+  g_assert_no_errno (g_stat (path, &before));
+  {
+    g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
+
+    g_assert_no_error (error);
+    g_assert_no_errno (g_stat (path, &after));
+    g_assert_cmpint (after.st_mode & 07777, ==, 0600);
+    g_assert_cmpuint (after.st_ino, !=, before.st_ino);
+  }
+  {
+    g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
+
+    g_assert_no_errno (g_stat (path, &before));
+    g_assert_cmpuint (after.st_ino, ==, before.st_ino);
+    g_assert_nonnull (ow_counter_store_lookup (store, "/a"));
   }
   remove_dir (dir);
 }
@@ -205,6 +255,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/counter-store/forms", test_forms);
   g_test_add_func ("/counter-store/torn", test_torn);
+  g_test_add_func ("/counter-store/mode", test_mode);
   g_test_add_func ("/counter-store/compacted", test_compacted);
   g_test_add_func ("/counter-store/earlier-files", test_earlier_files);
   return g_test_run ();
