@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-bus-connect.h"
+#include "ow-bus-output.h"
 #include "ow-bus-stream.h"
 
-#include <gio/gunixoutputstream.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -52,15 +52,15 @@ authenticate (GIOStream *stream, GError **error)
   return g_output_stream_write_all (out, "BEGIN\r\n", strlen ("BEGIN\r\n"), NULL, NULL, error);
 }
 
-/* BASE's input filtered (ow-bus-stream.h); closing the result closes BASE. GDBus writes to a socket's own
- * output stream through the socket of the GIOStream it was given: a plain fd stream (a
- * socket is written like a pipe, and GIO ignores SIGPIPE) keeps it to the stream API. */
+/* BASE's input filtered (ow-bus-stream.h); closing the result closes BASE. GDBus writes to a
+ * socket's own output stream through the socket of the GIOStream it was given, which is not
+ * a socket here: its own output stream (ow-bus-output.h) keeps it to the stream API. */
 static GIOStream *
 wrap (GSocketConnection *base)
 {
   g_autoptr (GInputStream) input = ow_bus_stream_new (base);
   g_autoptr (GOutputStream) output
-      = g_unix_output_stream_new (g_socket_get_fd (g_socket_connection_get_socket (base)), FALSE);
+      = ow_bus_output_new (g_socket_get_fd (g_socket_connection_get_socket (base)));
 
   return g_simple_io_stream_new (input, output);
 }

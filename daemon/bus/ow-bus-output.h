@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The output side of the daemon's bus socket, under GDBus: each write is tried at once with
+ * send(2), and only a full socket waits for a source. GIO's default for a stream that is not
+ * a socket's own made a task, a pollable source and an idle for each message written.
+ * The fd stays the socket's: closing the stream does not close it. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define OW_TYPE_BUS_OUTPUT (ow_bus_output_get_type ())
+G_DECLARE_FINAL_TYPE (OwBusOutput, ow_bus_output, OW, BUS_OUTPUT, GOutputStream)
+
+GOutputStream *ow_bus_output_new (int fd);
+
+G_END_DECLS
