@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-bus-output.h"
+#include "ow-bus-result.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -21,12 +22,10 @@ struct _OwBusOutput
   GError *error;
 };
 
-static void ow_bus_output_result_init (GAsyncResultIface *iface);
-
 /* The stream is the result of its own writes (one at a time): no object made per write. */
 G_DEFINE_FINAL_TYPE_WITH_CODE (OwBusOutput, ow_bus_output, G_TYPE_OUTPUT_STREAM,
                                G_IMPLEMENT_INTERFACE (G_TYPE_ASYNC_RESULT,
-                                                      ow_bus_output_result_init))
+                                                      ow_bus_result_iface_init))
 
 /* Sends what is asked, or fails; FALSE when the socket is full. */
 static gboolean
@@ -131,24 +130,6 @@ ow_bus_output_close (GOutputStream *stream, GCancellable *cancellable, GError **
   return TRUE;
 }
 
-static GObject *
-result_get_source_object (GAsyncResult *result)
-{
-  return g_object_ref (G_OBJECT (result));
-}
-
-static gpointer
-result_get_user_data (GAsyncResult *result)
-{
-  return NULL;
-}
-
-static gboolean
-result_is_tagged (GAsyncResult *result, gpointer tag)
-{
-  return tag == ow_bus_output_write_async;
-}
-
 static void
 ow_bus_output_finalize (GObject *object)
 {
@@ -173,14 +154,6 @@ ow_bus_output_class_init (OwBusOutputClass *klass)
   output_class->write_async = ow_bus_output_write_async;
   output_class->write_finish = ow_bus_output_write_finish;
   output_class->close_fn = ow_bus_output_close;
-}
-
-static void
-ow_bus_output_result_init (GAsyncResultIface *iface)
-{
-  iface->get_source_object = result_get_source_object;
-  iface->get_user_data = result_get_user_data;
-  iface->is_tagged = result_is_tagged;
 }
 
 static void

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-bus-stream.h"
 #include "ow-bus-read-source.h"
+#include "ow-bus-result.h"
 #include "ow-heap-trim.h"
 
 #include <string.h>
@@ -42,12 +43,10 @@ struct _OwBusStream
   OwHeapTrim *trim;
 };
 
-static void ow_bus_stream_result_init (GAsyncResultIface *iface);
-
 /* The stream is the result of its own reads (one at a time): no object made per read. */
 G_DEFINE_FINAL_TYPE_WITH_CODE (OwBusStream, ow_bus_stream, G_TYPE_FILTER_INPUT_STREAM,
                                G_IMPLEMENT_INTERFACE (G_TYPE_ASYNC_RESULT,
-                                                      ow_bus_stream_result_init))
+                                                      ow_bus_result_iface_init))
 
 static void
 next_message (OwBusStream *self)
@@ -295,24 +294,6 @@ ow_bus_stream_read_finish (GInputStream *stream, GAsyncResult *result, GError **
   return ow_bus_read_source_finish (self->reader, error);
 }
 
-static GObject *
-result_get_source_object (GAsyncResult *result)
-{
-  return g_object_ref (G_OBJECT (result));
-}
-
-static gpointer
-result_get_user_data (GAsyncResult *result)
-{
-  return NULL;
-}
-
-static gboolean
-result_is_tagged (GAsyncResult *result, gpointer tag)
-{
-  return tag == ow_bus_stream_read_async;
-}
-
 static gboolean
 ow_bus_stream_close (GInputStream *stream, GCancellable *cancellable, GError **error)
 {
@@ -347,14 +328,6 @@ ow_bus_stream_class_init (OwBusStreamClass *klass)
   input_class->read_async = ow_bus_stream_read_async;
   input_class->read_finish = ow_bus_stream_read_finish;
   input_class->close_fn = ow_bus_stream_close;
-}
-
-static void
-ow_bus_stream_result_init (GAsyncResultIface *iface)
-{
-  iface->get_source_object = result_get_source_object;
-  iface->get_user_data = result_get_user_data;
-  iface->is_tagged = result_is_tagged;
 }
 
 static void
