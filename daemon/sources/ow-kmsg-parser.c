@@ -229,24 +229,41 @@ parse_killed_process (const char *text, gsize len, OwKmsgRecord *record)
 
 /* Parses one record as read() returned it. FALSE for malformed input; a well-formed record
  * about anything else is TRUE with kind OW_KMSG_OTHER. */
+/* The header field at *P, up to its ',' before END: digits only, a number not above MAX. *P
+ * moves past the ','. In place: every record of every OOM report comes here. */
+static gboolean
+header_number (const char **p, const char *end, guint64 max, guint64 *number)
+{
+  const char *c = *p;
+
+  *number = 0;
+  for (; c < end && *c != ','; c++)
+    {
+      guint digit = (guint)(*c - '0');
+
+      if (*c < '0' || *c > '9' || *number > (max - digit) / 10)
+        return FALSE;
+      *number = *number * 10 + digit;
+    }
+  if (c == *p || c == end)
+    return FALSE;
+  *p = c + 1;
+  return TRUE;
+}
+
 gboolean
 ow_kmsg_parse (const char *data, gsize len, OwKmsgRecord *record)
 {
   const char *semicolon = memchr (data, ';', len);
-  const char *text, *newline;
-  g_autofree char *header = NULL;
-  g_auto (GStrv) fields = NULL;
+  const char *text, *newline, *field = data;
   guint64 prio;
   gsize text_len;
 
   memset (record, 0, sizeof *record);
-  if (semicolon == NULL)
-    return FALSE;
-  header = g_strndup (data, semicolon - data);
-  fields = g_strsplit (header, ",", 5);
-  if (g_strv_length (fields) < 4
-      || !g_ascii_string_to_unsigned (fields[0], 10, 0, G_MAXUINT32, &prio, NULL)
-      || !g_ascii_string_to_unsigned (fields[1], 10, 0, G_MAXUINT64, &record->seq, NULL))
+  /* PRIO and SEQ, then at least TS and FLAGS */
+  if (semicolon == NULL || !header_number (&field, semicolon, G_MAXUINT32, &prio)
+      || !header_number (&field, semicolon, G_MAXUINT64, &record->seq)
+      || memchr (field, ',', (gsize)(semicolon - field)) == NULL)
     return FALSE;
   /* Anyone may write to /dev/kmsg, but never with the kernel's facility (0): only the kernel
    * reports kills. */

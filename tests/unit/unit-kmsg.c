@@ -269,6 +269,43 @@ test_truncated (void)
     }
 }
 
+/* The header's numbers: digits only, PRIO within 32 bits, SEQ within 64, and at least four
+ * fields before the text. */
+static void
+test_header (void)
+{
+  const struct
+  {
+    const char *record;
+    gboolean ok;
+    guint64 seq;
+  } cases[] = {
+    { "6,18446744073709551615,1,-;x", TRUE, G_MAXUINT64 },
+    { "4294967295,5,1,-;x", TRUE, 5 },
+    { "006,007,1,-,extra;x", TRUE, 7 },
+    { "4294967296,5,1,-;x", FALSE, 0 },
+    { "6,18446744073709551616,1,-;x", FALSE, 0 },
+    { "6,1,1;x", FALSE, 0 },
+    { "+6,1,1,-;x", FALSE, 0 },
+    { "6,-1,1,-;x", FALSE, 0 },
+    { " 6,1,1,-;x", FALSE, 0 },
+    { "6,,1,-;x", FALSE, 0 },
+    { ",1,1,-;x", FALSE, 0 },
+    { "6,1;x,1,-", FALSE, 0 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      OwKmsgRecord r;
+      gboolean ok = ow_kmsg_parse (cases[i].record, strlen (cases[i].record), &r);
+
+      g_assert_cmpint (ok, ==, cases[i].ok);
+      if (ok)
+        g_assert_cmpuint (r.seq, ==, cases[i].seq);
+      ow_kmsg_record_clear (&r);
+    }
+}
+
 /* Anyone may write to /dev/kmsg, but only the kernel writes with facility 0 (PRIO < 8): a
  * record of any other facility is never taken for a kill, however it reads. */
 static void
@@ -378,6 +415,7 @@ main (int argc, char **argv)
   g_test_add_func ("/kmsg/continuation-and-others", test_continuation_and_others);
   g_test_add_func ("/kmsg/truncated", test_truncated);
   g_test_add_func ("/kmsg/facility", test_facility);
+  g_test_add_func ("/kmsg/header", test_header);
   g_test_add_func ("/kmsg/ambiguous", test_ambiguous);
   return g_test_run ();
 }
