@@ -55,7 +55,8 @@ dispatch (OwDispatcher *self, const char *cgroup, const OwEvent *event, OwVictim
   if (info->kept)
     entry = ow_continuity_entry (
         self->continuity, cgroup, event, victim,
-        sent != NULL ? sent : ow_sender_details (self->sender, &signal, TRUE), signal.seq);
+        sent != NULL ? sent : ow_sender_details (self->sender, &signal, TRUE), signal.seq,
+        signal.time);
   ow_continuity_record (self->continuity, cgroup, event, info->kept ? victim : NULL, entry, mark,
                         info->kept && !event->logged);
 }

@@ -62,11 +62,10 @@ stamp (OwContinuity *self, OwHistoryEntry *entry, guint64 seq)
 
 OwHistoryEntry *
 ow_continuity_entry (OwContinuity *self, const char *cgroup, const OwEvent *event, OwVictim *victim,
-                     GVariant *details, guint64 seq)
+                     GVariant *details, guint64 seq, gint64 time)
 {
-  OwHistoryEntry *entry = ow_history_entry_new ("OomEvent", cgroup,
-                                                ow_event_kind_to_string (event->kind), event->count,
-                                                details);
+  OwHistoryEntry *entry = ow_history_entry_new (
+      "OomEvent", cgroup, ow_event_kind_to_string (event->kind), event->count, details, time);
 
   if (victim != NULL && victim->has_uid)
     {
@@ -82,11 +81,13 @@ ow_continuity_removed (OwContinuity *self, const char *cgroup, const char *reaso
   g_auto (GVariantDict) details = G_VARIANT_DICT_INIT (NULL);
   g_autoptr (GBytes) bytes = NULL;
   OwHistoryEntry *entry;
+  gint64 now = g_get_real_time ();
 
   ow_continuity_flush (self); /* the history stays in order */
-  g_variant_dict_insert (&details, OOMWATCH_KEY_TIMESTAMP, "t", (guint64)g_get_real_time ());
+  g_variant_dict_insert (&details, OOMWATCH_KEY_TIMESTAMP, "t", (guint64)now);
   g_variant_dict_insert (&details, OOMWATCH_KEY_SEQ, "t", seq);
-  entry = ow_history_entry_new ("WatchRemoved", cgroup, reason, 0, g_variant_dict_end (&details));
+  entry = ow_history_entry_new ("WatchRemoved", cgroup, reason, 0, g_variant_dict_end (&details),
+                                now);
   /* A floating copy of the same bytes: the sender's g_variant_new() takes it over. */
   bytes = g_variant_get_data_as_bytes (entry->details);
   ow_continuity_keep (self, stamp (self, entry, seq));

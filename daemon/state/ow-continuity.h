@@ -54,10 +54,11 @@ void ow_continuity_set_metrics_retention (OwContinuity *self, int seconds);
 
 /* The number of the next signal. */
 guint64 ow_continuity_next_seq (OwContinuity *self);
-/* The history entry of the OomEvent numbered SEQ, with its complete DETAILS (floating, or a
- * reference the caller keeps; an a{sv}) and the uids that watch CGROUP now. */
+/* The history entry of the OomEvent numbered SEQ sent at TIME, with its complete DETAILS
+ * (floating, or a reference the caller keeps; an a{sv}) and the uids that watch CGROUP now. */
 OwHistoryEntry *ow_continuity_entry (OwContinuity *self, const char *cgroup, const OwEvent *event,
-                                     OwVictim *victim, GVariant *details, guint64 seq);
+                                     OwVictim *victim, GVariant *details, guint64 seq,
+                                     gint64 time);
 /* Before the send of a kept EVENT numbered SEQ on CGROUP: marks it in flight (ow-inflight.h)
  * when it has a kernel counter's total, so that a run after a SIGKILL before its record tells
  * it again with SEQ, not anew. Returns the mark, for ow_continuity_record. */

@@ -83,9 +83,8 @@ line_to_entry (const char *line)
     return NULL; /* torn by a crash, or not ours */
   g_variant_get (value, "(tx&s&s&st@a{sv}@aubu)", &seq, &time, &signal, &cgroup, &kind, &count,
                  &details, &uids, &has_victim_uid, &victim_uid);
-  entry = ow_history_entry_new (signal, cgroup, kind, count, details);
+  entry = ow_history_entry_new (signal, cgroup, kind, count, details, time);
   entry->seq = seq;
-  entry->time = time;
   entry->has_victim_uid = has_victim_uid;
   entry->victim_uid = victim_uid;
   uid = g_variant_get_fixed_array (uids, &n_uids, sizeof (guint32));

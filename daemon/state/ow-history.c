@@ -16,22 +16,16 @@ struct _OwHistory
 
 OwHistoryEntry *
 ow_history_entry_new (const char *signal, const char *cgroup, const char *kind, guint64 count,
-                      GVariant *details)
+                      GVariant *details, gint64 time)
 {
   OwHistoryEntry *entry = g_new0 (OwHistoryEntry, 1);
-  guint64 stamped;
 
   entry->signal = g_intern_string (signal);
   entry->cgroup = g_ref_string_new_intern (cgroup);
   entry->kind = g_intern_string (kind);
   entry->count = count;
   entry->details = details != NULL ? g_variant_ref_sink (details) : NULL;
-  /* The time the signal carried, so that History() and the signal agree. */
-  if (entry->details != NULL
-      && g_variant_lookup (entry->details, OOMWATCH_KEY_TIMESTAMP, "t", &stamped))
-    entry->time = (gint64)stamped;
-  else
-    entry->time = g_get_real_time ();
+  entry->time = time;
   entry->uids = entry->few;
   return entry;
 }

@@ -32,8 +32,9 @@ typedef struct
   guint stored_length; /* 0: not written out */
 } OwHistoryEntry;
 
+/* TIME: the signal's (its details' timestamp), so that History() and the signal agree. */
 OwHistoryEntry *ow_history_entry_new (const char *signal, const char *cgroup, const char *kind,
-                                      guint64 count, GVariant *details);
+                                      guint64 count, GVariant *details, gint64 time);
 void ow_history_entry_free (OwHistoryEntry *entry);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwHistoryEntry, ow_history_entry_free)
 void ow_history_entry_add_uid (OwHistoryEntry *entry, guint32 uid);

@@ -106,9 +106,9 @@ entry_new (guint64 seq, const char *cgroup, guint32 watcher, gint victim)
       g_variant_dict_insert (&details, "uid", "u", (guint32)victim);
     }
   g_variant_dict_insert (&details, "task-cgroup", "s", cgroup);
-  entry = ow_history_entry_new ("OomEvent", cgroup, "oom-kill", 1, g_variant_dict_end (&details));
+  entry = ow_history_entry_new ("OomEvent", cgroup, "oom-kill", 1, g_variant_dict_end (&details),
+                                (gint64)seq * 1000);
   entry->seq = seq;
-  entry->time = (gint64)seq * 1000;
   ow_history_entry_add_uid (entry, watcher);
   ow_history_entry_add_uid (entry, watcher); /* once only */
   g_assert_cmpuint (entry->n_uids, ==, 1);
