@@ -53,10 +53,10 @@ dispatch (OwDispatcher *self, const char *cgroup, const OwEvent *event, OwVictim
     mark = ow_continuity_begin (self->continuity, cgroup, event, signal.seq);
   sent = ow_sender_oom_event (self->sender, names, &signal);
   if (info->kept)
-    entry = ow_continuity_entry (
-        self->continuity, cgroup, event, victim,
-        sent != NULL ? sent : ow_sender_details (self->sender, &signal, TRUE), signal.seq,
-        signal.time);
+    entry = ow_continuity_entry (self->continuity, cgroup, event, victim,
+                                 sent != NULL ? sent
+                                              : ow_sender_details (self->sender, &signal, TRUE),
+                                 signal.seq, signal.time);
   ow_continuity_record (self->continuity, cgroup, event, info->kept ? victim : NULL, entry, mark,
                         info->kept && !event->logged);
 }
