@@ -54,10 +54,10 @@ try_send (OwBusOutput *self)
 static void
 complete (OwBusOutput *self)
 {
-  g_autoptr (GCancellable) cancellable = g_steal_pointer (&self->cancellable);
   GAsyncReadyCallback callback = self->callback;
 
   self->callback = NULL;
+  g_clear_object (&self->cancellable);
   callback (G_OBJECT (self), G_ASYNC_RESULT (self), self->user_data);
 }
 

@@ -173,6 +173,7 @@ test_mode (void)
   {
     g_autoptr (OwCounterStore) store = ow_counter_store_open (dir, &error);
 
+    g_assert_nonnull (store);
     g_assert_no_error (error);
     g_assert_no_errno (g_stat (path, &after));
     g_assert_cmpint (after.st_mode & 07777, ==, 0600);
