@@ -65,13 +65,14 @@ static gboolean
 on_room (int fd, GIOCondition condition, gpointer user_data)
 {
   OwBusOutput *self = user_data;
-  g_autoptr (GSource) waited = NULL;
+  GSource *waited;
 
   if (!try_send (self))
     return G_SOURCE_CONTINUE;
   /* Taken first: the callback may start the next write, and wait again. */
   waited = g_steal_pointer (&self->waiting);
   complete (self);
+  g_source_unref (waited);
   return G_SOURCE_REMOVE;
 }
 
