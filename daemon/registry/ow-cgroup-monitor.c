@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-cgroup-monitor.h"
+#include "ow-str-intern.h"
 #include "ow-str-hash.h"
 #include "ow-dir-monitor.h"
 #include "ow-fd.h"
@@ -148,7 +149,7 @@ ow_cgroup_monitor_watch_removal (OwCgroupMonitor *self, const char *cgroup, GErr
     return TRUE; /* the root cgroup is never removed */
   if (!watch_dir (self, parent, IN_DELETE, error))
     return FALSE;
-  g_hash_table_add (self->removals, g_ref_string_new_intern (cgroup));
+  g_hash_table_add (self->removals, ow_str_intern (cgroup));
   return TRUE;
 }
 

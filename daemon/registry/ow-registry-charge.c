@@ -5,6 +5,7 @@
  * delegated to it, under root's recursive watch (the configuration's), spends only its own
  * allowance, never the total that other users' Watch calls need. */
 #include "ow-registry-private.h"
+#include "ow-str-intern.h"
 #include "ow-str-hash.h"
 #include "ow-fd.h"
 #include "oomwatch-cgroup.h"
@@ -54,12 +55,11 @@ ow_registry_charge (OwRegistry *self, OwClient *client, const char *cgroup, GHas
     return;
   if (payers == NULL || !g_hash_table_contains (payers, cgroup))
     {
-      g_hash_table_insert (client->cgroups, g_ref_string_new_intern (cgroup), NULL);
+      g_hash_table_insert (client->cgroups, ow_str_intern (cgroup), NULL);
       uid_count_add (self, client->uid, 1);
       return;
     }
-  g_hash_table_insert (client->cgroups, g_ref_string_new_intern (cgroup),
-                       GINT_TO_POINTER (TRUE));
+  g_hash_table_insert (client->cgroups, ow_str_intern (cgroup), GINT_TO_POINTER (TRUE));
   if ((paid = g_hash_table_lookup (self->paid, cgroup)) == NULL)
     {
       paid = g_new0 (OwPaid, 1);

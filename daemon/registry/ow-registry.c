@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-registry-private.h"
+#include "ow-str-intern.h"
 #include "ow-str-hash.h"
 #include "ow-container.h"
 #include "oomwatch-cgroup.h"
@@ -19,7 +20,7 @@ client_free (gpointer data)
   g_free (client);
 }
 
-/* Cgroup names held per client: the watch's own copy, shared (g_ref_string_new_intern). */
+/* Cgroup names held per client: the watch's own copy, shared (ow_str_intern). */
 static GHashTable *
 cgroup_set_new (void)
 {
@@ -325,7 +326,7 @@ ow_registry_watch_full (OwRegistry *self, const char *name, guint32 uid, const c
   if (ok && (client = g_hash_table_lookup (self->clients, name)) != NULL
       && g_hash_table_contains (client->cgroups, cgroup))
     g_hash_table_add (recursive ? client->recursive : client->plain,
-                      g_ref_string_new_intern (cgroup));
+                      ow_str_intern (cgroup));
   else if ((client = g_hash_table_lookup (self->clients, name)) != NULL)
     ow_registry_forget_ask (client, cgroup, recursive);
   ow_registry_forget_client_if_idle (self, name);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-watch.h"
+#include "ow-str-intern.h"
 #include "ow-str-hash.h"
 
 OwWatch *
@@ -8,7 +9,7 @@ ow_watch_new (const char *cgroup)
   OwWatch *watch = g_new0 (OwWatch, 1);
 
   /* one copy of the name for the watch, its source, counters and watchers */
-  watch->cgroup = g_ref_string_new_intern (cgroup);
+  watch->cgroup = ow_str_intern (cgroup);
   /* bus names, each held once for all the watches of a client */
   watch->watchers = g_hash_table_new_full (ow_str_hash, g_str_equal,
                                            (GDestroyNotify)g_ref_string_release, NULL);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-source.h"
+#include "ow-str-intern.h"
 
 #include <string.h>
 
@@ -9,7 +10,7 @@ ow_source_init (OwSource *source, const OwSourceVTable *vtable, const OwSourceCo
 {
   source->vtable = vtable;
   source->context = context;
-  source->cgroup = g_ref_string_new_intern (cgroup); /* shared with the watch's */
+  source->cgroup = ow_str_intern (cgroup); /* shared with the watch's */
   source->listener = listener;
   source->user_data = user_data;
   if (context->fd_budget != NULL)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-counter-store-private.h"
+#include "ow-str-intern.h"
 #include "ow-str-hash.h"
 #include "ow-fd.h"
 #include "oomwatch-error.h"
@@ -171,7 +172,7 @@ ow_counter_store_reconcile (OwCounterStore *self, const char *cgroup, guint64 in
   if (entry == NULL)
     {
       entry = g_new0 (OwCounterEntry, 1);
-      entry->cgroup = g_ref_string_new_intern (cgroup);
+      entry->cgroup = ow_str_intern (cgroup);
       entry->ino = ino;
       entry->seen = *baseline;
       g_hash_table_replace (self->entries, entry->cgroup, entry);

@@ -6,6 +6,7 @@
 #include "ow-hierarchy.h"
 #include "ow-keyed-file.h"
 #include "ow-str-hash.h"
+#include "ow-str-intern.h"
 #include "oomwatch-error.h"
 
 #include <fcntl.h>
@@ -415,6 +416,35 @@ test_memory_kept_files_follow_the_name (void)
   memory_tear_down (&f, (const char *const[]){ "svc", "x", "y", NULL });
 }
 
+/* Interned names: the string GLib's table holds, whether asked with the same pointer, an equal
+ * copy or after another name; each answer a reference of its own (ASan sees one missing). */
+static void
+test_str_intern (void)
+{
+  g_autofree char *copy = g_strdup ("/unit/intern/a");
+  GRefString *a = ow_str_intern ("/unit/intern/a");
+  GRefString *glib = g_ref_string_new_intern ("/unit/intern/a");
+  GRefString *again = ow_str_intern (a);
+  GRefString *equal = ow_str_intern (copy);
+  GRefString *other = ow_str_intern ("/unit/intern/b");
+  GRefString *back = ow_str_intern ("/unit/intern/a");
+
+  g_assert_true (a == glib);
+  g_assert_true (again == a);
+  g_assert_true (equal == a);
+  g_assert_true (back == a);
+  g_assert_true (other != a);
+  g_assert_cmpstr (other, ==, "/unit/intern/b");
+  g_assert_true (other == g_ref_string_new_intern ("/unit/intern/b"));
+  g_ref_string_release (other);
+  for (GRefString **r = (GRefString *[]){ a, glib, again, equal, back, other, NULL }; *r; r++)
+    g_ref_string_release (*r);
+  /* The one it remembers is still whole. */
+  a = ow_str_intern ("/unit/intern/a");
+  g_assert_cmpstr (a, ==, "/unit/intern/a");
+  g_ref_string_release (a);
+}
+
 /* The tables' string hash: equal strings hash alike wherever they are stored; one byte changed
  * anywhere (in a whole word or in the tail) or one more byte changes it; 10,000 cgroup paths
  * that differ only at their end spread over a table's buckets. */
@@ -468,6 +498,7 @@ main (int argc, char **argv)
   g_test_add_func ("/parse/oom-control-and-events", test_oom_control);
   g_test_add_func ("/error/names", test_error_names);
   g_test_add_func ("/hash/strings", test_str_hash);
+  g_test_add_func ("/hash/intern", test_str_intern);
   g_test_add_func ("/memory/kept-files", test_memory_kept_files);
   g_test_add_func ("/memory/kept-files-follow-the-name", test_memory_kept_files_follow_the_name);
   return g_test_run ();
