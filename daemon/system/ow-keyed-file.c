@@ -3,6 +3,27 @@
 
 #include <string.h>
 
+/* The whole of [P, END) as a decimal number: FALSE when empty, with anything but digits, or
+ * above G_MAXUINT64 (g_ascii_string_to_unsigned's rules, without its copy and checks). */
+static gboolean
+parse_decimal (const char *p, const char *end, guint64 *value)
+{
+  guint64 n = 0;
+
+  if (p == end)
+    return FALSE;
+  for (; p < end; p++)
+    {
+      guint digit = (guint)(guchar)*p - '0';
+
+      if (digit > 9 || n > (G_MAXUINT64 - digit) / 10)
+        return FALSE;
+      n = n * 10 + digit;
+    }
+  *value = n;
+  return TRUE;
+}
+
 /* Finds the line "KEY VALUE" in TEXT. Unknown keys are skipped: the kernel adds new ones.
  * A line whose value is not a plain decimal number does not match. */
 gboolean
@@ -17,11 +38,7 @@ ow_keyed_file_lookup (const char *text, const char *key, guint64 *value)
       gsize line_len = end != NULL ? (gsize)(end - line) : strlen (line);
 
       if (line_len > key_len + 1 && strncmp (line, key, key_len) == 0 && line[key_len] == ' ')
-        {
-          g_autofree char *number = g_strndup (line + key_len + 1, line_len - key_len - 1);
-
-          return g_ascii_string_to_unsigned (number, 10, 0, G_MAXUINT64, value, NULL);
-        }
+        return parse_decimal (line + key_len + 1, line + line_len, value);
       line = end != NULL ? end + 1 : NULL;
     }
   return FALSE;

@@ -228,6 +228,21 @@ test_oom_control (void)
   g_assert_false (ow_keyed_file_lookup ("", "oom_kill", &value));
   g_assert_true (ow_keyed_file_lookup ("oom_kill 7", "oom_kill", &value)); /* no final newline */
   g_assert_cmpuint (value, ==, 7);
+  g_assert_true (ow_keyed_file_lookup ("oom_kill 18446744073709551615\n", "oom_kill", &value));
+  g_assert_cmpuint (value, ==, G_MAXUINT64);
+  g_assert_false (ow_keyed_file_lookup ("oom_kill 18446744073709551616\n", "oom_kill", &value));
+  g_assert_false (ow_keyed_file_lookup ("oom_kill 184467440737095516150\n", "oom_kill", &value));
+  g_assert_false (ow_keyed_file_lookup ("oom_kill +1\n", "oom_kill", &value));
+  g_assert_false (ow_keyed_file_lookup ("oom_kill  1\n", "oom_kill", &value));
+  g_assert_false (ow_keyed_file_lookup ("oom_kill 1 \n", "oom_kill", &value));
+  g_assert_false (ow_keyed_file_lookup ("oom_kill 1\r\n", "oom_kill", &value));
+  g_assert_false (ow_keyed_file_lookup ("oom_kill \v1\n", "oom_kill", &value));
+  g_assert_false (ow_keyed_file_lookup ("oom_kill :\n", "oom_kill", &value)); /* '0' + 10 */
+  g_assert_true (ow_keyed_file_lookup ("oom_kill 0042\n", "oom_kill", &value));
+  g_assert_cmpuint (value, ==, 42);
+  value = 9; /* left as it was when nothing matches */
+  g_assert_false (ow_keyed_file_lookup ("oom_kill x\noom_kill 3\n", "oom_kill", &value));
+  g_assert_cmpuint (value, ==, 9);
 }
 
 static void
