@@ -130,9 +130,14 @@ ow_sender_oom_event (OwSender *self, GPtrArray *names, const OwOomSignal *signal
       GVariant **params = identity ? &open : &redacted;
 
       if (*params == NULL)
-        *params = g_variant_ref_sink (g_variant_new ("(sst@a{sv})", signal->cgroup, kind,
-                                                     signal->event->count,
-                                                     ow_sender_details (self, signal, identity)));
+        {
+          /* A tuple of its fields: g_variant_new() would parse its format string each time. */
+          GVariant *fields[] = { g_variant_new_string (signal->cgroup), g_variant_new_string (kind),
+                                 g_variant_new_uint64 (signal->event->count),
+                                 ow_sender_details (self, signal, identity) };
+
+          *params = g_variant_ref_sink (g_variant_new_tuple (fields, G_N_ELEMENTS (fields)));
+        }
       send (self, name, "OomEvent", *params);
     }
   if (open != NULL)
