@@ -240,8 +240,10 @@ test_oom_control (void)
   g_assert_false (ow_keyed_file_lookup ("oom_kill :\n", "oom_kill", &value)); /* '0' + 10 */
   g_assert_true (ow_keyed_file_lookup ("oom_kill 0042\n", "oom_kill", &value));
   g_assert_cmpuint (value, ==, 42);
-  value = 9; /* left as it was when nothing matches */
+  value = 9; /* left as it was when nothing matches, also after digits */
   g_assert_false (ow_keyed_file_lookup ("oom_kill x\noom_kill 3\n", "oom_kill", &value));
+  g_assert_false (ow_keyed_file_lookup ("oom_kill 12x\n", "oom_kill", &value));
+  g_assert_false (ow_keyed_file_lookup ("oom_kill 18446744073709551616\n", "oom_kill", &value));
   g_assert_cmpuint (value, ==, 9);
 }
 
