@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-sender.h"
+#include "ow-bus-signal.h"
 #include "ow-str-hash.h"
 #include "ow-pressure.h"
 #include "oomwatch-details.h"
@@ -111,8 +112,8 @@ send (OwSender *self, const char *destination, const char *signal, GVariant *par
 {
   g_autoptr (GError) error = NULL;
 
-  if (!g_dbus_connection_emit_signal (self->connection, destination, OOMWATCH_OBJECT_PATH,
-                                      OOMWATCH_MANAGER_INTERFACE, signal, parameters, &error))
+  if (!ow_bus_emit_signal (self->connection, destination, OOMWATCH_OBJECT_PATH,
+                           OOMWATCH_MANAGER_INTERFACE, signal, parameters, &error))
     g_debug ("Cannot send %s to %s: %s", signal, destination, error->message);
 }
 

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's bus output stream on a socket pair: a write the socket takes completes in the
  * next iteration with every byte; one the socket has no room for waits until the other end
- * reads; a wait cancelled completes with G_IO_ERROR_CANCELLED. */
+ * reads; a wait cancelled completes with G_IO_ERROR_CANCELLED. A message sent now goes only
+ * when nothing GDBus wrote is unfinished, and what the socket did not take of it goes before
+ * GDBus's next bytes. */
 #include "ow-bus-output.h"
 
+#include <errno.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -41,7 +45,7 @@ pair_init (Pair *pair)
   g_assert_no_errno (
       socketpair (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair->fds));
   g_assert_no_errno (setsockopt (pair->fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small));
-  pair->out = ow_bus_output_new (pair->fds[0]);
+  pair->out = ow_bus_output_new (pair->fds[0], NULL);
   pair->block = g_malloc0 (BLOCK);
 }
 
@@ -49,7 +53,8 @@ static void
 pair_clear (Pair *pair)
 {
   g_clear_object (&pair->out);
-  close (pair->fds[0]);
+  if (pair->fds[0] >= 0)
+    close (pair->fds[0]);
   close (pair->fds[1]);
   g_free (pair->block);
 }
@@ -153,6 +158,159 @@ test_cancelled (void)
   pair_clear (&pair);
 }
 
+/* A message GDBus would write: a fixed header with SERIAL (little-endian), then zeros. */
+static void
+write_message (Pair *pair, guint32 serial, Written *written)
+{
+  static guint8 message[32] = { 'l', 4, 0, 1 };
+  guint32 le = GUINT32_TO_LE (serial);
+
+  memcpy (message + 8, &le, sizeof le);
+  *written = (Written){ 0 };
+  g_output_stream_write_async (pair->out, message, sizeof message, G_PRIORITY_DEFAULT, NULL,
+                               on_written, written);
+  settle ();
+  g_assert_true (written->done);
+  g_assert_no_error (written->error);
+  g_assert_cmpint (written->written, ==, sizeof message);
+}
+
+static gboolean
+send_now (Pair *pair, const char *text, guint32 last_serial)
+{
+  g_autoptr (GBytes) bytes = g_bytes_new (text, strlen (text));
+
+  return ow_bus_output_send_now (OW_BUS_OUTPUT (pair->out), bytes, last_serial);
+}
+
+/* Sent now only when GDBus's messages up to the caller's last serial are written. */
+static void
+test_send_now_serial (void)
+{
+  Pair pair;
+  Written written;
+
+  pair_init (&pair);
+  g_assert_true (send_now (&pair, "first", 0));
+  g_assert_cmpuint (drain (&pair), ==, 5);
+  write_message (&pair, 9, &written);
+  g_assert_false (send_now (&pair, "early", 10));
+  g_assert_true (send_now (&pair, "late", 9));
+  g_assert_cmpuint (drain (&pair), ==, 32 + 4);
+  pair_clear (&pair);
+}
+
+/* Fills the socket under the stream, bypassing it. */
+static void
+fill_raw (Pair *pair)
+{
+  while (send (pair->fds[0], pair->block, BLOCK, MSG_DONTWAIT) > 0)
+    ;
+  g_assert_cmpint (errno, ==, EAGAIN);
+}
+
+/* Not while a write of GDBus's waits for room, nor between the parts of its message. */
+static void
+test_send_now_while_writing (void)
+{
+  Pair pair;
+  Written written = { 0 };
+  gsize sent;
+
+  pair_init (&pair);
+  fill_raw (&pair);
+  g_output_stream_write_async (pair.out, pair.block, BLOCK, G_PRIORITY_DEFAULT, NULL, on_written,
+                               &written);
+  settle ();
+  g_assert_false (written.done);
+  drain (&pair);
+  g_assert_false (send_now (&pair, "no", 0)); /* a write waits, and goes first */
+  while (!written.done)
+    {
+      drain (&pair);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_assert_no_error (written.error);
+  g_assert_cmpint (written.written, <, BLOCK); /* the socket is smaller than the message */
+  for (sent = (gsize)written.written; sent < BLOCK; sent += (gsize)written.written)
+    {
+      drain (&pair);
+      g_assert_false (send_now (&pair, "no", 0)); /* GDBus has the rest of it to write */
+      written = (Written){ 0 };
+      g_output_stream_write_async (pair.out, pair.block + sent, BLOCK - sent, G_PRIORITY_DEFAULT,
+                                   NULL, on_written, &written);
+      while (!written.done)
+        {
+          drain (&pair);
+          g_main_context_iteration (NULL, TRUE);
+        }
+      g_assert_no_error (written.error);
+    }
+  g_assert_true (send_now (&pair, "now", 0));
+  pair_clear (&pair);
+}
+
+/* What the socket did not take goes first, then GDBus's write, even when GDBus's thread is the
+ * one that finds room; nothing is sent now meanwhile. */
+static void
+test_send_now_residue (void)
+{
+  g_autoptr (GMainContext) worker = g_main_context_new ();
+  g_autoptr (GByteArray) read_back = g_byte_array_new ();
+  g_autofree char *own = g_strnfill (BLOCK - 1, 'A');
+  char theirs[100];
+  Pair pair;
+  Written written = { 0 };
+  gssize got;
+
+  memset (theirs, 'B', sizeof theirs);
+  pair_init (&pair);
+  g_assert_true (send_now (&pair, own, 0));
+  g_main_context_push_thread_default (worker);
+  g_output_stream_write_async (pair.out, theirs, sizeof theirs, G_PRIORITY_DEFAULT, NULL,
+                               on_written, &written);
+  while (g_main_context_iteration (worker, FALSE))
+    ;
+  g_assert_false (written.done); /* the socket is full of the residue */
+  g_assert_false (send_now (&pair, "no", 0));
+  /* Only GDBus's context runs: it writes the residue before its own bytes. */
+  while (!written.done)
+    {
+      while ((got = read (pair.fds[1], pair.block, BLOCK)) > 0)
+        g_byte_array_append (read_back, (guint8 *)pair.block, (guint)got);
+      g_main_context_iteration (worker, TRUE);
+    }
+  settle (); /* the caller's source: nothing left for it, or the residue written out of turn */
+  while ((got = read (pair.fds[1], pair.block, BLOCK)) > 0)
+    g_byte_array_append (read_back, (guint8 *)pair.block, (guint)got);
+  g_assert_cmpuint (read_back->len, ==, BLOCK - 1 + sizeof theirs);
+  g_main_context_pop_thread_default (worker);
+  g_assert_true (written.done);
+  g_assert_cmpint (written.written, ==, sizeof theirs);
+  g_assert_cmpmem (read_back->data, BLOCK - 1, own, BLOCK - 1);
+  g_assert_cmpmem (read_back->data + BLOCK - 1, sizeof theirs, theirs, sizeof theirs);
+  g_assert_true (send_now (&pair, "now", 0));
+  pair_clear (&pair);
+}
+
+/* The stream writes to a duplicate it closes: the peer sees the end only then, and nothing
+ * is sent after. */
+static void
+test_send_now_closed (void)
+{
+  Pair pair;
+  char byte;
+
+  pair_init (&pair);
+  close (pair.fds[0]);
+  pair.fds[0] = -1;
+  g_assert_cmpint (read (pair.fds[1], &byte, 1), ==, -1);
+  g_assert_true (g_output_stream_close (pair.out, NULL, NULL));
+  g_assert_false (send_now (&pair, "late", 0));
+  g_assert_cmpint (read (pair.fds[1], &byte, 1), ==, 0);
+  pair_clear (&pair);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -160,5 +318,9 @@ main (int argc, char **argv)
   g_test_add_func ("/bus-output/at-once", test_at_once);
   g_test_add_func ("/bus-output/full-socket", test_full_socket);
   g_test_add_func ("/bus-output/cancelled", test_cancelled);
+  g_test_add_func ("/bus-output/send-now-serial", test_send_now_serial);
+  g_test_add_func ("/bus-output/send-now-while-writing", test_send_now_while_writing);
+  g_test_add_func ("/bus-output/send-now-residue", test_send_now_residue);
+  g_test_add_func ("/bus-output/send-now-closed", test_send_now_closed);
   return g_test_run ();
 }

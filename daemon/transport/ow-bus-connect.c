@@ -56,13 +56,13 @@ authenticate (GIOStream *stream, GError **error)
  * socket's own output stream through the socket of the GIOStream it was given, which is not
  * a socket here: its own output stream (ow-bus-output.h) keeps it to the stream API. */
 static GIOStream *
-wrap (GSocketConnection *base)
+wrap (GSocketConnection *base, GError **error)
 {
   g_autoptr (GInputStream) input = ow_bus_stream_new (base);
   g_autoptr (GOutputStream) output
-      = ow_bus_output_new (g_socket_get_fd (g_socket_connection_get_socket (base)));
+      = ow_bus_output_new (g_socket_get_fd (g_socket_connection_get_socket (base)), error);
 
-  return g_simple_io_stream_new (input, output);
+  return output == NULL ? NULL : g_simple_io_stream_new (input, output);
 }
 
 /* The filter under CONNECTION, or NULL when it has none. */
@@ -95,7 +95,9 @@ ow_bus_connect (GBusType bus_type, GError **error)
     }
   /* GDBus makes the socket non-blocking only when it reads it itself. */
   g_socket_set_blocking (g_socket_connection_get_socket (G_SOCKET_CONNECTION (base)), FALSE);
-  filtered = wrap (G_SOCKET_CONNECTION (base));
+  filtered = wrap (G_SOCKET_CONNECTION (base), error);
+  if (filtered == NULL)
+    return NULL;
   return g_dbus_connection_new_sync (filtered, NULL, G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                      NULL, NULL, error);
 }
