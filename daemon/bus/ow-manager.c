@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-manager.h"
 #include "ow-bus-guard.h"
+#include "ow-bus-send.h"
 #include "ow-caller.h"
 #include "ow-continuity.h"
 #include "ow-history-methods.h"
@@ -79,7 +80,7 @@ complete_watch (GObject *owner, GDBusMethodInvocation *invocation, guint32 uid, 
                                &request->ask, &error))
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
-    oomwatch_manager_complete_watch (OOMWATCH_MANAGER (self), invocation, request->cgroup);
+    ow_bus_return_value (invocation, g_variant_new ("(s)", request->cgroup));
 }
 
 static gboolean

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-sender.h"
-#include "ow-bus-signal.h"
+#include "ow-bus-send.h"
 #include "ow-str-hash.h"
 #include "ow-pressure.h"
 #include "oomwatch-details.h"

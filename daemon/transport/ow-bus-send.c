@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "ow-bus-signal.h"
+#include "ow-bus-send.h"
 #include "ow-bus-output.h"
 
 /* Serials of the messages written directly: GDBus counts up from 1, these have the top bit
- * set, so no two messages of the connection share one. Nothing answers a signal, so nothing
- * else needs them to be in order with GDBus's. */
+ * set, so no two messages of the connection share one. Nothing answers a signal or a reply,
+ * so nothing else needs them to be in order with GDBus's. */
 #define OWN_SERIAL_BIT 0x80000000u
 
 static guint32
@@ -49,4 +49,25 @@ ow_bus_emit_signal (GDBusConnection *connection, const char *destination, const 
   /* GDBus gives it a serial of its own. */
   return g_dbus_connection_send_message (connection, message, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL,
                                          error);
+}
+
+/* As g_dbus_method_invocation_return_value() (PARAMETERS may be floating), without its check
+ * of the value against the introspection data. */
+void
+ow_bus_return_value (GDBusMethodInvocation *invocation, GVariant *parameters)
+{
+  GDBusConnection *connection = g_dbus_method_invocation_get_connection (invocation);
+  GDBusMessage *call = g_dbus_method_invocation_get_message (invocation);
+  g_autoptr (GVariant) body = g_variant_ref_sink (parameters);
+  g_autoptr (GDBusMessage) reply = NULL;
+
+  if ((g_dbus_message_get_flags (call) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED) == 0)
+    {
+      reply = g_dbus_message_new_method_reply (call);
+      g_dbus_message_set_body (reply, body);
+      if (!send_now (connection, reply))
+        g_dbus_connection_send_message (connection, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL,
+                                        NULL);
+    }
+  g_object_unref (invocation);
 }
