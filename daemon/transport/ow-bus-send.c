@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ow-bus-send.h"
+#include "ow-bus-marshal.h"
 #include "ow-bus-output.h"
 
 /* Serials of the messages written directly: GDBus counts up from 1, these have the top bit
@@ -15,38 +16,41 @@ next_serial (void)
   return OWN_SERIAL_BIT | ((guint32)g_atomic_int_add (&counter, 1) & ~OWN_SERIAL_BIT);
 }
 
-/* TRUE when MESSAGE was written directly. */
+/* TRUE when the message was written directly. */
 static gboolean
-send_now (GDBusConnection *connection, GDBusMessage *message)
+send_now (GDBusConnection *connection, OwBusHeader *header, GVariant *body)
 {
   GOutputStream *output = g_io_stream_get_output_stream (g_dbus_connection_get_stream (connection));
   g_autoptr (GBytes) bytes = NULL;
-  guchar *blob;
-  gsize size;
 
   if (!OW_IS_BUS_OUTPUT (output))
     return FALSE;
-  g_dbus_message_set_serial (message, next_serial ());
-  blob = g_dbus_message_to_blob (message, &size, g_dbus_connection_get_capabilities (connection),
-                                 NULL);
-  if (blob == NULL)
-    return FALSE;
-  bytes = g_bytes_new_take (blob, size);
-  return ow_bus_output_send_now (OW_BUS_OUTPUT (output), bytes,
-                                 g_dbus_connection_get_last_serial (connection));
+  header->serial = next_serial ();
+  bytes = ow_bus_marshal (header, body);
+  return bytes != NULL
+         && ow_bus_output_send_now (OW_BUS_OUTPUT (output), bytes,
+                                    g_dbus_connection_get_last_serial (connection));
 }
 
 gboolean
 ow_bus_emit_signal (GDBusConnection *connection, const char *destination, const char *path,
                     const char *interface, const char *name, GVariant *parameters, GError **error)
 {
-  g_autoptr (GDBusMessage) message = g_dbus_message_new_signal (path, interface, name);
+  g_autoptr (GVariant) body = parameters != NULL ? g_variant_ref_sink (parameters) : NULL;
+  /* As g_dbus_message_new_signal() makes it. */
+  OwBusHeader header = { .type = G_DBUS_MESSAGE_TYPE_SIGNAL,
+                         .flags = G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED,
+                         .path = path,
+                         .interface = interface,
+                         .member = name,
+                         .destination = destination };
+  g_autoptr (GDBusMessage) message = NULL;
 
-  g_dbus_message_set_destination (message, destination);
-  g_dbus_message_set_body (message, parameters);
-  if (send_now (connection, message))
+  if (send_now (connection, &header, body))
     return TRUE;
-  /* GDBus gives it a serial of its own. */
+  message = g_dbus_message_new_signal (path, interface, name);
+  g_dbus_message_set_destination (message, destination);
+  g_dbus_message_set_body (message, body);
   return g_dbus_connection_send_message (connection, message, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL,
                                          error);
 }
@@ -59,15 +63,20 @@ ow_bus_return_value (GDBusMethodInvocation *invocation, GVariant *parameters)
   GDBusConnection *connection = g_dbus_method_invocation_get_connection (invocation);
   GDBusMessage *call = g_dbus_method_invocation_get_message (invocation);
   g_autoptr (GVariant) body = g_variant_ref_sink (parameters);
+  /* As g_dbus_message_new_method_reply() makes it. */
+  OwBusHeader header = { .type = G_DBUS_MESSAGE_TYPE_METHOD_RETURN,
+                         .flags = G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED,
+                         .reply_serial = g_dbus_message_get_serial (call),
+                         .destination = g_dbus_message_get_sender (call) };
   g_autoptr (GDBusMessage) reply = NULL;
 
-  if ((g_dbus_message_get_flags (call) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED) == 0)
+  if ((g_dbus_message_get_flags (call) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED) == 0
+      && !send_now (connection, &header, body))
     {
       reply = g_dbus_message_new_method_reply (call);
       g_dbus_message_set_body (reply, body);
-      if (!send_now (connection, reply))
-        g_dbus_connection_send_message (connection, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL,
-                                        NULL);
+      g_dbus_connection_send_message (connection, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL,
+                                      NULL);
     }
   g_object_unref (invocation);
 }
