@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* oomwatchd: options, signals, the bus name; the manager does the work. */
 #include "ow-bus-connect.h"
+#include "ow-bus-send.h"
 #include "ow-hierarchy.h"
 #include "ow-manager.h"
 #include "oomwatch-names.h"
@@ -304,6 +305,6 @@ main (int argc, char **argv)
 
   g_bus_unown_name (owner_id);
   ow_manager_unexport (manager);
-  g_dbus_connection_flush_sync (connection, NULL, NULL); /* the name's release */
+  ow_bus_flush_sync (connection); /* the name's release, the last signal */
   return daemon.exit_status;
 }

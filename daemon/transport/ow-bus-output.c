@@ -256,7 +256,7 @@ ow_bus_output_send_now (OwBusOutput *self, GBytes *message, guint32 last_serial)
   g_return_val_if_fail (OW_IS_BUS_OUTPUT (self), FALSE);
   g_mutex_lock (&self->lock);
   if (self->fd < 0 || self->callback != NULL || self->mid_message || self->residue != NULL
-      || self->written_serial < last_serial)
+      || (gint32)(self->written_serial - last_serial) < 0) /* GDBus's serials wrap */
     {
       g_mutex_unlock (&self->lock);
       return FALSE;
@@ -271,14 +271,43 @@ ow_bus_output_send_now (OwBusOutput *self, GBytes *message, guint32 last_serial)
     {
       self->residue = g_bytes_ref (message);
       self->residue_sent = (gsize)sent;
-      self->flushing = g_unix_fd_source_new (self->fd, G_IO_OUT);
-      g_source_set_callback (self->flushing, G_SOURCE_FUNC (on_flush_room), g_object_ref (self),
-                             g_object_unref);
-      g_source_set_static_name (self->flushing, "[oomwatchd] bus write (own)");
-      g_source_attach (self->flushing, g_main_context_get_thread_default ());
+      /* The last residue's source may still be there, when GDBus's thread wrote it. */
+      if (self->flushing == NULL)
+        {
+          self->flushing = g_unix_fd_source_new (self->fd, G_IO_OUT);
+          g_source_set_callback (self->flushing, G_SOURCE_FUNC (on_flush_room),
+                                 g_object_ref (self), g_object_unref);
+          g_source_set_static_name (self->flushing, "[oomwatchd] bus write (own)");
+          g_source_attach (self->flushing, g_main_context_get_thread_default ());
+        }
     }
   g_mutex_unlock (&self->lock);
   return TRUE;
+}
+
+/* Writes out what is left of a message sent now, waiting up to TIMEOUT_MS for room: for the
+ * end, when no main loop runs its source any more. FALSE when some is left. */
+gboolean
+ow_bus_output_flush_now (OwBusOutput *self, int timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
+  gboolean done;
+
+  g_return_val_if_fail (OW_IS_BUS_OUTPUT (self), FALSE);
+  for (;;)
+    {
+      GPollFD poll_fd = { .events = G_IO_OUT };
+      gint64 left;
+
+      g_mutex_lock (&self->lock);
+      done = flush_residue (self);
+      poll_fd.fd = self->fd;
+      g_mutex_unlock (&self->lock);
+      left = (deadline - g_get_monotonic_time ()) / 1000;
+      if (done || left <= 0)
+        return done;
+      g_poll (&poll_fd, 1, (int)left);
+    }
 }
 
 static gboolean

@@ -17,5 +17,6 @@ G_DECLARE_FINAL_TYPE (OwBusOutput, ow_bus_output, OW, BUS_OUTPUT, GOutputStream)
 
 GOutputStream *ow_bus_output_new (int fd, GError **error);
 gboolean ow_bus_output_send_now (OwBusOutput *self, GBytes *message, guint32 last_serial);
+gboolean ow_bus_output_flush_now (OwBusOutput *self, int timeout_ms);
 
 G_END_DECLS

@@ -80,3 +80,15 @@ ow_bus_return_value (GDBusMethodInvocation *invocation, GVariant *parameters)
     }
   g_object_unref (invocation);
 }
+
+/* As g_dbus_connection_flush_sync(), and what is left of a message written directly (for a
+ * second at most): at the end, when the main loop no longer runs the output's source. */
+void
+ow_bus_flush_sync (GDBusConnection *connection)
+{
+  GOutputStream *output = g_io_stream_get_output_stream (g_dbus_connection_get_stream (connection));
+
+  g_dbus_connection_flush_sync (connection, NULL, NULL);
+  if (OW_IS_BUS_OUTPUT (output))
+    ow_bus_output_flush_now (OW_BUS_OUTPUT (output), 1000);
+}

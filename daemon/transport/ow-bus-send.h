@@ -12,5 +12,6 @@ gboolean ow_bus_emit_signal (GDBusConnection *connection, const char *destinatio
                              const char *path, const char *interface, const char *name,
                              GVariant *parameters, GError **error);
 void ow_bus_return_value (GDBusMethodInvocation *invocation, GVariant *parameters);
+void ow_bus_flush_sync (GDBusConnection *connection);
 
 G_END_DECLS

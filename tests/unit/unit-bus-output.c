@@ -158,14 +158,15 @@ test_cancelled (void)
   pair_clear (&pair);
 }
 
-/* A message GDBus would write: a fixed header with SERIAL (little-endian), then zeros. */
+/* A message GDBus would write: a fixed header with SERIAL (in ORDER, 'l' or 'B'), then zeros. */
 static void
-write_message (Pair *pair, guint32 serial, Written *written)
+write_message_in (Pair *pair, char order, guint32 serial, Written *written)
 {
   static guint8 message[32] = { 'l', 4, 0, 1 };
-  guint32 le = GUINT32_TO_LE (serial);
+  guint32 wire = order == 'B' ? GUINT32_TO_BE (serial) : GUINT32_TO_LE (serial);
 
-  memcpy (message + 8, &le, sizeof le);
+  message[0] = (guint8)order;
+  memcpy (message + 8, &wire, sizeof wire);
   *written = (Written){ 0 };
   g_output_stream_write_async (pair->out, message, sizeof message, G_PRIORITY_DEFAULT, NULL,
                                on_written, written);
@@ -173,6 +174,12 @@ write_message (Pair *pair, guint32 serial, Written *written)
   g_assert_true (written->done);
   g_assert_no_error (written->error);
   g_assert_cmpint (written->written, ==, sizeof message);
+}
+
+static void
+write_message (Pair *pair, guint32 serial, Written *written)
+{
+  write_message_in (pair, 'l', serial, written);
 }
 
 static gboolean
@@ -197,6 +204,13 @@ test_send_now_serial (void)
   g_assert_false (send_now (&pair, "early", 10));
   g_assert_true (send_now (&pair, "late", 9));
   g_assert_cmpuint (drain (&pair), ==, 32 + 4);
+  write_message_in (&pair, 'B', 0x01000002, &written);
+  g_assert_false (send_now (&pair, "early", 0x01000003));
+  g_assert_true (send_now (&pair, "late", 0x01000002));
+  /* GDBus's serials wrap: 1 after 0xffffffff is later, and queued. */
+  write_message (&pair, G_MAXUINT32, &written);
+  g_assert_false (send_now (&pair, "early", 1));
+  g_assert_true (send_now (&pair, "late", G_MAXUINT32));
   pair_clear (&pair);
 }
 
@@ -293,6 +307,68 @@ test_send_now_residue (void)
   pair_clear (&pair);
 }
 
+/* A residue, even with room for more, keeps the next message from being sent now; its source
+ * is one, also when GDBus's thread wrote the residue before it ran, and goes with the stream. */
+static void
+test_send_now_one_residue (void)
+{
+  g_autoptr (GMainContext) worker = g_main_context_new ();
+  g_autofree char *own = g_strnfill (BLOCK - 1, 'A');
+  Pair pair;
+  Written written = { 0 };
+
+  pair_init (&pair);
+  g_assert_true (send_now (&pair, own, 0));
+  drain (&pair); /* room again; the caller's source has not run */
+  g_assert_false (send_now (&pair, "no", 0));
+  g_main_context_push_thread_default (worker);
+  g_output_stream_write_async (pair.out, "B", 1, G_PRIORITY_DEFAULT, NULL, on_written, &written);
+  while (!written.done)
+    {
+      drain (&pair);
+      g_main_context_iteration (worker, TRUE);
+    }
+  g_main_context_pop_thread_default (worker);
+  g_assert_true (send_now (&pair, own, 0)); /* a second residue, the first's source not run */
+  g_assert_true (g_output_stream_close (pair.out, NULL, NULL));
+  g_assert_null (g_main_context_find_source_by_user_data (NULL, pair.out));
+  pair_clear (&pair);
+}
+
+static gpointer
+read_all (gpointer user_data)
+{
+  Pair *pair = user_data;
+  gsize total = 0;
+  char buffer[4096];
+  gssize got;
+
+  while ((got = read (pair->fds[1], buffer, sizeof buffer)) != 0)
+    if (got > 0)
+      total += (gsize)got;
+    else
+      g_usleep (1000);
+  return GSIZE_TO_POINTER (total);
+}
+
+/* At the end, with no main loop to run its source, the residue is written out all the same. */
+static void
+test_flush_now (void)
+{
+  g_autofree char *own = g_strnfill (BLOCK - 1, 'A');
+  Pair pair;
+  GThread *reader;
+
+  pair_init (&pair);
+  g_assert_true (send_now (&pair, own, 0));
+  reader = g_thread_new ("reader", read_all, &pair);
+  g_assert_true (ow_bus_output_flush_now (OW_BUS_OUTPUT (pair.out), 60000));
+  g_assert_true (g_output_stream_close (pair.out, NULL, NULL));
+  shutdown (pair.fds[0], SHUT_WR);
+  g_assert_cmpuint (GPOINTER_TO_SIZE (g_thread_join (reader)), ==, BLOCK - 1);
+  pair_clear (&pair);
+}
+
 /* The stream writes to a duplicate it closes: the peer sees the end only then, and nothing
  * is sent after. */
 static void
@@ -322,5 +398,7 @@ main (int argc, char **argv)
   g_test_add_func ("/bus-output/send-now-while-writing", test_send_now_while_writing);
   g_test_add_func ("/bus-output/send-now-residue", test_send_now_residue);
   g_test_add_func ("/bus-output/send-now-closed", test_send_now_closed);
+  g_test_add_func ("/bus-output/send-now-one-residue", test_send_now_one_residue);
+  g_test_add_func ("/bus-output/flush-now", test_flush_now);
   return g_test_run ();
 }
