@@ -82,6 +82,14 @@ alignment_of (const GVariantType *type)
     }
 }
 
+/* FALSE for a type D-Bus has no form for, a maybe or an empty tuple anywhere in it (GDBus
+ * refuses both, and the bus would drop the daemon's connection over them). */
+static gboolean
+carriable (const char *type)
+{
+  return strchr (type, 'm') == NULL && strstr (type, "()") == NULL;
+}
+
 static gboolean put_value (GByteArray *out, GVariant *value);
 
 static gboolean
@@ -184,7 +192,7 @@ put_value (GByteArray *out, GVariant *value)
         g_autoptr (GVariant) child = g_variant_get_variant (value);
         const char *signature = g_variant_get_type_string (child);
 
-        return put_signature (out, signature, strlen (signature)) && put_value (out, child);
+        return carriable (signature) && put_signature (out, signature, strlen (signature)) && put_value (out, child);
       }
     case 'a':
       return put_array (out, value);
@@ -218,6 +226,7 @@ put_string_field (GByteArray *out, guint8 code, char type, const char *value)
 GBytes *
 ow_bus_marshal (const OwBusHeader *header, GVariant *body)
 {
+  gboolean is_signal = header->type == G_DBUS_MESSAGE_TYPE_SIGNAL;
   g_autoptr (GByteArray) out = g_byte_array_sized_new (256);
   g_autoptr (GByteArray) payload = g_byte_array_new ();
   g_autofree char *signature = NULL;
@@ -225,11 +234,19 @@ ow_bus_marshal (const OwBusHeader *header, GVariant *body)
   guint fields_at, fields_start;
   guint32 fields_length;
 
+  /* The fields D-Bus requires of the two kinds of message the daemon sends. */
+  g_return_val_if_fail (header->serial != 0, NULL);
+  g_return_val_if_fail (is_signal || header->type == G_DBUS_MESSAGE_TYPE_METHOD_RETURN, NULL);
+  g_return_val_if_fail (!is_signal || (header->path != NULL && header->interface != NULL
+                                       && header->member != NULL),
+                        NULL);
+  g_return_val_if_fail (is_signal || header->reply_serial != 0, NULL);
+
   if (body != NULL)
     {
       const char *type = g_variant_get_type_string (body);
 
-      if (type[0] != '(')
+      if (type[0] != '(' || (strcmp (type, "()") != 0 && !carriable (type)))
         return NULL;
       if (!put_children (payload, body))
         return NULL;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A message in D-Bus's wire form (little-endian; D-Bus spec, "Message Protocol"), made
  * straight from its header fields and body: what g_dbus_message_to_blob() makes, without
- * a GDBusMessage and its table of header values (the header fields may come in another order). */
+ * a GDBusMessage and its table of header values (the header fields may come in another order).
+ * A signal or a method return only; NULL for a body D-Bus cannot carry (a maybe, an empty
+ * tuple inside it, a signature over 255 bytes), which then is not to be sent at all. */
 #pragma once
 
 #include <gio/gio.h>

@@ -16,18 +16,28 @@ next_serial (void)
   return OWN_SERIAL_BIT | ((guint32)g_atomic_int_add (&counter, 1) & ~OWN_SERIAL_BIT);
 }
 
-/* TRUE when the message was written directly. */
-static gboolean
-send_now (GDBusConnection *connection, OwBusHeader *header, GVariant *body)
+/* HEADER and BODY in wire form, with a serial of our own; NULL, with ERROR set, for a body
+ * D-Bus cannot carry: GDBus would refuse it or write what the bus would drop us for. */
+static GBytes *
+marshal (OwBusHeader *header, GVariant *body, GError **error)
 {
-  GOutputStream *output = g_io_stream_get_output_stream (g_dbus_connection_get_stream (connection));
-  g_autoptr (GBytes) bytes = NULL;
+  GBytes *bytes;
 
-  if (!OW_IS_BUS_OUTPUT (output))
-    return FALSE;
   header->serial = next_serial ();
   bytes = ow_bus_marshal (header, body);
-  return bytes != NULL
+  if (bytes == NULL)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "D-Bus cannot carry a body of type %s",
+                 body != NULL ? g_variant_get_type_string (body) : "()");
+  return bytes;
+}
+
+/* TRUE when BYTES were written directly. */
+static gboolean
+send_now (GDBusConnection *connection, GBytes *bytes)
+{
+  GOutputStream *output = g_io_stream_get_output_stream (g_dbus_connection_get_stream (connection));
+
+  return OW_IS_BUS_OUTPUT (output)
          && ow_bus_output_send_now (OW_BUS_OUTPUT (output), bytes,
                                     g_dbus_connection_get_last_serial (connection));
 }
@@ -44,9 +54,12 @@ ow_bus_emit_signal (GDBusConnection *connection, const char *destination, const 
                          .interface = interface,
                          .member = name,
                          .destination = destination };
+  g_autoptr (GBytes) bytes = marshal (&header, body, error);
   g_autoptr (GDBusMessage) message = NULL;
 
-  if (send_now (connection, &header, body))
+  if (bytes == NULL)
+    return FALSE;
+  if (send_now (connection, bytes))
     return TRUE;
   message = g_dbus_message_new_signal (path, interface, name);
   g_dbus_message_set_destination (message, destination);
@@ -68,10 +81,22 @@ ow_bus_return_value (GDBusMethodInvocation *invocation, GVariant *parameters)
                          .flags = G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED,
                          .reply_serial = g_dbus_message_get_serial (call),
                          .destination = g_dbus_message_get_sender (call) };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
   g_autoptr (GDBusMessage) reply = NULL;
 
-  if ((g_dbus_message_get_flags (call) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED) == 0
-      && !send_now (connection, &header, body))
+  if ((g_dbus_message_get_flags (call) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED) != 0)
+    {
+      g_object_unref (invocation);
+      return;
+    }
+  bytes = marshal (&header, body, &error);
+  if (bytes == NULL)
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return;
+    }
+  if (!send_now (connection, bytes))
     {
       reply = g_dbus_message_new_method_reply (call);
       g_dbus_message_set_body (reply, body);
