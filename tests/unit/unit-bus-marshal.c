@@ -240,7 +240,7 @@ test_random (void)
       OwBusHeader header = {
         .type = signal ? G_DBUS_MESSAGE_TYPE_SIGNAL : G_DBUS_MESSAGE_TYPE_METHOD_RETURN,
         .flags = g_test_rand_bit () ? G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED : 0,
-        .serial = (guint32)g_test_rand_int_range (1, G_MAXINT32) | (g_test_rand_bit () << 31),
+        .serial = (guint32)g_test_rand_int_range (1, G_MAXINT32) | ((guint32)g_test_rand_bit () << 31),
         .reply_serial = signal ? 0 : (guint32)g_test_rand_int_range (1, G_MAXINT32),
         .path = signal ? paths[g_test_rand_int_range (0, G_N_ELEMENTS (paths))] : NULL,
         .interface = signal ? "org.oomwatch.OomWatch1.Manager" : NULL,
