@@ -16,22 +16,7 @@ next_serial (void)
   return OWN_SERIAL_BIT | ((guint32)g_atomic_int_add (&counter, 1) & ~OWN_SERIAL_BIT);
 }
 
-/* HEADER and BODY in wire form, with a serial of our own; NULL, with ERROR set, for a body
- * D-Bus cannot carry: GDBus would refuse it or write what the bus would drop us for. */
-static GBytes *
-marshal (OwBusHeader *header, GVariant *body, GError **error)
-{
-  GBytes *bytes;
-
-  header->serial = next_serial ();
-  bytes = ow_bus_marshal (header, body);
-  if (bytes == NULL)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "D-Bus cannot carry a body of type %s",
-                 body != NULL ? g_variant_get_type_string (body) : "()");
-  return bytes;
-}
-
-/* TRUE when BYTES were written directly. */
+/* True when BYTES were written directly. */
 static gboolean
 send_now (GDBusConnection *connection, GBytes *bytes)
 {
@@ -40,6 +25,36 @@ send_now (GDBusConnection *connection, GBytes *bytes)
   return OW_IS_BUS_OUTPUT (output)
          && ow_bus_output_send_now (OW_BUS_OUTPUT (output), bytes,
                                     g_dbus_connection_get_last_serial (connection));
+}
+
+/* HEADER and BODY marshalled once, with a serial of our own, and written directly or else
+ * handed to GDBus (which gives it its own serial). A body D-Bus cannot carry is not sent:
+ * GDBus would refuse it or write what the bus would drop us for. */
+static gboolean
+send (GDBusConnection *connection, OwBusHeader *header, GVariant *body, GError **error)
+{
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GDBusMessage) message = NULL;
+  gsize size;
+  const guchar *data;
+
+  header->serial = next_serial ();
+  bytes = ow_bus_marshal (header, body);
+  if (bytes == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "D-Bus cannot carry a body of type %s",
+                   body != NULL ? g_variant_get_type_string (body) : "()");
+      return FALSE;
+    }
+  if (send_now (connection, bytes))
+    return TRUE;
+  data = g_bytes_get_data (bytes, &size);
+  message = g_dbus_message_new_from_blob ((guchar *)data, size,
+                                          g_dbus_connection_get_capabilities (connection), error);
+  return message != NULL
+         && g_dbus_connection_send_message (connection, message, G_DBUS_SEND_MESSAGE_FLAGS_NONE,
+                                            NULL, error);
 }
 
 gboolean
@@ -54,18 +69,8 @@ ow_bus_emit_signal (GDBusConnection *connection, const char *destination, const 
                          .interface = interface,
                          .member = name,
                          .destination = destination };
-  g_autoptr (GBytes) bytes = marshal (&header, body, error);
-  g_autoptr (GDBusMessage) message = NULL;
 
-  if (bytes == NULL)
-    return FALSE;
-  if (send_now (connection, bytes))
-    return TRUE;
-  message = g_dbus_message_new_signal (path, interface, name);
-  g_dbus_message_set_destination (message, destination);
-  g_dbus_message_set_body (message, body);
-  return g_dbus_connection_send_message (connection, message, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL,
-                                         error);
+  return send (connection, &header, body, error);
 }
 
 /* As g_dbus_method_invocation_return_value() (PARAMETERS may be floating), without its check
@@ -73,7 +78,6 @@ ow_bus_emit_signal (GDBusConnection *connection, const char *destination, const 
 void
 ow_bus_return_value (GDBusMethodInvocation *invocation, GVariant *parameters)
 {
-  GDBusConnection *connection = g_dbus_method_invocation_get_connection (invocation);
   GDBusMessage *call = g_dbus_method_invocation_get_message (invocation);
   g_autoptr (GVariant) body = g_variant_ref_sink (parameters);
   /* As g_dbus_message_new_method_reply() makes it. */
@@ -82,28 +86,13 @@ ow_bus_return_value (GDBusMethodInvocation *invocation, GVariant *parameters)
                          .reply_serial = g_dbus_message_get_serial (call),
                          .destination = g_dbus_message_get_sender (call) };
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-  g_autoptr (GDBusMessage) reply = NULL;
 
-  if ((g_dbus_message_get_flags (call) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED) != 0)
-    {
-      g_object_unref (invocation);
-      return;
-    }
-  bytes = marshal (&header, body, &error);
-  if (bytes == NULL)
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return;
-    }
-  if (!send_now (connection, bytes))
-    {
-      reply = g_dbus_message_new_method_reply (call);
-      g_dbus_message_set_body (reply, body);
-      g_dbus_connection_send_message (connection, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL,
-                                      NULL);
-    }
-  g_object_unref (invocation);
+  /* A reply that cannot be sent is an error reply, which GDBus drops if the connection is gone. */
+  if ((g_dbus_message_get_flags (call) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED) != 0
+      || send (g_dbus_method_invocation_get_connection (invocation), &header, body, &error))
+    g_object_unref (invocation);
+  else
+    g_dbus_method_invocation_return_gerror (invocation, error);
 }
 
 /* As g_dbus_connection_flush_sync(), and what is left of a message written directly (for a

@@ -343,11 +343,14 @@ read_all (gpointer user_data)
   char buffer[4096];
   gssize got;
 
+  GPollFD readable = { .fd = pair->fds[1], .events = G_IO_IN };
+
+  /* Until the end: the other side shuts down once it wrote everything. */
   while ((got = read (pair->fds[1], buffer, sizeof buffer)) != 0)
     if (got > 0)
       total += (gsize)got;
     else
-      g_usleep (1000);
+      g_poll (&readable, 1, -1);
   return GSIZE_TO_POINTER (total);
 }
 
